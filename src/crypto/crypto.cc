@@ -1,0 +1,233 @@
+#include "crypto/crypto.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+
+namespace confcom::crypto {
+
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+Sha256Digest Sha256(ByteSpan data) { return Sha256({data}); }
+
+Sha256Digest Sha256(std::initializer_list<ByteSpan> parts) {
+  Sha256Digest out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (ByteSpan p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, out.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+Result<Cmac128> AesCmac(const Aes128Key& key, ByteSpan data) {
+  // The fetched MAC algorithm is immutable and thread-safe; fetch it once.
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
+  if (mac == nullptr) return Status::Internal("CMAC unavailable: " + OpenSslError());
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  if (ctx == nullptr) return Status::Internal("EVP_MAC_CTX_new: " + OpenSslError());
+  char cipher[] = "AES-128-CBC";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  Cmac128 out{};
+  size_t len = 0;
+  bool ok = EVP_MAC_init(ctx, key.data(), key.size(), params) == 1 &&
+            EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+            EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) return Status::Internal("AES-CMAC: " + OpenSslError());
+  return out;
+}
+
+Status RandomBytes(std::span<uint8_t> out) {
+  if (RAND_bytes(out.data(), int(out.size())) != 1) {
+    return Status::Internal("RAND_bytes: " + OpenSslError());
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::shared_ptr<EVP_PKEY> Share(EVP_PKEY* p) { return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free); }
+
+Status CheckP256(EVP_PKEY* pkey) {
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) return Status::InvalidArgument("not an EC key");
+  char group[64] = {};
+  size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                     &len) != 1 ||
+      std::strcmp(group, "prime256v1") != 0) {
+    return Status::InvalidArgument(std::string("EC key is not on P-256 (group '") + group + "')");
+  }
+  return Status::Ok();
+}
+
+Result<RawPublicKey> ExtractPublicRaw(EVP_PKEY* pkey) {
+  uint8_t point[65];
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                      sizeof point, &len) != 1 ||
+      len != 65 || point[0] != 0x04) {
+    return Status::Internal("cannot read the uncompressed EC public point: " + OpenSslError());
+  }
+  RawPublicKey raw{};
+  std::memcpy(raw.data(), point + 1, 64);
+  return raw;
+}
+
+}  // namespace
+
+Result<EcKey> EcKey::Generate() {
+  EVP_PKEY* p = EVP_EC_gen("P-256");
+  if (p == nullptr) return Status::Internal("EC key generation: " + OpenSslError());
+  EcKey key(Share(p), true);
+  CONFCOM_ASSIGN_OR_RETURN(key.public_raw_, ExtractPublicRaw(p));
+  return key;
+}
+
+Result<EcKey> EcKey::FromPrivatePem(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
+  EVP_PKEY* p = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (p == nullptr) return Status::Corruption("not a PEM private key: " + OpenSslError());
+  auto shared = Share(p);
+  CONFCOM_RETURN_IF_ERROR(CheckP256(p));
+  EcKey key(shared, true);
+  CONFCOM_ASSIGN_OR_RETURN(key.public_raw_, ExtractPublicRaw(p));
+  return key;
+}
+
+Result<EcKey> EcKey::FromPublicRaw(ByteSpan xy) {
+  if (xy.size() != 64) {
+    return Status::InvalidArgument("raw P-256 public key must be 64 bytes, got " +
+                                   std::to_string(xy.size()));
+  }
+  uint8_t point[65];
+  point[0] = 0x04;
+  std::memcpy(point + 1, xy.data(), 64);
+  char group[] = "prime256v1";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
+      OSSL_PARAM_construct_end(),
+  };
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  EVP_PKEY* p = nullptr;
+  bool ok = ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
+            EVP_PKEY_fromdata(ctx, &p, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok || p == nullptr) {
+    return Status::InvalidArgument("not a valid P-256 public point: " + OpenSslError());
+  }
+  auto shared = Share(p);
+  // fromdata does not check that the point is on the curve; do it here.
+  EVP_PKEY_CTX* check = EVP_PKEY_CTX_new_from_pkey(nullptr, p, nullptr);
+  bool on_curve = check != nullptr && EVP_PKEY_public_check(check) == 1;
+  EVP_PKEY_CTX_free(check);
+  if (!on_curve) return Status::InvalidArgument("public key is not a point on P-256");
+  EcKey key(shared, false);
+  std::memcpy(key.public_raw_.data(), xy.data(), 64);
+  return key;
+}
+
+Result<EcKey> EcKey::FromEvp(EVP_PKEY* pkey) {
+  CONFCOM_RETURN_IF_ERROR(CheckP256(pkey));
+  EVP_PKEY_up_ref(pkey);
+  EcKey key(Share(pkey), false);
+  CONFCOM_ASSIGN_OR_RETURN(key.public_raw_, ExtractPublicRaw(pkey));
+  return key;
+}
+
+Result<std::string> EcKey::PrivatePem() const {
+  if (!has_private_) return Status::InvalidArgument("key has no private part");
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (PEM_write_bio_PrivateKey(bio, pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    BIO_free(bio);
+    return Status::Internal("PEM encoding of private key: " + OpenSslError());
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, size_t(len));
+  BIO_free(bio);
+  return pem;
+}
+
+RawPublicKey EcKey::PublicRaw() const { return public_raw_; }
+
+Result<RawSignature> EcKey::Sign(ByteSpan message) const {
+  if (!has_private_) return Status::InvalidArgument("cannot sign with a public key");
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  uint8_t der[80];
+  size_t der_len = sizeof der;
+  bool ok = ctx != nullptr &&
+            EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
+            EVP_DigestSign(ctx, der, &der_len, message.data(), message.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return Status::Internal("ECDSA sign: " + OpenSslError());
+  return DerSignatureToRaw({der, der_len});
+}
+
+bool EcKey::Verify(ByteSpan message, ByteSpan raw_signature) const {
+  auto der = RawSignatureToDer(raw_signature);
+  if (!der.ok()) return false;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr &&
+            EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
+            EVP_DigestVerify(ctx, der->data(), der->size(), message.data(), message.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  ERR_clear_error();
+  return ok;
+}
+
+Result<RawSignature> DerSignatureToRaw(ByteSpan der) {
+  const uint8_t* p = der.data();
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, long(der.size()));
+  if (sig == nullptr) return Status::Corruption("not a DER ECDSA signature");
+  RawSignature raw{};
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig, &r, &s);
+  bool ok = BN_bn2binpad(r, raw.data(), 32) == 32 && BN_bn2binpad(s, raw.data() + 32, 32) == 32;
+  ECDSA_SIG_free(sig);
+  if (!ok) return Status::Corruption("ECDSA signature component larger than 32 bytes");
+  return raw;
+}
+
+Result<Bytes> RawSignatureToDer(ByteSpan raw) {
+  if (raw.size() != 64) {
+    return Status::InvalidArgument("raw ECDSA signature must be 64 bytes, got " +
+                                   std::to_string(raw.size()));
+  }
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(raw.data(), 32, nullptr);
+  BIGNUM* s = BN_bin2bn(raw.data() + 32, 32, nullptr);
+  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return Status::Internal("ECDSA_SIG: " + OpenSslError());
+  }
+  int len = i2d_ECDSA_SIG(sig, nullptr);
+  Bytes der(size_t(len > 0 ? len : 0));
+  uint8_t* p = der.data();
+  i2d_ECDSA_SIG(sig, &p);
+  ECDSA_SIG_free(sig);
+  return der;
+}
+
+}  // namespace confcom::crypto

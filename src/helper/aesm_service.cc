@@ -1,0 +1,264 @@
+#include "helper/aesm_service.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "sgx/att_key_id.h"
+
+namespace confcom::helper {
+
+namespace {
+
+using aesm::AesmError;
+using aesm::RequestKind;
+using aesm::message::Request;
+using aesm::message::Response;
+
+constexpr char kNoEpid[] =
+    "this service provides ECDSA (DCAP) quotes through the quote_ex API only; EPID, launch "
+    "tokens, white lists and platform services are not available";
+
+// Checks a request's key id: present, 256 bytes, and one the backend supports.
+quoting::QuoteError CheckKeyId(const quoting::QuotingBackend& backend, bool has,
+                               const std::string& key_id, sgx::AttKeyId* out) {
+  if (!has || key_id.size() != sgx::kAttKeyIdSize) {
+    return {AesmError::kParameter, "att_key_id must be " + std::to_string(sgx::kAttKeyIdSize) +
+                                       " bytes, got " + (has ? std::to_string(key_id.size()) : "none")};
+  }
+  std::memcpy(out->data(), key_id.data(), sgx::kAttKeyIdSize);
+  for (const auto& supported : backend.SupportedKeyIds()) {
+    if (sgx::SameKeyBase(supported, *out)) return {};
+  }
+  return {AesmError::kUnsupportedAttKeyId,
+          "unsupported attestation key id: " + sgx::DescribeAttKeyId(*out)};
+}
+
+}  // namespace
+
+Outcome AesmService::Handle(std::string_view request_bytes) const {
+  Outcome out;
+  Request request;
+  if (!request.ParseFromArray(request_bytes.data(), int(request_bytes.size()))) {
+    out.detail = "request does not parse as aesm.message.Request (" +
+                 std::to_string(request_bytes.size()) + " bytes)";
+    return out;
+  }
+  auto kind = aesm::Classify(request);
+  if (!kind.ok()) {
+    out.detail = kind.status().message();
+    return out;
+  }
+  out.kind = *kind;
+  Response response = Dispatch(request, *kind, &out.code, &out.detail);
+  if (!response.SerializeToString(&out.response)) {
+    out.detail = "internal error: response misses a required field";
+    return out;
+  }
+  out.answered = true;
+  return out;
+}
+
+Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* code,
+                               std::string* detail) const {
+  Response res;
+  auto fail = [&](quoting::QuoteError e) {
+    *code = e.code;
+    *detail = std::move(e.message);
+    return uint32_t(e.code);
+  };
+  auto unavailable = [&]() { return fail({AesmError::kServiceUnavailable, kNoEpid}); };
+  *code = AesmError::kSuccess;
+  const quoting::QuotingBackend& backend = *backend_;
+
+  switch (kind) {
+    case RequestKind::kInitQuote:
+      res.mutable_initquoteres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kGetQuote:
+      res.mutable_getquoteres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kGetLaunchToken:
+      res.mutable_getlictokenres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kReportAttestationError:
+      res.mutable_reporterrres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kGetWhiteListSize:
+      res.mutable_getwhitelistsizeres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kGetWhiteList:
+      res.mutable_getwhitelistres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kGetExtendedEpidGroupId:
+      res.mutable_sgxgetextendedepidgroupidres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kSwitchExtendedEpidGroup:
+      res.mutable_sgxswitchextendedepidgroupres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kRegister:
+      res.mutable_sgxregisterres()->set_errorcode(unavailable());
+      break;
+    case RequestKind::kCheckUpdateStatus:
+      res.mutable_checkupdatestatusres()->set_errorcode(unavailable());
+      break;
+
+    case RequestKind::kGetSupportedAttKeyIdNum: {
+      auto* r = res.mutable_getsupportedattkeyidnumres();
+      r->set_att_key_id_num(uint32_t(backend.SupportedKeyIds().size()));
+      r->set_errorcode(uint32_t(AesmError::kSuccess));
+      break;
+    }
+    case RequestKind::kGetSupportedAttKeyIds: {
+      auto* r = res.mutable_getsupportedattkeyidsres();
+      auto ids = backend.SupportedKeyIds();
+      uint32_t want = uint32_t(ids.size() * sgx::kAttKeyIdSize);
+      if (req.getsupportedattkeyidsreq().buf_size() != want) {
+        r->set_errorcode(fail({AesmError::kParameter,
+                               "buf_size " + std::to_string(req.getsupportedattkeyidsreq().buf_size()) +
+                                   " must equal " + std::to_string(ids.size()) + " x 256"}));
+        break;
+      }
+      std::string all;
+      for (const auto& id : ids) all.append(reinterpret_cast<const char*>(id.data()), id.size());
+      r->set_att_key_ids(all);
+      r->set_errorcode(uint32_t(AesmError::kSuccess));
+      break;
+    }
+    case RequestKind::kSelectAttKeyId: {
+      auto* r = res.mutable_selectattkeyidres();
+      const auto& sel = req.selectattkeyidreq();
+      auto ids = backend.SupportedKeyIds();
+      if (!sel.has_att_key_id_list() || sel.att_key_id_list().empty()) {
+        // No preference: the platform's default key.
+        r->set_selected_att_key_id(std::string(ids.front().begin(), ids.front().end()));
+        r->set_errorcode(uint32_t(AesmError::kSuccess));
+        break;
+      }
+      auto list = sgx::ParseAttKeyIdList(AsBytes(sel.att_key_id_list()));
+      if (!list.ok()) {
+        r->set_errorcode(fail({AesmError::kParameter, list.status().message()}));
+        break;
+      }
+      const sgx::AttKeyId* chosen = nullptr;
+      for (const auto& wanted : *list) {
+        for (const auto& id : ids) {
+          if (sgx::SameKeyBase(id, wanted)) chosen = &wanted;
+        }
+        if (chosen != nullptr) break;
+      }
+      if (chosen == nullptr) {
+        r->set_errorcode(fail({AesmError::kUnsupportedAttKeyId,
+                               "none of the " + std::to_string(list->size()) +
+                                   " requested key ids is supported (first: " +
+                                   sgx::DescribeAttKeyId(list->front()) + ")"}));
+        break;
+      }
+      r->set_selected_att_key_id(std::string(chosen->begin(), chosen->end()));
+      r->set_errorcode(uint32_t(AesmError::kSuccess));
+      break;
+    }
+    case RequestKind::kInitQuoteEx: {
+      auto* r = res.mutable_initquoteexres();
+      const auto& in = req.initquoteexreq();
+      sgx::AttKeyId key{};
+      if (auto e = CheckKeyId(backend, in.has_att_key_id(), in.att_key_id(), &key); !e.ok()) {
+        r->set_errorcode(fail(std::move(e)));
+        break;
+      }
+      auto info = backend_->Init(key);
+      if (!info.ok()) {
+        r->set_errorcode(fail(info.error()));
+        break;
+      }
+      auto ti = info->qe_target_info.Encode();
+      r->set_target_info(std::string(ti.begin(), ti.end()));
+      r->set_pub_key_id_size(info->pub_key_id.size());
+      if (in.b_pub_key_id()) {
+        if (in.buf_size() < info->pub_key_id.size()) {
+          r->set_errorcode(fail({AesmError::kParameter,
+                                 "pub_key_id buffer of " + std::to_string(in.buf_size()) +
+                                     " bytes is smaller than " +
+                                     std::to_string(info->pub_key_id.size())}));
+          break;
+        }
+        r->set_pub_key_id(std::string(info->pub_key_id.begin(), info->pub_key_id.end()));
+      }
+      r->set_errorcode(uint32_t(AesmError::kSuccess));
+      break;
+    }
+    case RequestKind::kGetQuoteSizeEx: {
+      auto* r = res.mutable_getquotesizeexres();
+      const auto& in = req.getquotesizeexreq();
+      sgx::AttKeyId key{};
+      if (auto e = CheckKeyId(backend, in.has_att_key_id(), in.att_key_id(), &key); !e.ok()) {
+        r->set_errorcode(fail(std::move(e)));
+        break;
+      }
+      auto size = backend_->QuoteSize(key);
+      if (!size.ok()) {
+        r->set_errorcode(fail(size.error()));
+        break;
+      }
+      r->set_quote_size(*size);
+      r->set_errorcode(uint32_t(AesmError::kSuccess));
+      break;
+    }
+    case RequestKind::kGetQuoteEx: {
+      auto* r = res.mutable_getquoteexres();
+      const auto& in = req.getquoteexreq();
+      // Like aesmd, hand qe_report_info back whenever it came, filled in on success.
+      if (in.has_qe_report_info()) r->set_qe_report_info(in.qe_report_info());
+      sgx::AttKeyId key{};
+      if (in.report().size() != sgx::Report::kSize) {
+        r->set_errorcode(fail({AesmError::kParameter,
+                               "report must be 432 bytes, got " + std::to_string(in.report().size())}));
+        break;
+      }
+      if (auto e = CheckKeyId(backend, in.has_att_key_id(), in.att_key_id(), &key); !e.ok()) {
+        r->set_errorcode(fail(std::move(e)));
+        break;
+      }
+      std::optional<sgx::QeReportInfo> qe_info;
+      if (in.has_qe_report_info()) {
+        auto decoded = sgx::QeReportInfo::Decode(AsBytes(in.qe_report_info()));
+        if (!decoded.ok()) {
+          r->set_errorcode(fail({AesmError::kParameter, decoded.status().message()}));
+          break;
+        }
+        qe_info = *decoded;
+      }
+      if (in.buf_size() > kMaxQuoteBufferSize) {
+        r->set_errorcode(fail({AesmError::kParameter,
+                               "quote buffer of " + std::to_string(in.buf_size()) +
+                                   " bytes exceeds the limit of " +
+                                   std::to_string(kMaxQuoteBufferSize)}));
+        break;
+      }
+      auto quote = backend_->Quote(AsBytes(in.report()), key, qe_info ? &*qe_info : nullptr);
+      if (!quote.ok()) {
+        r->set_errorcode(fail(quote.error()));
+        break;
+      }
+      if (quote->size() > in.buf_size()) {
+        r->set_errorcode(fail({AesmError::kParameter,
+                               "quote buffer of " + std::to_string(in.buf_size()) +
+                                   " bytes is too small for the " + std::to_string(quote->size()) +
+                                   "-byte quote (ask GetQuoteSizeEx)"}));
+        break;
+      }
+      // aesmd returns the whole buffer: the quote, then zeros.
+      std::string buf(in.buf_size(), '\0');
+      std::memcpy(buf.data(), quote->data(), quote->size());
+      r->set_quote(std::move(buf));
+      if (qe_info) {
+        auto encoded = qe_info->Encode();
+        r->set_qe_report_info(std::string(encoded.begin(), encoded.end()));
+      }
+      r->set_errorcode(uint32_t(AesmError::kSuccess));
+      break;
+    }
+  }
+  return res;
+}
+
+}  // namespace confcom::helper

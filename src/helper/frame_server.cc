@@ -1,0 +1,286 @@
+#include "helper/frame_server.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace confcom::helper {
+
+using Clock = std::chrono::steady_clock;
+
+class FrameServer::Loop {
+ public:
+  explicit Loop(FrameServer* server) : s_(server) {}
+  ~Loop() {
+    for (auto& [fd, conn] : conns_) ::close(fd);
+    if (epfd_ >= 0) ::close(epfd_);
+    if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  }
+
+  Status Init() {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) return Status::FromErrno("epoll_create1", errno);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = s_->listen_fd_;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, s_->listen_fd_, &ev) != 0) {
+      return Status::FromErrno("epoll_ctl(listen)", errno);
+    }
+    epoll_event sev{};
+    sev.events = EPOLLIN;
+    sev.data.fd = s_->shutdown_fd_;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, s_->shutdown_fd_, &sev) != 0) {
+      return Status::FromErrno("epoll_ctl(eventfd)", errno);
+    }
+    // A spare descriptor to give up when accept() hits EMFILE, so the pending connection can
+    // be accepted and closed instead of waking us forever.
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return Status::Ok();
+  }
+
+  void Run() {
+    epoll_event events[64];
+    Clock::time_point drain_deadline{};
+    for (;;) {
+      if (draining_) {
+        if (conns_.empty() || Clock::now() >= drain_deadline) break;
+      }
+      int n = ::epoll_wait(epfd_, events, 64, conns_.empty() && !draining_ ? -1 : 100);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        spdlog::error("epoll_wait: {}", std::strerror(errno));
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        int fd = events[i].data.fd;
+        if (fd == s_->listen_fd_) {
+          if (!draining_) AcceptAll();
+        } else if (fd == s_->shutdown_fd_) {
+          if (!draining_) {
+            draining_ = true;
+            drain_deadline = Clock::now() + s_->options_.drain_timeout;
+            StartDrain();
+          }
+        } else {
+          OnEvent(fd, events[i].events);
+        }
+      }
+      SweepDeadlines();
+    }
+    if (!conns_.empty()) {
+      spdlog::warn("shutdown: closing {} connection(s) still unfinished after the drain period",
+                   conns_.size());
+      for (auto& [fd, conn] : conns_) ::close(fd);
+      s_->stats_.open -= int64_t(conns_.size());
+      conns_.clear();
+    }
+  }
+
+ private:
+  struct Conn {
+    uint64_t id;
+    aesm::FrameReader reader;
+    std::string out;
+    size_t out_done = 0;
+    bool writing = false;
+    Clock::time_point deadline;
+  };
+
+  void AcceptAll() {
+    for (int i = 0; i < 64; ++i) {
+      int fd = ::accept4(s_->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+          spdlog::warn("out of file descriptors: refusing a connection");
+          if (reserve_fd_ >= 0) {
+            ::close(reserve_fd_);
+            int victim = ::accept(s_->listen_fd_, nullptr, nullptr);
+            if (victim >= 0) ::close(victim);
+            reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+          }
+          ++s_->stats_.refused;
+        }
+        return;  // EAGAIN (another loop took it), or an error for this one connection
+      }
+      if (size_t(s_->stats_.open.load()) >= s_->options_.max_connections) {
+        ++s_->stats_.refused;
+        ::close(fd);
+        continue;
+      }
+      ++s_->stats_.accepted;
+      ++s_->stats_.open;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.fd = fd;
+      if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        ::close(fd);
+        --s_->stats_.open;
+        continue;
+      }
+      Conn conn{s_->next_connection_id_++, aesm::FrameReader(s_->options_.max_frame_size), {}, 0,
+                false, Clock::now() + s_->options_.io_timeout};
+      conns_.emplace(fd, std::move(conn));
+    }
+  }
+
+  void Close(int fd) {
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    conns_.erase(fd);
+    --s_->stats_.open;
+  }
+
+  void OnEvent(int fd, uint32_t events) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end()) return;
+    Conn& c = it->second;
+    if (c.writing) {
+      if (events & (EPOLLERR | EPOLLHUP)) {
+        spdlog::debug("conn {}: peer went away before reading the reply", c.id);
+        return Close(fd);
+      }
+      return Flush(fd, c);
+    }
+    ReadRequest(fd, c);
+  }
+
+  void ReadRequest(int fd, Conn& c) {
+    while (!c.reader.complete()) {
+      auto buf = c.reader.NextBuffer();
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        spdlog::debug("conn {}: recv: {}", c.id, std::strerror(errno));
+        ++s_->stats_.peer_closed;
+        return Close(fd);
+      }
+      if (n == 0) {
+        if (c.reader.started()) {
+          spdlog::warn("conn {}: client closed the connection after {} byte(s) of a request",
+                       c.id, c.reader.declared_size() ? c.reader.declared_size() : 0);
+        }
+        ++s_->stats_.peer_closed;
+        return Close(fd);
+      }
+      if (Status st = c.reader.Commit(size_t(n)); !st.ok()) {
+        spdlog::warn("conn {}: rejecting request: {}", c.id, st.message());
+        ++s_->stats_.bad_frames;
+        return Close(fd);
+      }
+    }
+    std::optional<std::string> reply = s_->handler_(c.reader.payload(), c.id);
+    if (!reply) {
+      ++s_->stats_.closed_unanswered;
+      return Close(fd);
+    }
+    c.out = aesm::EncodeFrame(*reply);
+    c.writing = true;
+    c.deadline = Clock::now() + s_->options_.io_timeout;
+    Flush(fd, c);
+  }
+
+  void Flush(int fd, Conn& c) {
+    while (c.out_done < c.out.size()) {
+      ssize_t n = ::send(fd, c.out.data() + c.out_done, c.out.size() - c.out_done, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          epoll_event ev{};
+          ev.events = EPOLLOUT;
+          ev.data.fd = fd;
+          ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
+          return;
+        }
+        spdlog::debug("conn {}: send: {}", c.id, std::strerror(errno));
+        ++s_->stats_.peer_closed;
+        return Close(fd);
+      }
+      c.out_done += size_t(n);
+    }
+    ++s_->stats_.answered;
+    Close(fd);
+  }
+
+  void StartDrain() {
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->shutdown_fd_, nullptr);
+    std::vector<int> idle;
+    for (auto& [fd, c] : conns_) {
+      if (!c.writing && !c.reader.started()) idle.push_back(fd);
+    }
+    for (int fd : idle) Close(fd);
+  }
+
+  void SweepDeadlines() {
+    auto now = Clock::now();
+    if (now < next_sweep_) return;
+    next_sweep_ = now + std::chrono::milliseconds(100);
+    std::vector<int> expired;
+    for (auto& [fd, c] : conns_) {
+      if (now >= c.deadline) expired.push_back(fd);
+    }
+    for (int fd : expired) {
+      const Conn& c = conns_.at(fd);
+      spdlog::warn("conn {}: closing after the {} ms I/O deadline ({})", c.id,
+                   s_->options_.io_timeout.count(),
+                   c.writing ? "client did not read the reply"
+                   : c.reader.started() ? "request incomplete"
+                                        : "client sent nothing");
+      ++s_->stats_.timed_out;
+      Close(fd);
+    }
+  }
+
+  FrameServer* s_;
+  int epfd_ = -1;
+  int reserve_fd_ = -1;
+  bool draining_ = false;
+  Clock::time_point next_sweep_{};
+  std::unordered_map<int, Conn> conns_;
+};
+
+FrameServer::FrameServer(int listen_fd, FrameServerOptions options, Handler handler)
+    : listen_fd_(listen_fd), options_(options), handler_(std::move(handler)) {
+  if (options_.threads <= 0) {
+    options_.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  shutdown_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+FrameServer::~FrameServer() {
+  if (shutdown_fd_ >= 0) ::close(shutdown_fd_);
+}
+
+void FrameServer::Shutdown() {
+  uint64_t one = 1;
+  // write(2) on an eventfd is async-signal-safe; the result is irrelevant once set.
+  [[maybe_unused]] ssize_t n = ::write(shutdown_fd_, &one, sizeof one);
+}
+
+Status FrameServer::Run() {
+  if (shutdown_fd_ < 0) return Status::FromErrno("eventfd", errno);
+  std::vector<std::unique_ptr<Loop>> loops;
+  for (int i = 0; i < options_.threads; ++i) {
+    loops.push_back(std::make_unique<Loop>(this));
+    CONFCOM_RETURN_IF_ERROR(loops.back()->Init());
+  }
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < loops.size(); ++i) {
+    threads.emplace_back([&loops, i] { loops[i]->Run(); });
+  }
+  loops[0]->Run();
+  for (auto& t : threads) t.join();
+  return Status::Ok();
+}
+
+}  // namespace confcom::helper

@@ -1,0 +1,205 @@
+// sgx-quote-helper: the per-node out-of-proc quoting service (an AESM-compatible server for
+// Intel's libsgx_quote_ex clients) on /var/run/aesmd/aesm.socket.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "aesm/client.h"
+#include "common/bytes.h"
+#include "common/logging.h"
+#include "helper/aesm_service.h"
+#include "helper/frame_server.h"
+#include "helper/listen_socket.h"
+#include "quoting/sim_backend.h"
+
+namespace confcom {
+namespace {
+
+struct Flags {
+  std::string socket = aesm::kDefaultSocketPath;
+  std::string socket_mode = "0666";
+  std::string backend;
+  std::string state_dir = "/var/lib/sgx-quote-helper";
+  std::string log_format = "text";
+  std::string log_level = "info";
+  int threads = 0;
+  int io_timeout_ms = 10000;
+  size_t max_connections = 4096;
+  uint32_t max_frame_size = aesm::kDefaultMaxFrameSize;
+};
+
+Result<std::unique_ptr<quoting::QuotingBackend>> MakeBackend(const Flags& f) {
+  if (f.backend != "sim") {
+    return Status::InvalidArgument("unknown backend '" + f.backend + "'");
+  }
+  spdlog::warn("==================================================================");
+  spdlog::warn("SIMULATED SGX PLATFORM (--backend sim): quotes from this service");
+  spdlog::warn("come from a simulated platform with its own PKI. They prove NOTHING");
+  spdlog::warn("about any enclave; use for development and testing only.");
+  spdlog::warn("==================================================================");
+  bool created = false;
+  auto platform = sim::SimPlatform::LoadOrCreate(f.state_dir, &created);
+  if (!platform.ok()) return platform.status();
+  spdlog::info("simulated platform {} in {} (FMSPC {}, QE-ID {})",
+               created ? "created" : "loaded", f.state_dir, ToHex(platform->info().fmspc),
+               ToHex(platform->info().qe_id));
+  auto backend = quoting::SimBackend::Create(std::move(platform).value());
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<quoting::QuotingBackend>(std::move(backend).value());
+}
+
+void RaiseFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+int Serve(const Flags& f) {
+  if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-quote-helper"); !st.ok()) {
+    std::fprintf(stderr, "sgx-quote-helper: %s\n", st.message().c_str());
+    return 2;
+  }
+  if (f.backend.empty()) {
+    spdlog::error(
+        "no quoting backend chosen: pass --backend sim to run on a SIMULATED platform "
+        "(development and testing; no security). There is no default, so nothing is ever "
+        "simulated by accident.");
+    return 2;
+  }
+  mode_t mode = 0;
+  try {
+    size_t used = 0;
+    mode = mode_t(std::stoul(f.socket_mode, &used, 8));
+    if (used != f.socket_mode.size() || mode > 0777) throw std::invalid_argument("mode");
+  } catch (const std::exception&) {
+    spdlog::error("--socket-mode '{}' is not an octal permission like 0666", f.socket_mode);
+    return 2;
+  }
+
+  // Signals are handled by one thread with sigwait; block them everywhere else first.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
+
+  auto backend = MakeBackend(f);
+  if (!backend.ok()) {
+    spdlog::error("cannot start the {} backend: {}", f.backend, backend.status().ToString());
+    return 1;
+  }
+  helper::AesmService service(backend->get());
+
+  auto listener = helper::ListenSocket::Open(f.socket, mode, 128);
+  if (!listener.ok()) {
+    spdlog::error("cannot serve on {}: {}", f.socket, listener.status().ToString());
+    return 1;
+  }
+
+  helper::FrameServerOptions options;
+  options.threads = f.threads;
+  options.io_timeout = std::chrono::milliseconds(f.io_timeout_ms);
+  options.max_connections = f.max_connections;
+  options.max_frame_size = f.max_frame_size;
+  helper::FrameServer server(listener->fd(), options, [&service](std::string_view request,
+                                                                 uint64_t conn) {
+    helper::Outcome out = service.Handle(request);
+    if (!out.answered) {
+      spdlog::warn("conn {}: closing without a reply: {}", conn, out.detail);
+      return std::optional<std::string>();
+    }
+    if (out.code == aesm::AesmError::kSuccess) {
+      spdlog::debug("conn {}: {} -> SUCCESS", conn, aesm::RequestKindName(out.kind));
+    } else {
+      spdlog::warn("conn {}: {} -> {} ({}): {}", conn, aesm::RequestKindName(out.kind),
+                   aesm::AesmErrorName(out.code), unsigned(out.code), out.detail);
+    }
+    return std::optional<std::string>(std::move(out.response));
+  });
+
+  std::atomic<bool> signalled{false};
+  std::thread signal_thread([&server, &signalled, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    signalled = true;
+    spdlog::info("received {}: finishing requests in flight, then exiting",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.Shutdown();
+  });
+
+  spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s))",
+               CONFCOM_VERSION, f.socket, unsigned(mode), (*backend)->name(),
+               f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  Status st = server.Run();
+  listener->Close();
+  const auto& s = server.stats();
+  spdlog::info("stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
+               "{} bad frame(s), {} closed unanswered",
+               s.accepted.load(), s.answered.load(), s.refused.load(), s.timed_out.load(),
+               s.bad_frames.load(), s.closed_unanswered.load());
+  // The signal thread only returns after a signal; if Run() ended on its own, wake it.
+  if (!signalled) pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  if (!st.ok()) {
+    spdlog::error("server failed: {}", st.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace confcom
+
+int main(int argc, char** argv) {
+  using namespace confcom;
+  Flags f;
+  CLI::App app{
+      "sgx-quote-helper: out-of-proc SGX quote generation for a Kubernetes node.\n"
+      "Serves Intel's AESM protocol (ECDSA quote_ex API) so that apps with SGX_AESM_ADDR=1\n"
+      "and Intel's libsgx_quote_ex get their DCAP quotes from this service.",
+      "sgx-quote-helper"};
+  app.set_version_flag("--version", CONFCOM_VERSION);
+  app.add_option("--backend", f.backend,
+                 "Quoting backend: 'sim' = simulated SGX platform (no security; development and "
+                 "testing). Required: nothing is simulated unless asked for.")
+      ->check(CLI::IsMember({"sim"}));
+  app.add_option("--socket", f.socket, "UNIX socket to serve on")->capture_default_str();
+  app.add_option("--socket-mode", f.socket_mode, "Permissions of the socket file (octal)")
+      ->capture_default_str();
+  app.add_option("--state-dir", f.state_dir,
+                 "Directory for the platform's keys and certificates (created 0700)")
+      ->capture_default_str();
+  app.add_option("--log-format", f.log_format, "Log format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--threads", f.threads, "Event-loop threads (0 = one per core)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_option("--io-timeout-ms", f.io_timeout_ms,
+                 "Per-connection deadline to send a request or read the reply")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  app.add_option("--max-connections", f.max_connections,
+                 "Open connections beyond this are closed at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-frame-size", f.max_frame_size,
+                 "Largest request accepted, in bytes; larger ones are rejected unread")
+      ->check(CLI::Range(1024, 16 << 20))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return Serve(f);
+}

@@ -1,0 +1,235 @@
+#include "pki/x509.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+
+namespace confcom::pki {
+
+namespace {
+
+std::string NameToString(const X509_NAME* name) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_SEP_CPLUS_SPC | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB));
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, size_t(len));
+  BIO_free(bio);
+  return out;
+}
+
+std::time_t AsnTime(const ASN1_TIME* t) {
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return timegm(&tm);
+}
+
+}  // namespace
+
+Result<Certificate> Certificate::FromDer(ByteSpan der) {
+  const uint8_t* p = der.data();
+  X509* x = d2i_X509(nullptr, &p, long(der.size()));
+  if (x == nullptr) return Status::InvalidArgument("not a DER certificate: " + crypto::OpenSslError());
+  return Certificate(x);
+}
+
+Result<Certificate> Certificate::FromPem(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
+  X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (x == nullptr) return Status::InvalidArgument("not a PEM certificate: " + crypto::OpenSslError());
+  return Certificate(x);
+}
+
+Result<std::vector<Certificate>> Certificate::ChainFromPem(std::string_view pem) {
+  while (!pem.empty() && pem.back() == '\0') pem.remove_suffix(1);
+  std::vector<Certificate> out;
+  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  size_t pos = 0;
+  while ((pos = pem.find(kBegin, pos)) != std::string_view::npos) {
+    size_t end = pem.find(kEnd, pos);
+    if (end == std::string_view::npos) {
+      return Status::InvalidArgument("PEM certificate " + std::to_string(out.size() + 1) +
+                                     " has no END line");
+    }
+    end += kEnd.size();
+    auto cert = FromPem(pem.substr(pos, end - pos));
+    if (!cert.ok()) {
+      return cert.status().WithContext("certificate " + std::to_string(out.size() + 1) +
+                                       " of the chain");
+    }
+    out.push_back(std::move(cert).value());
+    pos = end;
+  }
+  if (out.empty()) return Status::InvalidArgument("no PEM certificate found");
+  return out;
+}
+
+std::string Certificate::ToPem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, x509_.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, size_t(len));
+  BIO_free(bio);
+  return out;
+}
+
+Bytes Certificate::ToDer() const {
+  int len = i2d_X509(x509_.get(), nullptr);
+  Bytes out(size_t(len > 0 ? len : 0));
+  uint8_t* p = out.data();
+  i2d_X509(x509_.get(), &p);
+  return out;
+}
+
+std::string Certificate::Subject() const { return NameToString(X509_get_subject_name(x509_.get())); }
+std::string Certificate::Issuer() const { return NameToString(X509_get_issuer_name(x509_.get())); }
+
+std::string Certificate::SubjectCommonName() const {
+  X509_NAME* name = X509_get_subject_name(x509_.get());
+  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return "";
+  ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     size_t(ASN1_STRING_length(s)));
+}
+
+std::string Certificate::SerialHex() const {
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr);
+  char* hex = BN_bn2hex(bn);
+  std::string out(hex);
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return out;
+}
+
+std::time_t Certificate::NotBefore() const { return AsnTime(X509_get0_notBefore(x509_.get())); }
+std::time_t Certificate::NotAfter() const { return AsnTime(X509_get0_notAfter(x509_.get())); }
+
+Result<crypto::EcKey> Certificate::PublicKey() const {
+  EVP_PKEY* pkey = X509_get0_pubkey(x509_.get());
+  if (pkey == nullptr) return Status::InvalidArgument("certificate has no usable public key");
+  return crypto::EcKey::FromEvp(pkey);
+}
+
+bool Certificate::IsSignedBy(const Certificate& issuer) const {
+  EVP_PKEY* key = X509_get0_pubkey(issuer.x509());
+  bool ok = key != nullptr && X509_verify(x509_.get(), key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::optional<Bytes> Certificate::ExtensionValue(const std::string& oid) const {
+  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  if (obj == nullptr) return std::nullopt;
+  int idx = X509_get_ext_by_OBJ(x509_.get(), obj, -1);
+  ASN1_OBJECT_free(obj);
+  if (idx < 0) return std::nullopt;
+  ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(x509_.get(), idx));
+  return Bytes(data->data, data->data + data->length);
+}
+
+Result<SgxExtension> Certificate::SgxExt() const {
+  auto der = ExtensionValue(kSgxExtensionOid);
+  if (!der) return Status::NotFound("certificate has no SGX extension (" + std::string(kSgxExtensionOid) + ")");
+  return DecodeSgxExtension(*der);
+}
+
+Bytes EncodeUtf8StringDer(std::string_view text) {
+  ASN1_UTF8STRING* s = ASN1_UTF8STRING_new();
+  ASN1_STRING_set(s, text.data(), int(text.size()));
+  int len = i2d_ASN1_UTF8STRING(s, nullptr);
+  Bytes out(size_t(len > 0 ? len : 0));
+  uint8_t* p = out.data();
+  i2d_ASN1_UTF8STRING(s, &p);
+  ASN1_UTF8STRING_free(s);
+  return out;
+}
+
+namespace {
+
+Status AddConfExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str());
+  if (ext == nullptr) {
+    return Status::Internal(std::string("extension ") + OBJ_nid2sn(nid) + "=" + value + ": " +
+                            crypto::OpenSslError());
+  }
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  return Status::Ok();
+}
+
+Status AddRawExtension(X509* cert, const std::string& oid, ByteSpan der) {
+  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  if (obj == nullptr) return Status::InvalidArgument("bad extension OID " + oid);
+  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(value, der.data(), int(der.size()));
+  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, value);
+  ASN1_OBJECT_free(obj);
+  ASN1_OCTET_STRING_free(value);
+  if (ext == nullptr) return Status::Internal("extension " + oid + ": " + crypto::OpenSslError());
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::EcKey& subject_key,
+                                     const Certificate* issuer, const crypto::EcKey& issuer_key) {
+  Certificate cert = Certificate::Adopt(X509_new());
+  X509* x = cert.x509();
+  X509_set_version(x, X509_VERSION_3);
+  // A random positive 127-bit serial, as CAs do.
+  uint8_t serial[16];
+  CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(serial));
+  serial[0] &= 0x7f;
+  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+  BN_free(bn);
+
+  X509_NAME* name = X509_get_subject_name(x);
+  auto add = [&](const char* field, const std::string& value) {
+    X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0);
+  };
+  add("CN", spec.common_name);
+  add("O", kIntelOrganization);
+  add("L", kIntelLocality);
+  add("ST", kIntelState);
+  add("C", kIntelCountry);
+  X509_set_issuer_name(x, issuer != nullptr ? X509_get_subject_name(issuer->x509()) : name);
+  ASN1_TIME_set(X509_getm_notBefore(x), spec.not_before);
+  ASN1_TIME_set(X509_getm_notAfter(x), spec.not_after);
+  X509_set_pubkey(x, subject_key.evp());
+
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer->x509() : x, x, nullptr, nullptr, 0);
+  std::string bc = spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE";
+  if (spec.is_ca && spec.path_len >= 0) bc += ",pathlen:" + std::to_string(spec.path_len);
+  CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_subject_key_identifier, "hash"));
+  CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_authority_key_identifier, "keyid:always"));
+  CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_basic_constraints, bc));
+  if (!spec.key_usage.empty()) {
+    CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_key_usage, spec.key_usage));
+  }
+  if (!spec.crl_distribution_point.empty()) {
+    CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_crl_distribution_points,
+                                             "URI:" + spec.crl_distribution_point));
+  }
+  for (const auto& [oid, der] : spec.extensions) {
+    CONFCOM_RETURN_IF_ERROR(AddRawExtension(x, oid, der));
+  }
+  if (X509_sign(x, issuer_key.evp(), EVP_sha256()) <= 0) {
+    return Status::Internal("signing certificate '" + spec.common_name + "': " +
+                            crypto::OpenSslError());
+  }
+  return cert;
+}
+
+}  // namespace confcom::pki

@@ -1,0 +1,79 @@
+// X.509 certificates on OpenSSL: parsing (PEM/DER, PEM chains), the facts a quote inspector
+// and verifier need, and issuance of Intel-style SGX certificates with our own keys.
+#pragma once
+
+#include <openssl/x509.h>
+
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/crypto.h"
+#include "pki/sgx_extension.h"
+
+namespace confcom::pki {
+
+// Subject fields of every Intel SGX certificate after the CN.
+inline constexpr char kIntelOrganization[] = "Intel Corporation";
+inline constexpr char kIntelLocality[] = "Santa Clara";
+inline constexpr char kIntelState[] = "CA";
+inline constexpr char kIntelCountry[] = "US";
+
+class Certificate {
+ public:
+  Certificate() = default;  // empty: no certificate; only for assignment later
+  static Result<Certificate> FromDer(ByteSpan der);
+  static Result<Certificate> FromPem(std::string_view pem);
+  // Every certificate in a concatenation of PEM blocks, in order (a trailing NUL, as in
+  // Intel's certification data, is allowed). Fails if there is none.
+  static Result<std::vector<Certificate>> ChainFromPem(std::string_view pem);
+  // Takes ownership of `x`.
+  static Certificate Adopt(X509* x) { return Certificate(x); }
+
+  X509* x509() const { return x509_.get(); }
+  std::string ToPem() const;
+  Bytes ToDer() const;
+
+  // RFC 2253-like one line, most significant last as OpenSSL prints it: "CN=…, O=…, …, C=US".
+  std::string Subject() const;
+  std::string Issuer() const;
+  std::string SubjectCommonName() const;
+  std::string SerialHex() const;
+  std::time_t NotBefore() const;
+  std::time_t NotAfter() const;
+  Result<crypto::EcKey> PublicKey() const;
+  // Checks this certificate's signature with `issuer`'s public key.
+  bool IsSignedBy(const Certificate& issuer) const;
+  // The DER contents of the extension's OCTET STRING, if the certificate has it.
+  std::optional<Bytes> ExtensionValue(const std::string& oid) const;
+  Result<SgxExtension> SgxExt() const;
+
+ private:
+  explicit Certificate(X509* x) : x509_(x, X509_free) {}
+  std::shared_ptr<X509> x509_;
+};
+
+struct CertificateSpec {
+  std::string common_name;
+  bool is_ca = false;
+  int path_len = -1;       // CA only; -1 for none
+  std::string key_usage;   // OpenSSL syntax, e.g. "critical,keyCertSign,cRLSign"
+  std::string crl_distribution_point;  // URI, empty for none
+  std::time_t not_before = 0;
+  std::time_t not_after = 0;
+  // Non-critical extensions: {dotted OID, DER of the value}.
+  std::vector<std::pair<std::string, Bytes>> extensions;
+};
+
+// Issues a certificate for `subject_key`, signed by `issuer_key`. `issuer` is null for a
+// self-signed certificate. Adds SKI, AKI, basicConstraints, keyUsage, CRL DP.
+Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::EcKey& subject_key,
+                                     const Certificate* issuer, const crypto::EcKey& issuer_key);
+
+// DER of an ASN.1 UTF8String, for simple text extensions.
+Bytes EncodeUtf8StringDer(std::string_view text);
+
+}  // namespace confcom::pki
