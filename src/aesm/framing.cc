@@ -52,8 +52,10 @@ namespace {
 // Waits until `fd` is ready for `events` or the deadline passes.
 Status WaitFor(int fd, short events, Clock::time_point deadline) {
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return Status::DeadlineExceeded("timed out waiting for the peer");
+    auto now = Clock::now();
+    if (now >= deadline) return Status::DeadlineExceeded("timed out waiting for the peer");
+    // Round up so we never wake before the deadline and spin.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, int(left.count()));
     if (r > 0) return Status::Ok();

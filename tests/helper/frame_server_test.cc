@@ -1,0 +1,203 @@
+#include "helper/frame_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "aesm/framing.h"
+#include "common/bytes.h"
+#include "helper/listen_socket.h"
+#include "testing/test_util.h"
+
+namespace confcom::helper {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int Connect(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until EOF or the deadline; returns what arrived.
+std::string ReadToEof(int fd, std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = Clock::now() + timeout;
+  char buf[4096];
+  while (Clock::now() < deadline) {
+    timeval tv{0, 50000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return out;
+    if (n > 0) out.append(buf, size_t(n));
+  }
+  return out + "<timeout>";
+}
+
+class FrameServerTest : public ::testing::Test {
+ protected:
+  void Start(FrameServerOptions options = {}) {
+    path_ = dir_.File("s.sock");
+    auto s = ListenSocket::Open(path_, 0666, 128);
+    ASSERT_TRUE(s.ok());
+    socket_.emplace(std::move(s).value());
+    server_ = std::make_unique<FrameServer>(
+        socket_->fd(), options, [this](std::string_view req, uint64_t) -> std::optional<std::string> {
+          ++handled_;
+          if (req == "close") return std::nullopt;
+          return "echo:" + std::string(req);
+        });
+    thread_ = std::thread([this] { ASSERT_TRUE(server_->Run().ok()); });
+  }
+  void TearDown() override {
+    if (server_) {
+      server_->Shutdown();
+      thread_.join();
+    }
+  }
+
+  std::string Roundtrip(const std::string& payload) {
+    int fd = Connect(path_);
+    EXPECT_GE(fd, 0);
+    EXPECT_TRUE(aesm::WriteFrame(fd, payload, Clock::now() + std::chrono::seconds(5)).ok());
+    auto reply = aesm::ReadFrame(fd, 1 << 20, Clock::now() + std::chrono::seconds(5));
+    ::close(fd);
+    return reply.ok() ? *reply : "<" + reply.status().ToString() + ">";
+  }
+
+  testing::TempDir dir_;
+  std::string path_;
+  std::optional<ListenSocket> socket_;
+  std::unique_ptr<FrameServer> server_;
+  std::thread thread_;
+  std::atomic<int> handled_{0};
+};
+
+TEST_F(FrameServerTest, AnswersAndClosesAfterOneRequest) {
+  Start();
+  int fd = Connect(path_);
+  ASSERT_TRUE(aesm::WriteFrame(fd, "hello", Clock::now() + std::chrono::seconds(5)).ok());
+  std::string all = ReadToEof(fd, std::chrono::seconds(5));
+  ::close(fd);
+  EXPECT_EQ(all, aesm::EncodeFrame("echo:hello")) << "one reply, then EOF";
+}
+
+TEST_F(FrameServerTest, HandlerCanCloseWithoutReply) {
+  Start();
+  int fd = Connect(path_);
+  ASSERT_TRUE(aesm::WriteFrame(fd, "close", Clock::now() + std::chrono::seconds(5)).ok());
+  EXPECT_EQ(ReadToEof(fd, std::chrono::seconds(5)), "");
+  ::close(fd);
+  EXPECT_EQ(server_->stats().closed_unanswered.load(), 1u);
+}
+
+TEST_F(FrameServerTest, OversizeAndZeroFramesAreRejectedOthersServed) {
+  FrameServerOptions o;
+  o.max_frame_size = 1024;
+  Start(o);
+  int big = Connect(path_);
+  uint8_t header[4];
+  StoreLe32(header, 1 << 30);
+  ASSERT_EQ(::send(big, header, 4, 0), 4);
+  EXPECT_EQ(ReadToEof(big, std::chrono::seconds(5)), "");
+  ::close(big);
+  int zero = Connect(path_);
+  StoreLe32(header, 0);
+  ASSERT_EQ(::send(zero, header, 4, 0), 4);
+  EXPECT_EQ(ReadToEof(zero, std::chrono::seconds(5)), "");
+  ::close(zero);
+  EXPECT_EQ(Roundtrip("ok"), "echo:ok");
+  EXPECT_EQ(server_->stats().bad_frames.load(), 2u);
+}
+
+TEST_F(FrameServerTest, SilentAndHalfFrameClientsTimeOutWithoutBlockingOthers) {
+  FrameServerOptions o;
+  o.threads = 1;  // one loop: a blocking design would stall here
+  o.io_timeout = std::chrono::milliseconds(300);
+  Start(o);
+  int silent = Connect(path_);
+  int half = Connect(path_);
+  std::string frame = aesm::EncodeFrame("0123456789");
+  ASSERT_EQ(::send(half, frame.data(), 7, 0), 7);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Roundtrip("x" + std::to_string(i)), "echo:x" + std::to_string(i));
+  EXPECT_EQ(ReadToEof(silent, std::chrono::seconds(5)), "");
+  EXPECT_EQ(ReadToEof(half, std::chrono::seconds(5)), "");
+  ::close(silent);
+  ::close(half);
+  EXPECT_GE(server_->stats().timed_out.load(), 2u);
+}
+
+TEST_F(FrameServerTest, ConnectionsBeyondTheLimitAreClosed) {
+  FrameServerOptions o;
+  o.max_connections = 4;
+  o.threads = 1;
+  Start(o);
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) held.push_back(Connect(path_));
+  // Give the loop time to accept the four.
+  for (int i = 0; i < 100 && server_->stats().accepted.load() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int extra = Connect(path_);
+  EXPECT_EQ(ReadToEof(extra, std::chrono::seconds(5)), "");
+  ::close(extra);
+  EXPECT_GE(server_->stats().refused.load(), 1u);
+  for (int fd : held) ::close(fd);
+  for (int i = 0; i < 100 && server_->stats().open.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Roundtrip("after"), "echo:after");
+}
+
+TEST_F(FrameServerTest, ManyConcurrentClients) {
+  Start();
+  std::atomic<int> good{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::string p = std::to_string(t) + "/" + std::to_string(i);
+        if (Roundtrip(p) == "echo:" + p) ++good;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(good.load(), 800);
+  EXPECT_EQ(server_->stats().open.load(), 0);
+}
+
+TEST_F(FrameServerTest, ShutdownFinishesARequestInFlight) {
+  FrameServerOptions o;
+  o.drain_timeout = std::chrono::seconds(5);
+  Start(o);
+  int idle = Connect(path_);
+  int busy = Connect(path_);
+  std::string frame = aesm::EncodeFrame("late");
+  ASSERT_EQ(::send(busy, frame.data(), 5, 0), 5);  // a request half sent
+  for (int i = 0; i < 100 && server_->stats().accepted.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server_->Shutdown();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(::send(busy, frame.data() + 5, frame.size() - 5, 0), ssize_t(frame.size() - 5));
+  EXPECT_EQ(ReadToEof(busy, std::chrono::seconds(5)), aesm::EncodeFrame("echo:late"));
+  EXPECT_EQ(ReadToEof(idle, std::chrono::seconds(5)), "") << "idle connections are closed";
+  ::close(idle);
+  ::close(busy);
+  thread_.join();
+  server_.reset();
+}
+
+}  // namespace
+}  // namespace confcom::helper

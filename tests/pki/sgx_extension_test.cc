@@ -1,0 +1,71 @@
+#include "pki/sgx_extension.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/test_util.h"
+
+namespace confcom::pki {
+namespace {
+
+SgxExtension Sample(bool platform_fields) {
+  SgxExtension e;
+  for (size_t i = 0; i < 16; ++i) e.ppid[i] = uint8_t(0xa0 + i);
+  e.tcb.components = {14, 14, 3, 3, 255, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7};
+  e.tcb.pcesvn = 13;
+  for (size_t i = 0; i < 16; ++i) e.tcb.cpusvn[i] = uint8_t(i);
+  e.pce_id = {0x00, 0x01};
+  e.fmspc = {'S', 'I', 'M', 'U', 'L', 'A'};
+  e.sgx_type = 1;
+  if (platform_fields) {
+    e.platform_instance_id = sgx::Array<16>{};
+    e.platform_instance_id->fill(0x5a);
+    e.configuration = SgxPlatformConfiguration{true, false, true};
+  }
+  return e;
+}
+
+TEST(SgxExtensionTest, RoundTrip) {
+  for (bool platform : {false, true}) {
+    auto der = EncodeSgxExtension(Sample(platform));
+    ASSERT_TRUE(der.ok());
+    auto back = DecodeSgxExtension(*der);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, Sample(platform));
+  }
+}
+
+TEST(SgxExtensionTest, OpensslParsesTheStructure) {
+  auto der = EncodeSgxExtension(Sample(true));
+  ASSERT_TRUE(der.ok());
+  testing::TempDir dir;
+  testing::WriteAll(dir.File("ext.der"), std::string(AsChars(*der)));
+  auto r = testing::RunCommand("openssl asn1parse -inform DER -in " + dir.File("ext.der"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Top-level OIDs .1 to .7, TCB component OIDs .2.1 .. .2.18, types as the spec says.
+  for (const char* oid : {":1.2.840.113741.1.13.1.1\n", ":1.2.840.113741.1.13.1.2\n",
+                          ":1.2.840.113741.1.13.1.2.1\n", ":1.2.840.113741.1.13.1.2.16\n",
+                          ":1.2.840.113741.1.13.1.2.17\n", ":1.2.840.113741.1.13.1.2.18\n",
+                          ":1.2.840.113741.1.13.1.3\n", ":1.2.840.113741.1.13.1.4\n",
+                          ":1.2.840.113741.1.13.1.5\n", ":1.2.840.113741.1.13.1.6\n",
+                          ":1.2.840.113741.1.13.1.7.3\n"}) {
+    EXPECT_NE(r.output.find(oid), std::string::npos) << oid << "\n" << r.output;
+  }
+  EXPECT_NE(r.output.find("ENUMERATED        :01"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("OCTET STRING      :SIMULA"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("INTEGER           :FF"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("BOOLEAN           :255"), std::string::npos) << r.output;
+}
+
+TEST(SgxExtensionTest, RejectsMissingOrMistypedFields) {
+  EXPECT_FALSE(DecodeSgxExtension(Bytes{0x04, 0x00}).ok());
+  auto der = *EncodeSgxExtension(Sample(false));
+  // Truncating the DER breaks it.
+  EXPECT_FALSE(DecodeSgxExtension(ByteSpan(der).first(der.size() - 1)).ok());
+  // An empty SEQUENCE lacks every field.
+  auto empty = DecodeSgxExtension(Bytes{0x30, 0x00});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("lacks PPID"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace confcom::pki

@@ -1,0 +1,65 @@
+// Helpers for tests: temporary directories, child processes with captured output, waiting
+// for a daemon's socket, running shell commands (for independent checks with the openssl CLI).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace confcom::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A child process whose stdout+stderr go to a log file.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::string log_path,
+          std::vector<std::string> extra_env = {});
+  ~Process();  // SIGKILLs the child if still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  void Signal(int sig);
+  // Waits for exit; returns the exit status (128+signal if killed), or -1 on time-out.
+  int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::string log_path_;
+};
+
+// Runs a shell command; returns its exit status and stdout+stderr.
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+CommandResult RunCommand(const std::string& command);
+
+// Waits until a UNIX socket at `path` accepts connections.
+bool WaitForSocket(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+std::string ReadAll(const std::string& path);
+void WriteAll(const std::string& path, const std::string& data);
+
+// Counts the open file descriptors of this process.
+int OpenFdCount();
+
+}  // namespace confcom::testing
