@@ -8,6 +8,8 @@
 #include <openssl/rand.h>
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace confcom::crypto {
 
@@ -20,7 +22,12 @@ std::string OpenSslError() {
   return buf;
 }
 
-Sha256Digest Sha256(ByteSpan data) { return Sha256({data}); }
+Sha256Digest Sha256(ByteSpan data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
 
 Sha256Digest Sha256(std::initializer_list<ByteSpan> parts) {
   Sha256Digest out{};
@@ -169,16 +176,46 @@ Result<std::string> EcKey::PrivatePem() const {
 
 RawPublicKey EcKey::PublicRaw() const { return public_raw_; }
 
+namespace {
+
+// Signing contexts are costly to set up (provider look-ups, key export); each thread keeps one
+// per key. A context holds a reference to its key, so a cached pointer never dangles or
+// aliases another key.
+EVP_PKEY_CTX* ThreadSignContext(EVP_PKEY* pkey) {
+  struct Cache {
+    std::vector<std::pair<EVP_PKEY*, EVP_PKEY_CTX*>> entries;
+    ~Cache() {
+      for (auto& [key, ctx] : entries) EVP_PKEY_CTX_free(ctx);
+    }
+  };
+  thread_local Cache cache;
+  for (auto& [key, ctx] : cache.entries) {
+    if (key == pkey) return ctx;
+  }
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+  if (ctx == nullptr || EVP_PKEY_sign_init(ctx) != 1) {
+    EVP_PKEY_CTX_free(ctx);
+    return nullptr;
+  }
+  if (cache.entries.size() >= 16) {  // bound the cache; a daemon uses a handful of keys
+    EVP_PKEY_CTX_free(cache.entries.front().second);
+    cache.entries.erase(cache.entries.begin());
+  }
+  cache.entries.emplace_back(pkey, ctx);
+  return ctx;
+}
+
+}  // namespace
+
 Result<RawSignature> EcKey::Sign(ByteSpan message) const {
   if (!has_private_) return Status::InvalidArgument("cannot sign with a public key");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  Sha256Digest digest = Sha256(message);
+  EVP_PKEY_CTX* ctx = ThreadSignContext(pkey_.get());
   uint8_t der[80];
   size_t der_len = sizeof der;
-  bool ok = ctx != nullptr &&
-            EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
-            EVP_DigestSign(ctx, der, &der_len, message.data(), message.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) return Status::Internal("ECDSA sign: " + OpenSslError());
+  if (ctx == nullptr || EVP_PKEY_sign(ctx, der, &der_len, digest.data(), digest.size()) != 1) {
+    return Status::Internal("ECDSA sign: " + OpenSslError());
+  }
   return DerSignatureToRaw({der, der_len});
 }
 

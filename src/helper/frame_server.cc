@@ -92,6 +92,7 @@ class FrameServer::Loop {
     std::string out;
     size_t out_done = 0;
     bool writing = false;
+    bool registered = false;  // in the epoll set
     Clock::time_point deadline;
   };
 
@@ -118,23 +119,29 @@ class FrameServer::Loop {
       }
       ++s_->stats_.accepted;
       ++s_->stats_.open;
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.fd = fd;
-      if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        ::close(fd);
-        --s_->stats_.open;
-        continue;
-      }
       Conn conn{s_->next_connection_id_++, aesm::FrameReader(s_->options_.max_frame_size), {}, 0,
-                false, Clock::now() + s_->options_.io_timeout};
-      conns_.emplace(fd, std::move(conn));
+                false, false, Clock::now() + s_->options_.io_timeout};
+      auto [it, inserted] = conns_.emplace(fd, std::move(conn));
+      // Clients write their request right after connecting, so it has often arrived by now:
+      // try it before paying for epoll registration.
+      ReadRequest(fd, it->second);
     }
   }
 
+  // Makes epoll wait for `events` on a connection, registering it on first use.
+  void Watch(int fd, Conn& c, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epfd_, c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+      spdlog::warn("conn {}: epoll_ctl: {}", c.id, std::strerror(errno));
+      return Close(fd);
+    }
+    c.registered = true;
+  }
+
   void Close(int fd) {
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-    ::close(fd);
+    ::close(fd);  // also removes it from the epoll set: we never duplicate connection fds
     conns_.erase(fd);
     --s_->stats_.open;
   }
@@ -159,15 +166,17 @@ class FrameServer::Loop {
       ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!c.registered) Watch(fd, c, EPOLLIN | EPOLLRDHUP);
+          return;
+        }
         spdlog::debug("conn {}: recv: {}", c.id, std::strerror(errno));
         ++s_->stats_.peer_closed;
         return Close(fd);
       }
       if (n == 0) {
         if (c.reader.started()) {
-          spdlog::warn("conn {}: client closed the connection after {} byte(s) of a request",
-                       c.id, c.reader.declared_size() ? c.reader.declared_size() : 0);
+          spdlog::warn("conn {}: client closed the connection in the middle of a request", c.id);
         }
         ++s_->stats_.peer_closed;
         return Close(fd);
@@ -194,13 +203,7 @@ class FrameServer::Loop {
       ssize_t n = ::send(fd, c.out.data() + c.out_done, c.out.size() - c.out_done, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          epoll_event ev{};
-          ev.events = EPOLLOUT;
-          ev.data.fd = fd;
-          ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
-          return;
-        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return Watch(fd, c, EPOLLOUT);
         spdlog::debug("conn {}: send: {}", c.id, std::strerror(errno));
         ++s_->stats_.peer_closed;
         return Close(fd);
