@@ -272,6 +272,8 @@ void FrameServer::Shutdown() {
 
 Status FrameServer::Run() {
   if (shutdown_fd_ < 0) return Status::FromErrno("eventfd", errno);
+  // spdlog creates its registry on first use; do that here, before the loops race to it.
+  spdlog::default_logger_raw();
   std::vector<std::unique_ptr<Loop>> loops;
   for (int i = 0; i < options_.threads; ++i) {
     loops.push_back(std::make_unique<Loop>(this));
