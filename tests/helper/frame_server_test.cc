@@ -18,18 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int Connect(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Reads until EOF or the deadline; returns what arrived.
 std::string ReadToEof(int fd, std::chrono::milliseconds timeout) {
   std::string out;
@@ -68,7 +56,7 @@ class FrameServerTest : public ::testing::Test {
   }
 
   std::string Roundtrip(const std::string& payload) {
-    int fd = Connect(path_);
+    int fd = testing::ConnectUnix(path_);
     EXPECT_GE(fd, 0);
     EXPECT_TRUE(aesm::WriteFrame(fd, payload, Clock::now() + std::chrono::seconds(5)).ok());
     auto reply = aesm::ReadFrame(fd, 1 << 20, Clock::now() + std::chrono::seconds(5));
@@ -86,7 +74,7 @@ class FrameServerTest : public ::testing::Test {
 
 TEST_F(FrameServerTest, AnswersAndClosesAfterOneRequest) {
   Start();
-  int fd = Connect(path_);
+  int fd = testing::ConnectUnix(path_);
   ASSERT_TRUE(aesm::WriteFrame(fd, "hello", Clock::now() + std::chrono::seconds(5)).ok());
   std::string all = ReadToEof(fd, std::chrono::seconds(5));
   ::close(fd);
@@ -95,7 +83,7 @@ TEST_F(FrameServerTest, AnswersAndClosesAfterOneRequest) {
 
 TEST_F(FrameServerTest, HandlerCanCloseWithoutReply) {
   Start();
-  int fd = Connect(path_);
+  int fd = testing::ConnectUnix(path_);
   ASSERT_TRUE(aesm::WriteFrame(fd, "close", Clock::now() + std::chrono::seconds(5)).ok());
   EXPECT_EQ(ReadToEof(fd, std::chrono::seconds(5)), "");
   ::close(fd);
@@ -106,13 +94,13 @@ TEST_F(FrameServerTest, OversizeAndZeroFramesAreRejectedOthersServed) {
   FrameServerOptions o;
   o.max_frame_size = 1024;
   Start(o);
-  int big = Connect(path_);
+  int big = testing::ConnectUnix(path_);
   uint8_t header[4];
   StoreLe32(header, 1 << 30);
   ASSERT_EQ(::send(big, header, 4, 0), 4);
   EXPECT_EQ(ReadToEof(big, std::chrono::seconds(5)), "");
   ::close(big);
-  int zero = Connect(path_);
+  int zero = testing::ConnectUnix(path_);
   StoreLe32(header, 0);
   ASSERT_EQ(::send(zero, header, 4, 0), 4);
   EXPECT_EQ(ReadToEof(zero, std::chrono::seconds(5)), "");
@@ -126,8 +114,8 @@ TEST_F(FrameServerTest, SilentAndHalfFrameClientsTimeOutWithoutBlockingOthers) {
   o.threads = 1;  // one loop: a blocking design would stall here
   o.io_timeout = std::chrono::milliseconds(300);
   Start(o);
-  int silent = Connect(path_);
-  int half = Connect(path_);
+  int silent = testing::ConnectUnix(path_);
+  int half = testing::ConnectUnix(path_);
   std::string frame = aesm::EncodeFrame("0123456789");
   ASSERT_EQ(::send(half, frame.data(), 7, 0), 7);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(Roundtrip("x" + std::to_string(i)), "echo:x" + std::to_string(i));
@@ -144,12 +132,12 @@ TEST_F(FrameServerTest, ConnectionsBeyondTheLimitAreClosed) {
   o.threads = 1;
   Start(o);
   std::vector<int> held;
-  for (int i = 0; i < 4; ++i) held.push_back(Connect(path_));
+  for (int i = 0; i < 4; ++i) held.push_back(testing::ConnectUnix(path_));
   // Give the loop time to accept the four.
   for (int i = 0; i < 100 && server_->stats().accepted.load() < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  int extra = Connect(path_);
+  int extra = testing::ConnectUnix(path_);
   EXPECT_EQ(ReadToEof(extra, std::chrono::seconds(5)), "");
   ::close(extra);
   EXPECT_GE(server_->stats().refused.load(), 1u);
@@ -181,8 +169,8 @@ TEST_F(FrameServerTest, ShutdownFinishesARequestInFlight) {
   FrameServerOptions o;
   o.drain_timeout = std::chrono::seconds(5);
   Start(o);
-  int idle = Connect(path_);
-  int busy = Connect(path_);
+  int idle = testing::ConnectUnix(path_);
+  int busy = testing::ConnectUnix(path_);
   std::string frame = aesm::EncodeFrame("late");
   ASSERT_EQ(::send(busy, frame.data(), 5, 0), 5);  // a request half sent
   for (int i = 0; i < 100 && server_->stats().accepted.load() < 2; ++i) {

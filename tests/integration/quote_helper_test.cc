@@ -68,18 +68,6 @@ Result<Bytes> FetchQuote(const std::string& socket, bool wrong_target = false) {
   return Bytes(quote.begin(), quote.end());
 }
 
-int ConnectRaw(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // True when the server closes `fd` without sending a byte within `timeout`.
 bool ClosedWithoutReply(int fd, std::chrono::milliseconds timeout) {
   timeval tv{long(timeout.count() / 1000), long(timeout.count() % 1000) * 1000};
@@ -142,14 +130,14 @@ TEST(QuoteHelperTest, BadClientsGetCleanErrorsWhileAGoodClientKeepsGettingQuotes
   });
 
   // Garbage: a well-formed frame whose payload is not a Request.
-  int garbage = ConnectRaw(helper.socket());
+  int garbage = testing::ConnectUnix(helper.socket());
   std::string junk = aesm::EncodeFrame("\xff\xfe this is not protobuf \x01\x02");
   ASSERT_EQ(::send(garbage, junk.data(), junk.size(), 0), ssize_t(junk.size()));
   EXPECT_TRUE(ClosedWithoutReply(garbage, std::chrono::seconds(5)));
   ::close(garbage);
 
   // Half a frame, then silence: closed at the I/O deadline.
-  int half = ConnectRaw(helper.socket());
+  int half = testing::ConnectUnix(helper.socket());
   ASSERT_EQ(::send(half, junk.data(), 6, 0), 6);
   auto t0 = Clock::now();
   EXPECT_TRUE(ClosedWithoutReply(half, std::chrono::seconds(5)));
@@ -157,7 +145,7 @@ TEST(QuoteHelperTest, BadClientsGetCleanErrorsWhileAGoodClientKeepsGettingQuotes
   ::close(half);
 
   // An oversize length: rejected without reading the body.
-  int big = ConnectRaw(helper.socket());
+  int big = testing::ConnectUnix(helper.socket());
   uint8_t header[4];
   StoreLe32(header, 0x7fffffff);
   ASSERT_EQ(::send(big, header, 4, 0), 4);

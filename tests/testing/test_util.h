@@ -53,6 +53,9 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::string& command);
 
+// A connected UNIX stream socket to `path`, or -1.
+int ConnectUnix(const std::string& path);
+
 // Waits until a UNIX socket at `path` accepts connections.
 bool WaitForSocket(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
