@@ -2,7 +2,13 @@
 //   quote    fetch a quote from the quote helper for a (simulated) app enclave report
 //   inspect  print every field of a v3 quote
 //   ping     readiness probe: does the helper offer ECDSA P-256 quoting?
+//   verify   verify a quote against collateral (files or a PCCS) and a trust anchor
+//   collateral / pccs   the simulated platform's collateral, as files or as a PCCS endpoint
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +16,11 @@
 
 #include "aesm/client.h"
 #include "cli/quote_describe.h"
+#include "cli/verdict_describe.h"
+#include "common/logging.h"
+#include "pccs/pccs.h"
+#include "sim/collateral.h"
+#include "verify/verifier.h"
 #include "client/error_map.h"
 #include "client/sgx_uae_quote_ex.h"
 #include "common/file_util.h"
@@ -208,6 +219,146 @@ int RunPing(const std::string& socket_flag) {
   return Fail(socket + " answers but offers no ECDSA P-256 attestation key");
 }
 
+struct VerifyFlags {
+  std::string quote;
+  std::string collateral_dir;
+  std::string pccs_url;
+  std::string root;
+  std::string at;
+  bool allow_debug = false;
+  bool json = false;
+  cli::AcceptPolicy accept;
+};
+
+Result<std::time_t> ParseTime(const std::string& text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    return std::time_t(std::stoll(text));
+  }
+  auto t = verify::ParseRfc3339(text);
+  if (!t.ok()) return Status::InvalidArgument("--at: expected RFC 3339 (2030-01-01T00:00:00Z) or seconds since 1970");
+  return t;
+}
+
+// Exit codes: 0 verified and acceptable; 1 verification failed or TCB status not accepted;
+// 2 the inputs could not be used (files, collateral, PCCS, flags).
+int RunVerify(const VerifyFlags& f) {
+  auto quote = ReadFile(f.quote, 1 << 20);
+  if (!quote.ok()) { Fail(quote.status().message()); return 2; }
+  pki::Certificate root = verify::IntelSgxRootCa();
+  if (!f.root.empty()) {
+    auto pem = ReadFile(f.root, 64 << 10);
+    auto cert = pem.ok() ? pki::Certificate::FromPem(*pem) : Result<pki::Certificate>(pem.status());
+    if (!cert.ok()) { Fail("--root " + f.root + ": " + cert.status().message()); return 2; }
+    root = *cert;
+  }
+  verify::VerifyOptions options;
+  options.allow_debug = f.allow_debug;
+  if (!f.at.empty()) {
+    auto at = ParseTime(f.at);
+    if (!at.ok()) { Fail(at.status().message()); return 2; }
+    options.at = *at;
+  }
+  Result<verify::Collateral> collateral = Status::InvalidArgument("no collateral source");
+  if (!f.collateral_dir.empty()) {
+    collateral = verify::LoadCollateralDir(f.collateral_dir);
+  } else {
+    // The PCCS serves collateral per FMSPC: read it from the quote's PCK certificate.
+    auto parsed = sgx::ParseQuoteV3(AsBytes(*quote));
+    if (!parsed.ok()) { Fail(f.quote + ": " + parsed.status().message()); return 1; }
+    auto chain = pki::Certificate::ChainFromPem(AsChars(parsed->quote.cert_data));
+    auto ext = chain.ok() ? (*chain)[0].SgxExt() : Result<pki::SgxExtension>(chain.status());
+    if (!ext.ok()) { Fail("cannot read the FMSPC from the quote's PCK certificate: " + ext.status().message()); return 1; }
+    collateral = pccs::FetchCollateral(f.pccs_url, ext->fmspc);
+  }
+  if (!collateral.ok()) { Fail(collateral.status().message()); return 2; }
+  auto verifier = verify::QuoteVerifier::Create(*collateral, root);
+  if (!verifier.ok()) { Fail("collateral: " + verifier.status().message()); return 2; }
+  verify::Verdict verdict = (*verifier)->Verify(AsBytes(*quote), options);
+  auto j = cli::DescribeVerdict(verdict, f.accept);
+  if (auto parsed = sgx::ParseQuoteV3(AsBytes(*quote)); parsed.ok()) {
+    bool simulated = cli::DescribeQuote(*parsed)["simulated_platform"].get<bool>();
+    j["simulated_platform"] = simulated;
+    if (simulated && f.root.empty() && verdict.failed == verify::Check::kPckChain) {
+      j["hint"] = "this quote comes from a SIMULATED platform, which Intel's root does not cover: "
+                  "verify it against the simulated root with --root <collateral dir>/root_ca.pem";
+    }
+  }
+  if (f.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << cli::RenderText(j);
+  }
+  return j["verdict"] == "ACCEPTED" ? 0 : 1;
+}
+
+struct CollateralFlags {
+  std::string state_dir;
+  std::string output;
+  std::string listen = "127.0.0.1:8081";
+  bool revoke_pck = false;
+  int validity_days = 30;
+};
+
+Result<verify::Collateral> SimCollateral(const CollateralFlags& f, const sim::SimPlatform& platform) {
+  sim::CollateralOptions options;
+  options.revoke_pck = f.revoke_pck;
+  options.validity_days = f.validity_days;
+  return sim::MakeSimCollateral(platform, options);
+}
+
+int RunCollateral(const CollateralFlags& f) {
+  auto platform = sim::SimPlatform::Load(f.state_dir);
+  if (!platform.ok()) return Fail(platform.status().message());
+  auto c = SimCollateral(f, *platform);
+  if (!c.ok()) return Fail(c.status().message());
+  if (Status st = verify::WriteCollateralDir(*c, platform->root_ca().ToPem(), f.output); !st.ok()) {
+    return Fail(st.message());
+  }
+  std::printf("collateral of the SIMULATED platform in %s written to %s/ (valid %d days%s):\n", f.state_dir.c_str(),
+              f.output.c_str(), f.validity_days, f.revoke_pck ? ", PCK certificates REVOKED" : "");
+  for (const char* name : {verify::kRootCaFile, verify::kTcbInfoFile, verify::kQeIdentityFile, verify::kPckCrlFile,
+                           verify::kRootCaCrlFile, verify::kTcbSigningChainFile, verify::kPckCrlIssuerChainFile}) {
+    std::printf("  %s\n", name);
+  }
+  return 0;
+}
+
+int RunPccs(const CollateralFlags& f) {
+  if (Status st = SetupLogging("text", "info", "sgxctl-pccs"); !st.ok()) return Fail(st.message());
+  auto colon = f.listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    try { port = std::stoi(f.listen.substr(colon + 1)); } catch (const std::exception&) {}
+  }
+  if (port < 0 || port > 65535) return Fail("--listen must be HOST:PORT, got '" + f.listen + "'");
+  std::string host = f.listen.substr(0, colon);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto platform = sim::SimPlatform::Load(f.state_dir);
+  if (!platform.ok()) return Fail(platform.status().message());
+  auto c = SimCollateral(f, *platform);
+  if (!c.ok()) return Fail(c.status().message());
+  pccs::PccsServer server(std::move(c).value(), platform->info().fmspc);
+  if (Status st = server.Bind(host, port); !st.ok()) return Fail(st.message());
+  spdlog::warn("serving collateral of a SIMULATED SGX platform (FMSPC {}); trust its root only for testing",
+               ToHex(platform->info().fmspc));
+  spdlog::info("PCCS API v4 on http://{}:{}/sgx/certification/v4/ (state {})", host, server.port(), f.state_dir);
+  std::thread stopper([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("stopping");
+    server.Stop();
+  });
+  Status st = server.Serve();
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  return st.ok() ? 0 : Fail(st.message());
+}
+
 }  // namespace
 }  // namespace confcom
 
@@ -249,7 +400,58 @@ int main(int argc, char** argv) {
       "ping", "Exit 0 only if the quote helper answers and offers ECDSA P-256 quoting (a readiness probe).");
   ping->add_option("--socket", ping_socket, "AESM socket (default: $CONFCOM_AESM_SOCKET or /var/run/aesmd/aesm.socket)");
 
+  VerifyFlags vf;
+  auto* verify_cmd = app.add_subcommand(
+      "verify",
+      "Verify a DCAP v3 quote (Intel's QVL order) against collateral and a trust anchor. Exit 0 "
+      "only for a verified quote whose TCB status is acceptable; 1 if verification fails or the "
+      "status is not accepted; 2 if the inputs cannot be used.");
+  verify_cmd->add_option("QUOTE", vf.quote, "Quote file")->required();
+  auto* src_dir = verify_cmd->add_option("--collateral", vf.collateral_dir,
+                                         "Collateral directory (as `sgxctl collateral` writes it)");
+  auto* src_pccs = verify_cmd->add_option("--pccs", vf.pccs_url, "PCCS base URL, e.g. http://127.0.0.1:8081");
+  src_dir->excludes(src_pccs);
+  src_pccs->excludes(src_dir);
+  verify_cmd->add_option("--root", vf.root,
+                         "Trusted root certificate (PEM). Default: Intel's SGX Root CA, which no simulated "
+                         "quote chains to");
+  verify_cmd->add_option("--at", vf.at, "Verify as of this time (RFC 3339 or seconds since 1970); default now");
+  verify_cmd->add_flag("--allow-debug", vf.allow_debug, "Accept DEBUG app enclaves");
+  verify_cmd->add_flag("--accept-configuration-needed", vf.accept.configuration_needed,
+                       "Accept ConfigurationNeeded TCB status");
+  verify_cmd->add_flag("--accept-sw-hardening-needed", vf.accept.sw_hardening_needed,
+                       "Accept SWHardeningNeeded TCB status");
+  verify_cmd->add_flag("--accept-out-of-date", vf.accept.out_of_date, "Accept OutOfDate TCB status");
+  verify_cmd->add_flag("--json", vf.json, "Print JSON");
+
+  CollateralFlags cf;
+  auto* collateral_cmd = app.add_subcommand(
+      "collateral", "Write the SIMULATED platform's collateral (TCB Info, QE Identity, CRLs, chains, root) as files.");
+  collateral_cmd->add_option("--state-dir", cf.state_dir, "The quote helper's state dir")->required();
+  collateral_cmd->add_option("-o,--output", cf.output, "Output directory")->required();
+  collateral_cmd->add_flag("--revoke-pck", cf.revoke_pck, "Issue a PCK CRL that revokes the platform's PCK certificates");
+  collateral_cmd->add_option("--validity-days", cf.validity_days, "Days until nextUpdate")
+      ->check(CLI::Range(1, 3650))->capture_default_str();
+
+  CollateralFlags pf;
+  auto* pccs_cmd = app.add_subcommand(
+      "pccs", "Serve the SIMULATED platform's collateral as a PCCS (API v4) until SIGTERM/SIGINT.");
+  pccs_cmd->add_option("--state-dir", pf.state_dir, "The quote helper's state dir")->required();
+  pccs_cmd->add_option("--listen", pf.listen, "HOST:PORT (loopback by default; port 0 = any)")->capture_default_str();
+  pccs_cmd->add_flag("--revoke-pck", pf.revoke_pck, "Serve a PCK CRL that revokes the platform's PCK certificates");
+  pccs_cmd->add_option("--validity-days", pf.validity_days, "Days until nextUpdate")
+      ->check(CLI::Range(1, 3650))->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (*verify_cmd) {
+    if (vf.collateral_dir.empty() == vf.pccs_url.empty()) {
+      std::fprintf(stderr, "sgxctl: verify needs exactly one of --collateral DIR or --pccs URL\n");
+      return 2;
+    }
+    return RunVerify(vf);
+  }
+  if (*collateral_cmd) return RunCollateral(cf);
+  if (*pccs_cmd) return RunPccs(pf);
   if (*quote) return RunQuote(qf);
   if (*inspect) return RunInspect(inspect_path, inspect_json);
   if (*ping) return RunPing(ping_socket);

@@ -1,0 +1,179 @@
+#include "pccs/pccs.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "pki/crl.h"
+
+namespace confcom::pccs {
+
+namespace {
+
+constexpr char kPrefix[] = "/sgx/certification/v4";
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void Crl(httplib::Response& res, const httplib::Request& req, const Bytes& der) {
+  if (req.get_param_value("encoding") == "pem") {
+    auto crl = pki::Crl::FromDer(der);
+    res.set_content(crl.ok() ? crl->ToPem() : std::string(), "application/x-pem-file");
+  } else {
+    res.set_content(std::string(AsChars(der)), "application/pkix-crl");
+  }
+}
+
+}  // namespace
+
+std::string PercentEncode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(char(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Result<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1;
+    int lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return Status::InvalidArgument("bad percent-encoding at offset " + std::to_string(i));
+    out.push_back(char(hi << 4 | lo));
+    i += 2;
+  }
+  return out;
+}
+
+PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc)
+    : collateral_(std::move(collateral)), fmspc_(fmspc), server_(std::make_unique<httplib::Server>()) {
+  auto& s = *server_;
+  const std::string tcb_chain = PercentEncode(collateral_.tcb_signing_chain_pem);
+  const std::string crl_chain = PercentEncode(collateral_.pck_crl_issuer_chain_pem);
+  s.Get(std::string(kPrefix) + "/tcb", [this, tcb_chain](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("fmspc")) {
+      res.status = 400;
+      res.set_content("missing fmspc parameter\n", "text/plain");
+      return;
+    }
+    auto fmspc = FromHexExact(req.get_param_value("fmspc"), 6, "fmspc");
+    if (!fmspc.ok()) {
+      res.status = 400;
+      res.set_content(fmspc.status().message() + "\n", "text/plain");
+      return;
+    }
+    if (!std::equal(fmspc->begin(), fmspc->end(), fmspc_.begin())) {
+      res.status = 404;
+      res.set_content("no TCB Info for FMSPC " + ToHex(*fmspc) + "\n", "text/plain");
+      return;
+    }
+    res.set_header("TCB-Info-Issuer-Chain", tcb_chain);
+    res.set_content(collateral_.tcb_info_json, "application/json");
+  });
+  s.Get(std::string(kPrefix) + "/qe/identity", [this, tcb_chain](const httplib::Request&, httplib::Response& res) {
+    res.set_header("SGX-Enclave-Identity-Issuer-Chain", tcb_chain);
+    res.set_content(collateral_.qe_identity_json, "application/json");
+  });
+  s.Get(std::string(kPrefix) + "/pckcrl", [this, crl_chain](const httplib::Request& req, httplib::Response& res) {
+    std::string ca = req.get_param_value("ca");
+    if (ca.empty()) {
+      res.status = 400;
+      res.set_content("missing ca parameter (platform or processor)\n", "text/plain");
+      return;
+    }
+    if (ca != "platform") {  // the simulated PKI has a Platform CA only
+      res.status = 404;
+      res.set_content("no PCK CRL for ca=" + ca + "\n", "text/plain");
+      return;
+    }
+    res.set_header("SGX-PCK-CRL-Issuer-Chain", crl_chain);
+    Crl(res, req, collateral_.pck_crl_der);
+  });
+  s.Get(std::string(kPrefix) + "/rootcacrl", [this](const httplib::Request& req, httplib::Response& res) {
+    Crl(res, req, collateral_.root_ca_crl_der);
+  });
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::info("{} {}{} -> {}", req.method, req.path,
+                 req.params.empty() ? "" : "?" + httplib::detail::params_to_query_str(req.params), res.status);
+  });
+  s.set_payload_max_length(64 << 10);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(10, 0);
+}
+
+PccsServer::~PccsServer() = default;
+
+Status PccsServer::Bind(const std::string& host, int port) {
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+    if (port_ <= 0) return Status::IoError("cannot bind " + host + " to a free port");
+  } else {
+    if (!server_->bind_to_port(host, port)) {
+      return Status::IoError("cannot bind " + host + ":" + std::to_string(port) + " (in use, or not a local address?)");
+    }
+    port_ = port;
+  }
+  return Status::Ok();
+}
+
+Status PccsServer::Serve() {
+  if (!server_->listen_after_bind()) return Status::IoError("PCCS server stopped with an error");
+  return Status::Ok();
+}
+
+void PccsServer::Stop() { server_->stop(); }
+
+Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc) {
+  httplib::Client client(base_url);
+  if (!client.is_valid()) return Status::InvalidArgument("not a usable PCCS URL: " + base_url);
+  client.set_connection_timeout(10, 0);
+  client.set_read_timeout(30, 0);
+  verify::Collateral c;
+  auto get = [&](const std::string& path, const char* chain_header, std::string* body,
+                 std::string* chain) -> Status {
+    auto res = client.Get(std::string(kPrefix) + path);
+    if (!res) {
+      return Status::Unavailable("PCCS " + base_url + path + ": " + httplib::to_string(res.error()));
+    }
+    if (res->status != 200) {
+      return Status::NotFound("PCCS " + base_url + path + " answered HTTP " + std::to_string(res->status) +
+                              (res->body.empty() ? "" : ": " + res->body.substr(0, 200)));
+    }
+    if (res->body.size() > (1u << 20)) return Status::InvalidArgument("PCCS response larger than 1 MiB");
+    *body = res->body;
+    if (chain_header != nullptr) {
+      if (!res->has_header(chain_header)) {
+        return Status::InvalidArgument("PCCS " + path + " response lacks the " + chain_header + " header");
+      }
+      CONFCOM_ASSIGN_OR_RETURN(*chain, PercentDecode(res->get_header_value(chain_header)));
+    }
+    return Status::Ok();
+  };
+  std::string ignored, pck_crl, root_crl;
+  CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc), "TCB-Info-Issuer-Chain", &c.tcb_info_json,
+                              &c.tcb_signing_chain_pem));
+  CONFCOM_RETURN_IF_ERROR(get("/qe/identity", "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
+  CONFCOM_RETURN_IF_ERROR(get("/pckcrl?ca=platform&encoding=der", "SGX-PCK-CRL-Issuer-Chain", &pck_crl,
+                              &c.pck_crl_issuer_chain_pem));
+  CONFCOM_RETURN_IF_ERROR(get("/rootcacrl", nullptr, &root_crl, nullptr));
+  c.pck_crl_der.assign(pck_crl.begin(), pck_crl.end());
+  c.root_ca_crl_der.assign(root_crl.begin(), root_crl.end());
+  return c;
+}
+
+}  // namespace confcom::pccs

@@ -1,0 +1,50 @@
+// A PCCS-compatible collateral endpoint for the simulated platform (Intel's PCCS API v4
+// paths and issuer-chain headers), and the client side that fetches collateral from any PCCS.
+//
+// Served (GET):
+//   /sgx/certification/v4/tcb?fmspc=<12 hex>     TCB Info JSON; header TCB-Info-Issuer-Chain
+//   /sgx/certification/v4/qe/identity            QE Identity JSON; SGX-Enclave-Identity-Issuer-Chain
+//   /sgx/certification/v4/pckcrl?ca=platform     PCK CRL; SGX-PCK-CRL-Issuer-Chain
+//   /sgx/certification/v4/rootcacrl              Root CA CRL
+// CRLs are DER unless encoding=pem. Issuer chains are URL-encoded PEM, as Intel sends them.
+// An unknown FMSPC or CA, or an unknown path, is 404; a missing parameter is 400.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "sgx/types.h"
+#include "verify/collateral.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace confcom::pccs {
+
+std::string PercentEncode(std::string_view s);
+Result<std::string> PercentDecode(std::string_view s);
+
+class PccsServer {
+ public:
+  PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc);
+  ~PccsServer();
+
+  // Binds `host:port` (port 0: any free port). Then Serve() blocks until Stop().
+  Status Bind(const std::string& host, int port);
+  int port() const { return port_; }
+  Status Serve();
+  void Stop();
+
+ private:
+  verify::Collateral collateral_;
+  sgx::Array<6> fmspc_;
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = 0;
+};
+
+// Fetches the collateral for `fmspc` from a PCCS at `base_url` (e.g. http://127.0.0.1:8081).
+Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc);
+
+}  // namespace confcom::pccs

@@ -1,0 +1,98 @@
+#include "verify/json_raw.h"
+
+#include <string>
+
+namespace confcom::verify {
+
+namespace {
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view s) : s_(s) {}
+  size_t pos() const { return i_; }
+  void SkipSpace() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
+  }
+  bool Consume(char c) {
+    SkipSpace();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  // A string token (without unescaping; keys we look for have no escapes).
+  Result<std::string_view> String() {
+    SkipSpace();
+    if (i_ >= s_.size() || s_[i_] != '"') return Error("expected a string");
+    size_t start = ++i_;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (s_[i_] == '\\') ++i_;
+      ++i_;
+    }
+    if (i_ >= s_.size()) return Error("unterminated string");
+    return s_.substr(start, i_++ - start);
+  }
+  // Skips one value; returns its text.
+  Result<std::string_view> Value() {
+    SkipSpace();
+    size_t start = i_;
+    if (i_ >= s_.size()) return Error("expected a value");
+    char c = s_[i_];
+    if (c == '"') {
+      CONFCOM_RETURN_IF_ERROR(String().status());
+    } else if (c == '{' || c == '[') {
+      int depth = 0;
+      while (i_ < s_.size()) {
+        char d = s_[i_];
+        if (d == '"') {
+          CONFCOM_RETURN_IF_ERROR(String().status());
+          continue;
+        }
+        if (d == '{' || d == '[') ++depth;
+        if (d == '}' || d == ']') {
+          if (--depth == 0) {
+            ++i_;
+            break;
+          }
+        }
+        ++i_;
+      }
+      if (depth != 0) return Error("unbalanced brackets");
+    } else {
+      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
+             s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t') {
+        ++i_;
+      }
+      if (i_ == start) return Error("expected a value");
+    }
+    return s_.substr(start, i_ - start);
+  }
+  Status Error(const std::string& what) const {
+    return Status::InvalidArgument("JSON: " + what + " at offset " + std::to_string(i_));
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+Result<std::string_view> RawMemberText(std::string_view document, std::string_view key) {
+  Scanner sc(document);
+  if (!sc.Consume('{')) return sc.Error("expected an object");
+  if (sc.Consume('}')) return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
+  for (;;) {
+    CONFCOM_ASSIGN_OR_RETURN(std::string_view name, sc.String());
+    if (!sc.Consume(':')) return sc.Error("expected ':'");
+    CONFCOM_ASSIGN_OR_RETURN(std::string_view value, sc.Value());
+    if (name == key) return value;
+    if (sc.Consume(',')) continue;
+    if (sc.Consume('}')) break;
+    return sc.Error("expected ',' or '}'");
+  }
+  return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
+}
+
+}  // namespace confcom::verify
