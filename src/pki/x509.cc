@@ -108,6 +108,12 @@ std::string Certificate::SerialHex() const {
   return out;
 }
 
+size_t Certificate::SignatureSize() const {
+  const ASN1_BIT_STRING* sig = nullptr;
+  X509_get0_signature(&sig, nullptr, x509_.get());
+  return sig != nullptr ? size_t(ASN1_STRING_length(sig)) : 0;
+}
+
 std::time_t Certificate::NotBefore() const { return AsnTime(X509_get0_notBefore(x509_.get())); }
 std::time_t Certificate::NotAfter() const { return AsnTime(X509_get0_notAfter(x509_.get())); }
 
@@ -185,10 +191,11 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::
   Certificate cert = Certificate::Adopt(X509_new());
   X509* x = cert.x509();
   X509_set_version(x, X509_VERSION_3);
-  // A random positive 127-bit serial, as CAs do.
+  // A random positive serial of exactly 16 bytes (top byte 0x01..0x7f), so certificates of
+  // one kind have predictable encoded lengths.
   uint8_t serial[16];
   CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(serial));
-  serial[0] &= 0x7f;
+  serial[0] = uint8_t((serial[0] & 0x7f) | 0x01);
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
   BN_free(bn);

@@ -42,6 +42,8 @@ class Certificate {
   std::string Issuer() const;
   std::string SubjectCommonName() const;
   std::string SerialHex() const;
+  // Length of the DER signature value (70 to 72 bytes for most ECDSA P-256 signatures).
+  size_t SignatureSize() const;
   std::time_t NotBefore() const;
   std::time_t NotAfter() const;
   Result<crypto::EcKey> PublicKey() const;

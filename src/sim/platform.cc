@@ -211,14 +211,15 @@ Result<SimPlatform> SimPlatform::Create(const std::string& dir) {
     leaf.crl_distribution_point = std::string(kCrlBase) + "pckcrl?ca=platform&encoding=der";
     leaf.extensions.insert(leaf.extensions.begin(), {pki::kSgxExtensionOid, ext_der});
     // All PCK certificates get the same encoded length, so every quote has exactly the size
-    // GetQuoteSizeEx announces (apps hash that many bytes to check the QE report). Lengths
-    // differ only by the random serial's and signature's DER sizes: reissue until equal.
+    // GetQuoteSizeEx announces (apps hash that many bytes to check the QE report). Only the
+    // DER size of the ECDSA signature varies (serials have a fixed size): reissue until it is
+    // the most common one, 71 bytes (half of all signatures).
     pki::Certificate cert;
     for (int attempt = 0;; ++attempt) {
       CONFCOM_ASSIGN_OR_RETURN(cert, pki::IssueCertificate(leaf, p.pck_key_, &p.platform_ca_,
                                                            p.platform_ca_key_));
-      if (p.pck_certs_.empty() || cert.ToDer().size() == p.pck_certs_[0].ToDer().size()) break;
-      if (attempt == 200) return Status::Internal("could not issue equal-length PCK certificates");
+      if (cert.SignatureSize() == 71) break;
+      if (attempt == 100) return Status::Internal("could not issue equal-length PCK certificates");
     }
     p.pck_certs_.push_back(std::move(cert));
   }

@@ -1,7 +1,8 @@
 // Intel's SGX Root CA (CN=Intel SGX Root CA, valid 2018-05-21 to 2049-12-31), the default
-// trust anchor of quote verification. Public data, as Intel publishes it at
-// certificates.trustedservices.intel.com/IntelSGXRootCA.der; SHA-256 fingerprint of the DER:
-// 44A0196B2B99F889B8E149E95B807A350E74249643998E85A7CBB8CCFAB674D3 (checked by a test).
+// trust anchor of quote verification. Public data that Intel publishes at
+// certificates.trustedservices.intel.com/IntelSGXRootCA.der; this PEM is identical in several
+// independent public verifiers. SHA-256 of its DER (pinned by a test):
+// 44A0196B2B99F889B8E149E95B807A350E7424964399E885A7CBB8CCFAB674D3.
 #pragma once
 
 namespace confcom::verify {

@@ -162,6 +162,10 @@ TEST_F(FrameServerTest, ManyConcurrentClients) {
   }
   for (auto& c : clients) c.join();
   EXPECT_EQ(good.load(), 800);
+  // The server counts a connection closed just after the client saw EOF.
+  for (int i = 0; i < 100 && server_->stats().open.load() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(server_->stats().open.load(), 0);
 }
 

@@ -41,7 +41,7 @@ TEST(SimPlatformTest, CreatesPrivateStateAndReloadsTheSameKeys) {
 TEST(SimPlatformTest, IdentityIsMarkedSimulated) {
   testing::TempDir dir;
   auto p = SimPlatform::LoadOrCreate(dir.File("s"));
-  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(std::string(p->info().fmspc.begin(), p->info().fmspc.end()), "SIMULA");
   EXPECT_EQ(std::string(p->info().ppid.begin(), p->info().ppid.begin() + 11), "confcom-sim");
   for (const auto* cert : {&p->root_ca(), &p->platform_ca(), &p->tcb_signing(), &p->pck_certificate(0)}) {
@@ -52,7 +52,7 @@ TEST(SimPlatformTest, IdentityIsMarkedSimulated) {
 TEST(SimPlatformTest, PkiHasIntelsNamesAndVerifiesWithOpenssl) {
   testing::TempDir dir;
   auto p = SimPlatform::LoadOrCreate(dir.File("s"));
-  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->root_ca().Subject(),
             "CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US");
   EXPECT_EQ(p->platform_ca().SubjectCommonName(), "Intel SGX PCK Platform CA");
@@ -85,7 +85,10 @@ TEST(SimPlatformTest, PkiHasIntelsNamesAndVerifiesWithOpenssl) {
 TEST(SimPlatformTest, RefusesKeysOthersCanRead) {
   testing::TempDir dir;
   std::string state = dir.File("s");
-  ASSERT_TRUE(SimPlatform::LoadOrCreate(state).ok());
+  {
+    auto made = SimPlatform::LoadOrCreate(state);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+  }
   ::chmod((state + "/attestation.key").c_str(), 0644);
   auto p = SimPlatform::LoadOrCreate(state);
   ASSERT_FALSE(p.ok());
@@ -97,11 +100,13 @@ TEST(SimPlatformTest, RefusesKeysOthersCanRead) {
 TEST(SimPlatformTest, UnfinishedCreationIsRedoneDamageIsReported) {
   testing::TempDir dir;
   std::string state = dir.File("s");
-  ASSERT_TRUE(SimPlatform::LoadOrCreate(state).ok());
+  auto first = SimPlatform::LoadOrCreate(state);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
   // Without platform.json the directory is an unfinished creation: start over.
   std::filesystem::remove(state + "/platform.json");
   bool created = false;
-  ASSERT_TRUE(SimPlatform::LoadOrCreate(state, &created).ok());
+  auto again = SimPlatform::LoadOrCreate(state, &created);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(created);
   // A missing or corrupt file of a complete platform is an error, never a silent re-key.
   std::filesystem::remove(state + "/pck.key");

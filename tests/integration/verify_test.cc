@@ -1,0 +1,106 @@
+// Attestation end to end with the real programs: the helper quotes, sgxctl writes or serves
+// the simulated collateral, sgxctl verifies.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "integration/helper_process.h"
+
+namespace confcom {
+namespace {
+
+testing::CommandResult Sgxctl(const std::string& args) {
+  return testing::RunCommand(std::string(CONFCOM_SGXCTL_BIN) + " " + args);
+}
+
+class VerifyEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    helper_ = std::make_unique<testing::HelperProcess>(dir_);
+    ASSERT_TRUE(helper_->WaitReady()) << helper_->Log();
+    for (auto [name, flags] : {std::pair{"good", ""}, {"down", "--cpusvn downgraded"}, {"debug", "--debug"}}) {
+      auto r = Sgxctl("quote --socket " + helper_->socket() + " --report-data 0a0b " + flags + " -o " +
+                      dir_.File(std::string(name) + ".bin"));
+      ASSERT_EQ(r.status, 0) << r.output;
+    }
+    auto c = Sgxctl("collateral --state-dir " + helper_->state() + " -o " + dir_.File("col"));
+    ASSERT_EQ(c.status, 0) << c.output;
+    root_ = " --root " + dir_.File("col/root_ca.pem");
+  }
+  nlohmann::json Verify(const std::string& quote, const std::string& args, int expected_status) {
+    auto r = Sgxctl("verify --json " + dir_.File(quote) + " " + args);
+    EXPECT_EQ(r.status, expected_status) << r.output;
+    auto j = nlohmann::json::parse(r.output, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.output;
+    return j;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::HelperProcess> helper_;
+  std::string root_;
+};
+
+TEST_F(VerifyEndToEndTest, VerdictsAndExitCodes) {
+  std::string col = "--collateral " + dir_.File("col");
+  auto good = Verify("good.bin", col + root_, 0);
+  EXPECT_EQ(good["verdict"], "ACCEPTED");
+  EXPECT_EQ(good["result"], "SGX_QL_QV_RESULT_OK");
+  EXPECT_EQ(good["tcb_status"], "UpToDate");
+  EXPECT_TRUE(good["enclave"]["report_data"].get<std::string>().starts_with("0a0b00"));
+  EXPECT_EQ(good["simulated_platform"], true);
+
+  // Intel's root (the default) does not cover the simulated platform, and says so.
+  auto intel = Verify("good.bin", col, 1);
+  EXPECT_EQ(intel["failed_check"], "pck-chain");
+  EXPECT_NE(intel["hint"].get<std::string>().find("--root"), std::string::npos);
+
+  auto down = Verify("down.bin", col + root_, 1);
+  EXPECT_EQ(down["verdict"], "NOT ACCEPTED");
+  EXPECT_EQ(down["tcb_status"], "OutOfDate");
+  EXPECT_EQ(Verify("down.bin", col + root_ + " --accept-out-of-date", 0)["verdict"], "ACCEPTED");
+
+  EXPECT_EQ(Verify("debug.bin", col + root_, 1)["failed_check"], "debug");
+  EXPECT_EQ(Verify("debug.bin", col + root_ + " --allow-debug", 0)["verdict"], "ACCEPTED");
+
+  EXPECT_EQ(Verify("good.bin", col + root_ + " --at 2099-01-01T00:00:00Z", 1)["failed_check"], "validity");
+
+  auto revoked = Sgxctl("collateral --revoke-pck --state-dir " + helper_->state() + " -o " + dir_.File("rev"));
+  ASSERT_EQ(revoked.status, 0) << revoked.output;
+  auto r = Verify("good.bin", "--collateral " + dir_.File("rev") + root_, 1);
+  EXPECT_EQ(r["failed_check"], "revocation");
+  EXPECT_EQ(r["result"], "SGX_QL_QV_RESULT_REVOKED");
+
+  // Unusable inputs are exit 2 with a message.
+  auto missing = Sgxctl("verify " + dir_.File("good.bin") + " --collateral " + dir_.File("nope"));
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.output.find("tcb_info.json"), std::string::npos) << missing.output;
+  auto both = Sgxctl("verify " + dir_.File("good.bin"));
+  EXPECT_EQ(both.status, 2);
+  auto text = Sgxctl("verify " + dir_.File("good.bin") + " " + col + root_);
+  EXPECT_NE(text.output.find("verdict: ACCEPTED"), std::string::npos) << text.output;
+}
+
+TEST_F(VerifyEndToEndTest, ThroughTheSimulatedPccs) {
+  testing::Process pccs({CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper_->state(), "--listen", "127.0.0.1:0"},
+                        dir_.File("pccs.log"));
+  // Port 0 picks a free port; read it from the log.
+  std::string url;
+  for (int i = 0; i < 200 && url.empty(); ++i) {
+    std::string log = pccs.Log();
+    auto pos = log.find("http://127.0.0.1:");
+    if (pos != std::string::npos) url = log.substr(pos, log.find('/', pos + 7) - pos);
+    if (url.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(url.empty()) << pccs.Log();
+  auto j = Verify("good.bin", "--pccs " + url + root_, 0);
+  EXPECT_EQ(j["verdict"], "ACCEPTED");
+  std::string log = pccs.Log();
+  EXPECT_NE(log.find("GET /sgx/certification/v4/tcb?fmspc=53494d554c41 -> 200"), std::string::npos) << log;
+  EXPECT_NE(log.find("SIMULATED"), std::string::npos);
+  pccs.Signal(SIGTERM);
+  EXPECT_EQ(pccs.Wait(), 0) << pccs.Log();
+}
+
+}  // namespace
+}  // namespace confcom

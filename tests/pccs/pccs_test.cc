@@ -1,0 +1,67 @@
+#include "pccs/pccs.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "sim/collateral.h"
+#include "testing/test_util.h"
+
+namespace confcom::pccs {
+namespace {
+
+TEST(PercentEncodingTest, RoundTripsPem) {
+  std::string pem = "-----BEGIN CERTIFICATE-----\nab+/=\n-----END CERTIFICATE-----\n";
+  std::string enc = PercentEncode(pem);
+  EXPECT_EQ(enc.find('\n'), std::string::npos);
+  EXPECT_NE(enc.find("%2B%2F%3D"), std::string::npos);
+  EXPECT_EQ(*PercentDecode(enc), pem);
+  EXPECT_FALSE(PercentDecode("%4").ok());
+  EXPECT_FALSE(PercentDecode("%zz").ok());
+}
+
+class PccsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto platform = sim::SimPlatform::LoadOrCreate(dir_.File("s"));
+    ASSERT_TRUE(platform.ok());
+    fmspc_ = platform->info().fmspc;
+    collateral_ = *sim::MakeSimCollateral(*platform);
+    server_ = std::make_unique<PccsServer>(collateral_, fmspc_);
+    ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
+    thread_ = std::thread([this] { EXPECT_TRUE(server_->Serve().ok()); });
+    url_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+  testing::TempDir dir_;
+  sgx::Array<6> fmspc_{};
+  verify::Collateral collateral_;
+  std::unique_ptr<PccsServer> server_;
+  std::thread thread_;
+  std::string url_;
+};
+
+TEST_F(PccsServerTest, ServesTheCollateralWithIssuerChains) {
+  auto fetched = FetchCollateral(url_, fmspc_);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->tcb_info_json, collateral_.tcb_info_json);
+  EXPECT_EQ(fetched->qe_identity_json, collateral_.qe_identity_json);
+  EXPECT_EQ(fetched->pck_crl_der, collateral_.pck_crl_der);
+  EXPECT_EQ(fetched->root_ca_crl_der, collateral_.root_ca_crl_der);
+  EXPECT_EQ(fetched->tcb_signing_chain_pem, collateral_.tcb_signing_chain_pem);
+  EXPECT_EQ(fetched->pck_crl_issuer_chain_pem, collateral_.pck_crl_issuer_chain_pem);
+}
+
+TEST_F(PccsServerTest, UnknownFmspcIs404AndBadRequestsAre400) {
+  sgx::Array<6> other = {0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00};
+  auto r = FetchCollateral(url_, other);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("HTTP 404"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(FetchCollateral("http://127.0.0.1:1", fmspc_).ok());
+}
+
+}  // namespace
+}  // namespace confcom::pccs
