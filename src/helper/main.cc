@@ -16,6 +16,8 @@
 #include "helper/aesm_service.h"
 #include "helper/frame_server.h"
 #include "helper/listen_socket.h"
+#include "quoting/dcap_backend.h"
+#include "quoting/platform_probe.h"
 #include "quoting/sim_backend.h"
 
 namespace confcom {
@@ -24,7 +26,10 @@ namespace {
 struct Flags {
   std::string socket = aesm::kDefaultSocketPath;
   std::string socket_mode = "0666";
-  std::string backend;
+  std::string backend = "auto";
+  std::string dcap_library;
+  std::string host_root = "/";
+  size_t max_waiting_quotes = 64;
   std::string state_dir = "/var/lib/sgx-quote-helper";
   std::string log_format = "text";
   std::string log_level = "info";
@@ -34,10 +39,7 @@ struct Flags {
   uint32_t max_frame_size = aesm::kDefaultMaxFrameSize;
 };
 
-Result<std::unique_ptr<quoting::QuotingBackend>> MakeBackend(const Flags& f) {
-  if (f.backend != "sim") {
-    return Status::InvalidArgument("unknown backend '" + f.backend + "'");
-  }
+Result<std::unique_ptr<quoting::QuotingBackend>> MakeSimBackend(const Flags& f) {
   spdlog::warn("==================================================================");
   spdlog::warn("SIMULATED SGX PLATFORM (--backend sim): quotes from this service");
   spdlog::warn("come from a simulated platform with its own PKI. They prove NOTHING");
@@ -54,6 +56,56 @@ Result<std::unique_ptr<quoting::QuotingBackend>> MakeBackend(const Flags& f) {
   return std::unique_ptr<quoting::QuotingBackend>(std::move(backend).value());
 }
 
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+  return out;
+}
+
+// The hardware path: every start-up check says precisely what is missing.
+Result<std::unique_ptr<quoting::QuotingBackend>> MakeDcapBackend(const Flags& f,
+                                                                 const quoting::SgxPlatformProbe& probe) {
+  if (auto missing = probe.MissingForDcap(); !missing.empty()) {
+    return Status::NotFound("cannot quote on SGX hardware: " + Join(missing));
+  }
+  CONFCOM_RETURN_IF_ERROR(quoting::CheckDeviceOpenable(probe.HostPath(probe.enclave_device), "SGX enclave device"));
+  if (probe.provision_device.empty()) {
+    return Status::NotFound(
+        "no SGX provisioning device (/dev/sgx_provision): the quote helper needs provisioning access to "
+        "certify its attestation key; give its container that device (workloads never need it)");
+  }
+  CONFCOM_RETURN_IF_ERROR(
+      quoting::CheckDeviceOpenable(probe.HostPath(probe.provision_device), "SGX provisioning device"));
+  if (probe.quote_provider.empty()) {
+    return Status::NotFound(
+        "no quote provider library (libdcap_quoteprov.so.1 from Intel's libsgx-dcap-default-qpl, or "
+        "libdcap_quoteprov.so from Azure's az-dcap-client): quotes would carry no PCK certificate chain");
+  }
+  spdlog::info("quote provider: {} ({}); QCNL config: {}", probe.quote_provider, probe.quote_provider_kind,
+               probe.qcnl_config.empty() ? "none (the QPL's built-in defaults apply)" : probe.qcnl_config);
+  quoting::DcapOptions options;
+  options.library_path = probe.HostPath(probe.dcap_library);
+  options.max_waiting = f.max_waiting_quotes;
+  auto backend = quoting::DcapBackend::Create(options);
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<quoting::QuotingBackend>(std::move(backend).value());
+}
+
+Result<std::unique_ptr<quoting::QuotingBackend>> MakeBackend(const Flags& f) {
+  if (f.backend == "sim") return MakeSimBackend(f);
+  auto probe = quoting::ProbeSgxPlatform(f.host_root, f.dcap_library);
+  spdlog::info("SGX platform: {}", probe.Describe());
+  if (f.backend == "auto") {
+    if (auto missing = probe.MissingForDcap(); !missing.empty()) {
+      return Status::NotFound("--backend auto found no SGX quoting on this node: " + Join(missing) +
+                              ". On a machine without SGX, run with --backend sim (a SIMULATED platform, "
+                              "no security); nothing is ever simulated unless asked for");
+    }
+    spdlog::info("--backend auto: using DCAP on SGX hardware");
+  }
+  return MakeDcapBackend(f, probe);
+}
+
 void RaiseFileLimit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -65,13 +117,6 @@ void RaiseFileLimit() {
 int Serve(const Flags& f) {
   if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-quote-helper"); !st.ok()) {
     std::fprintf(stderr, "sgx-quote-helper: %s\n", st.message().c_str());
-    return 2;
-  }
-  if (f.backend.empty()) {
-    spdlog::error(
-        "no quoting backend chosen: pass --backend sim to run on a SIMULATED platform "
-        "(development and testing; no security). There is no default, so nothing is ever "
-        "simulated by accident.");
     return 2;
   }
   mode_t mode = 0;
@@ -170,9 +215,22 @@ int main(int argc, char** argv) {
       "sgx-quote-helper"};
   app.set_version_flag("--version", CONFCOM_VERSION);
   app.add_option("--backend", f.backend,
-                 "Quoting backend: 'sim' = simulated SGX platform (no security; development and "
-                 "testing). Required: nothing is simulated unless asked for.")
-      ->check(CLI::IsMember({"sim"}));
+                 "Quoting backend: 'dcap' = Intel DCAP on SGX hardware; 'auto' = dcap when the SGX "
+                 "device and libsgx_dcap_ql.so.1 are present, else refuse to start; 'sim' = a "
+                 "SIMULATED platform (no security; development and testing). Never simulates unless "
+                 "asked for.")
+      ->check(CLI::IsMember({"auto", "dcap", "sim"}))
+      ->capture_default_str();
+  app.add_option("--dcap-library", f.dcap_library,
+                 "Path of DCAP's quote library (default: search the library folders for "
+                 "libsgx_dcap_ql.so.1)");
+  app.add_option("--host-root", f.host_root,
+                 "Prefix for device and library paths when probing the platform (for tests)")
+      ->capture_default_str();
+  app.add_option("--max-waiting-quotes", f.max_waiting_quotes,
+                 "dcap: requests allowed to wait for the quoting enclave; more get BUSY")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_option("--socket", f.socket, "UNIX socket to serve on")->capture_default_str();
   app.add_option("--socket-mode", f.socket_mode, "Permissions of the socket file (octal)")
       ->capture_default_str();

@@ -223,12 +223,18 @@ TEST(QuoteHelperTest, ReplacesAStaleSocketFromACrashedDaemon) {
   EXPECT_TRUE(FetchQuote(helper.socket()).ok());
 }
 
-TEST(QuoteHelperTest, RefusesToStartWithoutAnExplicitBackend) {
+TEST(QuoteHelperTest, NeverSimulatesUnlessAskedTo) {
+  // The default backend is auto: on a node without SGX it refuses to start and names the way
+  // to simulate, instead of simulating.
   testing::TempDir dir;
-  testing::Process p({CONFCOM_HELPER_BIN, "--socket", dir.File("s"), "--state-dir", dir.File("st")},
+  testing::Process p({CONFCOM_HELPER_BIN, "--socket", dir.File("s"), "--state-dir", dir.File("st"),
+                      "--host-root", dir.File("empty-host")},
                      dir.File("log"));
-  EXPECT_EQ(p.Wait(), 2);
-  EXPECT_NE(p.Log().find("--backend sim"), std::string::npos) << p.Log();
+  EXPECT_EQ(p.Wait(), 1);
+  std::string log = p.Log();
+  EXPECT_NE(log.find("--backend sim"), std::string::npos) << log;
+  EXPECT_NE(log.find("/dev/sgx_enclave"), std::string::npos) << log;
+  EXPECT_EQ(log.find("SIMULATED SGX PLATFORM"), std::string::npos) << log;
   EXPECT_FALSE(PathExists(dir.File("s")));
   EXPECT_FALSE(PathExists(dir.File("st")));
   testing::Process bad({CONFCOM_HELPER_BIN, "--backend", "magic"}, dir.File("log2"));
