@@ -1,0 +1,88 @@
+// What the node offers for SGX, read from a host tree (every path below --host-root, so tests
+// use a fake tree). Sources, in the order they are trusted for the EPC size:
+//   1. --epc-mib overrides (nodes without SGX: testing, simulation; logged loudly by the caller);
+//   2. sysfs /sys/devices/system/node/nodeN/x86/sgx_total_bytes (Linux >= 5.17): the EPC the
+//      kernel actually manages, per NUMA node;
+//   3. CPUID leaf 0x12 EPC sections, read through the Linux cpuid driver at
+//      <root>/dev/cpu/0/cpuid (pread of 16 bytes eax,ebx,ecx,edx at offset leaf | subleaf << 32).
+//      Only when that file is absent AND the root is "/" is the CPUID instruction used instead
+//      (a container runs on the same CPU; a fake tree must never see the real CPU).
+//      Sections are mapped to NUMA nodes by sysfs totals when present, else: one NUMA node ->
+//      all there; as many sections as nodes -> in address order (one section per socket, the
+//      BIOS layout); otherwise the NUMA node is unknown (-1) and no topology is advertised.
+// CPUID and sysfs are cross-checked; a mismatch is a warning and the kernel's figure wins.
+// /proc/cpuinfo flags (sgx, sgx_lc) and the SGX device nodes are reported as found.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace confcom::deviceplugin {
+
+struct CpuidRegs {
+  uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
+};
+
+struct EpcSection {
+  uint64_t base = 0;
+  uint64_t size = 0;
+  int64_t numa = -1;
+};
+
+// --epc-mib N[:NUMA][,N[:NUMA]...]: MiB of EPC per NUMA node (node 0 when omitted).
+Result<std::map<int64_t, uint64_t>> ParseEpcOverride(const std::vector<std::string>& items);
+
+struct DiscoveryOptions {
+  std::string host_root = "/";
+  std::map<int64_t, uint64_t> epc_override_mib;  // empty = discover
+};
+
+struct SgxDiscovery {
+  std::string host_root;
+  // CPUID
+  std::string cpuid_source;  // "<root>/dev/cpu/0/cpuid", "cpuid instruction" or "none"
+  bool sgx_supported = false;  // leaf 7.0 EBX bit 2
+  bool sgx_lc = false;         // leaf 7.0 ECX bit 30
+  bool sgx1 = false, sgx2 = false;
+  std::vector<EpcSection> sections;
+  // sysfs
+  std::vector<int64_t> numa_nodes;                // nodeN folders found
+  std::map<int64_t, uint64_t> sysfs_epc_bytes;    // nodes with x86/sgx_total_bytes
+  // /proc/cpuinfo
+  bool cpuinfo_read = false, cpuinfo_sgx = false, cpuinfo_sgx_lc = false;
+  // Device nodes present, as host paths ("/dev/sgx_enclave", ...).
+  std::vector<std::string> device_nodes;
+  // The result: EPC bytes per NUMA node (-1 = unknown node), and where it came from.
+  std::map<int64_t, uint64_t> epc_bytes;
+  std::string epc_source;  // "override", "sysfs", "cpuid" or "none"
+  std::vector<std::string> warnings;
+
+  uint64_t total_epc_bytes() const;
+  bool HasDevice(const std::string& host_path) const;
+};
+
+// Fails only on unreadable inputs that should be readable (e.g. a malformed sysfs number).
+Result<SgxDiscovery> Discover(const DiscoveryOptions& options);
+
+nlohmann::json ToJson(const SgxDiscovery& d);
+std::string ToText(const SgxDiscovery& d);
+
+// <root><path> without doubling the slash.
+std::string HostPath(const std::string& root, const std::string& path);
+
+// The SGX device nodes, as host paths. Enclave nodes in order of preference.
+inline const std::vector<std::string>& EnclaveDeviceNodes() {
+  static const std::vector<std::string> k = {"/dev/sgx_enclave", "/dev/sgx/enclave", "/dev/isgx"};
+  return k;
+}
+inline const std::vector<std::string>& ProvisionDeviceNodes() {
+  static const std::vector<std::string> k = {"/dev/sgx_provision", "/dev/sgx/provision"};
+  return k;
+}
+
+}  // namespace confcom::deviceplugin

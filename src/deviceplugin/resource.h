@@ -1,0 +1,56 @@
+// The resource-specific half of a device plugin. The generic PluginServer does everything
+// kubelet-facing (serving, registering, ListAndWatch, ID checks, NUMA-packed preferred
+// allocations, re-registration); a Resource only says what it has, whether it is healthy, and
+// what a container gets. A second resource is a small class implementing this.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "deviceplugin/device_set.h"
+
+namespace confcom::deviceplugin {
+
+struct DeviceSpec {
+  std::string container_path;
+  std::string host_path;
+  std::string permissions;  // "rw", "rwm", ...
+};
+
+// What kubelet tells the runtime to add to a container for its devices.
+struct ContainerConfig {
+  std::map<std::string, std::string> envs;
+  std::vector<DeviceSpec> devices;
+};
+
+// The devices kubelet gave one container: indexes into the DeviceSet, and their NUMA nodes
+// (sorted, unique; -1 = unknown).
+struct Allocation {
+  std::vector<uint64_t> devices;
+  std::vector<int64_t> numa_nodes;
+};
+
+struct Health {
+  std::vector<bool> blocks;  // per inventory block, in Inventory() order
+  std::string reason;        // why something is unhealthy ("" when all healthy)
+};
+
+class Resource {
+ public:
+  virtual ~Resource() = default;
+  virtual std::string name() const = 0;      // e.g. "kubernetes.azure.com/sgx_epc_mem_in_MiB"
+  virtual std::string endpoint() const = 0;  // our socket's file name in the device-plugins dir
+  // Fixed for the life of the process.
+  virtual std::vector<DeviceBlock> Inventory() const = 0;
+  virtual bool want_topology() const = 0;
+  virtual bool preferred_allocation() const { return false; }
+  // Folders whose entries coming and going may change Health(); watched with inotify.
+  virtual std::vector<std::string> WatchDirs() const { return {}; }
+  virtual Health CheckHealth() const = 0;
+  // Called only with known, healthy devices (at least one).
+  virtual Result<ContainerConfig> Container(const Allocation& allocation) const = 0;
+};
+
+}  // namespace confcom::deviceplugin

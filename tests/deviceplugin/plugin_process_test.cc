@@ -1,0 +1,352 @@
+// The real sgx-device-plugin process against the real sgx-kubelet-emulator process, over
+// real UNIX sockets in a temporary device-plugins folder, with a fake --host-root tree.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "deviceplugin/fake_host.h"
+#include "testing/test_util.h"
+
+namespace confcom::deviceplugin {
+namespace {
+
+using nlohmann::json;
+using confcom::testing::Process;
+using confcom::testing::TempDir;
+using testing::FakeHost;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr const char* kEpc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
+constexpr const char* kProvision = "kubernetes.azure.com/sgx_provision";
+
+// The JSON lines a process printed, consumed in order.
+class Events {
+ public:
+  explicit Events(std::string path) : path_(std::move(path)) {}
+  std::optional<json> Wait(const std::function<bool(const json&)>& match,
+                           std::chrono::milliseconds timeout = 10s) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+      std::vector<json> lines = Read();
+      for (; next_ < lines.size(); ++next_) {
+        if (match(lines[next_])) return lines[next_++];
+      }
+      if (Clock::now() > deadline) return std::nullopt;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  std::vector<json> Read() const {
+    std::vector<json> out;
+    std::ifstream in(path_);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] != '{') continue;
+      auto j = json::parse(line, nullptr, false);
+      if (!j.is_discarded()) out.push_back(j);
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  size_t next_ = 0;
+};
+
+auto Is(const std::string& event, const std::string& resource = kEpc) {
+  return [=](const json& j) {
+    return j.value("event", "") == event && j.value("resource", "") == resource;
+  };
+}
+
+class Node {
+ public:
+  Node() {
+    dp_ = logs_.path() + "/device-plugins";
+    std::filesystem::create_directories(dp_);
+  }
+  FakeHost& host() { return host_; }
+  const std::string& dp() const { return dp_; }
+  std::string Log(const std::string& name) const { return logs_.File(name); }
+
+  // A host with the in-tree driver and `gib_per_node` GiB of EPC on each of `nodes` nodes.
+  void SgxHost(int nodes, uint64_t gib_per_node) {
+    std::vector<testing::FakeSection> sections;
+    for (int n = 0; n < nodes; ++n) {
+      sections.push_back({0x1000000000ull * uint64_t(n + 1), gib_per_node << 30});
+      host_.NumaNode(n, int64_t(gib_per_node << 30));
+    }
+    host_.SgxCpu(sections);
+    host_.Cpuinfo("fpu sgx sgx_lc");
+    host_.InTreeDriver();
+  }
+
+  std::unique_ptr<Process> Plugin(std::vector<std::string> extra = {},
+                                  const std::string& log = "plugin.log") {
+    std::vector<std::string> argv = {DP_PLUGIN_BIN, "--device-plugin-dir", dp_, "--host-root",
+                                     host_.root(), "--log-level", "debug"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv, Log(log));
+  }
+  std::unique_ptr<Process> Emulator(std::vector<std::string> extra = {},
+                                    const std::string& log = "emulator.log") {
+    std::vector<std::string> argv = {DP_EMULATOR_BIN, "--device-plugin-dir", dp_, "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv, Log(log));
+  }
+
+ private:
+  FakeHost host_;
+  TempDir logs_;
+  std::string dp_;
+};
+
+TEST(KubeletEmulatorTest, RegistersAndListsBothResourcesWithTopology) {
+  Node node;
+  node.SgxHost(2, 4);
+  auto kubelet = node.Emulator();
+  Events ev(node.Log("emulator.log"));
+  ASSERT_TRUE(ev.Wait([](const json& j) { return j["event"] == "serving"; }));
+  auto plugin = node.Plugin();
+  auto reg = ev.Wait(Is("registered"));
+  ASSERT_TRUE(reg) << plugin->Log();
+  EXPECT_EQ((*reg)["endpoint"], "confcom-sgx-epc.sock");
+  EXPECT_EQ((*reg)["version"], "v1beta1");
+  EXPECT_EQ((*reg)["preferred_allocation"], true);
+  auto list = ev.Wait(Is("list"));
+  ASSERT_TRUE(list) << plugin->Log();
+  EXPECT_EQ((*list)["devices"], 8192);
+  EXPECT_EQ((*list)["healthy"], 8192);
+  EXPECT_EQ((*list)["with_topology"], 8192);
+  EXPECT_EQ((*list)["numa_nodes"], json::array({0, 1}));
+  Events ev2(node.Log("emulator.log"));
+  auto prov = ev2.Wait(Is("list", kProvision));
+  ASSERT_TRUE(prov);
+  EXPECT_EQ((*prov)["devices"], 1);
+  EXPECT_EQ((*prov)["healthy"], 1);
+}
+
+TEST(KubeletEmulatorTest, AllocateGivesEnclaveDeviceAndEpcEnvOnOneNumaNode) {
+  Node node;
+  node.SgxHost(2, 4);
+  auto plugin = node.Plugin();
+  auto kubelet = node.Emulator({"--allocate-mib", "10", "--exit-after-allocate"});
+  ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log() << plugin->Log();
+  Events ev(node.Log("emulator.log"));
+  auto alloc = ev.Wait(Is("allocate"), 1s);
+  ASSERT_TRUE(alloc) << kubelet->Log();
+  EXPECT_EQ((*alloc)["envs"]["SGX_EPC_MIB"], "10");
+  EXPECT_EQ((*alloc)["envs"]["SGX_EPC_NUMA_NODES"], "0");  // preferred: one node
+  EXPECT_EQ((*alloc)["preferred_allocation_used"], true);
+  ASSERT_EQ((*alloc)["devices"].size(), 1u);
+  EXPECT_EQ((*alloc)["devices"][0]["container_path"], "/dev/sgx_enclave");
+  EXPECT_EQ((*alloc)["devices"][0]["host_path"], "/dev/sgx_enclave");  // host path, no root
+  EXPECT_EQ((*alloc)["devices"][0]["permissions"], "rw");
+}
+
+TEST(KubeletEmulatorTest, ProvisionResourceGivesProvisionDeviceAndSymlinksResolve) {
+  Node node;
+  node.SgxHost(1, 4);
+  node.host().Symlink("/dev/sgx/enclave", "../sgx_enclave");  // udev's compatibility link
+  auto plugin = node.Plugin();
+  auto kubelet = node.Emulator(
+      {"--resource", kProvision, "--allocate-mib", "1", "--exit-after-allocate"});
+  ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log();
+  Events ev(node.Log("emulator.log"));
+  auto alloc = ev.Wait(Is("allocate", kProvision), 1s);
+  ASSERT_TRUE(alloc) << kubelet->Log();
+  std::map<std::string, std::string> devices;
+  for (const auto& d : (*alloc)["devices"]) devices[d["container_path"]] = d["host_path"];
+  EXPECT_EQ(devices["/dev/sgx_provision"], "/dev/sgx_provision");
+  EXPECT_EQ(devices["/dev/sgx_enclave"], "/dev/sgx_enclave");
+  EXPECT_EQ(devices["/dev/sgx/enclave"], "/dev/sgx_enclave");
+
+  // EPC allocations never carry the provisioning device.
+  auto kubelet2 = node.Emulator({"--allocate-mib", "3", "--exit-after-allocate"}, "e2.log");
+  ASSERT_EQ(kubelet2->Wait(15s), 0) << kubelet2->Log();
+  auto epc = Events(node.Log("e2.log")).Wait(Is("allocate"), 1s);
+  ASSERT_TRUE(epc);
+  for (const auto& d : (*epc)["devices"]) EXPECT_NE(d["host_path"], "/dev/sgx_provision");
+  EXPECT_EQ((*epc)["devices"].size(), 2u);
+  EXPECT_EQ((*epc)["envs"]["SGX_EPC_NUMA_NODES"], "0");  // known, though not advertised
+}
+
+TEST(KubeletEmulatorTest, UnknownIdsFailTheWholeAllocate) {
+  Node node;
+  node.SgxHost(1, 1);
+  auto plugin = node.Plugin();
+  auto kubelet = node.Emulator({"--allocate-ids", "0,5,1024", "--exit-after-allocate"});
+  ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log();
+  auto err = Events(node.Log("emulator.log")).Wait(Is("allocate_error"), 1s);
+  ASSERT_TRUE(err) << kubelet->Log();
+  EXPECT_EQ((*err)["code_name"], "INVALID_ARGUMENT");
+  EXPECT_NE((*err)["message"].get<std::string>().find("unknown device ID '1024'"),
+            std::string::npos)
+      << (*err)["message"];
+}
+
+TEST(KubeletEmulatorTest, KubeletRestartReRegistersWithinASecond) {
+  Node node;
+  node.SgxHost(1, 2);
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin();
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("list")));
+  kubelet->Signal(SIGKILL);
+  kubelet->Wait(5s);
+  // The new kubelet deletes every socket, ours included, and serves a new kubelet.sock.
+  auto t0 = Clock::now();
+  auto kubelet2 = node.Emulator({}, "emulator2.log");
+  Events ev(node.Log("emulator2.log"));
+  ASSERT_TRUE(ev.Wait(Is("registered"), 5s)) << plugin->Log();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  EXPECT_LT(took.count(), 1500) << "re-registration took " << took.count() << " ms";
+  std::printf("re-registered %lld ms after the new kubelet started\n",
+              static_cast<long long>(took.count()));
+  EXPECT_TRUE(ev.Wait(Is("list")));
+  EXPECT_TRUE(Events(node.Log("emulator2.log")).Wait(Is("registered", kProvision), 5s));
+}
+
+TEST(KubeletEmulatorTest, PluginWaitsForKubeletAndRegistersWhenItAppears) {
+  Node node;
+  node.SgxHost(1, 2);
+  auto plugin = node.Plugin();
+  std::this_thread::sleep_for(1500ms);  // several failed attempts with backoff
+  EXPECT_TRUE(plugin->running());
+  auto t0 = Clock::now();
+  auto kubelet = node.Emulator();
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("registered"), 5s)) << plugin->Log();
+  EXPECT_LT(Clock::now() - t0, 1500ms);
+  EXPECT_NE(plugin->Log().find("cannot register"), std::string::npos);
+}
+
+TEST(KubeletEmulatorTest, DeviceNodeRemovedMakesDevicesUnhealthyAndBack) {
+  Node node;
+  node.SgxHost(1, 2);
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin();
+  Events ev(node.Log("emulator.log"));
+  ASSERT_TRUE(ev.Wait(Is("list")));
+  node.host().RemoveDevice("/dev/sgx_enclave");
+  auto down = ev.Wait(Is("list"), 3s);
+  ASSERT_TRUE(down) << plugin->Log();
+  EXPECT_EQ((*down)["devices"], 2048);  // small EPC: listed as Unhealthy
+  EXPECT_EQ((*down)["unhealthy"], 2048);
+  node.host().AddDevice("/dev/sgx_enclave");
+  auto up = ev.Wait(Is("list"), 3s);
+  ASSERT_TRUE(up) << plugin->Log();
+  EXPECT_EQ((*up)["healthy"], 2048);
+  // The stream stayed up: no re-registration was needed.
+  EXPECT_EQ(Events(node.Log("emulator.log")).Wait([](const json& j) {
+              return j["event"] == "stream_ended";
+            }, 100ms),
+            std::nullopt) << plugin->Log() << kubelet->Log();
+}
+
+TEST(KubeletEmulatorTest, Epc256GiBFitsKubeletLimitHealthyAndUnhealthy) {
+  Node node;
+  node.SgxHost(1, 256);
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin({"--provision-devices", "0"});
+  Events ev(node.Log("emulator.log"));
+  auto list = ev.Wait(Is("list"), 15s);
+  ASSERT_TRUE(list) << plugin->Log() << kubelet->Log();
+  EXPECT_EQ((*list)["devices"], 262144);
+  EXPECT_EQ((*list)["bytes"], 4190080);
+  node.host().RemoveDevice("/dev/sgx_enclave");
+  auto down = ev.Wait(Is("list"), 5s);
+  ASSERT_TRUE(down) << plugin->Log();
+  EXPECT_EQ((*down)["devices"], 0);  // listing 262,144 Unhealthy would not fit: left out
+  node.host().AddDevice("/dev/sgx_enclave");
+  auto up = ev.Wait(Is("list"), 5s);
+  ASSERT_TRUE(up);
+  EXPECT_EQ((*up)["healthy"], 262144);
+  EXPECT_FALSE(ev.Wait([](const json& j) { return j["event"] == "stream_ended"; }, 100ms));
+  EXPECT_NE(plugin->Log().find("LEFT OUT"), std::string::npos);
+}
+
+TEST(KubeletEmulatorTest, OneTiBIsCappedWithAWarningAndStillReceived) {
+  Node node;
+  node.host().NoSgxCpu();
+  node.host().InTreeDriver();
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin({"--epc-mib", "1048576", "--provision-devices", "0"});
+  auto list = Events(node.Log("emulator.log")).Wait(Is("list"), 15s);
+  ASSERT_TRUE(list) << plugin->Log() << kubelet->Log();
+  EXPECT_EQ((*list)["devices"], 262408);
+  EXPECT_LE((*list)["bytes"].get<int64_t>(), 4194304);
+  EXPECT_NE(plugin->Log().find("advertising only 262408 of 1048576"), std::string::npos);
+  EXPECT_NE(plugin->Log().find("EPC SET BY --epc-mib"), std::string::npos);
+}
+
+// The emulator enforces kubelet's limit for real: with the plugin's own limit raised, the
+// stream fails, and the plugin registers again, as it must when kubelet drops it.
+TEST(KubeletEmulatorTest, OversizeMessageEndsStreamAndPluginReRegisters) {
+  Node node;
+  node.host().NoSgxCpu();
+  node.host().InTreeDriver();
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin({"--epc-mib", "400000", "--provision-devices", "0",
+                             "--max-message-bytes", "16777216"});
+  Events ev(node.Log("emulator.log"));
+  auto ended = ev.Wait(Is("stream_ended"), 15s);
+  ASSERT_TRUE(ended) << kubelet->Log();
+  EXPECT_EQ((*ended)["code_name"], "RESOURCE_EXHAUSTED");
+  auto again = ev.Wait(Is("registered"), 5s);
+  ASSERT_TRUE(again) << plugin->Log();
+  EXPECT_GE((*again)["n"].get<int>(), 2);
+}
+
+TEST(KubeletEmulatorTest, SigtermRemovesSocketsAndExitsZero) {
+  Node node;
+  node.SgxHost(1, 1);
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin();
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("list", kProvision)));
+  EXPECT_TRUE(std::filesystem::exists(node.dp() + "/confcom-sgx-epc.sock"));
+  plugin->Signal(SIGTERM);
+  EXPECT_EQ(plugin->Wait(5s), 0) << plugin->Log();
+  EXPECT_FALSE(std::filesystem::exists(node.dp() + "/confcom-sgx-epc.sock"));
+  EXPECT_FALSE(std::filesystem::exists(node.dp() + "/confcom-sgx-provision.sock"));
+}
+
+TEST(DevicePluginProcessTest, NoSgxIdlesWithoutSocketsUntilSigterm) {
+  Node node;
+  node.host().NoSgxCpu();
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(plugin->running());
+  EXPECT_FALSE(std::filesystem::exists(node.dp() + "/confcom-sgx-epc.sock"));
+  plugin->Signal(SIGTERM);
+  EXPECT_EQ(plugin->Wait(5s), 0);
+  EXPECT_NE(plugin->Log().find("no SGX EPC on this node"), std::string::npos);
+}
+
+TEST(DevicePluginProcessTest, DiscoverPrintsJson) {
+  Node node;
+  node.SgxHost(2, 8);
+  TempDir out;
+  auto r = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --discover --json " +
+                                        "--host-root " + node.host().root() + " 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ(j["epc"]["total_mib"], 16384);
+  EXPECT_EQ(j["epc"]["source"], "sysfs");
+  EXPECT_EQ(j["cpuid"]["epc_sections"].size(), 2u);
+  EXPECT_EQ(j["device_nodes"], json::array({"/dev/sgx_enclave", "/dev/sgx_provision"}));
+  auto text = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --discover " +
+                                           "--host-root " + node.host().root());
+  EXPECT_NE(text.output.find("16384 MiB from sysfs"), std::string::npos) << text.output;
+}
+
+}  // namespace
+}  // namespace confcom::deviceplugin
