@@ -150,7 +150,7 @@ class Emulator {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(int(kKubeletMaxMessageBytes));
     args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");
-    return grpc::CreateCustomChannel("unix://" + f_.dir + "/" + endpoint,
+    return grpc::CreateCustomChannel("unix:" + std::filesystem::absolute(f_.dir + "/" + endpoint).string(),
                                      grpc::InsecureChannelCredentials(), args);
   }
 
@@ -324,7 +324,7 @@ int Run(const Flags& f) {
   RegistrationService service(&emu);
   std::string sock = f.dir + "/" + kKubeletSocket;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix://" + sock, grpc::InsecureServerCredentials());
+  builder.AddListeningPort("unix:" + std::filesystem::absolute(sock).string(), grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   if (!server) {

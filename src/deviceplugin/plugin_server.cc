@@ -1,5 +1,6 @@
 #include "deviceplugin/plugin_server.h"
 
+#include <filesystem>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -471,7 +472,7 @@ struct PluginServer::Impl {
     ::unlink(socket_path.c_str());
     service = std::make_unique<DevicePluginService>(hub, resource, &stats);
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("unix://" + socket_path, grpc::InsecureServerCredentials());
+    builder.AddListeningPort("unix:" + std::filesystem::absolute(socket_path).string(), grpc::InsecureServerCredentials());
     builder.RegisterService(service.get());
     server = builder.BuildAndStart();
     if (!server) {
@@ -487,7 +488,7 @@ struct PluginServer::Impl {
     if (!PathExists(kubelet_path)) {
       return Status::Unavailable(kubelet_path + " does not exist (kubelet not running yet?)");
     }
-    auto channel = grpc::CreateChannel("unix://" + kubelet_path, grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel("unix:" + std::filesystem::absolute(kubelet_path).string(), grpc::InsecureChannelCredentials());
     auto stub = v1beta1::Registration::NewStub(channel);
     v1beta1::RegisterRequest req;
     req.set_version(kApiVersion);
