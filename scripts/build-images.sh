@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds confcom's OCI images WITHOUT a container engine: a Debian 12 rootfs from debootstrap,
+# the runtime libraries of deps/runtime-packages.txt installed into it with apt in a chroot,
+# confcom's binaries on top, packed as OCI image layouts by umoci and archived as tarballs.
+# Then smoke-runs each image's rootfs in a chroot: --version of every binary, and a simulated
+# quote round trip (helper + sgxctl ping/quote/verify) inside the helper image.
+#
+#   sudo bash scripts/build-images.sh [OUT_DIR]     (default build/images; needs root)
+# Produces OUT_DIR/sgx-device-plugin-VERSION.oci.tar and sgx-quote-helper-VERSION.oci.tar
+# (load with e.g. `skopeo copy oci-archive:FILE docker-daemon:NAME:TAG` or `podman load`).
+# The hardware variant (Intel's DCAP packages) is built from deploy/images/Dockerfile.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:-$here/build/images}"
+version="$(sed -n 's/^project(confcom VERSION \([0-9.]*\).*/\1/p' "$here/CMakeLists.txt")"
+[ "$(id -u)" -eq 0 ] || { echo "build-images: needs root (debootstrap, chroot)" >&2; exit 1; }
+step() { printf '\n==> %s\n' "$*"; }
+pkgs() { sed -e 's/#.*//' -e 's/[[:space:]]//g' "$1" | grep -v '^$'; }
+
+step "Packages for building images"
+missing=()
+for p in $(pkgs "$here/deps/image-build-packages.txt"); do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; fi
+
+step "Building confcom (Release) and staging the install"
+bash "$here/scripts/install-deps.sh"
+BUILD_DIR="$out/build" BUILD_TYPE=Release bash "$here/scripts/build.sh" -DCONFCOM_BUILD_TESTS=OFF -DCONFCOM_BUILD_BENCH=OFF
+rm -rf "$out/stage" && cmake --install "$out/build" --prefix "$out/stage/usr/local" --strip >/dev/null
+
+base="$out/base-rootfs"
+if [ ! -x "$base/usr/bin/apt-get" ]; then
+  step "debootstrap: Debian 12 minbase rootfs"
+  rm -rf "$base"
+  debootstrap --variant=minbase bookworm "$base" http://deb.debian.org/debian >"$out/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$out/debootstrap.log"; exit 1; }
+fi
+step "Runtime libraries into the base rootfs: $(pkgs "$here/deps/runtime-packages.txt" | tr '\n' ' ')"
+cp /etc/resolv.conf "$base/etc/resolv.conf"
+chroot "$base" apt-get update -qq
+chroot "$base" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  $(pkgs "$here/deps/runtime-packages.txt") >/dev/null
+chroot "$base" sh -c 'getent passwd 65532 >/dev/null || { groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot; }'
+
+# make_image NAME ENTRYPOINT USER FILES...: a rootfs (base + FILES from the stage), an OCI image.
+make_image() {
+  local name=$1 entrypoint=$2 user=$3; shift 3
+  local rootfs="$out/$name-rootfs" layout="$out/$name-oci"
+  step "Image $name: rootfs"
+  rm -rf "$rootfs" "$layout" && mkdir -p "$rootfs"
+  rsync -a --exclude=/var/lib/apt/lists --exclude=/var/cache/apt --exclude=/usr/share/doc \
+    --exclude=/usr/share/man --exclude=/usr/share/locale "$base/" "$rootfs/"
+  for f in "$@"; do install -D -m 0755 "$out/stage/$f" "$rootfs/$f"; done
+  chroot "$rootfs" ldconfig
+  mkdir -p "$rootfs/var/lib/sgx-quote-helper" "$rootfs/var/run/aesmd" && chown 65532:65532 "$rootfs/var/lib/sgx-quote-helper"
+  step "Image $name: OCI layout and archive (umoci)"
+  umoci init --layout "$layout"
+  umoci new --image "$layout:$version"
+  umoci unpack --image "$layout:$version" "$out/$name-bundle" >/dev/null
+  rsync -a --delete "$rootfs/" "$out/$name-bundle/rootfs/"
+  umoci repack --image "$layout:$version" "$out/$name-bundle"
+  umoci config --image "$layout:$version" --config.entrypoint "$entrypoint" --config.user "$user" \
+    --config.workingdir / --config.label "org.opencontainers.image.version=$version" \
+    --config.label "org.opencontainers.image.title=$name"
+  rm -rf "$out/$name-bundle"
+  tar -C "$layout" -cf "$out/$name-$version.oci.tar" .
+  du -h "$out/$name-$version.oci.tar" | sed 's/^/    /'
+}
+
+make_image sgx-device-plugin /usr/local/bin/sgx-device-plugin 0:0 \
+  usr/local/bin/sgx-device-plugin usr/local/bin/sgx-kubelet-emulator
+make_image sgx-quote-helper /usr/local/bin/sgx-quote-helper 65532:65532 \
+  usr/local/bin/sgx-quote-helper usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
+
+step "Smoke test: every binary runs in its image's rootfs"
+chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-device-plugin --version
+chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-device-plugin --discover --epc-mib 64 | head -n 5
+chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgx-quote-helper --version
+chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgxctl --version
+
+step "Smoke test: a simulated quote round trip inside the helper image (as uid 65532)"
+r="$out/sgx-quote-helper-rootfs"
+chroot --userspec=65532:65532 "$r" /usr/local/bin/sgx-quote-helper --backend sim \
+  --socket /var/run/aesmd/aesm.socket --state-dir /var/lib/sgx-quote-helper >"$out/smoke-helper.log" 2>&1 &
+hp=$!
+for _ in $(seq 1 100); do [ -S "$r/var/run/aesmd/aesm.socket" ] && break; sleep 0.05; done
+ok=0
+chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl ping \
+ && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl quote --report-data 1234 -o /tmp/q.bin \
+ && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl collateral --state-dir /var/lib/sgx-quote-helper -o /tmp/col >/dev/null \
+ && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl verify /tmp/q.bin --collateral /tmp/col --root /tmp/col/root_ca.pem | head -n 3 \
+ && ok=1
+kill -TERM "$hp"; wait "$hp" || true
+rm -rf "$r/tmp/q.bin" "$r/tmp/col" "$r/var/lib/sgx-quote-helper"/* "$r/var/run/aesmd"/*
+[ "$ok" = 1 ] || { cat "$out/smoke-helper.log"; echo "build-images: smoke test FAILED" >&2; exit 1; }
+step "Done: $(ls "$out"/*.oci.tar | tr '\n' ' ')"
