@@ -1,16 +1,24 @@
 // sgx-device-plugin: advertises the node's SGX EPC to kubelet as
 // kubernetes.azure.com/sgx_epc_mem_in_MiB (one device per MiB) and the provisioning device as
 // kubernetes.azure.com/sgx_provision, and gives containers that get them the SGX device nodes.
-// `--discover` prints what the node has and exits. See docs/device-plugin.md.
+// `--discover` prints what the node has and exits. `--probe` is the DaemonSet's readiness and
+// liveness check: it dials our own EPC socket as kubelet does and exits 0 only if the plugin
+// answers GetDevicePluginOptions. See docs/device-plugin.md.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <vector>
 
 #include "common/logging.h"
+#include "deviceplugin/api.grpc.pb.h"
 #include "deviceplugin/discovery.h"
 #include "deviceplugin/plugin_server.h"
 #include "deviceplugin/sgx_resources.h"
@@ -27,6 +35,8 @@ struct Flags {
   uint64_t provision_devices = 1;
   bool discover = false;
   bool json = false;
+  bool probe = false;
+  int probe_timeout_ms = 2000;
   std::string log_format = "text";
   std::string log_level = "info";
   size_t max_message_bytes = kKubeletMaxMessageBytes;
@@ -40,7 +50,45 @@ int WaitForSignal(const sigset_t& signals) {
   return sig;
 }
 
+// The probe: dial <dir>/confcom-sgx-epc.sock like kubelet (authority "localhost"), ask
+// GetDevicePluginOptions within the deadline. Exit 0 on an answer, 1 otherwise, with one line
+// on stdout (exec probes show it in the pod's events).
+int Probe(const Flags& f) {
+  const std::string path = f.dir + "/" + kEpcEndpoint;
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) {
+    std::printf("sgx-device-plugin probe: %s: %s (the plugin is not serving; a node without "
+                "EPC serves nothing, see the plugin's log)\n",
+                path.c_str(), std::strerror(errno));
+    return 1;
+  }
+  if (!S_ISSOCK(sb.st_mode)) {
+    std::printf("sgx-device-plugin probe: %s is not a socket\n", path.c_str());
+    return 1;
+  }
+  grpc::ChannelArguments args;
+  args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");
+  auto channel =
+      grpc::CreateCustomChannel("unix://" + path, grpc::InsecureChannelCredentials(), args);
+  auto stub = v1beta1::DevicePlugin::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(f.probe_timeout_ms));
+  v1beta1::DevicePluginOptions options;
+  grpc::Status st = stub->GetDevicePluginOptions(&ctx, v1beta1::Empty(), &options);
+  if (!st.ok()) {
+    std::printf("sgx-device-plugin probe: %s does not answer GetDevicePluginOptions within "
+                "%d ms: %s (code %d)\n",
+                path.c_str(), f.probe_timeout_ms, st.error_message().c_str(),
+                int(st.error_code()));
+    return 1;
+  }
+  std::printf("ok: %s answers (device plugin API v1beta1)\n", path.c_str());
+  return 0;
+}
+
 int Run(const Flags& f) {
+  if (f.probe) return Probe(f);
   if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-device-plugin"); !st.ok()) {
     std::fprintf(stderr, "sgx-device-plugin: %s\n", st.message().c_str());
     return 2;
@@ -162,6 +210,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--discover", f.discover, "Print what the node has for SGX and exit");
   app.add_flag("--json", f.json, "With --discover: print JSON");
+  app.add_flag("--probe", f.probe,
+               "Exit 0 only if the plugin serving in --device-plugin-dir answers (a readiness "
+               "and liveness probe); 1 otherwise")
+      ->excludes("--discover");
+  app.add_option("--probe-timeout-ms", f.probe_timeout_ms, "With --probe: deadline of the call")
+      ->check(CLI::Range(100, 60000))
+      ->capture_default_str();
   app.add_option("--log-format", f.log_format, "Log format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

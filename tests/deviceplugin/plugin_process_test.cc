@@ -330,6 +330,40 @@ TEST(DevicePluginProcessTest, NoSgxIdlesWithoutSocketsUntilSigterm) {
   EXPECT_NE(plugin->Log().find("no SGX EPC on this node"), std::string::npos);
 }
 
+// --probe (the DaemonSet's readiness/liveness check) dials our own socket as kubelet does.
+TEST(DevicePluginProcessTest, ProbeFailsBeforeThePluginServesAndSucceedsWhileItServes) {
+  Node node;
+  node.SgxHost(1, 1);
+  const std::string probe =
+      std::string(DP_PLUGIN_BIN) + " --probe --device-plugin-dir " + node.dp();
+  auto before = confcom::testing::RunCommand(probe);
+  EXPECT_EQ(before.status, 1) << before.output;
+  EXPECT_NE(before.output.find("confcom-sgx-epc.sock"), std::string::npos) << before.output;
+
+  // A stale file in the socket's place is not a serving plugin either.
+  confcom::testing::WriteAll(node.dp() + "/confcom-sgx-epc.sock", "");
+  auto stale = confcom::testing::RunCommand(probe);
+  EXPECT_EQ(stale.status, 1) << stale.output;
+  std::filesystem::remove(node.dp() + "/confcom-sgx-epc.sock");
+
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin();
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("list"))) << plugin->Log();
+  auto serving = confcom::testing::RunCommand(probe);
+  EXPECT_EQ(serving.status, 0) << serving.output << plugin->Log();
+  EXPECT_NE(serving.output.find("ok: "), std::string::npos) << serving.output;
+
+  // Also without kubelet: the plugin serves before it registers.
+  kubelet->Signal(SIGKILL);
+  kubelet->Wait(5s);
+  EXPECT_EQ(confcom::testing::RunCommand(probe).status, 0);
+
+  plugin->Signal(SIGTERM);
+  ASSERT_EQ(plugin->Wait(5s), 0) << plugin->Log();
+  auto after = confcom::testing::RunCommand(probe);
+  EXPECT_EQ(after.status, 1) << after.output;
+}
+
 TEST(DevicePluginProcessTest, DiscoverPrintsJson) {
   Node node;
   node.SgxHost(2, 8);

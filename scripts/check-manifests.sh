@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Renders every kustomize overlay under deploy/overlays (and every example under examples/),
+# validates each object OFFLINE against the Kubernetes OpenAPI schemas (deploy/validate, npm
+# package kubernetes-models), and asserts confcom's policy facts (deploy/validate/policy.mjs).
+#
+#   bash scripts/check-manifests.sh        # from anywhere; exit 0 only if everything passes
+#
+# Needs kubectl (with its built-in kustomize) and Node.js >= 20. Installs the validator's npm
+# dependencies from deploy/validate/package-lock.json (npm ci) when node_modules is absent.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+validate_dir="$here/deploy/validate"
+start=$(date +%s%N)
+
+die() { echo "check-manifests: $*" >&2; exit 2; }
+command -v kubectl >/dev/null 2>&1 || die "kubectl not found: install kubectl >= 1.27 (its built-in kustomize renders the overlays)"
+command -v node >/dev/null 2>&1 || die "node not found: install Node.js >= 20 (the offline schema validator runs on it)"
+command -v npm >/dev/null 2>&1 || die "npm not found: install npm (ships with Node.js)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: need >= 20"
+
+if [ ! -d "$validate_dir/node_modules" ]; then
+  echo "== npm ci in deploy/validate"
+  (cd "$validate_dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $validate_dir"
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=()
+objects=0
+targets=0
+
+# check LABEL POLICY_MODE POLICY_NAME FILE
+check() {
+  local label=$1 mode=$2 name=$3 file=$4 out
+  targets=$((targets + 1))
+  if out=$(node "$validate_dir/validate.mjs" --label "$label" "$file" 2>&1); then
+    printf '%s\n' "$out" | sed "s|^|  [$label] |"
+    objects=$((objects + $(printf '%s\n' "$out" | grep -c '^OK ')))
+  else
+    printf '%s\n' "$out" | sed "s|^|  [$label] |"
+    failed+=("$label (schema)")
+  fi
+  if out=$(node "$validate_dir/policy.mjs" "$mode" "$name" "$file" 2>&1); then
+    printf '%s\n' "$out" | sed "s|^|  [$label] |"
+  else
+    printf '%s\n' "$out" | sed "s|^|  [$label] |"
+    failed+=("$label (policy)")
+  fi
+}
+
+echo "== overlays"
+overlays=("$here"/deploy/overlays/*/)
+[ -e "${overlays[0]}" ] || die "no overlays under deploy/overlays"
+for dir in "${overlays[@]}"; do
+  name=$(basename "$dir")
+  rendered="$work/overlay-$name.yaml"
+  if ! kubectl kustomize "$dir" > "$rendered" 2> "$work/err"; then
+    sed "s|^|  [overlays/$name] |" "$work/err"
+    failed+=("overlays/$name (kustomize)")
+    targets=$((targets + 1))
+    continue
+  fi
+  check "overlays/$name" overlay "$name" "$rendered"
+done
+
+echo "== examples"
+shopt -s nullglob
+for f in "$here"/examples/*.yaml "$here"/examples/*.yml; do
+  case "$(basename "$f")" in kustomization.y*ml) continue ;; esac
+  check "examples/$(basename "$f")" example "$(basename "$f")" "$f"
+done
+for k in "$here"/examples/kustomization.yaml "$here"/examples/*/kustomization.yaml; do
+  [ -f "$k" ] || continue
+  dir=$(dirname "$k")
+  rel=${dir#"$here"/}
+  rendered="$work/example-$(echo "$rel" | tr / _).yaml"
+  if ! kubectl kustomize "$dir" > "$rendered" 2> "$work/err"; then
+    sed "s|^|  [$rel] |" "$work/err"
+    failed+=("$rel (kustomize)")
+    continue
+  fi
+  check "$rel" example "$rel" "$rendered"
+done
+
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "check-manifests: FAILED ${#failed[@]}: ${failed[*]} ($targets targets, ${ms} ms)"
+  exit 1
+fi
+echo "check-manifests: OK: $targets targets, $objects objects valid, policy checks passed (${ms} ms)"
