@@ -24,9 +24,9 @@ for p in $(pkgs "$here/deps/image-build-packages.txt"); do
 done
 if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; fi
 
-step "Building confcom (Release) and staging the install"
+step "Building confcom and staging the install"
 bash "$here/scripts/install-deps.sh"
-BUILD_DIR="$out/build" BUILD_TYPE=Release bash "$here/scripts/build.sh" -DCONFCOM_BUILD_TESTS=OFF -DCONFCOM_BUILD_BENCH=OFF
+BUILD_DIR="$out/build" BUILD_TYPE=RelWithDebInfo bash "$here/scripts/build.sh" -DCONFCOM_BUILD_TESTS=OFF -DCONFCOM_BUILD_BENCH=OFF
 rm -rf "$out/stage" && cmake --install "$out/build" --prefix "$out/stage/usr/local" --strip >/dev/null
 
 base="$out/base-rootfs"

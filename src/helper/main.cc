@@ -16,6 +16,8 @@
 #include "helper/aesm_service.h"
 #include "helper/frame_server.h"
 #include "helper/listen_socket.h"
+#include "helper/metrics.h"
+#include "common/metrics_server.h"
 #include "quoting/dcap_backend.h"
 #include "quoting/platform_probe.h"
 #include "quoting/sim_backend.h"
@@ -37,6 +39,7 @@ struct Flags {
   int io_timeout_ms = 10000;
   size_t max_connections = 4096;
   uint32_t max_frame_size = aesm::kDefaultMaxFrameSize;
+  std::string metrics_address = "127.0.0.1:9464";
 };
 
 Result<std::unique_ptr<quoting::QuotingBackend>> MakeSimBackend(const Flags& f) {
@@ -156,12 +159,31 @@ int Serve(const Flags& f) {
   options.io_timeout = std::chrono::milliseconds(f.io_timeout_ms);
   options.max_connections = f.max_connections;
   options.max_frame_size = f.max_frame_size;
-  helper::FrameServer server(listener->fd(), options, [&service](std::string_view request,
-                                                                 uint64_t conn) {
+  std::unique_ptr<MetricsServer> metrics_server;
+  std::unique_ptr<helper::QuoteHelperMetrics> metrics;
+  if (f.metrics_address != "off") {
+    auto m = MetricsServer::Start(f.metrics_address);
+    if (!m.ok()) {
+      spdlog::error("{} (use --metrics-address off to run without metrics)", m.status().message());
+      return 1;
+    }
+    metrics_server = std::move(m).value();
+    metrics = std::make_unique<helper::QuoteHelperMetrics>(metrics_server->registry(), (*backend)->name(),
+                                                           (*backend)->simulated());
+  }
+
+  helper::FrameServer server(listener->fd(), options, [&service, &metrics](std::string_view request,
+                                                                           uint64_t conn) {
+    auto start = std::chrono::steady_clock::now();
     helper::Outcome out = service.Handle(request);
     if (!out.answered) {
       spdlog::warn("conn {}: closing without a reply: {}", conn, out.detail);
+      if (metrics) metrics->Rejected(out.detail.find("parse") != std::string::npos ? "unparseable" : "unclassifiable");
       return std::optional<std::string>();
+    }
+    if (metrics) {
+      metrics->Answered(out.kind, out.code,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     if (out.code == aesm::AesmError::kSuccess) {
       spdlog::debug("conn {}: {} -> SUCCESS", conn, aesm::RequestKindName(out.kind));
@@ -182,6 +204,11 @@ int Serve(const Flags& f) {
     server.Shutdown();
   });
 
+  if (metrics_server) {
+    metrics_server->Add(helper::QuoteHelperMetrics::ConnectionCollector(server.stats()));
+    spdlog::info("metrics on http://{}:{}/metrics", f.metrics_address.substr(0, f.metrics_address.rfind(':')),
+                 metrics_server->port());
+  }
   spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s))",
                CONFCOM_VERSION, f.socket, unsigned(mode), (*backend)->name(),
                f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency())));
@@ -257,6 +284,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-frame-size", f.max_frame_size,
                  "Largest request accepted, in bytes; larger ones are rejected unread")
       ->check(CLI::Range(1024, 16 << 20))
+      ->capture_default_str();
+  app.add_option("--metrics-address", f.metrics_address,
+                 "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Serve(f);

@@ -12,7 +12,12 @@ namespace {
 constexpr char kRootSubject[] =
     "CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US";
 
-std::string Describe(const pki::Certificate& c) { return "'" + c.SubjectCommonName() + "'"; }
+std::string Describe(const pki::Certificate& c) {
+  std::string out = "'";
+  out += c.SubjectCommonName();
+  out += "'";
+  return out;
+}
 
 bool SameCert(const pki::Certificate& a, const pki::Certificate& b) { return a.ToDer() == b.ToDer(); }
 

@@ -80,7 +80,7 @@ set -euo pipefail
 mount -t tmpfs -o mode=0755 tmpfs /run                # /var/run -> /run on Debian; private to us
 [ -L /var/run ] || mount -t tmpfs -o mode=0755 tmpfs /var/run
 mkdir -p /var/run/aesmd
-"$helper" --backend sim --state-dir "$work/helper-state" >"$work/helper.log" 2>&1 &
+"$helper" --backend sim --state-dir "$work/helper-state" --metrics-address 127.0.0.1:0 >"$work/helper.log" 2>&1 &
 hp=\$!
 for _ in \$(seq 1 200); do [ -S /var/run/aesmd/aesm.socket ] && break; sleep 0.05; done
 [ -S /var/run/aesmd/aesm.socket ] || { echo "helper did not create /var/run/aesmd/aesm.socket"; exit 1; }

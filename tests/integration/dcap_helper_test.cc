@@ -23,7 +23,8 @@ class DcapHelperTest : public ::testing::Test {
     testing::WriteAll(path, "");
   }
   std::unique_ptr<testing::Process> Helper(const std::vector<std::string>& extra, const std::string& log) {
-    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--socket", dir_.File("aesm.socket"), "--host-root", root_};
+    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--socket", dir_.File("aesm.socket"), "--host-root", root_,
+                                     "--metrics-address", "off"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<testing::Process>(
         argv, dir_.File(log),

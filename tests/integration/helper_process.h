@@ -18,7 +18,8 @@ class HelperProcess {
         state_(state.empty() ? dir.File("state") : state),
         log_(log.empty() ? dir.File("helper-" + std::to_string(counter_++) + ".log") : log) {
     std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--socket", socket_,
-                                     "--state-dir", state_, "--log-level", "debug"};
+                                     "--state-dir", state_, "--log-level", "debug",
+                                     "--metrics-address", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Process>(argv, log_);
   }

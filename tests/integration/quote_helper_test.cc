@@ -228,7 +228,7 @@ TEST(QuoteHelperTest, NeverSimulatesUnlessAskedTo) {
   // to simulate, instead of simulating.
   testing::TempDir dir;
   testing::Process p({CONFCOM_HELPER_BIN, "--socket", dir.File("s"), "--state-dir", dir.File("st"),
-                      "--host-root", dir.File("empty-host")},
+                      "--host-root", dir.File("empty-host"), "--metrics-address", "off"},
                      dir.File("log"));
   EXPECT_EQ(p.Wait(), 1);
   std::string log = p.Log();
@@ -278,6 +278,36 @@ TEST(QuoteHelperTest, StateFilesAreNeverInLogs) {
       EXPECT_EQ(log.find(line), std::string::npos) << "key material of " << e.path() << " in the log";
     }
   }
+}
+
+}  // namespace
+}  // namespace confcom
+
+namespace confcom {
+namespace {
+
+TEST(QuoteHelperMetricsTest, PrometheusCountsRequestsAndSaysSimulated) {
+  testing::TempDir dir;
+  testing::HelperProcess helper(dir);
+  ASSERT_TRUE(helper.WaitReady()) << helper.Log();
+  ASSERT_TRUE(FetchQuote(helper.socket()).ok());
+  ASSERT_FALSE(FetchQuote(helper.socket(), /*wrong_target=*/true).ok());
+  std::string log = helper.Log();
+  auto pos = log.find("metrics on http://127.0.0.1:");
+  ASSERT_NE(pos, std::string::npos) << log;
+  int port = std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
+  auto body = testing::RunCommand("python3 -c \"import urllib.request;print(urllib.request.urlopen("
+                                  "'http://127.0.0.1:" + std::to_string(port) + "/metrics').read().decode())\"");
+  ASSERT_EQ(body.status, 0) << body.output;
+  const std::string& m = body.output;
+  EXPECT_NE(m.find("confcom_quote_helper_requests_total{result=\"SUCCESS\",type=\"GetQuoteEx\"} 1"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("confcom_quote_helper_requests_total{result=\"INVALID_REPORT\",type=\"GetQuoteEx\"} 1"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("confcom_quote_helper_info{backend=\"sim\",simulated=\"true\""), std::string::npos) << m;
+  EXPECT_NE(m.find("confcom_quote_helper_request_duration_seconds_count{type=\"GetQuoteEx\"} 2"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("confcom_quote_helper_connections_total{outcome=\"answered\"}"), std::string::npos) << m;
 }
 
 }  // namespace

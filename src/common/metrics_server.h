@@ -1,0 +1,41 @@
+// Prometheus metrics over HTTP (prometheus-cpp): the daemons' /metrics endpoint.
+//
+// A MetricsServer serves one registry plus any number of collectables (objects that produce
+// their metrics when scraped, e.g. from counters the daemon keeps anyway) at
+// http://ADDRESS/metrics in the Prometheus text format.
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace confcom {
+
+class MetricsServer {
+ public:
+  // `address` is HOST:PORT (port 0: any free port). Fails with a clear error if it cannot bind.
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& address);
+  ~MetricsServer();
+
+  prometheus::Registry& registry() { return *registry_; }
+  // Keeps `collectable` alive for as long as the server (the exposer itself holds weak refs).
+  void Add(std::shared_ptr<prometheus::Collectable> collectable);
+  int port() const;
+
+ private:
+  MetricsServer() = default;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+};
+
+}  // namespace confcom

@@ -1,0 +1,38 @@
+// The quote helper's Prometheus metrics:
+//   confcom_quote_helper_requests_total{type,result}        requests by AESM type and errorCode name
+//   confcom_quote_helper_request_duration_seconds{type}     handling time (parse to reply), histogram
+//   confcom_quote_helper_rejected_requests_total{reason}    unparseable / unclassifiable requests
+//   confcom_quote_helper_connections_total{outcome}         accepted, refused, timed_out, bad_frame, ...
+//   confcom_quote_helper_open_connections                   gauge
+//   confcom_quote_helper_info{version,backend,simulated}    1; simulated="true" on the sim backend
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string_view>
+
+#include "aesm/protocol.h"
+#include "helper/frame_server.h"
+
+namespace confcom::helper {
+
+class QuoteHelperMetrics {
+ public:
+  QuoteHelperMetrics(prometheus::Registry& registry, std::string_view backend, bool simulated);
+
+  void Answered(aesm::RequestKind kind, aesm::AesmError code, double seconds);
+  void Rejected(std::string_view reason);
+  // Reads the server's connection counters at scrape time.
+  static std::shared_ptr<prometheus::Collectable> ConnectionCollector(const FrameServerStats& stats);
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+};
+
+}  // namespace confcom::helper
