@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/metrics_server.h"
+#include "deviceplugin/metrics.h"
 #include "deviceplugin/api.grpc.pb.h"
 #include "deviceplugin/discovery.h"
 #include "deviceplugin/plugin_server.h"
@@ -39,6 +41,7 @@ struct Flags {
   int probe_timeout_ms = 2000;
   std::string log_format = "text";
   std::string log_level = "info";
+  std::string metrics_address = "127.0.0.1:9465";
   size_t max_message_bytes = kKubeletMaxMessageBytes;
   int recheck_ms = 5000;
 };
@@ -173,6 +176,21 @@ int Run(const Flags& f) {
       return 1;
     }
   }
+  std::unique_ptr<MetricsServer> metrics;
+  if (f.metrics_address != "off") {
+    auto m = MetricsServer::Start(f.metrics_address);
+    if (!m.ok()) {
+      spdlog::error("{} (use --metrics-address off to run without metrics)", m.status().message());
+      for (auto& p : plugins) p->Stop();
+      return 1;
+    }
+    metrics = std::move(m).value();
+    std::vector<PluginMetricsSource> sources = {{f.resource_name, plugins[0].get()}};
+    if (plugins.size() > 1) sources.push_back({f.provision_resource_name, plugins[1].get()});
+    metrics->Add(MakePluginCollector(std::move(sources), d.epc_source, simulation));
+    spdlog::info("metrics on http://{}:{}/metrics", f.metrics_address.substr(0, f.metrics_address.rfind(':')),
+                 metrics->port());
+  }
   WaitForSignal(signals);
   for (auto& p : plugins) p->Stop();
   spdlog::info("stopped; sockets removed");
@@ -230,6 +248,9 @@ int main(int argc, char** argv) {
   app.add_option("--recheck-ms", f.recheck_ms,
                  "Safety-net re-check of our socket and device health (inotify is primary)")
       ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  app.add_option("--metrics-address", f.metrics_address,
+                 "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Run(f);

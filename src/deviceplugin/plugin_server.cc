@@ -297,6 +297,7 @@ class DevicePluginService final : public DevicePluginBase {
       }
     }
     stats_->allocations++;
+    for (const auto& creq : req.container_requests()) stats_->allocated_devices += creq.devices_ids_size();
     return grpc::Status::OK;
   }
 
@@ -438,6 +439,9 @@ struct PluginServer::Impl {
     }
     stats.messages++;
     uint64_t unhealthy = m.unhealthy_listed + m.unhealthy_omitted;
+    stats.healthy = m.healthy;
+    stats.unhealthy = unhealthy;
+    stats.message_bytes = m.bytes->size();
     if (unhealthy == 0) {
       spdlog::info("{}: ListAndWatch message v{}: {} devices, all Healthy, {} bytes ({:.1f} ms)",
                    resource->name(), snap.version, m.listed, m.bytes->size(), ms);

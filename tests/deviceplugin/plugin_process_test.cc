@@ -92,7 +92,8 @@ class Node {
   std::unique_ptr<Process> Plugin(std::vector<std::string> extra = {},
                                   const std::string& log = "plugin.log") {
     std::vector<std::string> argv = {DP_PLUGIN_BIN, "--device-plugin-dir", dp_, "--host-root",
-                                     host_.root(), "--log-level", "debug"};
+                                     host_.root(), "--log-level", "debug", "--metrics-address",
+                                     "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, Log(log));
   }
@@ -381,6 +382,38 @@ TEST(DevicePluginProcessTest, DiscoverPrintsJson) {
                                            "--host-root " + node.host().root());
   EXPECT_NE(text.output.find("16384 MiB from sysfs"), std::string::npos) << text.output;
 }
+
+TEST(DevicePluginMetricsTest, ReportCapacityAllocationsAndRegistrations) {
+  Node node;
+  auto kubelet = node.Emulator({"--allocate-mib", "7"});
+  auto plugin = node.Plugin({"--epc-mib", "64"});
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    std::string log = plugin->Log();
+    auto pos = log.find("metrics on http://127.0.0.1:");
+    if (pos != std::string::npos) port = std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
+    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(port, 0) << plugin->Log();
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {  // until the emulator's Allocate has happened
+    auto r = confcom::testing::RunCommand("python3 -c \"import urllib.request;print(urllib.request.urlopen("
+                                          "'http://127.0.0.1:" + std::to_string(port) + "/metrics').read().decode())\"");
+    metrics = r.output;
+    if (metrics.find("confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 7") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(metrics.find("confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 7"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("confcom_device_plugin_advertised_devices{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 64"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("confcom_device_plugin_devices{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\",health=\"Healthy\"} 64"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("confcom_device_plugin_registrations_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 1"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("simulated=\"true\""), std::string::npos) << metrics;
+}
+
 
 }  // namespace
 }  // namespace confcom::deviceplugin

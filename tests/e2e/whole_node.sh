@@ -52,7 +52,7 @@ timeout 30 "$kubelet" --device-plugin-dir "$dp" --resource kubernetes.azure.com/
   --allocate-mib 64 --exit-after-allocate --json >"$work/kubelet-helper.jsonl" 2>"$work/kubelet-helper.log" &
 k=$!
 sleep 0.2
-"$plugin" --device-plugin-dir "$dp" --epc-mib 1024 >"$work/plugin.log" 2>&1 &
+"$plugin" --device-plugin-dir "$dp" --epc-mib 1024 --metrics-address 127.0.0.1:0 >"$work/plugin.log" 2>&1 &
 pids+=($!)
 wait "$k" || fail "the plugin did not register or allocate"
 grep -E '"event":"(registered|list)"' "$work/kubelet-helper.jsonl" | sed 's/^/        kubelet: /'
