@@ -16,6 +16,7 @@
 
 #include "aesm/client.h"
 #include "cli/quote_describe.h"
+#include "cli/node_status.h"
 #include "cli/verdict_describe.h"
 #include "common/logging.h"
 #include "pccs/pccs.h"
@@ -197,26 +198,62 @@ int RunInspect(const std::string& path, bool json) {
   return 0;
 }
 
-int RunPing(const std::string& socket_flag) {
-  UseSocket(socket_flag);
-  std::string socket = EffectiveSocket();
+// OK when the helper answers and offers ECDSA P-256 quoting (the readiness probe's check).
+Status PingHelper(const std::string& socket) {
   uint32_t n = 0;
   if (sgx_status_t s = sgx_get_supported_att_key_id_num(&n); s) {
-    return FailCall("sgx_get_supported_att_key_id_num", s, socket);
+    return Status::Unavailable("sgx_get_supported_att_key_id_num: " + client::SgxStatusName(s) + " (" + socket + ")");
   }
-  if (n == 0 || n > 64) return Fail("the service reports " + std::to_string(n) + " key ids");
+  if (n == 0 || n > 64) return Status::Corruption("the service reports " + std::to_string(n) + " key ids");
   std::vector<sgx_att_key_id_ext_t> ids(n);
   if (sgx_status_t s = sgx_get_supported_att_key_ids(ids.data(), n); s) {
-    return FailCall("sgx_get_supported_att_key_ids", s, socket);
+    return Status::Unavailable("sgx_get_supported_att_key_ids: " + client::SgxStatusName(s));
   }
   sgx::AttKeyId want = sgx::EcdsaP256AttKeyId();
   for (const auto& id : ids) {
-    if (sgx::SameKeyBase({reinterpret_cast<const uint8_t*>(&id), sizeof id}, want)) {
-      std::printf("ok: %s offers ECDSA P-256 quoting\n", socket.c_str());
-      return 0;
-    }
+    if (sgx::SameKeyBase({reinterpret_cast<const uint8_t*>(&id), sizeof id}, want)) return Status::Ok();
   }
-  return Fail(socket + " answers but offers no ECDSA P-256 attestation key");
+  return Status::Unsupported(socket + " answers but offers no ECDSA P-256 attestation key");
+}
+
+int RunPing(const std::string& socket_flag) {
+  UseSocket(socket_flag);
+  std::string socket = EffectiveSocket();
+  if (Status st = PingHelper(socket); !st.ok()) {
+    return Fail(st.message() + (st.code() == Status::Code::kUnavailable
+                                    ? " (is sgx-quote-helper running and serving " + socket + "?)"
+                                    : ""));
+  }
+  std::printf("ok: %s offers ECDSA P-256 quoting\n", socket.c_str());
+  return 0;
+}
+
+struct StatusFlags {
+  std::string socket;
+  std::string helper_metrics = "http://127.0.0.1:9464/metrics";
+  std::string plugin_metrics = "http://127.0.0.1:9465/metrics";
+  std::string device_plugin_dir = "/var/lib/kubelet/device-plugins";
+  bool json = false;
+};
+
+// Exit 0 when the helper answers and the plugin is registered with EPC; 1 otherwise.
+int RunStatus(const StatusFlags& f) {
+  UseSocket(f.socket);
+  cli::StatusInputs in;
+  in.helper_ping = PingHelper(EffectiveSocket());
+  in.helper_metrics = cli::ScrapeMetrics(f.helper_metrics);
+  in.plugin_metrics = cli::ScrapeMetrics(f.plugin_metrics);
+  for (const char* sock : {"kubelet.sock", "confcom-sgx-epc.sock", "confcom-sgx-provision.sock"}) {
+    if (PathExists(f.device_plugin_dir + "/" + sock)) in.plugin_sockets.push_back(sock);
+  }
+  auto j = cli::SummarizeNode(in);
+  j["quote_helper"]["socket"] = EffectiveSocket();
+  if (f.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << cli::RenderText(j);
+  }
+  return j["ok"].get<bool>() ? 0 : 1;
 }
 
 struct VerifyFlags {
@@ -442,7 +479,18 @@ int main(int argc, char** argv) {
   pccs_cmd->add_option("--validity-days", pf.validity_days, "Days until nextUpdate")
       ->check(CLI::Range(1, 3650))->capture_default_str();
 
+  StatusFlags sf;
+  auto* status_cmd = app.add_subcommand(
+      "status", "Summarise this node: quote helper reachable (backend, simulated?), device plugin registered, EPC.");
+  status_cmd->add_option("--socket", sf.socket, "AESM socket (default: $CONFCOM_AESM_SOCKET or /var/run/aesmd/aesm.socket)");
+  status_cmd->add_option("--helper-metrics", sf.helper_metrics, "The quote helper's metrics URL")->capture_default_str();
+  status_cmd->add_option("--plugin-metrics", sf.plugin_metrics, "The device plugin's metrics URL")->capture_default_str();
+  status_cmd->add_option("--device-plugin-dir", sf.device_plugin_dir, "kubelet's device plugin folder")
+      ->capture_default_str();
+  status_cmd->add_flag("--json", sf.json, "Print JSON");
+
   CLI11_PARSE(app, argc, argv);
+  if (*status_cmd) return RunStatus(sf);
   if (*verify_cmd) {
     if (vf.collateral_dir.empty() == vf.pccs_url.empty()) {
       std::fprintf(stderr, "sgxctl: verify needs exactly one of --collateral DIR or --pccs URL\n");

@@ -1,10 +1,12 @@
 // Process-wide logging set-up (spdlog) shared by the daemons and the CLI.
 //
 // Text: "2026-11-22T17:20:58.123Z info  message". JSON: one object per line,
-// {"ts":"…","level":"info","logger":"…","msg":"…"} with the message properly escaped, for log
-// collectors. Logs go to stderr (the container runtime collects them).
+// {"ts":"…","level":"info","logger":"…","request_id":N,"msg":"…"} with the message properly
+// escaped, for log collectors (request_id only while a request is handled). Logs go to stderr
+// (the container runtime collects them).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "common/status.h"
@@ -13,5 +15,18 @@ namespace confcom {
 
 // format: "text" or "json"; level: trace, debug, info, warn, error, critical, off.
 Status SetupLogging(std::string_view format, std::string_view level, std::string_view name);
+
+// Tags the log lines this thread writes while it lives with a request id: JSON logs get a
+// "request_id" field, text logs a "[req N] " prefix. Nests; 0 means none.
+class ScopedRequestId {
+ public:
+  explicit ScopedRequestId(uint64_t id);
+  ~ScopedRequestId();
+  ScopedRequestId(const ScopedRequestId&) = delete;
+  ScopedRequestId& operator=(const ScopedRequestId&) = delete;
+
+ private:
+  uint64_t previous_;
+};
 
 }  // namespace confcom

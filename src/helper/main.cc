@@ -174,10 +174,11 @@ int Serve(const Flags& f) {
 
   helper::FrameServer server(listener->fd(), options, [&service, &metrics](std::string_view request,
                                                                            uint64_t conn) {
+    ScopedRequestId request_id(conn);
     auto start = std::chrono::steady_clock::now();
     helper::Outcome out = service.Handle(request);
     if (!out.answered) {
-      spdlog::warn("conn {}: closing without a reply: {}", conn, out.detail);
+      spdlog::warn("closing without a reply: {}", out.detail);
       if (metrics) metrics->Rejected(out.detail.find("parse") != std::string::npos ? "unparseable" : "unclassifiable");
       return std::optional<std::string>();
     }
@@ -186,9 +187,9 @@ int Serve(const Flags& f) {
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     if (out.code == aesm::AesmError::kSuccess) {
-      spdlog::debug("conn {}: {} -> SUCCESS", conn, aesm::RequestKindName(out.kind));
+      spdlog::debug("{} -> SUCCESS", aesm::RequestKindName(out.kind));
     } else {
-      spdlog::warn("conn {}: {} -> {} ({}): {}", conn, aesm::RequestKindName(out.kind),
+      spdlog::warn("{} -> {} ({}): {}", aesm::RequestKindName(out.kind),
                    aesm::AesmErrorName(out.code), unsigned(out.code), out.detail);
     }
     return std::optional<std::string>(std::move(out.response));

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -251,13 +252,17 @@ TEST(QuoteHelperTest, JsonLogsAreOneObjectPerLine) {
   std::istringstream lines(helper.Log());
   std::string line;
   int n = 0;
+  std::set<uint64_t> request_ids;
   while (std::getline(lines, line)) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << line;
     EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
+    if (j.contains("request_id")) request_ids.insert(j["request_id"].get<uint64_t>());
     ++n;
   }
   EXPECT_GT(n, 5);
+  // FetchQuote makes two requests; each log line of a request carries its id.
+  EXPECT_EQ(request_ids.size(), 2u) << helper.Log();
 }
 
 TEST(QuoteHelperTest, StateFilesAreNeverInLogs) {

@@ -1,7 +1,10 @@
 // sgxctl as a user runs it, against the real daemon.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "integration/helper_process.h"
 
@@ -71,6 +74,65 @@ TEST(SgxctlTest, ClearErrors) {
   auto help = Sgxctl("--help");
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.output.find("inspect"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace confcom
+
+namespace confcom {
+namespace {
+
+int PortFromLog(testing::Process& p) {
+  for (int i = 0; i < 200; ++i) {
+    std::string log = p.Log();
+    auto pos = log.find("metrics on http://127.0.0.1:");
+    if (pos != std::string::npos) return std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+TEST(SgxctlStatusTest, SummarisesTheNode) {
+  testing::TempDir dir;
+  testing::HelperProcess helper(dir);
+  ASSERT_TRUE(helper.WaitReady()) << helper.Log();
+  int helper_port = PortFromLog(helper.process());
+  ASSERT_GT(helper_port, 0);
+  std::string common = " --json --socket " + helper.socket() + " --helper-metrics http://127.0.0.1:" +
+                       std::to_string(helper_port) + "/metrics --device-plugin-dir " + dir.File("dp");
+#ifdef DP_PLUGIN_BIN
+  std::filesystem::create_directories(dir.File("dp"));
+  testing::Process kubelet({DP_EMULATOR_BIN, "--device-plugin-dir", dir.File("dp")}, dir.File("kubelet.log"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  testing::Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", dir.File("dp"), "--epc-mib", "128",
+                           "--metrics-address", "127.0.0.1:0"},
+                          dir.File("plugin.log"));
+  int plugin_port = PortFromLog(plugin);
+  ASSERT_GT(plugin_port, 0) << plugin.Log();
+  nlohmann::json j;
+  for (int i = 0; i < 100; ++i) {
+    auto r = Sgxctl("status" + common + " --plugin-metrics http://127.0.0.1:" + std::to_string(plugin_port) + "/metrics");
+    j = nlohmann::json::parse(r.output, nullptr, false);
+    if (r.status == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["ok"], true) << j.dump(2);
+  EXPECT_EQ(j["quote_helper"]["reachable"], true);
+  EXPECT_EQ(j["quote_helper"]["backend"], "sim");
+  EXPECT_EQ(j["quote_helper"]["simulated"], true);
+  EXPECT_EQ(j["device_plugin"]["registered"], true);
+  EXPECT_EQ(j["device_plugin"]["epc_mib_advertised"], 128);
+  EXPECT_EQ(j["device_plugin"]["simulated"], true);
+#endif
+  // Without a device plugin, the node is not OK, and the summary says why.
+  auto r = Sgxctl("status" + common + " --plugin-metrics http://127.0.0.1:1/metrics");
+  EXPECT_EQ(r.status, 1) << r.output;
+  auto k = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(k.is_discarded()) << r.output;
+  EXPECT_EQ(k["quote_helper"]["reachable"], true);
+  EXPECT_EQ(k["device_plugin"]["registered"], false);
+  EXPECT_FALSE(k["problems"].empty());
 }
 
 }  // namespace

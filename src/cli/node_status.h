@@ -1,0 +1,37 @@
+// `sgxctl status`: one summary of a node's confcom state, from the quote helper's socket and
+// the two daemons' Prometheus endpoints: is the helper reachable and on which backend
+// (simulated?), is the device plugin registered with kubelet, how much EPC is advertised,
+// healthy and handed out.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace confcom::cli {
+
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+// Parses the Prometheus text format (comments skipped; malformed lines are an error).
+Result<std::vector<Sample>> ParsePrometheusText(std::string_view text);
+// GET http://host:port/metrics.
+Result<std::vector<Sample>> ScrapeMetrics(const std::string& url);
+
+struct StatusInputs {
+  Status helper_ping;  // from sgxctl ping's library calls
+  Result<std::vector<Sample>> helper_metrics = Status::Unavailable("not scraped");
+  Result<std::vector<Sample>> plugin_metrics = Status::Unavailable("not scraped");
+  std::vector<std::string> plugin_sockets;  // present in the device-plugins folder
+};
+
+// {"ok":…, "quote_helper":{…}, "device_plugin":{…}, "problems":[…]}
+nlohmann::ordered_json SummarizeNode(const StatusInputs& in);
+
+}  // namespace confcom::cli
