@@ -19,6 +19,7 @@
 #include "cli/node_status.h"
 #include "cli/verdict_describe.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "pccs/pccs.h"
 #include "sim/collateral.h"
 #include "verify/verifier.h"
@@ -369,11 +370,7 @@ int RunPccs(const CollateralFlags& f) {
   }
   if (port < 0 || port > 65535) return Fail("--listen must be HOST:PORT, got '" + f.listen + "'");
   std::string host = f.listen.substr(0, colon);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockTerminationSignals();
 
   auto platform = sim::SimPlatform::Load(f.state_dir);
   if (!platform.ok()) return Fail(platform.status().message());

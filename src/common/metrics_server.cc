@@ -3,6 +3,7 @@
 #include <prometheus/exposer.h>
 
 #include <exception>
+#include <spdlog/spdlog.h>
 
 namespace confcom {
 
@@ -15,6 +16,16 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& a
   }
   m->registry_ = std::make_shared<prometheus::Registry>();
   m->exposer_->RegisterCollectable(m->registry_);
+  return m;
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::StartFromFlag(const std::string& address) {
+  if (address == "off") return std::unique_ptr<MetricsServer>();
+  auto m = Start(address);
+  if (!m.ok()) {
+    return Status(m.status().code(), m.status().message() + " (use --metrics-address off to run without metrics)");
+  }
+  spdlog::info("metrics on http://{}:{}/metrics", address.substr(0, address.rfind(':')), (*m)->port());
   return m;
 }
 

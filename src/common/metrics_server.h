@@ -24,6 +24,8 @@ class MetricsServer {
  public:
   // `address` is HOST:PORT (port 0: any free port). Fails with a clear error if it cannot bind.
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& address);
+  // The daemons' --metrics-address: "off" gives nullptr; otherwise Start() and log the URL.
+  static Result<std::unique_ptr<MetricsServer>> StartFromFlag(const std::string& address);
   ~MetricsServer();
 
   prometheus::Registry& registry() { return *registry_; }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/signals.h"
 #include "common/metrics_server.h"
 #include "deviceplugin/metrics.h"
 #include "deviceplugin/api.grpc.pb.h"
@@ -120,12 +121,7 @@ int Run(const Flags& f) {
   }
 
   // Signals go to one sigwait in this thread; block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = BlockTerminationSignals();
 
   spdlog::info("sgx-device-plugin {}: host root {}, device plugin dir {}", CONFCOM_VERSION,
                f.host_root, f.dir);
@@ -176,20 +172,17 @@ int Run(const Flags& f) {
       return 1;
     }
   }
-  std::unique_ptr<MetricsServer> metrics;
-  if (f.metrics_address != "off") {
-    auto m = MetricsServer::Start(f.metrics_address);
-    if (!m.ok()) {
-      spdlog::error("{} (use --metrics-address off to run without metrics)", m.status().message());
-      for (auto& p : plugins) p->Stop();
-      return 1;
-    }
-    metrics = std::move(m).value();
+  auto started = MetricsServer::StartFromFlag(f.metrics_address);
+  if (!started.ok()) {
+    spdlog::error("{}", started.status().message());
+    for (auto& p : plugins) p->Stop();
+    return 1;
+  }
+  std::unique_ptr<MetricsServer> metrics = std::move(started).value();
+  if (metrics) {
     std::vector<PluginMetricsSource> sources = {{f.resource_name, plugins[0].get()}};
     if (plugins.size() > 1) sources.push_back({f.provision_resource_name, plugins[1].get()});
     metrics->Add(MakePluginCollector(std::move(sources), d.epc_source, simulation));
-    spdlog::info("metrics on http://{}:{}/metrics", f.metrics_address.substr(0, f.metrics_address.rfind(':')),
-                 metrics->port());
   }
   WaitForSignal(signals);
   for (auto& p : plugins) p->Stop();

@@ -13,6 +13,7 @@
 #include "aesm/client.h"
 #include "common/bytes.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "helper/aesm_service.h"
 #include "helper/frame_server.h"
 #include "helper/listen_socket.h"
@@ -133,12 +134,7 @@ int Serve(const Flags& f) {
   }
 
   // Signals are handled by one thread with sigwait; block them everywhere else first.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = BlockTerminationSignals();
   RaiseFileLimit();
 
   auto backend = MakeBackend(f);
@@ -159,15 +155,14 @@ int Serve(const Flags& f) {
   options.io_timeout = std::chrono::milliseconds(f.io_timeout_ms);
   options.max_connections = f.max_connections;
   options.max_frame_size = f.max_frame_size;
-  std::unique_ptr<MetricsServer> metrics_server;
+  auto started = MetricsServer::StartFromFlag(f.metrics_address);
+  if (!started.ok()) {
+    spdlog::error("{}", started.status().message());
+    return 1;
+  }
+  std::unique_ptr<MetricsServer> metrics_server = std::move(started).value();
   std::unique_ptr<helper::QuoteHelperMetrics> metrics;
-  if (f.metrics_address != "off") {
-    auto m = MetricsServer::Start(f.metrics_address);
-    if (!m.ok()) {
-      spdlog::error("{} (use --metrics-address off to run without metrics)", m.status().message());
-      return 1;
-    }
-    metrics_server = std::move(m).value();
+  if (metrics_server) {
     metrics = std::make_unique<helper::QuoteHelperMetrics>(metrics_server->registry(), (*backend)->name(),
                                                            (*backend)->simulated());
   }
@@ -205,11 +200,7 @@ int Serve(const Flags& f) {
     server.Shutdown();
   });
 
-  if (metrics_server) {
-    metrics_server->Add(helper::QuoteHelperMetrics::ConnectionCollector(server.stats()));
-    spdlog::info("metrics on http://{}:{}/metrics", f.metrics_address.substr(0, f.metrics_address.rfind(':')),
-                 metrics_server->port());
-  }
+  if (metrics_server) metrics_server->Add(helper::QuoteHelperMetrics::ConnectionCollector(server.stats()));
   spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s))",
                CONFCOM_VERSION, f.socket, unsigned(mode), (*backend)->name(),
                f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency())));
