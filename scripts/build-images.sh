@@ -53,7 +53,10 @@ make_image() {
     --exclude=/usr/share/man --exclude=/usr/share/locale "$base/" "$rootfs/"
   for f in "$@"; do install -D -m 0755 "$out/stage/$f" "$rootfs/$f"; done
   chroot "$rootfs" ldconfig
-  mkdir -p "$rootfs/var/lib/sgx-quote-helper" "$rootfs/var/run/aesmd" && chown 65532:65532 "$rootfs/var/lib/sgx-quote-helper"
+  # /var/run is an absolute symlink to /run inside the rootfs: create its target, never follow
+  # the link on the build host.
+  mkdir -p "$rootfs/var/lib/sgx-quote-helper" "$rootfs/run/aesmd"
+  chown 65532:65532 "$rootfs/var/lib/sgx-quote-helper" "$rootfs/run/aesmd"
   step "Image $name: OCI layout and archive (umoci)"
   umoci init --layout "$layout"
   umoci new --image "$layout:$version"
@@ -84,7 +87,7 @@ r="$out/sgx-quote-helper-rootfs"
 chroot --userspec=65532:65532 "$r" /usr/local/bin/sgx-quote-helper --backend sim \
   --socket /var/run/aesmd/aesm.socket --state-dir /var/lib/sgx-quote-helper >"$out/smoke-helper.log" 2>&1 &
 hp=$!
-for _ in $(seq 1 100); do [ -S "$r/var/run/aesmd/aesm.socket" ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [ -S "$r/run/aesmd/aesm.socket" ] && break; sleep 0.05; done
 ok=0
 chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl ping \
  && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl quote --report-data 1234 -o /tmp/q.bin \
@@ -92,6 +95,6 @@ chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl ping \
  && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl verify /tmp/q.bin --collateral /tmp/col --root /tmp/col/root_ca.pem | head -n 3 \
  && ok=1
 kill -TERM "$hp"; wait "$hp" || true
-rm -rf "$r/tmp/q.bin" "$r/tmp/col" "$r/var/lib/sgx-quote-helper"/* "$r/var/run/aesmd"/*
+rm -rf "$r/tmp/q.bin" "$r/tmp/col" "$r/var/lib/sgx-quote-helper"/* "$r/run/aesmd"/*
 [ "$ok" = 1 ] || { cat "$out/smoke-helper.log"; echo "build-images: smoke test FAILED" >&2; exit 1; }
 step "Done: $(ls "$out"/*.oci.tar | tr '\n' ' ')"
