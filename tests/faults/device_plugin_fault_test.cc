@@ -1,0 +1,211 @@
+// Fault injection against the real sgx-device-plugin process and the real
+// sgx-kubelet-emulator process, over real UNIX sockets in a temporary device-plugins folder:
+// a kubelet that restarts 20 times in a row, and the plugin's socket deleted under it.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "deviceplugin/fake_host.h"
+#include "faults/fault_util.h"
+#include "testing/test_util.h"
+
+namespace confcom::faults {
+namespace {
+
+using confcom::testing::Process;
+using confcom::testing::TempDir;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kEpc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
+constexpr int kEpcMib = 256;
+
+// The JSON lines a process printed, consumed in order.
+class Events {
+ public:
+  explicit Events(std::string path) : path_(std::move(path)) {}
+  std::optional<json> Wait(const std::function<bool(const json&)>& match,
+                           std::chrono::milliseconds timeout = 10s) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+      std::vector<json> lines = Read();
+      for (; next_ < lines.size(); ++next_) {
+        if (match(lines[next_])) return lines[next_++];
+      }
+      if (Clock::now() > deadline) return std::nullopt;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  std::vector<json> Read() const {
+    std::vector<json> out;
+    std::ifstream in(path_);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] != '{') continue;
+      auto j = json::parse(line, nullptr, false);
+      if (!j.is_discarded()) out.push_back(j);
+    }
+    return out;
+  }
+  int Count(const std::function<bool(const json&)>& match) const {
+    int n = 0;
+    for (const auto& j : Read()) n += match(j) ? 1 : 0;
+    return n;
+  }
+
+ private:
+  std::string path_;
+  size_t next_ = 0;
+};
+
+auto Is(const std::string& event, const std::string& resource = kEpc) {
+  return [=](const json& j) {
+    return j.value("event", "") == event && j.value("resource", "") == resource;
+  };
+}
+
+// A node without SGX hardware: the EPC is set with --epc-mib, the in-tree driver nodes exist
+// in a fake host tree (so nothing is read from this machine).
+class Node {
+ public:
+  Node() {
+    dp_ = logs_.path() + "/device-plugins";
+    std::filesystem::create_directories(dp_);
+    host_.NoSgxCpu();
+    host_.InTreeDriver();
+  }
+  const std::string& dp() const { return dp_; }
+  std::string Log(const std::string& name) const { return logs_.File(name); }
+  std::unique_ptr<Process> Plugin() {
+    return std::make_unique<Process>(
+        std::vector<std::string>{DP_PLUGIN_BIN, "--device-plugin-dir", dp_, "--host-root",
+                                 host_.root(), "--epc-mib", std::to_string(kEpcMib),
+                                 "--log-level", "debug", "--metrics-address", "127.0.0.1:0"},
+        Log("plugin.log"));
+  }
+  std::unique_ptr<Process> Emulator(const std::string& log) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{DP_EMULATOR_BIN, "--device-plugin-dir", dp_, "--json"}, Log(log));
+  }
+
+ private:
+  deviceplugin::testing::FakeHost host_;
+  TempDir logs_;
+  std::string dp_;
+};
+
+// ---------------------------------------------------------------------------------------
+// 5. Kubelet restarts 20 times in a row (each new kubelet deletes every socket, like kubelet).
+
+TEST(FaultDevicePluginTest, SurvivesTwentyKubeletRestartsInARow) {
+  Node node;
+  auto kubelet = node.Emulator("emulator-0.log");
+  ASSERT_TRUE(Events(node.Log("emulator-0.log")).Wait([](const json& j) {
+    return j.value("event", "") == "serving";
+  }));
+  auto plugin = node.Plugin();
+  ASSERT_TRUE(Events(node.Log("emulator-0.log")).Wait(Is("list"))) << plugin->Log();
+  std::this_thread::sleep_for(200ms);
+  int plugin_fds_start = FdCountOf(plugin->pid());
+
+  std::mt19937 rng(20240611);
+  std::vector<double> reregister_ms;
+  int restarts = 0, killed_before_registration = 0;
+  for (int i = 1; i <= 20; ++i) {
+    // Half die abruptly (SIGKILL), half shut down (SIGTERM), as a real kubelet might.
+    kubelet->Signal(i % 2 ? SIGKILL : SIGTERM);
+    ASSERT_NE(kubelet->Wait(5s), -1);
+    std::string log = "emulator-" + std::to_string(i) + ".log";
+    auto t0 = Clock::now();
+    kubelet = node.Emulator(log);
+    ++restarts;
+    if (i % 2 == 0) {
+      // Lives until it sees the plugin register.
+      auto reg = Events(node.Log(log)).Wait(Is("registered"), 5s);
+      ASSERT_TRUE(reg) << "restart " << i << "\n" << plugin->Log();
+      reregister_ms.push_back(Ms(Clock::now() - t0));
+    } else {
+      // Lives 100-300 ms only: often killed while the plugin is re-registering.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 201));
+      if (Events(node.Log(log)).Count(Is("registered")) == 0) ++killed_before_registration;
+    }
+    ASSERT_TRUE(plugin->running()) << "restart " << i << "\n" << plugin->Log();
+  }
+  kubelet->Signal(SIGKILL);
+  kubelet->Wait(5s);
+
+  // The final kubelet sees the plugin register and list every device.
+  auto t0 = Clock::now();
+  auto last = node.Emulator("emulator-final.log");
+  Events ev(node.Log("emulator-final.log"));
+  auto reg = ev.Wait(Is("registered"), 5s);
+  ASSERT_TRUE(reg) << plugin->Log();
+  double final_ms = Ms(Clock::now() - t0);
+  auto list = ev.Wait(Is("list"), 5s);
+  ASSERT_TRUE(list) << plugin->Log() << last->Log();
+  EXPECT_EQ((*list)["devices"], kEpcMib);
+  EXPECT_EQ((*list)["healthy"], kEpcMib);
+  EXPECT_TRUE(plugin->running());
+  std::this_thread::sleep_for(200ms);
+  int plugin_fds_end = FdCountOf(plugin->pid());
+  EXPECT_LE(plugin_fds_end, plugin_fds_start + 10) << "descriptor leak in the plugin";
+  std::cout << "FAULT-FIGURES: kubelet-restarts: restarts_survived=" << restarts
+            << " killed_before_registration=" << killed_before_registration
+            << " reregistration_ms p50=" << Percentile(reregister_ms, 50)
+            << " max=" << Max(reregister_ms) << " (n=" << reregister_ms.size()
+            << ") final_kubelet_registered_after_ms=" << final_ms
+            << " final_list_devices=" << (*list)["devices"]
+            << " plugin_fds start/end=" << plugin_fds_start << "/" << plugin_fds_end << std::endl;
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. The plugin's socket is deleted under it while kubelet runs.
+
+TEST(FaultDevicePluginTest, DeletedSocketIsRecreatedAndReRegistered) {
+  Node node;
+  auto kubelet = node.Emulator("emulator.log");
+  auto plugin = node.Plugin();
+  Events ev(node.Log("emulator.log"));
+  ASSERT_TRUE(ev.Wait(Is("registered"))) << plugin->Log();
+  ASSERT_TRUE(ev.Wait(Is("list"))) << plugin->Log();
+  const std::string sock = node.dp() + "/confcom-sgx-epc.sock";
+  ASSERT_TRUE(std::filesystem::exists(sock));
+
+  std::vector<double> latencies;
+  for (int round = 0; round < 3; ++round) {
+    int registrations = Events(node.Log("emulator.log")).Count(Is("registered"));
+    auto t0 = Clock::now();
+    ASSERT_TRUE(std::filesystem::remove(sock));
+    auto again = ev.Wait(Is("registered"), 5s);
+    ASSERT_TRUE(again) << "round " << round << "\n" << plugin->Log();
+    double ms = Ms(Clock::now() - t0);
+    latencies.push_back(ms);
+    EXPECT_LT(ms, 2000.0) << "re-registration after the socket was deleted";
+    EXPECT_GT(Events(node.Log("emulator.log")).Count(Is("registered")), registrations);
+    EXPECT_TRUE(std::filesystem::is_socket(sock)) << "socket re-created";
+    auto list = ev.Wait(Is("list"), 5s);
+    ASSERT_TRUE(list) << plugin->Log();
+    EXPECT_EQ((*list)["devices"], kEpcMib);
+    EXPECT_EQ((*list)["healthy"], kEpcMib);
+  }
+  auto probe = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) +
+                                            " --probe --device-plugin-dir " + node.dp());
+  EXPECT_EQ(probe.status, 0) << probe.output;
+  EXPECT_TRUE(plugin->running());
+  std::cout << "FAULT-FIGURES: socket-deleted: rounds=" << latencies.size()
+            << " reregistration_ms=" << latencies[0] << "," << (latencies.size() > 1 ? latencies[1] : 0)
+            << "," << (latencies.size() > 2 ? latencies[2] : 0) << " max=" << Max(latencies)
+            << " probe_after=" << (probe.status == 0 ? "ok" : "FAILED") << std::endl;
+}
+
+}  // namespace
+}  // namespace confcom::faults
