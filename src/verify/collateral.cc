@@ -82,8 +82,9 @@ Result<Signed> SplitSigned(std::string_view document, const char* object_key) {
   Signed s;
   CONFCOM_ASSIGN_OR_RETURN(std::string_view raw, RawMemberText(document, object_key));
   s.text = std::string(raw);
-  s.object = doc[object_key];
-  if (!s.object.is_object()) return Missing("document", object_key, "an object");
+  // The fields come from the very text the signature covers, never from a re-read document.
+  s.object = Json::parse(s.text, nullptr, false);
+  if (s.object.is_discarded() || !s.object.is_object()) return Missing("document", object_key, "an object");
   CONFCOM_ASSIGN_OR_RETURN(std::string sig_hex, GetString(doc, "document", "signature"));
   auto sig = FromHexExact(sig_hex, 64, std::string(object_key) + " signature");
   if (!sig.ok()) return sig.status();

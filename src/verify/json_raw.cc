@@ -1,5 +1,6 @@
 #include "verify/json_raw.h"
 
+#include <optional>
 #include <string>
 
 namespace confcom::verify {
@@ -83,15 +84,22 @@ Result<std::string_view> RawMemberText(std::string_view document, std::string_vi
   Scanner sc(document);
   if (!sc.Consume('{')) return sc.Error("expected an object");
   if (sc.Consume('}')) return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
+  std::optional<std::string_view> found;
   for (;;) {
     CONFCOM_ASSIGN_OR_RETURN(std::string_view name, sc.String());
     if (!sc.Consume(':')) return sc.Error("expected ':'");
     CONFCOM_ASSIGN_OR_RETURN(std::string_view value, sc.Value());
-    if (name == key) return value;
+    if (name == key) {
+      // A second member of the same name would let the signed text (one) and the parsed
+      // object (another) differ: refuse the document.
+      if (found) return Status::InvalidArgument("JSON object has more than one \"" + std::string(key) + "\" member");
+      found = value;
+    }
     if (sc.Consume(',')) continue;
     if (sc.Consume('}')) break;
     return sc.Error("expected ',' or '}'");
   }
+  if (found) return *found;
   return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
 }
 

@@ -13,7 +13,8 @@
 
 namespace confcom::verify {
 
-// The raw text of the value of top-level member `key` in `document` (an object).
+// The raw text of the value of top-level member `key` in `document` (an object). The whole
+// top-level object is scanned: a document with `key` twice is refused.
 Result<std::string_view> RawMemberText(std::string_view document, std::string_view key);
 
 }  // namespace confcom::verify

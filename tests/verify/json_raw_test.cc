@@ -25,3 +25,15 @@ TEST(JsonRawTest, Errors) {
 
 }  // namespace
 }  // namespace confcom::verify
+
+namespace confcom::verify {
+namespace {
+
+TEST(JsonRawTest, RefusesADuplicateMember) {
+  auto r = RawMemberText(R"({"tcbInfo":{"a":1},"tcbInfo":{"a":2},"signature":"00"})", "tcbInfo");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("more than one"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace confcom::verify

@@ -253,6 +253,19 @@ TEST_F(VerifierTest, CollateralSignaturesAndPlatformMatch) {
   EXPECT_FALSE(QuoteVerifier::Create(Collateral{}, platform().root_ca()).ok());
 }
 
+// Found by the collateral fuzzer: a second "tcbInfo" member must not replace the signed one.
+TEST_F(VerifierTest, ADuplicatedSignedObjectCannotSmuggleFields) {
+  Collateral c = MakeCollateral();
+  std::string signed_object = std::string(*RawMemberText(c.tcb_info_json, "tcbInfo"));
+  std::string forged = signed_object;
+  for (size_t pos; (pos = forged.find("OutOfDate")) != std::string::npos;) forged.replace(pos, 9, "UpToDate");
+  std::string signature = c.tcb_info_json.substr(c.tcb_info_json.find(",\"signature\""));
+  c.tcb_info_json = "{\"tcbInfo\":" + signed_object + ",\"tcbInfo\":" + forged + signature;
+  auto v = QuoteVerifier::Create(c, platform().root_ca());
+  ASSERT_FALSE(v.ok()) << "a document with two tcbInfo members must be refused";
+  EXPECT_NE(v.status().message().find("more than one"), std::string::npos) << v.status().message();
+}
+
 TEST_F(VerifierTest, DebugEnclavesNeedExplicitConsent) {
   Bytes quote = Quote(sgx::kSimCpuSvnDefault, /*debug=*/true);
   Collateral c = MakeCollateral();
