@@ -79,8 +79,10 @@ TEST_F(QuoteExLibraryTest, TheDcapCallSequenceYieldsAVerifiedQuoteAndQeReport) {
   ASSERT_EQ(n, 1u);
   sgx_att_key_id_ext_t ext{};
   ASSERT_EQ(lib_.ids(&ext, 1), SGX_SUCCESS);
-  EXPECT_EQ(ext.base.algorithm_id, 2u);
-  EXPECT_EQ(ext.base.prod_id, 1u);
+  // Packed fields: copy them out before comparing (gtest binds references).
+  uint32_t algorithm_id = ext.base.algorithm_id, prod_id = ext.base.prod_id;
+  EXPECT_EQ(algorithm_id, 2u);
+  EXPECT_EQ(prod_id, 1u);
 
   sgx_att_key_id_t key{};
   ASSERT_EQ(lib_.select(nullptr, 0, &key), SGX_SUCCESS);
