@@ -27,7 +27,7 @@
 #include <sstream>
 #include <thread>
 
-#include "deviceplugin/api.grpc.pb.h"
+#include "deviceplugin/grpc_api.h"
 #include "deviceplugin/device_set.h"
 #include "deviceplugin/plugin_server.h"
 #include "deviceplugin/sgx_resources.h"

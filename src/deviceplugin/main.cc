@@ -21,7 +21,7 @@
 #include "common/signals.h"
 #include "common/metrics_server.h"
 #include "deviceplugin/metrics.h"
-#include "deviceplugin/api.grpc.pb.h"
+#include "deviceplugin/grpc_api.h"
 #include "deviceplugin/discovery.h"
 #include "deviceplugin/plugin_server.h"
 #include "deviceplugin/sgx_resources.h"

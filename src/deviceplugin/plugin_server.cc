@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "common/file_util.h"
-#include "deviceplugin/api.grpc.pb.h"
+#include "deviceplugin/grpc_api.h"
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/inotify_watch.h"
 
