@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "deviceplugin/fake_host.h"
+#include "deviceplugin/json_events.h"
 #include "testing/test_util.h"
 
 namespace confcom::deviceplugin {
@@ -28,43 +29,10 @@ using namespace std::chrono_literals;
 constexpr const char* kEpc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
 constexpr const char* kProvision = "kubernetes.azure.com/sgx_provision";
 
-// The JSON lines a process printed, consumed in order.
-class Events {
- public:
-  explicit Events(std::string path) : path_(std::move(path)) {}
-  std::optional<json> Wait(const std::function<bool(const json&)>& match,
-                           std::chrono::milliseconds timeout = 10s) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      std::vector<json> lines = Read();
-      for (; next_ < lines.size(); ++next_) {
-        if (match(lines[next_])) return lines[next_++];
-      }
-      if (Clock::now() > deadline) return std::nullopt;
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  std::vector<json> Read() const {
-    std::vector<json> out;
-    std::ifstream in(path_);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] != '{') continue;
-      auto j = json::parse(line, nullptr, false);
-      if (!j.is_discarded()) out.push_back(j);
-    }
-    return out;
-  }
-
- private:
-  std::string path_;
-  size_t next_ = 0;
-};
+using Events = confcom::testing::JsonEvents;
 
 auto Is(const std::string& event, const std::string& resource = kEpc) {
-  return [=](const json& j) {
-    return j.value("event", "") == event && j.value("resource", "") == resource;
-  };
+  return confcom::testing::EventIs(event, resource);
 }
 
 class Node {
