@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <vector>
 
+#include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/metrics_server.h"
@@ -228,12 +229,7 @@ int main(int argc, char** argv) {
   app.add_option("--probe-timeout-ms", f.probe_timeout_ms, "With --probe: deadline of the call")
       ->check(CLI::Range(100, 60000))
       ->capture_default_str();
-  app.add_option("--log-format", f.log_format, "Log format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
-      ->capture_default_str();
+  confcom::AddLoggingFlags(app, &f.log_format, &f.log_level);
   app.add_option("--max-message-bytes", f.max_message_bytes,
                  "Largest ListAndWatch message (kubelet accepts 4194304)")
       ->check(CLI::Range(size_t(1024), size_t(64) << 20))
@@ -242,9 +238,7 @@ int main(int argc, char** argv) {
                  "Safety-net re-check of our socket and device health (inotify is primary)")
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();
-  app.add_option("--metrics-address", f.metrics_address,
-                 "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
-      ->capture_default_str();
+  confcom::AddMetricsFlag(app, &f.metrics_address);
   CLI11_PARSE(app, argc, argv);
   return Run(f);
 }

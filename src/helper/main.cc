@@ -12,6 +12,7 @@
 
 #include "aesm/client.h"
 #include "common/bytes.h"
+#include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "helper/aesm_service.h"
@@ -256,12 +257,7 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", f.state_dir,
                  "Directory for the platform's keys and certificates (created 0700)")
       ->capture_default_str();
-  app.add_option("--log-format", f.log_format, "Log format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
-      ->capture_default_str();
+  AddLoggingFlags(app, &f.log_format, &f.log_level);
   app.add_option("--threads", f.threads, "Event-loop threads (0 = one per core)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
@@ -277,9 +273,7 @@ int main(int argc, char** argv) {
                  "Largest request accepted, in bytes; larger ones are rejected unread")
       ->check(CLI::Range(1024, 16 << 20))
       ->capture_default_str();
-  app.add_option("--metrics-address", f.metrics_address,
-                 "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
-      ->capture_default_str();
+  AddMetricsFlag(app, &f.metrics_address);
   CLI11_PARSE(app, argc, argv);
   return Serve(f);
 }
