@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/bytes.h"
+#include "testing/test_util.h"
 
 #define FUZZ_CHECK(cond, msg)                                                           \
   do {                                                                                  \
@@ -46,31 +47,8 @@ inline std::string DataDir() {
 // Quiet: the code under test logs refusals at warn; a fuzzer makes millions of them.
 inline void QuietLogs() { spdlog::set_level(spdlog::level::off); }
 
-// A private temporary directory, removed at exit (of the fuzzing process, not per input).
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                       "/confcom-fuzz-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::abort();
-    }
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// Fuzzers and the seed generator use the tests' temporary directories.
+using TempDir = confcom::testing::TempDir;
 
 // Splits fuzz input deterministically: small integers taken from the front.
 class Reader {

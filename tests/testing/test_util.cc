@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -22,7 +23,11 @@ TempDir::TempDir() {
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   char* made = ::mkdtemp(buf.data());
-  path_ = made ? made : "";
+  if (made == nullptr) {
+    std::perror("mkdtemp");  // nothing useful can run without it
+    std::abort();
+  }
+  path_ = made;
 }
 
 TempDir::~TempDir() {
