@@ -229,7 +229,7 @@ TEST(FaultQuoteHelperTest, FrozenHelperGivesDeadlineExceededOnTimeThenRecovers) 
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   constexpr int kClients = 16;
   constexpr auto kTimeout = 1000ms;
-  helper.process().Signal(SIGSTOP);
+  ASSERT_TRUE(helper.process().Freeze()) << "the helper did not stop";
   std::vector<double> took(kClients);
   std::vector<Status::Code> codes(kClients);
   std::vector<std::thread> clients;

@@ -81,6 +81,36 @@ void Process::Signal(int sig) {
   if (pid_ > 0 && running()) ::kill(pid_, sig);
 }
 
+namespace {
+// The state letter of /proc/PID/task/TID/stat ("R", "S", "T", ...), or '?' if unreadable.
+char TaskState(const std::filesystem::path& stat_path) {
+  std::ifstream in(stat_path);
+  std::string line;
+  std::getline(in, line);
+  auto close_paren = line.rfind(')');  // the command name may contain spaces and ')'
+  if (close_paren == std::string::npos || close_paren + 2 >= line.size()) return '?';
+  return line[close_paren + 2];
+}
+}  // namespace
+
+bool Process::Freeze(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0 || !running()) return false;
+  ::kill(pid_, SIGSTOP);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid_) + "/task";
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all_stopped = true;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      char state = TaskState(task.path() / "stat");
+      if (state != 'T' && state != 't') all_stopped = false;
+    }
+    if (!ec && all_stopped) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 int Process::Wait(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (running()) {

@@ -36,6 +36,10 @@ class Process {
   pid_t pid() const { return pid_; }
   bool running();
   void Signal(int sig);
+  // SIGSTOPs the child and waits until every one of its threads is stopped: kill() returns
+  // before the stop takes effect, and a thread on another core may still serve meanwhile.
+  // Returns false if that does not happen within `timeout`.
+  bool Freeze(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Waits for exit; returns the exit status (128+signal if killed), or -1 on time-out.
   int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   std::string Log() const;
