@@ -4,8 +4,9 @@
 // The gRPC handlers (DoAllocate / Preferred in plugin_server.cc) sit in an anonymous namespace
 // and are reachable only through a served gRPC socket, so this target fuzzes what they are made
 // of, in the same order:
-//   1. the protobuf parsing of v1beta1.AllocateRequest and v1beta1.PreferredAllocationRequest
-//      (every input is parsed as both: the wire formats overlap);
+//   1. the zero-copy decoders the handlers use (DecodeAllocateRequest,
+//      DecodePreferredAllocationRequest), checked against protobuf's generated parser on every
+//      input (each input is decoded as both requests: the wire formats overlap);
 //   2. ID lookup: DeviceSet::Find (ParseDeviceId, decimal and compact schemes);
 //   3. Allocate: health check, NUMA nodes, EpcResource::Container (simulated, and on a fake host
 //      root with /dev/sgx_enclave and the /dev/sgx/enclave symlink), the AllocateResponse;
@@ -15,6 +16,9 @@
 // unknown NUMA, 4096 MiB.
 //
 // Invariants checked:
+//  - the decoders agree with protobuf: where protobuf parses, they return the same containers,
+//    IDs and sizes; where only they succeed, some ID is invalid UTF-8 (the one documented
+//    difference);
 //  - ID parsing is canonical: Find(id) = i implies Id(i) == id; ParseDeviceId inverts DeviceId;
 //  - an Allocate the handler would accept yields SGX_EPC_MIB = number of IDs and
 //    SGX_EPC_NUMA_NODES = exactly the devices' nodes; the response round-trips through protobuf;
@@ -27,11 +31,13 @@
 #include <memory>
 #include <set>
 
+#include <google/protobuf/stubs/common.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/device_set.h"
 #include "deviceplugin/discovery.h"
+#include "deviceplugin/kubelet_requests.h"
 #include "deviceplugin/plugin_server.h"
 #include "deviceplugin/resource.h"
 #include "deviceplugin/sgx_resources.h"
@@ -191,6 +197,55 @@ void Prefer(const Fixture& f, const v1beta1::PreferredAllocationRequest& req) {
   }
 }
 
+bool Same(const std::vector<std::string_view>& ours,
+          const google::protobuf::RepeatedPtrField<std::string>& theirs) {
+  return std::equal(ours.begin(), ours.end(), theirs.begin(), theirs.end());
+}
+
+bool AnyInvalidUtf8(const std::vector<std::string_view>& ids) {
+  return std::any_of(ids.begin(), ids.end(), [](std::string_view id) {
+    return !google::protobuf::internal::IsStructurallyValidUTF8(id.data(), int(id.size()));
+  });
+}
+
+// The decoders against the generated parser, on the same bytes.
+void CheckDecoders(std::string_view wire, bool alloc_parsed, const v1beta1::AllocateRequest& alloc,
+                   bool pref_parsed, const v1beta1::PreferredAllocationRequest& pref) {
+  auto a = DecodeAllocateRequest(wire);
+  if (alloc_parsed) {
+    FUZZ_CHECK(a.ok(), "protobuf parses an AllocateRequest the decoder refuses: " +
+                           a.status().ToString());
+    FUZZ_CHECK(a->size() == size_t(alloc.container_requests_size()), "container count differs");
+    for (size_t k = 0; k < a->size(); ++k) {
+      FUZZ_CHECK(Same((*a)[k], alloc.container_requests(int(k)).devices_ids()),
+                 "devices_ids differ from protobuf's in container " + std::to_string(k));
+    }
+  } else if (a.ok()) {
+    FUZZ_CHECK(std::any_of(a->begin(), a->end(), AnyInvalidUtf8),
+               "the decoder accepts an AllocateRequest protobuf refuses, with valid UTF-8");
+  }
+  auto p = DecodePreferredAllocationRequest(wire);
+  if (pref_parsed) {
+    FUZZ_CHECK(p.ok(), "protobuf parses a PreferredAllocationRequest the decoder refuses: " +
+                           p.status().ToString());
+    FUZZ_CHECK(p->size() == size_t(pref.container_requests_size()), "container count differs");
+    for (size_t k = 0; k < p->size(); ++k) {
+      const auto& theirs = pref.container_requests(int(k));
+      FUZZ_CHECK(Same((*p)[k].available, theirs.available_deviceids()) &&
+                     Same((*p)[k].must_include, theirs.must_include_deviceids()) &&
+                     (*p)[k].allocation_size == theirs.allocation_size(),
+                 "preferred request differs from protobuf's in container " + std::to_string(k));
+    }
+  } else if (p.ok()) {
+    FUZZ_CHECK(std::any_of(p->begin(), p->end(),
+                           [](const PreferredIds& c) {
+                             return AnyInvalidUtf8(c.available) || AnyInvalidUtf8(c.must_include);
+                           }),
+               "the decoder accepts a PreferredAllocationRequest protobuf refuses, with valid "
+               "UTF-8");
+  }
+}
+
 void Write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
@@ -224,6 +279,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   v1beta1::PreferredAllocationRequest pref;
   bool a = alloc.ParseFromArray(data, int(size));
   bool p = pref.ParseFromArray(data, int(size));
+  CheckDecoders({reinterpret_cast<const char*>(data), size}, a, alloc, p, pref);
   for (const Fixture& f : *g_fixtures) {
     if (a) Allocate(f, alloc);
     if (p) Prefer(f, pref);

@@ -1,6 +1,7 @@
 #include "deviceplugin/device_set.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <fmt/format.h>
 #include <numeric>
@@ -13,14 +14,14 @@ constexpr std::string_view kAlphabet =
 constexpr std::string_view kHealthy = "Healthy";
 constexpr std::string_view kUnhealthy = "Unhealthy";
 
-int CharValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'z') return 10 + (c - 'a');
-  if (c >= 'A' && c <= 'Z') return 36 + (c - 'A');
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
+// The value of each byte as a digit of the compact alphabet, -1 for bytes outside it: a table,
+// because Allocate looks up thousands of IDs per call.
+constexpr std::array<int8_t, 256> kDigitValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (size_t i = 0; i < kAlphabet.size(); ++i) t[uint8_t(kAlphabet[i])] = int8_t(i);
+  return t;
+}();
 
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
@@ -167,23 +168,35 @@ std::string DeviceId(IdScheme scheme, uint64_t index) {
   return id;
 }
 
-std::optional<uint64_t> ParseDeviceId(IdScheme scheme, std::string_view id) {
-  if (id.empty() || id.size() > 10) return std::nullopt;
+namespace {
+// ParseDeviceId's body, with a plain return: Find calls it for every ID of an Allocate, and a
+// std::optional returned from a non-inlined call cost more than the parsing itself.
+inline bool ParseIndex(IdScheme scheme, std::string_view id, uint64_t* out) {
+  if (id.empty() || id.size() > 10) return false;
   uint64_t value = 0;
   if (scheme == IdScheme::kDecimal) {
-    if (id.size() > 1 && id[0] == '0') return std::nullopt;  // one spelling per device
+    if (id.size() > 1 && id[0] == '0') return false;  // one spelling per device
     for (char c : id) {
-      if (c < '0' || c > '9') return std::nullopt;
+      if (c < '0' || c > '9') return false;
       value = value * 10 + uint64_t(c - '0');
     }
-    return value;
+    *out = value;
+    return true;
   }
   for (char c : id) {
-    int v = CharValue(c);
-    if (v < 0) return std::nullopt;
+    int v = kDigitValue[uint8_t(c)];
+    if (v < 0) return false;
     value = value * kAlphabet.size() + uint64_t(v);
   }
-  return CompactOffset(id.size()) + value;
+  *out = CompactOffset(id.size()) + value;
+  return true;
+}
+}  // namespace
+
+std::optional<uint64_t> ParseDeviceId(IdScheme scheme, std::string_view id) {
+  uint64_t value;
+  if (!ParseIndex(scheme, id, &value)) return std::nullopt;
+  return value;
 }
 
 Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology, size_t limit) {
@@ -299,8 +312,8 @@ int64_t DeviceSet::NumaOf(uint64_t index) const {
 }
 
 std::optional<uint64_t> DeviceSet::Find(std::string_view id) const {
-  auto index = ParseDeviceId(layout_.ids, id);
-  if (!index || *index >= size()) return std::nullopt;
+  uint64_t index;
+  if (!ParseIndex(layout_.ids, id, &index) || index >= size()) return std::nullopt;
   return index;
 }
 

@@ -23,6 +23,7 @@
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/inotify_watch.h"
+#include "deviceplugin/kubelet_requests.h"
 
 namespace confcom::deviceplugin {
 namespace {
@@ -173,8 +174,32 @@ class ListAndWatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
        broken_ = false;
 };
 
-using DevicePluginBase =
-    v1beta1::DevicePlugin::WithRawCallbackMethod_ListAndWatch<v1beta1::DevicePlugin::CallbackService>;
+// ListAndWatch writes bytes we encode ourselves (DeviceSet::Encode); Allocate and
+// GetPreferredAllocation read their ID lists with the zero-copy decoders of kubelet_requests.h.
+using DevicePluginBase = v1beta1::DevicePlugin::WithRawCallbackMethod_ListAndWatch<
+    v1beta1::DevicePlugin::WithRawCallbackMethod_GetPreferredAllocation<
+        v1beta1::DevicePlugin::WithRawCallbackMethod_Allocate<
+            v1beta1::DevicePlugin::CallbackService>>>;
+
+// The bytes of a received message, flattened into one slice if gRPC split it.
+bool Flatten(const grpc::ByteBuffer& buffer, grpc::Slice* slice) {
+  return buffer.TrySingleSlice(slice).ok() || buffer.DumpToSingleSlice(slice).ok();
+}
+
+template <typename Message>
+grpc::Status Reply(const Message& message, grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<Message>::Serialize(message, out, &own_buffer);
+}
+
+// An ID as it may appear in a log line or error: printable ASCII, at most 64 characters.
+std::string Printable(std::string_view id) {
+  std::string out(id.substr(0, 64));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
 
 class DevicePluginService final : public DevicePluginBase {
  public:
@@ -199,25 +224,20 @@ class DevicePluginService final : public DevicePluginBase {
     return r.get();
   }
 
-  grpc::ServerUnaryReactor* GetPreferredAllocation(
-      grpc::CallbackServerContext* ctx, const v1beta1::PreferredAllocationRequest* req,
-      v1beta1::PreferredAllocationResponse* out) override {
-    auto* r = ctx->DefaultReactor();
-    r->Finish(Preferred(*req, out));
-    return r;
+  grpc::ServerUnaryReactor* GetPreferredAllocation(grpc::CallbackServerContext* ctx,
+                                                   const grpc::ByteBuffer* req,
+                                                   grpc::ByteBuffer* out) override {
+    return Answer<v1beta1::PreferredAllocationResponse>(
+        ctx, *req, out, "GetPreferredAllocation",
+        [this](std::string_view wire, auto* response) { return Preferred(wire, response); });
   }
 
   grpc::ServerUnaryReactor* Allocate(grpc::CallbackServerContext* ctx,
-                                     const v1beta1::AllocateRequest* req,
-                                     v1beta1::AllocateResponse* out) override {
-    auto* r = ctx->DefaultReactor();
-    grpc::Status st = DoAllocate(*req, out);
-    if (!st.ok()) {
-      spdlog::warn("Allocate for {} refused: {}", resource_->name(), st.error_message());
-      out->Clear();
-    }
-    r->Finish(st);
-    return r;
+                                     const grpc::ByteBuffer* req,
+                                     grpc::ByteBuffer* out) override {
+    return Answer<v1beta1::AllocateResponse>(
+        ctx, *req, out, "Allocate",
+        [this](std::string_view wire, auto* response) { return DoAllocate(wire, response); });
   }
 
   grpc::ServerUnaryReactor* PreStartContainer(grpc::CallbackServerContext* ctx,
@@ -229,33 +249,84 @@ class DevicePluginService final : public DevicePluginBase {
   }
 
  private:
-  template <typename Ids>
-  grpc::Status Lookup(const DeviceSet& set, const Ids& ids, std::vector<uint64_t>* out) {
-    for (const auto& id : ids) {
+  // Runs handle(request bytes, &response) for a raw unary method, serialises the response,
+  // logs a refusal and finishes the call.
+  template <typename Response, typename Handle>
+  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer& req,
+                                   grpc::ByteBuffer* out, const char* method, Handle handle) {
+    auto* r = ctx->DefaultReactor();
+    grpc::Slice wire;
+    grpc::Status st = Flatten(req, &wire)
+                          ? grpc::Status::OK
+                          : grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request");
+    Response response;
+    if (st.ok()) {
+      st = handle(std::string_view(reinterpret_cast<const char*>(wire.begin()), wire.size()),
+                  &response);
+    }
+    if (st.ok()) st = Reply(response, out);
+    if (!st.ok()) {
+      spdlog::warn("{} for {} refused: {}", method, resource_->name(), st.error_message());
+    }
+    r->Finish(st);
+    return r;
+  }
+
+  grpc::Status UnknownId(const DeviceSet& set, std::string_view id) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("unknown device ID '{}' for {} (this node advertises {} "
+                                    "devices, {} IDs)",
+                                    Printable(id), resource_->name(), set.size(),
+                                    IdSchemeName(set.layout().ids)));
+  }
+
+  grpc::Status Lookup(const DeviceSet& set, const std::vector<std::string_view>& ids,
+                      std::vector<uint64_t>* out) {
+    out->reserve(out->size() + ids.size());
+    for (std::string_view id : ids) {
       auto index = set.Find(id);
-      if (!index) {
-        return grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            fmt::format("unknown device ID '{}' for {} (this node advertises {} devices, "
-                        "{} IDs)",
-                        id.substr(0, 64), resource_->name(), set.size(),
-                        IdSchemeName(set.layout().ids)));
-      }
+      if (!index) return UnknownId(set, id);
       out->push_back(*index);
     }
     return grpc::Status::OK;
   }
 
-  grpc::Status DoAllocate(const v1beta1::AllocateRequest& req, v1beta1::AllocateResponse* out) {
+  grpc::Status DoAllocate(std::string_view wire, v1beta1::AllocateResponse* out) {
+    // Two walks over the request: the first checks it and counts the IDs of each container,
+    // the second looks them up into vectors of exactly that size (no regrowth, no copies).
+    std::vector<size_t> counts;
+    Status walked = WalkAllocateRequest(
+        wire,
+        [&](size_t) {
+          counts.push_back(0);
+          return true;
+        },
+        [&](size_t k, std::string_view) {
+          ++counts[k];
+          return true;
+        });
+    if (!walked.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, walked.message());
     std::shared_ptr<const DeviceSet> set;
     {
       std::lock_guard l(hub_->mu);
       set = hub_->set;
     }
-    for (const auto& creq : req.container_requests()) {
-      std::vector<uint64_t> devices;
-      grpc::Status st = Lookup(*set, creq.devices_ids(), &devices);
-      if (!st.ok()) return st;
+    std::vector<std::vector<uint64_t>> containers(counts.size());
+    for (size_t k = 0; k < counts.size(); ++k) containers[k].reserve(counts[k]);
+    grpc::Status unknown = grpc::Status::OK;
+    (void)WalkAllocateRequest(
+        wire, [](size_t) { return true; },
+        [&](size_t k, std::string_view id) {
+          auto index = set->Find(id);
+          if (!index) {
+            unknown = UnknownId(*set, id);
+            return false;
+          }
+          containers[k].push_back(*index);
+          return true;
+        });
+    if (!unknown.ok()) return unknown;
+    for (auto& devices : containers) {
       if (devices.empty()) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                             "a container request with no device IDs");
@@ -266,7 +337,7 @@ class DevicePluginService final : public DevicePluginBase {
           if (!hub_->healthy[devices[k]]) {
             return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                 fmt::format("device '{}' of {} is Unhealthy: {}",
-                                            creq.devices_ids(int(k)), resource_->name(),
+                                            set->Id(devices[k]), resource_->name(),
                                             hub_->reason));
           }
         }
@@ -297,27 +368,30 @@ class DevicePluginService final : public DevicePluginBase {
       }
     }
     stats_->allocations++;
-    for (const auto& creq : req.container_requests()) stats_->allocated_devices += creq.devices_ids_size();
+    for (size_t n : counts) stats_->allocated_devices += n;
     return grpc::Status::OK;
   }
 
-  grpc::Status Preferred(const v1beta1::PreferredAllocationRequest& req,
-                         v1beta1::PreferredAllocationResponse* out) {
+  grpc::Status Preferred(std::string_view wire, v1beta1::PreferredAllocationResponse* out) {
+    auto req = DecodePreferredAllocationRequest(wire);
+    if (!req.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, req.status().message());
+    }
     std::shared_ptr<const DeviceSet> set;
     {
       std::lock_guard l(hub_->mu);
       set = hub_->set;
     }
-    for (const auto& creq : req.container_requests()) {
+    for (const auto& creq : *req) {
       std::vector<uint64_t> available, must;
-      grpc::Status st = Lookup(*set, creq.available_deviceids(), &available);
-      if (st.ok()) st = Lookup(*set, creq.must_include_deviceids(), &must);
+      grpc::Status st = Lookup(*set, creq.available, &available);
+      if (st.ok()) st = Lookup(*set, creq.must_include, &must);
       if (!st.ok()) return st;
-      if (creq.allocation_size() < 0) {
+      if (creq.allocation_size < 0) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "negative allocation_size");
       }
       auto* c = out->add_container_responses();
-      for (uint64_t i : PreferDevices(*set, available, must, size_t(creq.allocation_size()))) {
+      for (uint64_t i : PreferDevices(*set, available, must, size_t(creq.allocation_size))) {
         c->add_deviceids(set->Id(i));
       }
     }
@@ -492,7 +566,14 @@ struct PluginServer::Impl {
     if (!PathExists(kubelet_path)) {
       return Status::Unavailable(kubelet_path + " does not exist (kubelet not running yet?)");
     }
-    auto channel = grpc::CreateChannel("unix:" + std::filesystem::absolute(kubelet_path).string(), grpc::InsecureChannelCredentials());
+    // A subchannel of its own: gRPC otherwise shares subchannels between channels to the same
+    // address, and one that failed against the previous kubelet.sock carries that failure's
+    // reconnect backoff (1 s by default) into our attempts to reach the new kubelet.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(
+        "unix:" + std::filesystem::absolute(kubelet_path).string(),
+        grpc::InsecureChannelCredentials(), args);
     auto stub = v1beta1::Registration::NewStub(channel);
     v1beta1::RegisterRequest req;
     req.set_version(kApiVersion);

@@ -2,9 +2,12 @@
 // real UNIX sockets in a temporary device-plugins folder, with a fake --host-root tree.
 #include <signal.h>
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -12,7 +15,10 @@
 #include <sstream>
 #include <thread>
 
+#include "deviceplugin/api.pb.h"
 #include "deviceplugin/fake_host.h"
+#include "deviceplugin/grpc_api.h"
+#include "deviceplugin/sgx_resources.h"
 #include "deviceplugin/json_events.h"
 #include "testing/test_util.h"
 
@@ -119,6 +125,64 @@ TEST(KubeletEmulatorTest, AllocateGivesEnclaveDeviceAndEpcEnvOnOneNumaNode) {
   EXPECT_EQ((*alloc)["devices"][0]["container_path"], "/dev/sgx_enclave");
   EXPECT_EQ((*alloc)["devices"][0]["host_path"], "/dev/sgx_enclave");  // host path, no root
   EXPECT_EQ((*alloc)["devices"][0]["permissions"], "rw");
+}
+
+// Calls a unary method of the plugin with raw request bytes, as a client that does not go
+// through generated code.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& request_bytes, grpc::ByteBuffer* response) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, response,
+                 [&](grpc::Status st) { done.set_value(std::move(st)); });
+  return done.get_future().get();
+}
+
+TEST(DevicePluginProcessTest, MalformedOrUnknownAllocateIsRefusedAndTheNextCallServed) {
+  Node node;
+  node.SgxHost(1, 1);
+  auto plugin = node.Plugin();
+  std::string socket = node.dp() + "/" + kEpcEndpoint;
+  ASSERT_TRUE(confcom::testing::WaitForSocket(socket)) << plugin->Log();
+  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  const std::string method = "/v1beta1.DevicePlugin/Allocate";
+
+  // A string field whose length runs past the end of the message.
+  grpc::ByteBuffer response;
+  grpc::Status st = RawCall(channel, method, std::string("\x0a\x7f", 2), &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("malformed AllocateRequest at byte"), std::string::npos)
+      << st.error_message();
+
+  // An ID that is not UTF-8: refused as unknown, and the log shows it printable.
+  v1beta1::AllocateRequest bad;
+  bad.add_container_requests()->add_devices_ids("7\xff\n");
+  st = RawCall(channel, method, bad.SerializeAsString(), &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("unknown device ID '7?" "?'"), std::string::npos)
+      << st.error_message();
+
+  // The same connection then serves a good request.
+  v1beta1::AllocateRequest good;
+  auto* c = good.add_container_requests();
+  for (int i = 0; i < 10; ++i) c->add_devices_ids(std::to_string(i));
+  st = RawCall(channel, method, good.SerializeAsString(), &response);
+  ASSERT_TRUE(st.ok()) << st.error_message() << plugin->Log();
+  grpc::Slice flat;
+  ASSERT_TRUE(response.DumpToSingleSlice(&flat).ok());
+  v1beta1::AllocateResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromArray(flat.begin(), int(flat.size())));
+  ASSERT_EQ(parsed.container_responses_size(), 1);
+  EXPECT_EQ(parsed.container_responses(0).envs().at("SGX_EPC_MIB"), "10");
+  EXPECT_TRUE(plugin->running());
+  EXPECT_NE(plugin->Log().find("Allocate for kubernetes.azure.com/sgx_epc_mem_in_MiB refused: "
+                               "malformed AllocateRequest"),
+            std::string::npos)
+      << plugin->Log();
 }
 
 TEST(KubeletEmulatorTest, ProvisionResourceGivesProvisionDeviceAndSymlinksResolve) {
