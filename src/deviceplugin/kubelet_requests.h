@@ -29,6 +29,8 @@
 
 namespace confcom::deviceplugin {
 
+// In the header only because WalkAllocateRequest is a template (its callbacks are inlined into
+// the per-ID loop); not part of the contract.
 namespace detail {
 
 using google::protobuf::internal::WireFormatLite;

@@ -181,6 +181,10 @@ using DevicePluginBase = v1beta1::DevicePlugin::WithRawCallbackMethod_ListAndWat
         v1beta1::DevicePlugin::WithRawCallbackMethod_Allocate<
             v1beta1::DevicePlugin::CallbackService>>>;
 
+// Kubelet asks for one container per Allocate; the bound keeps a request of millions of empty
+// container entries from costing memory before it is refused.
+constexpr size_t kMaxContainersPerAllocate = 1024;
+
 // The bytes of a received message, flattened into one slice if gRPC split it.
 bool Flatten(const grpc::ByteBuffer& buffer, grpc::Slice* slice) {
   return buffer.TrySingleSlice(slice).ok() || buffer.DumpToSingleSlice(slice).ok();
@@ -299,13 +303,18 @@ class DevicePluginService final : public DevicePluginBase {
         wire,
         [&](size_t) {
           counts.push_back(0);
-          return true;
+          return counts.size() <= kMaxContainersPerAllocate;
         },
         [&](size_t k, std::string_view) {
           ++counts[k];
           return true;
         });
     if (!walked.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, walked.message());
+    if (counts.size() > kMaxContainersPerAllocate) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          fmt::format("more than {} container requests in one Allocate",
+                                      kMaxContainersPerAllocate));
+    }
     std::shared_ptr<const DeviceSet> set;
     {
       std::lock_guard l(hub_->mu);

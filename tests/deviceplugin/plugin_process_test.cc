@@ -166,6 +166,14 @@ TEST(DevicePluginProcessTest, MalformedOrUnknownAllocateIsRefusedAndTheNextCallS
   EXPECT_NE(st.error_message().find("unknown device ID '7?" "?'"), std::string::npos)
       << st.error_message();
 
+  // Too many container requests (kubelet sends one per call).
+  std::string many;
+  for (int i = 0; i < 1025; ++i) many += std::string("\x0a\x03\x0a\x01" "0", 5);
+  st = RawCall(channel, method, many, &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("more than 1024 container requests"), std::string::npos)
+      << st.error_message();
+
   // The same connection then serves a good request.
   v1beta1::AllocateRequest good;
   auto* c = good.add_container_requests();
