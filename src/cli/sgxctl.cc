@@ -337,6 +337,14 @@ struct CollateralFlags {
   int validity_days = 30;
 };
 
+// The flags `collateral` and `pccs` share: which platform, and what collateral to issue for it.
+void AddCollateralSourceFlags(CLI::App* cmd, CollateralFlags& f, const char* revoke_help) {
+  cmd->add_option("--state-dir", f.state_dir, "The quote helper's state dir")->required();
+  cmd->add_flag("--revoke-pck", f.revoke_pck, revoke_help);
+  cmd->add_option("--validity-days", f.validity_days, "Days until nextUpdate")
+      ->check(CLI::Range(1, 3650))->capture_default_str();
+}
+
 Result<verify::Collateral> SimCollateral(const CollateralFlags& f, const sim::SimPlatform& platform) {
   sim::CollateralOptions options;
   options.revoke_pck = f.revoke_pck;
@@ -461,20 +469,14 @@ int main(int argc, char** argv) {
   CollateralFlags cf;
   auto* collateral_cmd = app.add_subcommand(
       "collateral", "Write the SIMULATED platform's collateral (TCB Info, QE Identity, CRLs, chains, root) as files.");
-  collateral_cmd->add_option("--state-dir", cf.state_dir, "The quote helper's state dir")->required();
+  AddCollateralSourceFlags(collateral_cmd, cf, "Issue a PCK CRL that revokes the platform's PCK certificates");
   collateral_cmd->add_option("-o,--output", cf.output, "Output directory")->required();
-  collateral_cmd->add_flag("--revoke-pck", cf.revoke_pck, "Issue a PCK CRL that revokes the platform's PCK certificates");
-  collateral_cmd->add_option("--validity-days", cf.validity_days, "Days until nextUpdate")
-      ->check(CLI::Range(1, 3650))->capture_default_str();
 
   CollateralFlags pf;
   auto* pccs_cmd = app.add_subcommand(
       "pccs", "Serve the SIMULATED platform's collateral as a PCCS (API v4) until SIGTERM/SIGINT.");
-  pccs_cmd->add_option("--state-dir", pf.state_dir, "The quote helper's state dir")->required();
+  AddCollateralSourceFlags(pccs_cmd, pf, "Serve a PCK CRL that revokes the platform's PCK certificates");
   pccs_cmd->add_option("--listen", pf.listen, "HOST:PORT (loopback by default; port 0 = any)")->capture_default_str();
-  pccs_cmd->add_flag("--revoke-pck", pf.revoke_pck, "Serve a PCK CRL that revokes the platform's PCK certificates");
-  pccs_cmd->add_option("--validity-days", pf.validity_days, "Days until nextUpdate")
-      ->check(CLI::Range(1, 3650))->capture_default_str();
 
   StatusFlags sf;
   auto* status_cmd = app.add_subcommand(

@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/signals.h"
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/device_set.h"
 #include "deviceplugin/plugin_server.h"
@@ -305,12 +306,7 @@ class RegistrationService final : public v1beta1::Registration::Service {
 
 int Run(const Flags& f) {
   namespace fs = std::filesystem;
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = BlockTerminationSignals();
 
   std::error_code ec;
   fs::create_directories(f.dir, ec);

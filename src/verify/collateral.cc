@@ -66,30 +66,33 @@ Result<std::vector<std::string>> GetAdvisories(const Json& level, const std::str
   return out;
 }
 
-// Splits {"<object_key>":{…},"signature":"<hex>"} into parsed object, its text, signature.
-struct Signed {
-  Json object;
-  std::string text;
-  Bytes signature;
-};
-
-Result<Signed> SplitSigned(std::string_view document, const char* object_key) {
+// Splits {"<object_key>":{…},"signature":"<hex>"}, reads the fields every signed collateral
+// object has into `out`, and returns the object for the caller to read the rest from.
+Result<Json> ParseSigned(std::string_view document, const char* object_key, SignedCollateral* out) {
   if (document.size() > kMaxDocument) return Status::InvalidArgument("collateral document larger than 1 MiB");
   Json doc = Json::parse(document, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return Status::InvalidArgument(std::string(object_key) + " document is not a JSON object");
   }
-  Signed s;
   CONFCOM_ASSIGN_OR_RETURN(std::string_view raw, RawMemberText(document, object_key));
-  s.text = std::string(raw);
+  out->signed_text = std::string(raw);
   // The fields come from the very text the signature covers, never from a re-read document.
-  s.object = Json::parse(s.text, nullptr, false);
-  if (s.object.is_discarded() || !s.object.is_object()) return Missing("document", object_key, "an object");
+  Json j = Json::parse(out->signed_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Missing("document", object_key, "an object");
   CONFCOM_ASSIGN_OR_RETURN(std::string sig_hex, GetString(doc, "document", "signature"));
   auto sig = FromHexExact(sig_hex, 64, std::string(object_key) + " signature");
   if (!sig.ok()) return sig.status();
-  s.signature = std::move(sig).value();
-  return s;
+  out->signature = std::move(sig).value();
+
+  const std::string where = object_key;
+  CONFCOM_ASSIGN_OR_RETURN(out->id, GetString(j, where, "id"));
+  CONFCOM_ASSIGN_OR_RETURN(long version, GetInt(j, where, "version", 100));
+  out->version = int(version);
+  CONFCOM_ASSIGN_OR_RETURN(out->issue_date, GetTime(j, where, "issueDate"));
+  CONFCOM_ASSIGN_OR_RETURN(out->next_update, GetTime(j, where, "nextUpdate"));
+  CONFCOM_ASSIGN_OR_RETURN(out->tcb_evaluation_data_number,
+                           GetInt(j, where, "tcbEvaluationDataNumber", 1L << 31));
+  return j;
 }
 
 }  // namespace
@@ -127,22 +130,13 @@ std::string FormatRfc3339(std::time_t t) {
 }
 
 Result<TcbInfo> ParseTcbInfo(std::string_view document) {
-  CONFCOM_ASSIGN_OR_RETURN(Signed s, SplitSigned(document, "tcbInfo"));
-  const Json& j = s.object;
-  const std::string where = "tcbInfo";
   TcbInfo t;
-  t.signed_text = std::move(s.text);
-  t.signature = std::move(s.signature);
-  CONFCOM_ASSIGN_OR_RETURN(t.id, GetString(j, where, "id"));
-  CONFCOM_ASSIGN_OR_RETURN(long version, GetInt(j, where, "version", 100));
-  t.version = int(version);
-  CONFCOM_ASSIGN_OR_RETURN(t.issue_date, GetTime(j, where, "issueDate"));
-  CONFCOM_ASSIGN_OR_RETURN(t.next_update, GetTime(j, where, "nextUpdate"));
+  CONFCOM_ASSIGN_OR_RETURN(const Json j, ParseSigned(document, "tcbInfo", &t));
+  const std::string where = "tcbInfo";
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "fmspc", t.fmspc));
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "pceId", t.pce_id));
   CONFCOM_ASSIGN_OR_RETURN(long tcb_type, GetInt(j, where, "tcbType", 255));
   t.tcb_type = int(tcb_type);
-  CONFCOM_ASSIGN_OR_RETURN(t.tcb_evaluation_data_number, GetInt(j, where, "tcbEvaluationDataNumber", 1L << 31));
   if (!j.contains("tcbLevels") || !j["tcbLevels"].is_array() || j["tcbLevels"].empty()) {
     return Missing(where, "tcbLevels", "a non-empty array");
   }
@@ -173,18 +167,9 @@ Result<TcbInfo> ParseTcbInfo(std::string_view document) {
 }
 
 Result<QeIdentity> ParseQeIdentity(std::string_view document) {
-  CONFCOM_ASSIGN_OR_RETURN(Signed s, SplitSigned(document, "enclaveIdentity"));
-  const Json& j = s.object;
-  const std::string where = "enclaveIdentity";
   QeIdentity q;
-  q.signed_text = std::move(s.text);
-  q.signature = std::move(s.signature);
-  CONFCOM_ASSIGN_OR_RETURN(q.id, GetString(j, where, "id"));
-  CONFCOM_ASSIGN_OR_RETURN(long version, GetInt(j, where, "version", 100));
-  q.version = int(version);
-  CONFCOM_ASSIGN_OR_RETURN(q.issue_date, GetTime(j, where, "issueDate"));
-  CONFCOM_ASSIGN_OR_RETURN(q.next_update, GetTime(j, where, "nextUpdate"));
-  CONFCOM_ASSIGN_OR_RETURN(q.tcb_evaluation_data_number, GetInt(j, where, "tcbEvaluationDataNumber", 1L << 31));
+  CONFCOM_ASSIGN_OR_RETURN(const Json j, ParseSigned(document, "enclaveIdentity", &q));
+  const std::string where = "enclaveIdentity";
   sgx::Array<4> misc{}, misc_mask{};
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "miscselect", misc));
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "miscselectMask", misc_mask));

@@ -36,18 +36,23 @@ struct TcbLevel {
   std::vector<std::string> advisory_ids;
 };
 
-struct TcbInfo {
-  std::string id;  // "SGX"
+// What TCB Info and QE Identity documents share: the object's identity, validity window and
+// the signature over its exact text.
+struct SignedCollateral {
+  std::string id;  // "SGX", "QE"
   int version = 0;
   std::time_t issue_date = 0;
   std::time_t next_update = 0;
+  long tcb_evaluation_data_number = 0;
+  std::string signed_text;  // the exact "tcbInfo" / "enclaveIdentity" object text
+  Bytes signature;          // raw r‖s
+};
+
+struct TcbInfo : SignedCollateral {
   sgx::Array<6> fmspc{};
   sgx::Array<2> pce_id{};
   int tcb_type = 0;
-  long tcb_evaluation_data_number = 0;
   std::vector<TcbLevel> levels;  // best first
-  std::string signed_text;       // the exact "tcbInfo" object text
-  Bytes signature;               // raw r‖s
 };
 
 struct QeTcbLevel {
@@ -57,12 +62,7 @@ struct QeTcbLevel {
   std::vector<std::string> advisory_ids;
 };
 
-struct QeIdentity {
-  std::string id;  // "QE"
-  int version = 0;
-  std::time_t issue_date = 0;
-  std::time_t next_update = 0;
-  long tcb_evaluation_data_number = 0;
+struct QeIdentity : SignedCollateral {
   uint32_t miscselect = 0;
   uint32_t miscselect_mask = 0;
   sgx::Array<16> attributes{};
@@ -70,8 +70,6 @@ struct QeIdentity {
   sgx::Array<32> mrsigner{};
   uint16_t isvprodid = 0;
   std::vector<QeTcbLevel> levels;  // best first
-  std::string signed_text;
-  Bytes signature;
 };
 
 // Documents are bounded (1 MiB); errors name the field.

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "deviceplugin/sgx_resources.h"
+
 namespace confcom::testing {
 
 class JsonEvents {
@@ -53,8 +55,9 @@ class JsonEvents {
   size_t next_ = 0;
 };
 
-// Matches an emulator event of `resource`.
-inline std::function<bool(const nlohmann::json&)> EventIs(const std::string& event, const std::string& resource) {
+// Matches an emulator event of `resource` (by default the EPC resource).
+inline std::function<bool(const nlohmann::json&)> EventIs(
+    const std::string& event, const std::string& resource = deviceplugin::kEpcResourceName) {
   return [=](const nlohmann::json& j) {
     return j.value("event", "") == event && j.value("resource", "") == resource;
   };

@@ -32,14 +32,8 @@ using testing::FakeHost;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr const char* kEpc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
-constexpr const char* kProvision = "kubernetes.azure.com/sgx_provision";
-
 using Events = confcom::testing::JsonEvents;
-
-auto Is(const std::string& event, const std::string& resource = kEpc) {
-  return confcom::testing::EventIs(event, resource);
-}
+using confcom::testing::EventIs;
 
 class Node {
  public:
@@ -91,19 +85,19 @@ TEST(KubeletEmulatorTest, RegistersAndListsBothResourcesWithTopology) {
   Events ev(node.Log("emulator.log"));
   ASSERT_TRUE(ev.Wait([](const json& j) { return j["event"] == "serving"; }));
   auto plugin = node.Plugin();
-  auto reg = ev.Wait(Is("registered"));
+  auto reg = ev.Wait(EventIs("registered"));
   ASSERT_TRUE(reg) << plugin->Log();
   EXPECT_EQ((*reg)["endpoint"], "confcom-sgx-epc.sock");
   EXPECT_EQ((*reg)["version"], "v1beta1");
   EXPECT_EQ((*reg)["preferred_allocation"], true);
-  auto list = ev.Wait(Is("list"));
+  auto list = ev.Wait(EventIs("list"));
   ASSERT_TRUE(list) << plugin->Log();
   EXPECT_EQ((*list)["devices"], 8192);
   EXPECT_EQ((*list)["healthy"], 8192);
   EXPECT_EQ((*list)["with_topology"], 8192);
   EXPECT_EQ((*list)["numa_nodes"], json::array({0, 1}));
   Events ev2(node.Log("emulator.log"));
-  auto prov = ev2.Wait(Is("list", kProvision));
+  auto prov = ev2.Wait(EventIs("list", kProvisionResourceName));
   ASSERT_TRUE(prov);
   EXPECT_EQ((*prov)["devices"], 1);
   EXPECT_EQ((*prov)["healthy"], 1);
@@ -116,7 +110,7 @@ TEST(KubeletEmulatorTest, AllocateGivesEnclaveDeviceAndEpcEnvOnOneNumaNode) {
   auto kubelet = node.Emulator({"--allocate-mib", "10", "--exit-after-allocate"});
   ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log() << plugin->Log();
   Events ev(node.Log("emulator.log"));
-  auto alloc = ev.Wait(Is("allocate"), 1s);
+  auto alloc = ev.Wait(EventIs("allocate"), 1s);
   ASSERT_TRUE(alloc) << kubelet->Log();
   EXPECT_EQ((*alloc)["envs"]["SGX_EPC_MIB"], "10");
   EXPECT_EQ((*alloc)["envs"]["SGX_EPC_NUMA_NODES"], "0");  // preferred: one node
@@ -199,10 +193,10 @@ TEST(KubeletEmulatorTest, ProvisionResourceGivesProvisionDeviceAndSymlinksResolv
   node.host().Symlink("/dev/sgx/enclave", "../sgx_enclave");  // udev's compatibility link
   auto plugin = node.Plugin();
   auto kubelet = node.Emulator(
-      {"--resource", kProvision, "--allocate-mib", "1", "--exit-after-allocate"});
+      {"--resource", kProvisionResourceName, "--allocate-mib", "1", "--exit-after-allocate"});
   ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log();
   Events ev(node.Log("emulator.log"));
-  auto alloc = ev.Wait(Is("allocate", kProvision), 1s);
+  auto alloc = ev.Wait(EventIs("allocate", kProvisionResourceName), 1s);
   ASSERT_TRUE(alloc) << kubelet->Log();
   std::map<std::string, std::string> devices;
   for (const auto& d : (*alloc)["devices"]) devices[d["container_path"]] = d["host_path"];
@@ -213,7 +207,7 @@ TEST(KubeletEmulatorTest, ProvisionResourceGivesProvisionDeviceAndSymlinksResolv
   // EPC allocations never carry the provisioning device.
   auto kubelet2 = node.Emulator({"--allocate-mib", "3", "--exit-after-allocate"}, "e2.log");
   ASSERT_EQ(kubelet2->Wait(15s), 0) << kubelet2->Log();
-  auto epc = Events(node.Log("e2.log")).Wait(Is("allocate"), 1s);
+  auto epc = Events(node.Log("e2.log")).Wait(EventIs("allocate"), 1s);
   ASSERT_TRUE(epc);
   for (const auto& d : (*epc)["devices"]) EXPECT_NE(d["host_path"], "/dev/sgx_provision");
   EXPECT_EQ((*epc)["devices"].size(), 2u);
@@ -226,7 +220,7 @@ TEST(KubeletEmulatorTest, UnknownIdsFailTheWholeAllocate) {
   auto plugin = node.Plugin();
   auto kubelet = node.Emulator({"--allocate-ids", "0,5,1024", "--exit-after-allocate"});
   ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log();
-  auto err = Events(node.Log("emulator.log")).Wait(Is("allocate_error"), 1s);
+  auto err = Events(node.Log("emulator.log")).Wait(EventIs("allocate_error"), 1s);
   ASSERT_TRUE(err) << kubelet->Log();
   EXPECT_EQ((*err)["code_name"], "INVALID_ARGUMENT");
   EXPECT_NE((*err)["message"].get<std::string>().find("unknown device ID '1024'"),
@@ -239,20 +233,20 @@ TEST(KubeletEmulatorTest, KubeletRestartReRegistersWithinASecond) {
   node.SgxHost(1, 2);
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin();
-  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("list")));
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(EventIs("list")));
   kubelet->Signal(SIGKILL);
   kubelet->Wait(5s);
   // The new kubelet deletes every socket, ours included, and serves a new kubelet.sock.
   auto t0 = Clock::now();
   auto kubelet2 = node.Emulator({}, "emulator2.log");
   Events ev(node.Log("emulator2.log"));
-  ASSERT_TRUE(ev.Wait(Is("registered"), 5s)) << plugin->Log();
+  ASSERT_TRUE(ev.Wait(EventIs("registered"), 5s)) << plugin->Log();
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
   EXPECT_LT(took.count(), 1500) << "re-registration took " << took.count() << " ms";
   std::printf("re-registered %lld ms after the new kubelet started\n",
               static_cast<long long>(took.count()));
-  EXPECT_TRUE(ev.Wait(Is("list")));
-  EXPECT_TRUE(Events(node.Log("emulator2.log")).Wait(Is("registered", kProvision), 5s));
+  EXPECT_TRUE(ev.Wait(EventIs("list")));
+  EXPECT_TRUE(Events(node.Log("emulator2.log")).Wait(EventIs("registered", kProvisionResourceName), 5s));
 }
 
 TEST(KubeletEmulatorTest, PluginWaitsForKubeletAndRegistersWhenItAppears) {
@@ -263,7 +257,7 @@ TEST(KubeletEmulatorTest, PluginWaitsForKubeletAndRegistersWhenItAppears) {
   EXPECT_TRUE(plugin->running());
   auto t0 = Clock::now();
   auto kubelet = node.Emulator();
-  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("registered"), 5s)) << plugin->Log();
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(EventIs("registered"), 5s)) << plugin->Log();
   EXPECT_LT(Clock::now() - t0, 1500ms);
   EXPECT_NE(plugin->Log().find("cannot register"), std::string::npos);
 }
@@ -274,14 +268,14 @@ TEST(KubeletEmulatorTest, DeviceNodeRemovedMakesDevicesUnhealthyAndBack) {
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin();
   Events ev(node.Log("emulator.log"));
-  ASSERT_TRUE(ev.Wait(Is("list")));
+  ASSERT_TRUE(ev.Wait(EventIs("list")));
   node.host().RemoveDevice("/dev/sgx_enclave");
-  auto down = ev.Wait(Is("list"), 3s);
+  auto down = ev.Wait(EventIs("list"), 3s);
   ASSERT_TRUE(down) << plugin->Log();
   EXPECT_EQ((*down)["devices"], 2048);  // small EPC: listed as Unhealthy
   EXPECT_EQ((*down)["unhealthy"], 2048);
   node.host().AddDevice("/dev/sgx_enclave");
-  auto up = ev.Wait(Is("list"), 3s);
+  auto up = ev.Wait(EventIs("list"), 3s);
   ASSERT_TRUE(up) << plugin->Log();
   EXPECT_EQ((*up)["healthy"], 2048);
   // The stream stayed up: no re-registration was needed.
@@ -297,16 +291,16 @@ TEST(KubeletEmulatorTest, Epc256GiBFitsKubeletLimitHealthyAndUnhealthy) {
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin({"--provision-devices", "0"});
   Events ev(node.Log("emulator.log"));
-  auto list = ev.Wait(Is("list"), 15s);
+  auto list = ev.Wait(EventIs("list"), 15s);
   ASSERT_TRUE(list) << plugin->Log() << kubelet->Log();
   EXPECT_EQ((*list)["devices"], 262144);
   EXPECT_EQ((*list)["bytes"], 4190080);
   node.host().RemoveDevice("/dev/sgx_enclave");
-  auto down = ev.Wait(Is("list"), 5s);
+  auto down = ev.Wait(EventIs("list"), 5s);
   ASSERT_TRUE(down) << plugin->Log();
   EXPECT_EQ((*down)["devices"], 0);  // listing 262,144 Unhealthy would not fit: left out
   node.host().AddDevice("/dev/sgx_enclave");
-  auto up = ev.Wait(Is("list"), 5s);
+  auto up = ev.Wait(EventIs("list"), 5s);
   ASSERT_TRUE(up);
   EXPECT_EQ((*up)["healthy"], 262144);
   EXPECT_FALSE(ev.Wait([](const json& j) { return j["event"] == "stream_ended"; }, 100ms));
@@ -319,7 +313,7 @@ TEST(KubeletEmulatorTest, OneTiBIsCappedWithAWarningAndStillReceived) {
   node.host().InTreeDriver();
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin({"--epc-mib", "1048576", "--provision-devices", "0"});
-  auto list = Events(node.Log("emulator.log")).Wait(Is("list"), 15s);
+  auto list = Events(node.Log("emulator.log")).Wait(EventIs("list"), 15s);
   ASSERT_TRUE(list) << plugin->Log() << kubelet->Log();
   EXPECT_EQ((*list)["devices"], 262408);
   EXPECT_LE((*list)["bytes"].get<int64_t>(), 4194304);
@@ -337,10 +331,10 @@ TEST(KubeletEmulatorTest, OversizeMessageEndsStreamAndPluginReRegisters) {
   auto plugin = node.Plugin({"--epc-mib", "400000", "--provision-devices", "0",
                              "--max-message-bytes", "16777216"});
   Events ev(node.Log("emulator.log"));
-  auto ended = ev.Wait(Is("stream_ended"), 15s);
+  auto ended = ev.Wait(EventIs("stream_ended"), 15s);
   ASSERT_TRUE(ended) << kubelet->Log();
   EXPECT_EQ((*ended)["code_name"], "RESOURCE_EXHAUSTED");
-  auto again = ev.Wait(Is("registered"), 5s);
+  auto again = ev.Wait(EventIs("registered"), 5s);
   ASSERT_TRUE(again) << plugin->Log();
   EXPECT_GE((*again)["n"].get<int>(), 2);
 }
@@ -350,7 +344,7 @@ TEST(KubeletEmulatorTest, SigtermRemovesSocketsAndExitsZero) {
   node.SgxHost(1, 1);
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin();
-  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("list", kProvision)));
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(EventIs("list", kProvisionResourceName)));
   EXPECT_TRUE(std::filesystem::exists(node.dp() + "/confcom-sgx-epc.sock"));
   plugin->Signal(SIGTERM);
   EXPECT_EQ(plugin->Wait(5s), 0) << plugin->Log();
@@ -389,7 +383,7 @@ TEST(DevicePluginProcessTest, ProbeFailsBeforeThePluginServesAndSucceedsWhileItS
 
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin();
-  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(Is("list"))) << plugin->Log();
+  ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(EventIs("list"))) << plugin->Log();
   auto serving = confcom::testing::RunCommand(probe);
   EXPECT_EQ(serving.status, 0) << serving.output << plugin->Log();
   EXPECT_NE(serving.output.find("ok: "), std::string::npos) << serving.output;

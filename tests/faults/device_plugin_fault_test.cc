@@ -27,14 +27,10 @@ using confcom::testing::TempDir;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kEpc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
 constexpr int kEpcMib = 256;
 
 using Events = confcom::testing::JsonEvents;
-
-auto Is(const std::string& event, const std::string& resource = kEpc) {
-  return confcom::testing::EventIs(event, resource);
-}
+using confcom::testing::EventIs;
 
 // A node without SGX hardware: the EPC is set with --epc-mib, the in-tree driver nodes exist
 // in a fake host tree (so nothing is read from this machine).
@@ -76,7 +72,7 @@ TEST(FaultDevicePluginTest, SurvivesTwentyKubeletRestartsInARow) {
     return j.value("event", "") == "serving";
   }));
   auto plugin = node.Plugin();
-  ASSERT_TRUE(Events(node.Log("emulator-0.log")).Wait(Is("list"))) << plugin->Log();
+  ASSERT_TRUE(Events(node.Log("emulator-0.log")).Wait(EventIs("list"))) << plugin->Log();
   std::this_thread::sleep_for(200ms);
   int plugin_fds_start = FdCountOf(plugin->pid());
 
@@ -93,13 +89,13 @@ TEST(FaultDevicePluginTest, SurvivesTwentyKubeletRestartsInARow) {
     ++restarts;
     if (i % 2 == 0) {
       // Lives until it sees the plugin register.
-      auto reg = Events(node.Log(log)).Wait(Is("registered"), 5s);
+      auto reg = Events(node.Log(log)).Wait(EventIs("registered"), 5s);
       ASSERT_TRUE(reg) << "restart " << i << "\n" << plugin->Log();
       reregister_ms.push_back(Ms(Clock::now() - t0));
     } else {
       // Lives 100-300 ms only: often killed while the plugin is re-registering.
       std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 201));
-      if (Events(node.Log(log)).Count(Is("registered")) == 0) ++killed_before_registration;
+      if (Events(node.Log(log)).Count(EventIs("registered")) == 0) ++killed_before_registration;
     }
     ASSERT_TRUE(plugin->running()) << "restart " << i << "\n" << plugin->Log();
   }
@@ -110,10 +106,10 @@ TEST(FaultDevicePluginTest, SurvivesTwentyKubeletRestartsInARow) {
   auto t0 = Clock::now();
   auto last = node.Emulator("emulator-final.log");
   Events ev(node.Log("emulator-final.log"));
-  auto reg = ev.Wait(Is("registered"), 5s);
+  auto reg = ev.Wait(EventIs("registered"), 5s);
   ASSERT_TRUE(reg) << plugin->Log();
   double final_ms = Ms(Clock::now() - t0);
-  auto list = ev.Wait(Is("list"), 5s);
+  auto list = ev.Wait(EventIs("list"), 5s);
   ASSERT_TRUE(list) << plugin->Log() << last->Log();
   EXPECT_EQ((*list)["devices"], kEpcMib);
   EXPECT_EQ((*list)["healthy"], kEpcMib);
@@ -138,24 +134,24 @@ TEST(FaultDevicePluginTest, DeletedSocketIsRecreatedAndReRegistered) {
   auto kubelet = node.Emulator("emulator.log");
   auto plugin = node.Plugin();
   Events ev(node.Log("emulator.log"));
-  ASSERT_TRUE(ev.Wait(Is("registered"))) << plugin->Log();
-  ASSERT_TRUE(ev.Wait(Is("list"))) << plugin->Log();
+  ASSERT_TRUE(ev.Wait(EventIs("registered"))) << plugin->Log();
+  ASSERT_TRUE(ev.Wait(EventIs("list"))) << plugin->Log();
   const std::string sock = node.dp() + "/confcom-sgx-epc.sock";
   ASSERT_TRUE(std::filesystem::exists(sock));
 
   std::vector<double> latencies;
   for (int round = 0; round < 3; ++round) {
-    int registrations = Events(node.Log("emulator.log")).Count(Is("registered"));
+    int registrations = Events(node.Log("emulator.log")).Count(EventIs("registered"));
     auto t0 = Clock::now();
     ASSERT_TRUE(std::filesystem::remove(sock));
-    auto again = ev.Wait(Is("registered"), 5s);
+    auto again = ev.Wait(EventIs("registered"), 5s);
     ASSERT_TRUE(again) << "round " << round << "\n" << plugin->Log();
     double ms = Ms(Clock::now() - t0);
     latencies.push_back(ms);
     EXPECT_LT(ms, 2000.0) << "re-registration after the socket was deleted";
-    EXPECT_GT(Events(node.Log("emulator.log")).Count(Is("registered")), registrations);
+    EXPECT_GT(Events(node.Log("emulator.log")).Count(EventIs("registered")), registrations);
     EXPECT_TRUE(std::filesystem::is_socket(sock)) << "socket re-created";
-    auto list = ev.Wait(Is("list"), 5s);
+    auto list = ev.Wait(EventIs("list"), 5s);
     ASSERT_TRUE(list) << plugin->Log();
     EXPECT_EQ((*list)["devices"], kEpcMib);
     EXPECT_EQ((*list)["healthy"], kEpcMib);
