@@ -249,7 +249,7 @@ int MakeSeeds(int argc, char** argv) {
     c.Add("pck_chain_nul.pem", chain);
     c.Add("tcb_signing_chain.pem", collateral.tcb_signing_chain_pem);
     c.Add("root_ca.der", platform.root_ca().ToDer());
-    c.Add("platform_ca.der", platform.platform_ca().ToDer());
+    c.Add("platform_ca.der", platform.pck_ca().ToDer());
     c.Add("tcb_signing.der", platform.tcb_signing().ToDer());
     for (size_t i = 0; i < sim::TcbProfiles().size(); ++i) {
       const auto& pck = platform.pck_certificate(i);

@@ -43,7 +43,9 @@ if [[ "${FUZZ_NO_BUILD:-0}" != 1 ]]; then
     echo "== configuring $BUILD"
     CC=clang CXX=clang++ cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCONFCOM_FUZZ=ON -DCONFCOM_SANITIZE=address,undefined -DCONFCOM_BUILD_TESTS=OFF \
-      -DCONFCOM_BUILD_BENCH=OFF -DCONFCOM_BUILD_DEVICE_PLUGIN=ON >"$BUILD.configure.log" 2>&1 || {
+      -DCONFCOM_BUILD_BENCH=OFF -DCONFCOM_BUILD_DEVICE_PLUGIN=ON \
+      -DCONFCOM_WERROR="$([[ "${CI:-}" == true ]] && echo ON || echo "${CONFCOM_WERROR:-OFF}")" \
+      >"$BUILD.configure.log" 2>&1 || {
       cat "$BUILD.configure.log" >&2
       echo "fuzz: configure failed" >&2
       exit 1

@@ -38,7 +38,7 @@ Json DescribeCert(const pki::Certificate& cert) {
   c["serial"] = cert.SerialHex();
   c["not_before"] = Time(cert.NotBefore());
   c["not_after"] = Time(cert.NotAfter());
-  c["simulated"] = cert.ExtensionValue(sim::kSimMarkerOid).has_value();
+  c["simulated"] = sim::CarriesSimMarker(cert);
   if (auto ext = cert.SgxExt(); ext.ok()) {
     Json e;
     e["ppid"] = ToHex(ext->ppid);

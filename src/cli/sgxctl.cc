@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 
 #include "aesm/client.h"
 #include "cli/quote_describe.h"
@@ -264,6 +265,7 @@ struct VerifyFlags {
   std::string root;
   std::string at;
   bool allow_debug = false;
+  bool allow_zero_padding = false;
   bool json = false;
   cli::AcceptPolicy accept;
 };
@@ -291,6 +293,7 @@ int RunVerify(const VerifyFlags& f) {
   }
   verify::VerifyOptions options;
   options.allow_debug = f.allow_debug;
+  options.allow_zero_padding = f.allow_zero_padding;
   if (!f.at.empty()) {
     auto at = ParseTime(f.at);
     if (!at.ok()) { Fail(at.status().message()); return 2; }
@@ -300,13 +303,17 @@ int RunVerify(const VerifyFlags& f) {
   if (!f.collateral_dir.empty()) {
     collateral = verify::LoadCollateralDir(f.collateral_dir);
   } else {
-    // The PCCS serves collateral per FMSPC: read it from the quote's PCK certificate.
+    // The PCCS serves collateral per FMSPC, and the PCK CRL per PCK CA: read both from the
+    // quote's PCK chain (the FMSPC from the leaf, the CA from the leaf's issuer).
     auto parsed = sgx::ParseQuoteV3(AsBytes(*quote));
     if (!parsed.ok()) { Fail(f.quote + ": " + parsed.status().message()); return 1; }
     auto chain = pki::Certificate::ChainFromPem(AsChars(parsed->quote.cert_data));
     auto ext = chain.ok() ? (*chain)[0].SgxExt() : Result<pki::SgxExtension>(chain.status());
     if (!ext.ok()) { Fail("cannot read the FMSPC from the quote's PCK certificate: " + ext.status().message()); return 1; }
-    collateral = pccs::FetchCollateral(f.pccs_url, ext->fmspc);
+    std::string issuer = chain->size() > 1 ? (*chain)[1].SubjectCommonName() : "";
+    auto ca = pki::PckCaFromCommonName(issuer);
+    if (!ca) { Fail("the quote's PCK CA is '" + issuer + "', not Intel's Processor or Platform CA"); return 1; }
+    collateral = pccs::FetchCollateral(f.pccs_url, ext->fmspc, *ca);
   }
   if (!collateral.ok()) { Fail(collateral.status().message()); return 2; }
   auto verifier = verify::QuoteVerifier::Create(*collateral, root);
@@ -345,17 +352,17 @@ void AddCollateralSourceFlags(CLI::App* cmd, CollateralFlags& f, const char* rev
       ->check(CLI::Range(1, 3650))->capture_default_str();
 }
 
-Result<verify::Collateral> SimCollateral(const CollateralFlags& f, const sim::SimPlatform& platform) {
+sim::CollateralOptions SimCollateralOptions(const CollateralFlags& f) {
   sim::CollateralOptions options;
   options.revoke_pck = f.revoke_pck;
   options.validity_days = f.validity_days;
-  return sim::MakeSimCollateral(platform, options);
+  return options;
 }
 
 int RunCollateral(const CollateralFlags& f) {
   auto platform = sim::SimPlatform::Load(f.state_dir);
   if (!platform.ok()) return Fail(platform.status().message());
-  auto c = SimCollateral(f, *platform);
+  auto c = sim::MakeSimCollateral(*platform, SimCollateralOptions(f));
   if (!c.ok()) return Fail(c.status().message());
   if (Status st = verify::WriteCollateralDir(*c, platform->root_ca().ToPem(), f.output); !st.ok()) {
     return Fail(st.message());
@@ -382,9 +389,17 @@ int RunPccs(const CollateralFlags& f) {
 
   auto platform = sim::SimPlatform::Load(f.state_dir);
   if (!platform.ok()) return Fail(platform.status().message());
-  auto c = SimCollateral(f, *platform);
+  auto c = sim::MakeSimCollateral(*platform, SimCollateralOptions(f));
   if (!c.ok()) return Fail(c.status().message());
-  pccs::PccsServer server(std::move(c).value(), platform->info().fmspc);
+  // Both CAs' CRLs, as Intel's PCS serves both: a verifier asks for its PCK's issuer's.
+  std::map<std::string, verify::PckCrlBundle> pck_crls;
+  for (pki::PckCa ca : {pki::PckCa::kPlatform, pki::PckCa::kProcessor}) {
+    auto crl = sim::MakeSimPckCrl(*platform, ca, SimCollateralOptions(f));
+    if (!crl.ok()) return Fail(crl.status().message());
+    pck_crls.emplace(pki::PckCaName(ca), std::move(crl).value());
+  }
+  pccs::PccsServer server(std::move(c).value(), platform->info().fmspc, std::move(pck_crls),
+                          /*simulated=*/true);
   if (Status st = server.Bind(host, port); !st.ok()) return Fail(st.message());
   spdlog::warn("serving collateral of a SIMULATED SGX platform (FMSPC {}); trust its root only for testing",
                ToHex(platform->info().fmspc));
@@ -459,6 +474,8 @@ int main(int argc, char** argv) {
                          "quote chains to");
   verify_cmd->add_option("--at", vf.at, "Verify as of this time (RFC 3339 or seconds since 1970); default now");
   verify_cmd->add_flag("--allow-debug", vf.allow_debug, "Accept DEBUG app enclaves");
+  verify_cmd->add_flag("--allow-zero-padding", vf.allow_zero_padding,
+                       "Ignore zero bytes after the quote's end (a padded buffer; Intel's QVL refuses them)");
   verify_cmd->add_flag("--accept-configuration-needed", vf.accept.configuration_needed,
                        "Accept ConfigurationNeeded TCB status");
   verify_cmd->add_flag("--accept-sw-hardening-needed", vf.accept.sw_hardening_needed,

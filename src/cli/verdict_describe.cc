@@ -45,6 +45,7 @@ nlohmann::ordered_json DescribeVerdict(const verify::Verdict& v, const AcceptPol
   if (!v.tcb_date.empty()) j["tcb_date"] = v.tcb_date;
   j["advisory_ids"] = v.advisory_ids;
   if (v.fmspc) j["fmspc"] = ToHex(*v.fmspc);
+  if (!v.warnings.empty()) j["warnings"] = v.warnings;
   if (v.app_report) {
     const auto& b = *v.app_report;
     j["enclave"] = {{"mr_enclave", ToHex(b.mr_enclave)},

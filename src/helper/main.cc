@@ -35,6 +35,7 @@ struct Flags {
   std::string host_root = "/";
   size_t max_waiting_quotes = 64;
   std::string state_dir = "/var/lib/sgx-quote-helper";
+  std::string sim_pck_ca;  // empty: the existing platform's, Platform for a new one
   std::string log_format = "text";
   std::string log_level = "info";
   int threads = 0;
@@ -51,11 +52,17 @@ Result<std::unique_ptr<quoting::QuotingBackend>> MakeSimBackend(const Flags& f) 
   spdlog::warn("about any enclave; use for development and testing only.");
   spdlog::warn("==================================================================");
   bool created = false;
-  auto platform = sim::SimPlatform::LoadOrCreate(f.state_dir, &created);
+  std::optional<pki::PckCa> pck_ca;
+  if (!f.sim_pck_ca.empty()) {
+    auto ca = pki::ParsePckCa(f.sim_pck_ca);
+    if (!ca.ok()) return ca.status().WithContext("--sim-pck-ca");
+    pck_ca = *ca;
+  }
+  auto platform = sim::SimPlatform::LoadOrCreate(f.state_dir, &created, pck_ca);
   if (!platform.ok()) return platform.status();
-  spdlog::info("simulated platform {} in {} (FMSPC {}, QE-ID {})",
+  spdlog::info("simulated platform {} in {} (FMSPC {}, QE-ID {}, PCK certificates from the {} CA)",
                created ? "created" : "loaded", f.state_dir, ToHex(platform->info().fmspc),
-               ToHex(platform->info().qe_id));
+               ToHex(platform->info().qe_id), pki::PckCaName(platform->info().pck_ca));
   auto backend = quoting::SimBackend::Create(std::move(platform).value());
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<quoting::QuotingBackend>(std::move(backend).value());
@@ -257,6 +264,10 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", f.state_dir,
                  "Directory for the platform's keys and certificates (created 0700)")
       ->capture_default_str();
+  app.add_option("--sim-pck-ca", f.sim_pck_ca,
+                 "sim: which PCK CA issues a new platform's PCK certificates, 'platform' (default) or "
+                 "'processor'; an existing platform of the other kind is refused")
+      ->check(CLI::IsMember({"platform", "processor"}));
   AddLoggingFlags(app, &f.log_format, &f.log_level);
   app.add_option("--threads", f.threads, "Event-loop threads (0 = one per core)")
       ->check(CLI::Range(0, 256))

@@ -60,11 +60,14 @@ Result<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc)
-    : collateral_(std::move(collateral)), fmspc_(fmspc), server_(std::make_unique<httplib::Server>()) {
+PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc,
+                       std::map<std::string, verify::PckCrlBundle> pck_crls, bool simulated)
+    : collateral_(std::move(collateral)),
+      fmspc_(fmspc),
+      pck_crls_(std::move(pck_crls)),
+      server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
   const std::string tcb_chain = PercentEncode(collateral_.tcb_signing_chain_pem);
-  const std::string crl_chain = PercentEncode(collateral_.pck_crl_issuer_chain_pem);
   s.Get(std::string(kPrefix) + "/tcb", [this, tcb_chain](const httplib::Request& req, httplib::Response& res) {
     if (!req.has_param("fmspc")) {
       res.status = 400;
@@ -89,24 +92,30 @@ PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc)
     res.set_header("SGX-Enclave-Identity-Issuer-Chain", tcb_chain);
     res.set_content(collateral_.qe_identity_json, "application/json");
   });
-  s.Get(std::string(kPrefix) + "/pckcrl", [this, crl_chain](const httplib::Request& req, httplib::Response& res) {
+  s.Get(std::string(kPrefix) + "/pckcrl", [this](const httplib::Request& req, httplib::Response& res) {
     std::string ca = req.get_param_value("ca");
     if (ca.empty()) {
       res.status = 400;
       res.set_content("missing ca parameter (platform or processor)\n", "text/plain");
       return;
     }
-    if (ca != "platform") {  // the simulated PKI has a Platform CA only
+    auto it = pck_crls_.find(ca);
+    if (it == pck_crls_.end()) {
       res.status = 404;
       res.set_content("no PCK CRL for ca=" + ca + "\n", "text/plain");
       return;
     }
-    res.set_header("SGX-PCK-CRL-Issuer-Chain", crl_chain);
-    Crl(res, req, collateral_.pck_crl_der);
+    res.set_header("SGX-PCK-CRL-Issuer-Chain", PercentEncode(it->second.issuer_chain_pem));
+    Crl(res, req, it->second.crl_der);
   });
   s.Get(std::string(kPrefix) + "/rootcacrl", [this](const httplib::Request& req, httplib::Response& res) {
     Crl(res, req, collateral_.root_ca_crl_der);
   });
+  if (simulated) {
+    s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Confcom-Simulated", "true");
+    });
+  }
   s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     spdlog::info("{} {}{} -> {}", req.method, req.path,
                  req.params.empty() ? "" : "?" + httplib::detail::params_to_query_str(req.params), res.status);
@@ -138,7 +147,8 @@ Status PccsServer::Serve() {
 
 void PccsServer::Stop() { server_->stop(); }
 
-Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc) {
+Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc,
+                                           pki::PckCa ca) {
   httplib::Client client(base_url);
   if (!client.is_valid()) return Status::InvalidArgument("not a usable PCCS URL: " + base_url);
   client.set_connection_timeout(10, 0);
@@ -168,7 +178,8 @@ Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sg
   CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc), "TCB-Info-Issuer-Chain", &c.tcb_info_json,
                               &c.tcb_signing_chain_pem));
   CONFCOM_RETURN_IF_ERROR(get("/qe/identity", "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
-  CONFCOM_RETURN_IF_ERROR(get("/pckcrl?ca=platform&encoding=der", "SGX-PCK-CRL-Issuer-Chain", &pck_crl,
+  CONFCOM_RETURN_IF_ERROR(get(std::string("/pckcrl?ca=") + pki::PckCaName(ca) + "&encoding=der",
+                              "SGX-PCK-CRL-Issuer-Chain", &pck_crl,
                               &c.pck_crl_issuer_chain_pem));
   CONFCOM_RETURN_IF_ERROR(get("/rootcacrl", nullptr, &root_crl, nullptr));
   c.pck_crl_der.assign(pck_crl.begin(), pck_crl.end());

@@ -96,6 +96,16 @@ bool Crl::IsSignedBy(const Certificate& issuer) const {
   return ok;
 }
 
+std::optional<Bytes> Crl::ExtensionValue(const std::string& oid) const {
+  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  if (obj == nullptr) return std::nullopt;
+  int idx = X509_CRL_get_ext_by_OBJ(crl_.get(), obj, -1);
+  ASN1_OBJECT_free(obj);
+  if (idx < 0) return std::nullopt;
+  ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_CRL_get_ext(crl_.get(), idx));
+  return Bytes(data->data, data->data + data->length);
+}
+
 Result<Crl> IssueCrl(const CrlSpec& spec, const Certificate& issuer, const crypto::EcKey& issuer_key) {
   X509_CRL* raw = X509_CRL_new();
   if (raw == nullptr) return Status::Internal("X509_CRL_new failed");
@@ -127,6 +137,10 @@ Result<Crl> IssueCrl(const CrlSpec& spec, const Certificate& issuer, const crypt
   if (aki == nullptr) return Status::Internal("CRL AKI: " + crypto::OpenSslError());
   X509_CRL_add_ext(raw, aki, -1);
   X509_EXTENSION_free(aki);
+  for (const auto& [oid, der] : spec.extensions) {
+    CONFCOM_ASSIGN_OR_RETURN(ExtensionPtr ext, MakeExtension(oid, der));
+    X509_CRL_add_ext(raw, ext.get(), -1);
+  }
 
   if (X509_CRL_sign(raw, issuer_key.evp(), EVP_sha256()) <= 0) {
     return Status::Internal("signing CRL: " + crypto::OpenSslError());

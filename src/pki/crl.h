@@ -7,6 +7,7 @@
 
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ class Crl {
   bool HasCrlNumber() const;
   bool HasAuthorityKeyId() const;
   bool IsSignedBy(const Certificate& issuer) const;
+  // The DER contents of a CRL extension's OCTET STRING, if the CRL has it.
+  std::optional<Bytes> ExtensionValue(const std::string& oid) const;
   // Serial numbers (uppercase hex, as Certificate::SerialHex()) listed as revoked.
   const std::set<std::string>& revoked_serials() const { return revoked_; }
   bool Revokes(const Certificate& cert) const { return revoked_.count(cert.SerialHex()) > 0; }
@@ -44,6 +47,8 @@ struct CrlSpec {
   std::time_t next_update = 0;
   long crl_number = 1;
   std::vector<const Certificate*> revoked;
+  // Further non-critical extensions: {dotted OID, DER of the value}.
+  std::vector<std::pair<std::string, Bytes>> extensions;
 };
 
 // Issues a CRL signed by `issuer_key`, with crlNumber and AKI extensions.

@@ -3,9 +3,13 @@
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <vector>
+
+#include "pki/x509.h"
 
 namespace confcom::pki {
 
@@ -79,13 +83,9 @@ ASN1_TYPE* MakePair(const std::string& oid, ASN1_TYPE* value) {
   return MakeSequence(std::move(pair));
 }
 
-std::string OidText(const ASN1_OBJECT* obj) {
-  char buf[128];
-  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return n > 0 ? std::string(buf, size_t(std::min(n, int(sizeof buf) - 1))) : std::string();
-}
-
-// Parses a SEQUENCE of SEQUENCE { OID, value } and calls `fn(oid, value)` for each pair.
+// Parses a SEQUENCE of SEQUENCE { OID, value } and calls `fn(oid, value)` for each pair. An
+// OID twice in one SEQUENCE is refused: otherwise which of two TCBs or FMSPCs counts would
+// depend on the parser (Intel's QVL refuses such an extension too).
 Status ForEachPair(ByteSpan der, const std::string& where,
                    const std::function<Status(const std::string&, const ASN1_TYPE*)>& fn) {
   const uint8_t* p = der.data();
@@ -94,6 +94,7 @@ Status ForEachPair(ByteSpan der, const std::string& where,
   if (p != der.data() + der.size()) {
     return Status::InvalidArgument(where + ": trailing bytes after the SEQUENCE");
   }
+  std::vector<std::string> seen;
   for (int i = 0; i < sk_ASN1_TYPE_num(seq.get()); ++i) {
     const ASN1_TYPE* item = sk_ASN1_TYPE_value(seq.get(), i);
     if (item->type != V_ASN1_SEQUENCE) {
@@ -109,6 +110,10 @@ Status ForEachPair(ByteSpan der, const std::string& where,
                                      " is not a SEQUENCE { OID, value }");
     }
     std::string oid = OidText(sk_ASN1_TYPE_value(pair.get(), 0)->value.object);
+    if (std::find(seen.begin(), seen.end(), oid) != seen.end()) {
+      return Status::InvalidArgument(where + ": " + oid + " appears more than once");
+    }
+    seen.push_back(oid);
     CONFCOM_RETURN_IF_ERROR(fn(oid, sk_ASN1_TYPE_value(pair.get(), 1)));
   }
   return Status::Ok();

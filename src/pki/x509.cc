@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace confcom::pki {
@@ -28,6 +29,25 @@ std::time_t AsnTime(const ASN1_TIME* t) {
 }
 
 }  // namespace
+
+const char* PckCaName(PckCa ca) { return ca == PckCa::kProcessor ? "processor" : "platform"; }
+
+Result<PckCa> ParsePckCa(std::string_view name) {
+  if (name == "platform") return PckCa::kPlatform;
+  if (name == "processor") return PckCa::kProcessor;
+  return Status::InvalidArgument("unknown PCK CA '" + std::string(name) + "' (platform or processor)");
+}
+
+const char* PckCaCommonName(PckCa ca) {
+  return ca == PckCa::kProcessor ? "Intel SGX PCK Processor CA" : "Intel SGX PCK Platform CA";
+}
+
+std::optional<PckCa> PckCaFromCommonName(std::string_view cn) {
+  for (PckCa ca : {PckCa::kPlatform, PckCa::kProcessor}) {
+    if (cn == PckCaCommonName(ca)) return ca;
+  }
+  return std::nullopt;
+}
 
 Result<Certificate> Certificate::FromDer(ByteSpan der) {
   const uint8_t* p = der.data();
@@ -140,9 +160,34 @@ std::optional<Bytes> Certificate::ExtensionValue(const std::string& oid) const {
   return Bytes(data->data, data->data + data->length);
 }
 
+Status Certificate::CheckExtensions() const {
+  std::vector<std::string> seen;
+  for (int i = 0; i < X509_get_ext_count(x509_.get()); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(x509_.get(), i);
+    std::string oid = OidText(X509_EXTENSION_get_object(ext));
+    if (std::find(seen.begin(), seen.end(), oid) != seen.end()) {
+      return Status::InvalidArgument("certificate '" + SubjectCommonName() + "' has extension " + oid +
+                                     " more than once (RFC 5280 4.2)");
+    }
+    seen.push_back(oid);
+    if (X509_EXTENSION_get_critical(ext) && !X509_supported_extension(ext)) {
+      return Status::InvalidArgument("certificate '" + SubjectCommonName() +
+                                     "' has the critical extension " + oid +
+                                     ", which this verifier does not process (RFC 5280 4.2)");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<SgxExtension> Certificate::SgxExt() const {
   auto der = ExtensionValue(kSgxExtensionOid);
   if (!der) return Status::NotFound("certificate has no SGX extension (" + std::string(kSgxExtensionOid) + ")");
+  // With two, which one counts would depend on the parser.
+  ASN1_OBJECT* obj = OBJ_txt2obj(kSgxExtensionOid, 1);
+  int first = X509_get_ext_by_OBJ(x509_.get(), obj, -1);
+  int second = X509_get_ext_by_OBJ(x509_.get(), obj, first);
+  ASN1_OBJECT_free(obj);
+  if (second >= 0) return Status::InvalidArgument("certificate has more than one SGX extension");
   return DecodeSgxExtension(*der);
 }
 
@@ -155,6 +200,24 @@ Bytes EncodeUtf8StringDer(std::string_view text) {
   i2d_ASN1_UTF8STRING(s, &p);
   ASN1_UTF8STRING_free(s);
   return out;
+}
+
+std::string OidText(const ASN1_OBJECT* obj) {
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
+  return n > 0 ? std::string(buf, size_t(std::min(n, int(sizeof buf) - 1))) : std::string();
+}
+
+Result<ExtensionPtr> MakeExtension(const std::string& oid, ByteSpan der) {
+  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  if (obj == nullptr) return Status::InvalidArgument("bad extension OID " + oid);
+  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(value, der.data(), int(der.size()));
+  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, value);
+  ASN1_OBJECT_free(obj);
+  ASN1_OCTET_STRING_free(value);
+  if (ext == nullptr) return Status::Internal("extension " + oid + ": " + crypto::OpenSslError());
+  return ExtensionPtr(ext, X509_EXTENSION_free);
 }
 
 namespace {
@@ -171,16 +234,8 @@ Status AddConfExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string&
 }
 
 Status AddRawExtension(X509* cert, const std::string& oid, ByteSpan der) {
-  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
-  if (obj == nullptr) return Status::InvalidArgument("bad extension OID " + oid);
-  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
-  ASN1_OCTET_STRING_set(value, der.data(), int(der.size()));
-  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, value);
-  ASN1_OBJECT_free(obj);
-  ASN1_OCTET_STRING_free(value);
-  if (ext == nullptr) return Status::Internal("extension " + oid + ": " + crypto::OpenSslError());
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
+  CONFCOM_ASSIGN_OR_RETURN(ExtensionPtr ext, MakeExtension(oid, der));
+  X509_add_ext(cert, ext.get(), -1);
   return Status::Ok();
 }
 

@@ -22,6 +22,14 @@ inline constexpr char kIntelLocality[] = "Santa Clara";
 inline constexpr char kIntelState[] = "CA";
 inline constexpr char kIntelCountry[] = "US";
 
+// Intel's two PCK CAs under the SGX Root CA. A PCK certificate's issuer says which CRL
+// revokes it; the names are the values of the PCCS's `ca` parameter.
+enum class PckCa { kPlatform, kProcessor };
+const char* PckCaName(PckCa ca);  // "platform", "processor"
+Result<PckCa> ParsePckCa(std::string_view name);
+const char* PckCaCommonName(PckCa ca);  // "Intel SGX PCK Platform CA", "… Processor CA"
+std::optional<PckCa> PckCaFromCommonName(std::string_view cn);
+
 class Certificate {
  public:
   Certificate() = default;  // empty: no certificate; only for assignment later
@@ -51,6 +59,9 @@ class Certificate {
   bool IsSignedBy(const Certificate& issuer) const;
   // The DER contents of the extension's OCTET STRING, if the certificate has it.
   std::optional<Bytes> ExtensionValue(const std::string& oid) const;
+  // RFC 5280 section 4.2, as `openssl verify` and Intel's QVL apply it: no extension appears
+  // twice, and every critical extension is one OpenSSL processes. The error names the OID.
+  Status CheckExtensions() const;
   Result<SgxExtension> SgxExt() const;
 
  private:
@@ -77,5 +88,11 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::
 
 // DER of an ASN.1 UTF8String, for simple text extensions.
 Bytes EncodeUtf8StringDer(std::string_view text);
+
+// A non-critical extension {oid, value DER}, for certificates and CRLs.
+using ExtensionPtr = std::unique_ptr<X509_EXTENSION, void (*)(X509_EXTENSION*)>;
+Result<ExtensionPtr> MakeExtension(const std::string& oid, ByteSpan der);
+// Dotted text of an OID ("1.2.840.113741.1.13.1").
+std::string OidText(const ASN1_OBJECT* obj);
 
 }  // namespace confcom::pki

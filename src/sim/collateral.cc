@@ -35,12 +35,34 @@ Result<std::string> SignCollateralObject(const crypto::EcKey& key, std::string_v
          ToHex(sig) + "\"}";
 }
 
+namespace {
+
+std::time_t Now(const CollateralOptions& o) { return o.now != 0 ? o.now : std::time(nullptr); }
+std::time_t NextUpdate(const CollateralOptions& o) {
+  return Now(o) + std::time_t(o.validity_days) * 24 * 3600;
+}
+
+}  // namespace
+
+Result<verify::PckCrlBundle> MakeSimPckCrl(const SimPlatform& p, PckCa ca, const CollateralOptions& o) {
+  pki::CrlSpec spec;
+  spec.this_update = Now(o) - kSimBackdate;
+  spec.next_update = NextUpdate(o);
+  spec.extensions.push_back(SimMarkerExtension());
+  if (o.revoke_pck && ca == p.info().pck_ca) {
+    for (size_t i = 0; i < TcbProfiles().size(); ++i) spec.revoked.push_back(&p.pck_certificate(i));
+  }
+  CONFCOM_ASSIGN_OR_RETURN(auto crl, pki::IssueCrl(spec, p.ca(ca), p.ca_key(ca)));
+  return verify::PckCrlBundle{crl.ToDer(), p.ca(ca).ToPem() + p.root_ca().ToPem()};
+}
+
 Result<verify::Collateral> MakeSimCollateral(const SimPlatform& p, const CollateralOptions& o) {
-  std::time_t now = o.now != 0 ? o.now : std::time(nullptr);
-  std::time_t next = now + std::time_t(o.validity_days) * 24 * 3600;
-  std::string issue = verify::FormatRfc3339(now);
+  std::time_t now = Now(o);
+  std::time_t next = NextUpdate(o);
+  std::string issue = verify::FormatRfc3339(now - kSimBackdate);
   std::string next_update = verify::FormatRfc3339(next);
-  std::string tcb_date = verify::FormatRfc3339(now - now % 86400);
+  std::time_t day = now - kSimBackdate;
+  std::string tcb_date = verify::FormatRfc3339(day - day % 86400);
   verify::Collateral c;
 
   const auto& profiles = TcbProfiles();
@@ -81,21 +103,17 @@ Result<verify::Collateral> MakeSimCollateral(const SimPlatform& p, const Collate
   CONFCOM_ASSIGN_OR_RETURN(c.qe_identity_json,
                            SignCollateralObject(p.tcb_signing_key(), "enclaveIdentity", qe_identity.dump()));
 
-  pki::CrlSpec pck;
-  pck.this_update = now;
-  pck.next_update = next;
-  if (o.revoke_pck) {
-    for (size_t i = 0; i < profiles.size(); ++i) pck.revoked.push_back(&p.pck_certificate(i));
-  }
-  CONFCOM_ASSIGN_OR_RETURN(auto pck_crl, pki::IssueCrl(pck, p.platform_ca(), p.platform_ca_key()));
-  c.pck_crl_der = pck_crl.ToDer();
+  CONFCOM_ASSIGN_OR_RETURN(verify::PckCrlBundle pck,
+                           MakeSimPckCrl(p, o.pck_crl_ca.value_or(p.info().pck_ca), o));
+  c.pck_crl_der = std::move(pck.crl_der);
+  c.pck_crl_issuer_chain_pem = std::move(pck.issuer_chain_pem);
   pki::CrlSpec root;
-  root.this_update = now;
+  root.this_update = now - kSimBackdate;
   root.next_update = next;
+  root.extensions.push_back(SimMarkerExtension());
   CONFCOM_ASSIGN_OR_RETURN(auto root_crl, pki::IssueCrl(root, p.root_ca(), p.root_key()));
   c.root_ca_crl_der = root_crl.ToDer();
   c.tcb_signing_chain_pem = p.tcb_signing().ToPem() + p.root_ca().ToPem();
-  c.pck_crl_issuer_chain_pem = p.platform_ca().ToPem() + p.root_ca().ToPem();
   return c;
 }
 

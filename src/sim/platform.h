@@ -8,12 +8,25 @@
 // that is redone from scratch. Later uses load the same material, so quotes keep verifying
 // across restarts. Key files readable by group or others are refused.
 //
+// Like Intel's PKI, the simulated one has two PCK CAs under its root: the Processor CA and the
+// Platform CA. A platform's PCK certificates come from one of them, chosen when the platform is
+// created (Platform by default); Processor-CA certificates carry no PlatformInstanceID or
+// Configuration in their SGX extension, as Intel's do not.
+//
 // Everything is marked as simulated where no verifier compares it: the FMSPC spells "SIMULA",
-// the PPID starts with "confcom-sim", and every certificate carries a non-critical extension
-// (kSimMarkerOid) saying so. Subject names are Intel's (verifiers compare them); the keys are
-// ours, so a verifier that trusts Intel's real root rejects every simulated quote.
+// the PPID starts with "confcom-sim", and every certificate and CRL carries a non-critical
+// extension (kSimMarkerOid) saying so. Subject names are Intel's (verifiers compare them); the
+// keys are ours, so a verifier that trusts Intel's real root rejects every simulated quote.
+//
+// A state dir written by an older confcom (format 1: one PCK CA, the marker under a 128-bit OID
+// arc that Go and Python cannot parse) is upgraded in place on load: its keys are kept, every
+// certificate is reissued with the same keys, the Processor CA is added, platform.json is
+// rewritten last. The root's key stays, so does the PPID; the root certificate's bytes change.
 #pragma once
 
+#include <ctime>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -23,9 +36,25 @@
 
 namespace confcom::sim {
 
-inline constexpr char kSimMarkerOid[] = "2.25.154015207595401883203836527248793858455";
+// Under IANA's enterprise number for documentation (RFC 5612): every arc fits 16 bits, so
+// every X.509 parser accepts it (docs/simulation.md says why this arc).
+inline constexpr char kSimMarkerOid[] = "1.3.6.1.4.1.32473.5353.1";
+// The marker of format-1 state dirs, still recognised in quotes made before the upgrade.
+inline constexpr char kLegacySimMarkerOid[] = "2.25.154015207595401883203836527248793858455";
 inline constexpr char kSimMarkerText[] =
     "confcom SIMULATED SGX platform: no security, for development and testing only";
+
+// The marker extension every simulated certificate and CRL carries: {kSimMarkerOid,
+// UTF8String kSimMarkerText}, non-critical.
+std::pair<std::string, Bytes> SimMarkerExtension();
+// Whether a certificate carries the marker (kSimMarkerOid, or the legacy kLegacySimMarkerOid).
+bool CarriesSimMarker(const pki::Certificate& cert);
+
+// Simulated certificates, CRLs and collateral start this long before they are made, so a
+// verifier whose clock is behind the helper's still accepts fresh ones.
+inline constexpr std::time_t kSimBackdate = 24 * 3600;
+
+using pki::PckCa;
 
 // The simulated quoting enclave (QE3) and PCE.
 inline constexpr uint16_t kQeIsvProdId = 1;
@@ -43,12 +72,16 @@ sgx::TargetInfo SimQeTargetInfo();
 // The QE's own report body (QE report in a quote, or for qe_report_info), without report_data.
 sgx::ReportBody SimQeReportBody(const sgx::Array<16>& cpu_svn);
 
-// A simulated TCB level: the SDK's CPUSVN and the TCB components a PCK certificate for it has.
+// A simulated TCB level. `cpusvn` is the SDK's simulated CPUSVN an app report carries (the
+// platform's raw TCB), which selects the level; `components` are the SVNs of the TCB its PCK
+// certificate certifies. As on Intel's TCB type 0, that certificate's CPUSVN field holds the
+// same 16 bytes as its components (CertifiedCpuSvn()), so verifiers that read either agree.
 struct TcbProfile {
   std::string name;  // "upgraded", "default", "downgraded"
   sgx::Array<16> cpusvn{};
   std::array<uint8_t, 16> components{};
   uint16_t pcesvn = kPceSvn;
+  sgx::Array<16> CertifiedCpuSvn() const { return components; }
 };
 // Best first.
 const std::vector<TcbProfile>& TcbProfiles();
@@ -63,13 +96,17 @@ struct PlatformInfo {
   sgx::Array<2> pce_id = kPceId;
   sgx::Array<16> qe_id{};
   sgx::Array<16> platform_instance_id{};
+  PckCa pck_ca = PckCa::kPlatform;  // the issuer of the PCK certificates
   std::string created;  // RFC 3339
 };
 
 class SimPlatform {
  public:
-  // `created` (optional) is set to whether this call generated the platform.
-  static Result<SimPlatform> LoadOrCreate(const std::string& state_dir, bool* created = nullptr);
+  // `created` (optional) is set to whether this call generated the platform. `pck_ca`: the PCK
+  // issuer of a new platform (default Platform); an existing platform issued by the other CA
+  // is refused (InvalidArgument), since its certificates cannot change issuer.
+  static Result<SimPlatform> LoadOrCreate(const std::string& state_dir, bool* created = nullptr,
+                                          std::optional<PckCa> pck_ca = std::nullopt);
   // Loads an existing platform; NotFound if the directory holds none.
   static Result<SimPlatform> Load(const std::string& state_dir);
 
@@ -78,28 +115,39 @@ class SimPlatform {
   const crypto::EcKey& attestation_key() const { return attestation_key_; }
   const crypto::EcKey& pck_key() const { return pck_key_; }
   const crypto::EcKey& root_key() const { return root_key_; }
-  const crypto::EcKey& platform_ca_key() const { return platform_ca_key_; }
   const crypto::EcKey& tcb_signing_key() const { return tcb_signing_key_; }
   const pki::Certificate& root_ca() const { return root_ca_; }
-  const pki::Certificate& platform_ca() const { return platform_ca_; }
   const pki::Certificate& tcb_signing() const { return tcb_signing_; }
+  // Either PCK CA, and its key; pck_ca() is the one that issued this platform's PCK certificates.
+  const pki::Certificate& ca(PckCa which) const { return cas_[size_t(which)]; }
+  const crypto::EcKey& ca_key(PckCa which) const { return ca_keys_[size_t(which)]; }
+  const pki::Certificate& pck_ca() const { return ca(info_.pck_ca); }
+  const crypto::EcKey& pck_ca_key() const { return ca_key(info_.pck_ca); }
   // The PCK certificate for a profile (index into TcbProfiles()).
   const pki::Certificate& pck_certificate(size_t profile_index) const { return pck_certs_[profile_index]; }
-  // PEM chain: PCK leaf, Platform CA, Root CA.
+  // PEM chain: PCK leaf, its PCK CA, Root CA.
   std::string PckChainPem(size_t profile_index) const;
 
   // File names inside the state dir.
   static constexpr char kPlatformFile[] = "platform.json";
+  static constexpr int kFormatVersion = 2;
   static constexpr char kRootCaFile[] = "root_ca.pem";
 
  private:
   SimPlatform() = default;
-  static Result<SimPlatform> Create(const std::string& state_dir);
+  static Result<SimPlatform> Create(const std::string& state_dir, PckCa pck_ca);
+  // Reissues every certificate of a format-1 state dir with its own keys (see above).
+  static Result<SimPlatform> Upgrade(const std::string& state_dir, SimPlatform loaded);
+  // Issues every certificate from the keys (generating the Processor CA key if absent) and
+  // writes the state dir, platform.json last.
+  Status IssueAndWrite();
 
   std::string state_dir_;
   PlatformInfo info_;
-  crypto::EcKey attestation_key_, pck_key_, root_key_, platform_ca_key_, tcb_signing_key_;
-  pki::Certificate root_ca_, platform_ca_, tcb_signing_;
+  crypto::EcKey attestation_key_, pck_key_, root_key_, tcb_signing_key_;
+  std::array<crypto::EcKey, 2> ca_keys_;  // indexed by PckCa
+  pki::Certificate root_ca_, tcb_signing_;
+  std::array<pki::Certificate, 2> cas_;
   std::vector<pki::Certificate> pck_certs_;
 };
 

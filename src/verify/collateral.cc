@@ -74,8 +74,12 @@ Result<Json> ParseSigned(std::string_view document, const char* object_key, Sign
   if (doc.is_discarded() || !doc.is_object()) {
     return Status::InvalidArgument(std::string(object_key) + " document is not a JSON object");
   }
+  if (Status st = RefuseDuplicateMembers(document); !st.ok()) {
+    return st.WithContext(std::string(object_key) + " document");
+  }
   CONFCOM_ASSIGN_OR_RETURN(std::string_view raw, RawMemberText(document, object_key));
   out->signed_text = std::string(raw);
+  CONFCOM_ASSIGN_OR_RETURN(out->compact_text, CompactJson(raw));
   // The fields come from the very text the signature covers, never from a re-read document.
   Json j = Json::parse(out->signed_text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Missing("document", object_key, "an object");

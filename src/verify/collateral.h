@@ -44,8 +44,9 @@ struct SignedCollateral {
   std::time_t issue_date = 0;
   std::time_t next_update = 0;
   long tcb_evaluation_data_number = 0;
-  std::string signed_text;  // the exact "tcbInfo" / "enclaveIdentity" object text
-  Bytes signature;          // raw r‖s
+  std::string signed_text;   // the exact "tcbInfo" / "enclaveIdentity" object text
+  std::string compact_text;  // its compact re-serialisation, which Intel's QVL checks
+  Bytes signature;           // raw r‖s
 };
 
 struct TcbInfo : SignedCollateral {
@@ -72,7 +73,8 @@ struct QeIdentity : SignedCollateral {
   std::vector<QeTcbLevel> levels;  // best first
 };
 
-// Documents are bounded (1 MiB); errors name the field.
+// Documents are bounded (1 MiB) and refused if any object in them has a member twice; errors
+// name the field.
 Result<TcbInfo> ParseTcbInfo(std::string_view document);
 Result<QeIdentity> ParseQeIdentity(std::string_view document);
 // "2026-11-22T17:20:58Z" <-> time_t (UTC). Fractions of a second are accepted and ignored.
@@ -87,6 +89,12 @@ struct Collateral {
   Bytes root_ca_crl_der;                 // root_ca_crl.der
   std::string tcb_signing_chain_pem;     // tcb_signing_chain.pem: TCB Signing, Root
   std::string pck_crl_issuer_chain_pem;  // pck_crl_issuer_chain.pem: Platform CA, Root
+};
+
+// A PCK CRL with its issuer chain (PCK CA, Root), as a PCCS serves it for one `ca=` value.
+struct PckCrlBundle {
+  Bytes crl_der;
+  std::string issuer_chain_pem;
 };
 
 inline constexpr char kTcbInfoFile[] = "tcb_info.json";

@@ -1,7 +1,10 @@
 #include "verify/json_raw.h"
 
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace confcom::verify {
 
@@ -101,6 +104,68 @@ Result<std::string_view> RawMemberText(std::string_view document, std::string_vi
   }
   if (found) return *found;
   return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
+}
+
+namespace {
+
+// SAX events of nlohmann's parser, keeping one set of member names per open object.
+class DuplicateFinder final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    open_.emplace_back();
+    return true;
+  }
+  bool key(string_t& name) override {
+    if (!open_.back().insert(name).second) {
+      error_ = "JSON object has more than one \"" + name + "\" member";
+      return false;
+    }
+    return true;
+  }
+  bool end_object() override {
+    open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+    error_ = "not JSON (error at byte " + std::to_string(position) + ")";
+    return false;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::vector<std::set<std::string>> open_;
+  std::string error_;
+};
+
+}  // namespace
+
+Status RefuseDuplicateMembers(std::string_view document) {
+  DuplicateFinder finder;
+  if (!nlohmann::json::sax_parse(document, &finder, nlohmann::json::input_format_t::json, true,
+                                 /*ignore_comments=*/false)) {
+    return Status::InvalidArgument(finder.error().empty() ? "not JSON" : finder.error());
+  }
+  return Status::Ok();
+}
+
+Result<std::string> CompactJson(std::string_view value_text) {
+  auto j = nlohmann::ordered_json::parse(value_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("not JSON");
+  // Non-ASCII stays UTF-8, as QVL's writer leaves it; invalid UTF-8 is refused, not replaced.
+  try {
+    return j.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::ordered_json::error_handler_t::strict);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("JSON: ") + e.what());
+  }
 }
 
 }  // namespace confcom::verify

@@ -7,6 +7,7 @@
 // the caller.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -16,5 +17,15 @@ namespace confcom::verify {
 // The raw text of the value of top-level member `key` in `document` (an object). The whole
 // top-level object is scanned: a document with `key` twice is refused.
 Result<std::string_view> RawMemberText(std::string_view document, std::string_view key);
+
+// Refuses a document in which any object, at any depth, has two members of the same name:
+// parsers disagree on which one counts, so a signed text and the fields read from it could
+// differ. Also refuses text that is not JSON.
+Status RefuseDuplicateMembers(std::string_view document);
+
+// The compact serialisation of a JSON value (no whitespace, members in document order), as
+// Intel's QVL re-serialises a parsed TCB Info / QE Identity object before it checks the
+// signature. `value_text` must be free of duplicate members.
+Result<std::string> CompactJson(std::string_view value_text);
 
 }  // namespace confcom::verify

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "verify/intel_root_ca.h"
 
@@ -130,6 +131,8 @@ Result<std::shared_ptr<QuoteVerifier>> QuoteVerifier::Create(const Collateral& c
     record(Check::kTcbSigningChain, "does not end at the trusted root");
   } else if (!tc[0].IsSignedBy(root)) {
     record(Check::kTcbSigningChain, "TCB Signing certificate is not signed by the trusted root");
+  } else if (Status st = tc[0].CheckExtensions(); !st.ok()) {
+    record(Check::kTcbSigningChain, st.message());
   }
   if (!v->root_crl_.IsSignedBy(root) || v->root_crl_.Issuer() != root.Subject()) {
     record(Check::kCrl, "Root CA CRL is not issued and signed by the trusted root");
@@ -141,9 +144,15 @@ Result<std::shared_ptr<QuoteVerifier>> QuoteVerifier::Create(const Collateral& c
   }
   if (tc.size() == 2) {
     auto tcb_key = tc[0].PublicKey();
-    if (!tcb_key.ok() || !tcb_key->Verify(AsBytes(v->tcb_info_.signed_text), v->tcb_info_.signature)) {
+    // Intel signs the compact text; QVL checks the compact re-serialisation of what it parsed,
+    // so a document re-formatted on the way (spaces, newlines) still verifies there, and here.
+    auto signed_by_tcb_key = [&](const SignedCollateral& doc) {
+      return tcb_key.ok() && (tcb_key->Verify(AsBytes(doc.signed_text), doc.signature) ||
+                              tcb_key->Verify(AsBytes(doc.compact_text), doc.signature));
+    };
+    if (!signed_by_tcb_key(v->tcb_info_)) {
       record(Check::kTcbInfo, "TCB Info signature does not verify with the TCB Signing key");
-    } else if (!tcb_key->Verify(AsBytes(v->qe_identity_.signed_text), v->qe_identity_.signature)) {
+    } else if (!signed_by_tcb_key(v->qe_identity_)) {
       record(Check::kQeIdentity, "QE Identity signature does not verify with the TCB Signing key");
     }
   }
@@ -177,10 +186,14 @@ std::shared_ptr<const QuoteVerifier::PckChain> QuoteVerifier::CheckPckChain(Byte
     const auto& c = *certs;
     chain->leaf = c[0];
     chain->intermediate = c[1];
-    std::string ca_cn = c[1].SubjectCommonName();
+    std::optional<pki::PckCa> ca = pki::PckCaFromCommonName(c[1].SubjectCommonName());
+    Status extensions = Status::Ok();
+    for (const auto& cert : c) {
+      if (extensions.ok()) extensions = cert.CheckExtensions();
+    }
     if (c[0].SubjectCommonName() != "Intel SGX PCK Certificate") {
       fail("leaf is " + Describe(c[0]) + ", not 'Intel SGX PCK Certificate'");
-    } else if (ca_cn != "Intel SGX PCK Platform CA" && ca_cn != "Intel SGX PCK Processor CA") {
+    } else if (!ca) {
       fail("intermediate is " + Describe(c[1]) + ", not an Intel SGX PCK Platform/Processor CA");
     } else if (c[2].Subject() != kRootSubject || !SameCert(c[2], root_)) {
       fail("chain ends at " + Describe(c[2]) + ", which is not the trusted root");
@@ -188,6 +201,8 @@ std::shared_ptr<const QuoteVerifier::PckChain> QuoteVerifier::CheckPckChain(Byte
       fail("PCK CA certificate is not signed by the trusted root");
     } else if (!c[0].IsSignedBy(c[1])) {
       fail("PCK certificate is not signed by the PCK CA");
+    } else if (!extensions.ok()) {
+      fail(extensions.message());
     } else if (auto key = c[0].PublicKey(); !key.ok()) {
       fail("PCK public key: " + key.status().message());
     } else if (auto ext = c[0].SgxExt(); !ext.ok()) {
@@ -195,9 +210,14 @@ std::shared_ptr<const QuoteVerifier::PckChain> QuoteVerifier::CheckPckChain(Byte
     } else {
       chain->leaf_key = *key;
       chain->ext = *ext;
-      if (!pck_crl_.IsSignedBy(c[1]) || pck_crl_.Issuer() != c[1].Subject()) {
+      if (pck_crl_.Issuer() != c[1].Subject()) {
+        // Most often the CRL of the other PCK CA: say which one to fetch.
         chain->pck_crl_status = Status::PermissionDenied(
-            "PCK CRL is not issued and signed by the PCK's issuer " + Describe(c[1]));
+            "the PCK CRL is issued by '" + pck_crl_.Issuer() + "', not by the PCK certificate's issuer " +
+            Describe(c[1]) + ": use that CA's CRL (PCCS: /pckcrl?ca=" + pki::PckCaName(*ca) + ")");
+      } else if (!pck_crl_.IsSignedBy(c[1])) {
+        chain->pck_crl_status = Status::PermissionDenied(
+            "PCK CRL is not signed by the PCK's issuer " + Describe(c[1]));
       }
     }
   }
@@ -221,6 +241,19 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
   auto parsed = sgx::ParseQuoteV3(quote_bytes);
   if (!parsed.ok()) return fail(Check::kQuoteFormat, QvResult::kUnspecified, parsed.status().message());
   const sgx::QuoteV3& q = parsed->quote;
+  if (parsed->trailing_bytes > 0) {
+    std::string what = std::to_string(parsed->trailing_bytes) + " bytes after the quote's end (it is " +
+                       std::to_string(q.EncodedSize()) + " bytes)";
+    if (!parsed->trailing_all_zero) {
+      return fail(Check::kQuoteFormat, QvResult::kUnspecified, what + ", not all zero: not a quote as the QE made it");
+    }
+    if (!options.allow_zero_padding) {
+      return fail(Check::kQuoteFormat, QvResult::kUnspecified,
+                  what + ", all zero: a padded buffer, which Intel's QVL refuses too; send only the first " +
+                      std::to_string(q.EncodedSize()) + " bytes (or allow zero padding)");
+    }
+    v.warnings.push_back(what + ", all zero: ignored as padding");
+  }
   v.app_report = q.app_report;
   if (q.header.tee_type != sgx::kTeeTypeSgx) {
     return fail(Check::kQuoteFormat, QvResult::kUnspecified,

@@ -14,6 +14,10 @@
 //   5. quote signature by the attestation key;
 //   6. the app report is not DEBUG (unless allowed); TCB level from the PCK's TCB, combined
 //      with the QE's status -> Intel's sgx_ql_qv_result_t.
+// Certificates are held to RFC 5280 as OpenSSL and QVL hold them (no extension twice, no
+// unknown critical extension, one SGX extension without repeated members); the PCK CRL must
+// be that of the PCK certificate's own issuer (Processor or Platform CA); collateral
+// signatures verify over the exact signed text or, as in QVL, its compact re-serialisation.
 // Every failure names the check and says why.
 #pragma once
 
@@ -70,6 +74,9 @@ const char* CheckName(Check c);  // "pck-chain", …
 struct VerifyOptions {
   std::time_t at = 0;  // 0: now
   bool allow_debug = false;
+  // Zero bytes after the quote's end (what is left of a caller's oversized buffer) are a
+  // quote-format failure, as in Intel's QVL; with this, a warning. Non-zero bytes always fail.
+  bool allow_zero_padding = false;
 };
 
 struct Verdict {
@@ -84,6 +91,7 @@ struct Verdict {
   std::vector<std::string> advisory_ids;
   std::optional<sgx::ReportBody> app_report;
   std::optional<sgx::Array<6>> fmspc;
+  std::vector<std::string> warnings;  // accepted oddities, e.g. allowed zero padding
 };
 
 class QuoteVerifier {

@@ -37,7 +37,9 @@ TEST(QuoteDescribeTest, DescribesEveryPartOfASimulatedQuote) {
   EXPECT_EQ(certs[0]["subject"],
             "CN=Intel SGX PCK Certificate, O=Intel Corporation, L=Santa Clara, ST=CA, C=US");
   EXPECT_EQ(certs[0]["sgx_extension"]["fmspc"], "53494d554c41");
-  EXPECT_EQ(certs[0]["sgx_extension"]["cpusvn"], ToHex(sgx::kSimCpuSvnDowngraded));
+  // The certified TCB of the level the report's CPUSVN selected (tcbType 0: CPUSVN = components).
+  EXPECT_EQ(certs[0]["sgx_extension"]["cpusvn"],
+            ToHex(sim::FindTcbProfile(sgx::kSimCpuSvnDowngraded)->CertifiedCpuSvn()));
   EXPECT_EQ(certs[0]["sgx_extension"]["pcesvn"], 13);
   EXPECT_EQ(certs[2]["subject"],
             "CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US");

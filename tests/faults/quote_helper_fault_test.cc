@@ -593,7 +593,7 @@ StateDirRun RunOnTmpfs(const TempDir& dir, const std::string& mount_opts,
 // and platform.json only together with every other file.
 void CheckNoHalfWrittenState(const StateDir& r) {
   static const std::vector<std::string> kAll = {
-      "attestation.key", "pck.key", "pck_platform_ca.key", "platform.json", "root_ca.key",
+      "attestation.key", "pck.key", "pck_platform_ca.key", "pck_processor_ca.key", "platform.json", "root_ca.key",
       "tcb_signing.key", "root_ca.pem"};
   for (const auto& name : r.files) {
     EXPECT_EQ(name.find(".tmp."), std::string::npos) << "left-over temporary file " << name;
@@ -632,7 +632,7 @@ TEST(FaultQuoteHelperTest, StateDirOnFullOrReadOnlyFileSystemFailsCleanly) {
       {"disk-full-40k", "size=40k", "No space left on device"},
       // Room for every file but the last, platform.json; then the disk is grown and the
       // helper started again on what was left.
-      {"disk-full-44k-then-recover", "size=44k", "No space left on device"},
+      {"disk-full-52k-then-recover", "size=52k", "No space left on device"},
       {"read-only", "size=1m", "Read-only file system"},
       {"read-only-existing-dir", "size=1m", "Read-only file system"},
   };
@@ -663,10 +663,10 @@ TEST(FaultQuoteHelperTest, StateDirOnFullOrReadOnlyFileSystemFailsCleanly) {
       EXPECT_NE(r.log.find("platform.json.tmp"), std::string::npos) << r.log;
       EXPECT_NE(r.log.find("RECOVERED-SERVING"), std::string::npos) << r.log;
       EXPECT_NE(r.log.find("RECOVER-EXIT=0"), std::string::npos) << r.log;
-      EXPECT_EQ(r.after_failure.files.size(), 11u) << Join(r.after_failure.files);
+      EXPECT_EQ(r.after_failure.files.size(), 13u) << Join(r.after_failure.files);
       const auto& f = r.after_recovery.files;
       EXPECT_NE(std::find(f.begin(), f.end(), "platform.json"), f.end()) << Join(f);
-      EXPECT_EQ(f.size(), 12u) << Join(f);
+      EXPECT_EQ(f.size(), 14u) << Join(f);
       CheckNoHalfWrittenState(r.after_recovery);
       recovered = r.log.find("RECOVERED-SERVING") != std::string::npos ? " recovered_after_regrow=yes"
                                                                         : " recovered_after_regrow=NO";

@@ -81,25 +81,75 @@ TEST_F(VerifyEndToEndTest, VerdictsAndExitCodes) {
   EXPECT_NE(text.output.find("verdict: ACCEPTED"), std::string::npos) << text.output;
 }
 
+// `sgxctl pccs` on a free port; the URL is read from its log.
+std::string StartPccs(testing::Process& pccs) {
+  for (int i = 0; i < 200; ++i) {
+    std::string log = pccs.Log();
+    auto pos = log.find("http://127.0.0.1:");
+    if (pos != std::string::npos) return log.substr(pos, log.find('/', pos + 7) - pos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
 TEST_F(VerifyEndToEndTest, ThroughTheSimulatedPccs) {
   testing::Process pccs({CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper_->state(), "--listen", "127.0.0.1:0"},
                         dir_.File("pccs.log"));
-  // Port 0 picks a free port; read it from the log.
-  std::string url;
-  for (int i = 0; i < 200 && url.empty(); ++i) {
-    std::string log = pccs.Log();
-    auto pos = log.find("http://127.0.0.1:");
-    if (pos != std::string::npos) url = log.substr(pos, log.find('/', pos + 7) - pos);
-    if (url.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::string url = StartPccs(pccs);
   ASSERT_FALSE(url.empty()) << pccs.Log();
   auto j = Verify("good.bin", "--pccs " + url + root_, 0);
   EXPECT_EQ(j["verdict"], "ACCEPTED");
   std::string log = pccs.Log();
   EXPECT_NE(log.find("GET /sgx/certification/v4/tcb?fmspc=53494d554c41 -> 200"), std::string::npos) << log;
+  EXPECT_NE(log.find("GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der -> 200"), std::string::npos) << log;
   EXPECT_NE(log.find("SIMULATED"), std::string::npos);
   pccs.Signal(SIGTERM);
   EXPECT_EQ(pccs.Wait(), 0) << pccs.Log();
+}
+
+// A platform whose PCK certificates come from the Processor CA: `verify --pccs` fetches that
+// CA's CRL (ca=processor), and the quote verifies; its revoked CRL revokes it.
+TEST_F(VerifyEndToEndTest, ProcessorCaPlatformThroughThePccs) {
+  testing::TempDir dir;
+  testing::HelperProcess helper(dir, {"--sim-pck-ca", "processor"});
+  ASSERT_TRUE(helper.WaitReady()) << helper.Log();
+  EXPECT_NE(helper.Log().find("PCK certificates from the processor CA"), std::string::npos) << helper.Log();
+  auto q = Sgxctl("quote --socket " + helper.socket() + " --report-data 0c -o " + dir.File("q.bin"));
+  ASSERT_EQ(q.status, 0) << q.output;
+  auto inspect = Sgxctl("inspect --json " + dir.File("q.bin"));
+  EXPECT_NE(inspect.output.find("Intel SGX PCK Processor CA"), std::string::npos) << inspect.output;
+  auto c = Sgxctl("collateral --state-dir " + helper.state() + " -o " + dir.File("col"));
+  ASSERT_EQ(c.status, 0) << c.output;
+  std::string root = " --root " + dir.File("col/root_ca.pem");
+
+  testing::Process pccs({CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper.state(), "--listen", "127.0.0.1:0"},
+                        dir.File("pccs.log"));
+  std::string url = StartPccs(pccs);
+  ASSERT_FALSE(url.empty()) << pccs.Log();
+  auto r = Sgxctl("verify --json " + dir.File("q.bin") + " --pccs " + url + root);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"verdict\": \"ACCEPTED\""), std::string::npos) << r.output;
+  EXPECT_NE(pccs.Log().find("GET /sgx/certification/v4/pckcrl?ca=processor&encoding=der -> 200"), std::string::npos)
+      << pccs.Log();
+  pccs.Signal(SIGTERM);
+  EXPECT_EQ(pccs.Wait(), 0);
+
+  testing::Process revoked({CONFCOM_SGXCTL_BIN, "pccs", "--revoke-pck", "--state-dir", helper.state(), "--listen",
+                            "127.0.0.1:0"},
+                           dir.File("pccs-revoked.log"));
+  std::string revoked_url = StartPccs(revoked);
+  ASSERT_FALSE(revoked_url.empty()) << revoked.Log();
+  auto rv = Sgxctl("verify --json " + dir.File("q.bin") + " --pccs " + revoked_url + root);
+  EXPECT_EQ(rv.status, 1) << rv.output;
+  EXPECT_NE(rv.output.find("revocation"), std::string::npos) << rv.output;
+  revoked.Signal(SIGTERM);
+  EXPECT_EQ(revoked.Wait(), 0);
+
+  // The helper refuses to turn an existing Processor-CA platform into a Platform-CA one.
+  EXPECT_EQ(helper.Stop(), 0);
+  testing::HelperProcess other(dir, {"--sim-pck-ca", "platform"}, dir.File("other.sock"), helper.state());
+  EXPECT_NE(other.process().Wait(), 0);
+  EXPECT_NE(other.Log().find("not the platform CA"), std::string::npos) << other.Log();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "pki/crl.h"
 #include "sim/collateral.h"
 #include "testing/test_util.h"
 
@@ -27,7 +28,11 @@ class PccsServerTest : public ::testing::Test {
     ASSERT_TRUE(platform.ok());
     fmspc_ = platform->info().fmspc;
     collateral_ = *sim::MakeSimCollateral(*platform);
-    server_ = std::make_unique<PccsServer>(collateral_, fmspc_);
+    processor_crl_ = *sim::MakeSimPckCrl(*platform, pki::PckCa::kProcessor);
+    std::map<std::string, verify::PckCrlBundle> crls = {
+        {"platform", {collateral_.pck_crl_der, collateral_.pck_crl_issuer_chain_pem}},
+        {"processor", processor_crl_}};
+    server_ = std::make_unique<PccsServer>(collateral_, fmspc_, crls, /*simulated=*/true);
     ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
     thread_ = std::thread([this] { EXPECT_TRUE(server_->Serve().ok()); });
     url_ = "http://127.0.0.1:" + std::to_string(server_->port());
@@ -39,13 +44,14 @@ class PccsServerTest : public ::testing::Test {
   testing::TempDir dir_;
   sgx::Array<6> fmspc_{};
   verify::Collateral collateral_;
+  verify::PckCrlBundle processor_crl_;
   std::unique_ptr<PccsServer> server_;
   std::thread thread_;
   std::string url_;
 };
 
 TEST_F(PccsServerTest, ServesTheCollateralWithIssuerChains) {
-  auto fetched = FetchCollateral(url_, fmspc_);
+  auto fetched = FetchCollateral(url_, fmspc_, pki::PckCa::kPlatform);
   ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
   EXPECT_EQ(fetched->tcb_info_json, collateral_.tcb_info_json);
   EXPECT_EQ(fetched->qe_identity_json, collateral_.qe_identity_json);
@@ -55,12 +61,32 @@ TEST_F(PccsServerTest, ServesTheCollateralWithIssuerChains) {
   EXPECT_EQ(fetched->pck_crl_issuer_chain_pem, collateral_.pck_crl_issuer_chain_pem);
 }
 
+TEST_F(PccsServerTest, ServesEachPckCasCrl) {
+  auto fetched = FetchCollateral(url_, fmspc_, pki::PckCa::kProcessor);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->pck_crl_der, processor_crl_.crl_der);
+  EXPECT_NE(fetched->pck_crl_der, collateral_.pck_crl_der);
+  EXPECT_EQ(fetched->pck_crl_issuer_chain_pem, processor_crl_.issuer_chain_pem);
+  auto crl = pki::Crl::FromDer(fetched->pck_crl_der);
+  ASSERT_TRUE(crl.ok());
+  EXPECT_NE(crl->Issuer().find("Intel SGX PCK Processor CA"), std::string::npos) << crl->Issuer();
+  EXPECT_TRUE(crl->ExtensionValue(sim::kSimMarkerOid).has_value());
+
+  auto r = testing::RunCommand("curl -sS -D - -o /dev/null '" + url_ +
+                               "/sgx/certification/v4/pckcrl?ca=bogus'");
+  EXPECT_NE(r.output.find(" 404"), std::string::npos) << r.output;
+  auto ok = testing::RunCommand("curl -sS -D - -o /dev/null '" + url_ +
+                                "/sgx/certification/v4/pckcrl?ca=processor'");
+  EXPECT_NE(ok.output.find(" 200"), std::string::npos) << ok.output;
+  EXPECT_NE(ok.output.find("Confcom-Simulated: true"), std::string::npos) << ok.output;
+}
+
 TEST_F(PccsServerTest, UnknownFmspcIs404AndBadRequestsAre400) {
   sgx::Array<6> other = {0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00};
-  auto r = FetchCollateral(url_, other);
+  auto r = FetchCollateral(url_, other, pki::PckCa::kPlatform);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("HTTP 404"), std::string::npos) << r.status().message();
-  EXPECT_FALSE(FetchCollateral("http://127.0.0.1:1", fmspc_).ok());
+  EXPECT_FALSE(FetchCollateral("http://127.0.0.1:1", fmspc_, pki::PckCa::kPlatform).ok());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "testing/test_util.h"
 
 namespace confcom::pki {
@@ -65,6 +67,35 @@ TEST(SgxExtensionTest, RejectsMissingOrMistypedFields) {
   auto empty = DecodeSgxExtension(Bytes{0x30, 0x00});
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("lacks PPID"), std::string::npos);
+}
+
+// SEQUENCE { OID 1.2.840.113741.1.13.1.4, OCTET STRING of 6 }: the FMSPC member.
+Bytes FmspcPair(const sgx::Array<6>& fmspc) {
+  std::array<uint8_t, 22> pair = {0x30, 0x14, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01,
+                                  0x0d, 0x01, 0x04, 0x04, 0x06};
+  std::copy(fmspc.begin(), fmspc.end(), pair.begin() + 16);
+  return Bytes(pair.begin(), pair.end());
+}
+
+// A second FMSPC (or any member twice) would make the value depend on the parser: refused.
+TEST(SgxExtensionTest, RefusesAMemberTwice) {
+  auto der = *EncodeSgxExtension(Sample(false));
+  Bytes pair = FmspcPair(Sample(false).fmspc);
+  ASSERT_NE(std::search(der.begin(), der.end(), pair.begin(), pair.end()), der.end())
+      << "the encoding should hold the FMSPC member as written here";
+  // Outer SEQUENCE with a two-byte length (0x30 0x82 hi lo): append a second FMSPC member.
+  ASSERT_EQ(der[0], 0x30);
+  ASSERT_EQ(der[1], 0x82);
+  Bytes content(der.begin() + 4, der.end());
+  sgx::Array<6> other = {'O', 'T', 'H', 'E', 'R', '!'};
+  Bytes second = FmspcPair(other);
+  content.insert(content.end(), second.begin(), second.end());
+  Bytes twice = {0x30, 0x82, uint8_t(content.size() >> 8), uint8_t(content.size())};
+  twice.insert(twice.end(), content.begin(), content.end());
+  auto r = DecodeSgxExtension(twice);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("1.2.840.113741.1.13.1.4 appears more than once"), std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace

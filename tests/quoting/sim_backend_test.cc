@@ -200,7 +200,8 @@ TEST_F(SimBackendTest, CpusvnSelectsThePckCertificate) {
     ASSERT_TRUE(quote.ok());
     auto q = sgx::ParseQuoteV3(*quote)->quote;
     auto chain = pki::Certificate::ChainFromPem(AsChars(q.cert_data));
-    EXPECT_EQ((*chain)[0].SgxExt()->tcb.cpusvn, c.expected);
+    // The certificate of the selected level: its certified TCB, not the raw CPUSVN.
+    EXPECT_EQ((*chain)[0].SgxExt()->tcb.cpusvn, sim::FindTcbProfile(c.expected)->CertifiedCpuSvn());
     EXPECT_EQ(q.qe_report.cpu_svn, c.expected);
     EXPECT_TRUE(OpensslVerify((*chain)[0].PublicKey()->PublicRaw(), ByteSpan(*quote).subspan(564, 384),
                               q.qe_report_signature));

@@ -6,7 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <openssl/x509.h>
+
+#include "pki/crl.h"
 #include "quoting/sim_backend.h"
+#include "sgx/quote_v3.h"
 #include "sgx/sim_report.h"
 #include "sim/collateral.h"
 #include "testing/test_util.h"
@@ -66,6 +70,32 @@ class VerifierTest : public ::testing::Test {
 
   Verdict Run(const Bytes& quote, const Collateral& c, VerifyOptions o = {}) {
     return Verifier(c)->Verify(quote, o);
+  }
+
+  // The quote with its PCK certificate replaced by an `edit`ed copy, re-signed by the PCK CA:
+  // everything else about it stays valid.
+  Bytes WithPckCertificate(const Bytes& quote, const std::function<void(X509*)>& edit) {
+    auto parsed = sgx::ParseQuoteV3(quote);
+    EXPECT_TRUE(parsed.ok());
+    auto chain = pki::Certificate::ChainFromPem(AsChars(parsed->quote.cert_data));
+    EXPECT_TRUE(chain.ok());
+    X509* x = X509_dup((*chain)[0].x509());
+    edit(x);
+    EXPECT_GT(X509_sign(x, platform().pck_ca_key().evp(), EVP_sha256()), 0);
+    std::string pem = pki::Certificate::Adopt(x).ToPem() + (*chain)[1].ToPem() + (*chain)[2].ToPem();
+    parsed->quote.cert_data.assign(pem.begin(), pem.end());
+    return parsed->quote.Encode();
+  }
+
+  static void AddExtension(X509* x, const char* oid, ByteSpan value, bool critical) {
+    ASN1_OBJECT* obj = OBJ_txt2obj(oid, 1);
+    ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(data, value.data(), int(value.size()));
+    X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, critical ? 1 : 0, data);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    ASN1_OCTET_STRING_free(data);
+    ASN1_OBJECT_free(obj);
   }
 
   static testing::TempDir* dir_;
@@ -321,6 +351,150 @@ TEST_F(VerifierTest, VerifiesAHandBuiltQuote) {
   ASSERT_TRUE(v.verified) << v.message;
   EXPECT_EQ(v.result, QvResult::kOk);
   EXPECT_EQ(v.app_report->mr_enclave[0], 0x42);
+}
+
+// RFC 5280 4.2: a critical extension the verifier does not process fails the certificate, as
+// `openssl verify` fails it; the same extension marked non-critical is ignored.
+TEST_F(VerifierTest, AnUnknownCriticalExtensionIsRefused) {
+  Bytes good = Quote();
+  Collateral c = MakeCollateral();
+  Bytes utf8 = pki::EncodeUtf8StringDer("x");
+  Bytes critical = WithPckCertificate(good, [&](X509* x) { AddExtension(x, "1.3.6.1.4.1.32473.9.9", utf8, true); });
+  Verdict v = Run(critical, c);
+  EXPECT_EQ(v.failed, Check::kPckChain) << v.message;
+  EXPECT_NE(v.message.find("critical extension 1.3.6.1.4.1.32473.9.9"), std::string::npos) << v.message;
+  Bytes plain = WithPckCertificate(good, [&](X509* x) { AddExtension(x, "1.3.6.1.4.1.32473.9.9", utf8, false); });
+  Verdict ok = Run(plain, c);
+  EXPECT_TRUE(ok.verified) << ok.message;
+
+  // The independent check: openssl refuses the same certificate.
+  testing::TempDir dir;
+  auto chain = *pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(critical)->quote.cert_data));
+  testing::WriteAll(dir.File("pck.pem"), chain[0].ToPem());
+  testing::WriteAll(dir.File("ca.pem"), chain[1].ToPem());
+  testing::WriteAll(dir.File("root.pem"), chain[2].ToPem());
+  auto r = testing::RunCommand("openssl verify -CAfile " + dir.File("root.pem") + " -untrusted " +
+                               dir.File("ca.pem") + " " + dir.File("pck.pem"));
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("unhandled critical extension"), std::string::npos) << r.output;
+}
+
+TEST_F(VerifierTest, ASecondSgxExtensionIsRefused) {
+  Bytes good = Quote();
+  auto chain = *pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(good)->quote.cert_data));
+  // A second SGX extension claiming a better TCB must not be able to win.
+  pki::SgxExtension better = *chain[0].SgxExt();
+  better.tcb.components.fill(255);
+  Bytes value = *pki::EncodeSgxExtension(better);
+  Bytes twice = WithPckCertificate(good, [&](X509* x) { AddExtension(x, pki::kSgxExtensionOid, value, false); });
+  Verdict v = Run(twice, MakeCollateral());
+  EXPECT_EQ(v.failed, Check::kPckChain) << v.message;
+  EXPECT_NE(v.message.find("1.2.840.113741.1.13.1 more than once"), std::string::npos) << v.message;
+  auto reparsed = pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(twice)->quote.cert_data));
+  EXPECT_FALSE((*reparsed)[0].SgxExt().ok());
+}
+
+// Intel's QVL refuses any byte after the quote (Quote::parse: the declared signature data size
+// must match the rest of the buffer). Non-zero bytes always fail here; zero padding fails too
+// unless the caller allows it, and is then reported as a warning.
+TEST_F(VerifierTest, BytesAfterTheQuoteNeverPassSilently) {
+  Bytes quote = Quote();
+  Collateral c = MakeCollateral();
+  Bytes garbage = quote;
+  for (int i = 0; i < 100 * 1024; ++i) garbage.push_back(uint8_t(i * 7 + 1));
+  Verdict g = Run(garbage, c);
+  EXPECT_EQ(g.failed, Check::kQuoteFormat) << g.message;
+  EXPECT_NE(g.message.find("102400 bytes after the quote's end"), std::string::npos) << g.message;
+  VerifyOptions allow;
+  allow.allow_zero_padding = true;
+  EXPECT_EQ(Run(garbage, c, allow).failed, Check::kQuoteFormat);
+
+  Bytes padded = quote;
+  padded.resize(quote.size() + 4096, 0);
+  Verdict p = Run(padded, c);
+  EXPECT_EQ(p.failed, Check::kQuoteFormat) << p.message;
+  EXPECT_NE(p.message.find("all zero"), std::string::npos) << p.message;
+  Verdict allowed = Run(padded, c, allow);
+  ASSERT_TRUE(allowed.verified) << allowed.message;
+  ASSERT_EQ(allowed.warnings.size(), 1u);
+  EXPECT_NE(allowed.warnings[0].find("4096 bytes"), std::string::npos);
+  EXPECT_TRUE(Run(quote, c).warnings.empty());
+}
+
+// QVL checks the signature over the compact re-serialisation of the parsed object: collateral
+// re-formatted on its way (pretty-printed by a proxy or a tool) still verifies.
+TEST_F(VerifierTest, ReformattedCollateralVerifiesAsInQvl) {
+  Bytes quote = Quote();
+  Collateral c = MakeCollateral();
+  c.tcb_info_json = nlohmann::ordered_json::parse(c.tcb_info_json).dump(2);
+  c.qe_identity_json = nlohmann::ordered_json::parse(c.qe_identity_json).dump(4);
+  ASSERT_NE(c.tcb_info_json.find("\n  "), std::string::npos);
+  Verdict v = Run(quote, c);
+  EXPECT_TRUE(v.verified) << v.message;
+
+  // Re-formatting never lets a changed value through.
+  Collateral forged = c;
+  size_t pos = forged.tcb_info_json.find("\"OutOfDate\"");
+  ASSERT_NE(pos, std::string::npos);
+  forged.tcb_info_json.replace(pos, 11, "\"UpToDate\"");
+  EXPECT_EQ(Run(Quote(sgx::kSimCpuSvnDowngraded), forged).failed, Check::kTcbInfo);
+}
+
+// A member twice at any depth is refused: the signed text and the parsed fields could differ.
+TEST_F(VerifierTest, ADuplicateMemberAtAnyDepthIsRefused) {
+  Collateral c = MakeCollateral();
+  size_t pos = c.tcb_info_json.find("\"tcbStatus\":\"OutOfDate\"");
+  ASSERT_NE(pos, std::string::npos);
+  c.tcb_info_json.insert(pos, "\"tcbStatus\":\"UpToDate\",");
+  auto v = QuoteVerifier::Create(c, platform().root_ca());
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("more than one \"tcbStatus\""), std::string::npos) << v.status().message();
+}
+
+// Collateral written the moment a verifier's clock reads a little earlier still verifies.
+TEST_F(VerifierTest, FreshCollateralToleratesAClockBehind) {
+  Collateral c = MakeCollateral();
+  VerifyOptions behind;
+  behind.at = std::time(nullptr) - 3600;
+  Verdict v = Run(Quote(), c, behind);
+  EXPECT_TRUE(v.verified) << v.message;
+  auto crl = pki::Crl::FromDer(c.pck_crl_der);
+  EXPECT_LE(crl->ThisUpdate(), std::time(nullptr) - sim::kSimBackdate + 5);
+  auto tcb = ParseTcbInfo(c.tcb_info_json);
+  EXPECT_LE(tcb->issue_date, std::time(nullptr) - sim::kSimBackdate + 5);
+}
+
+// A platform whose PCK certificates come from the Processor CA: its own CRL verifies; the
+// Platform CA's CRL is refused with the CA to fetch instead.
+TEST_F(VerifierTest, ProcessorCaPlatformNeedsTheProcessorCrl) {
+  testing::TempDir dir;
+  auto platform = sim::SimPlatform::LoadOrCreate(dir.File("s"), nullptr, sim::PckCa::kProcessor);
+  ASSERT_TRUE(platform.ok()) << platform.status().ToString();
+  auto backend = quoting::SimBackend::Create(*platform).value();
+  auto key = sgx::EcdsaP256AttKeyId();
+  sgx::ReportBody body;
+  body.cpu_svn = sgx::kSimCpuSvnDefault;
+  body.attributes = {sgx::kFlagInitted | sgx::kFlagMode64Bit, 0x3};
+  auto report = sgx::MakeSimReport(backend->Init(key)->qe_target_info, body)->Encode();
+  Bytes quote = std::move(backend->Quote(report, key, nullptr)).value();
+
+  auto own = sim::MakeSimCollateral(*platform);
+  ASSERT_TRUE(own.ok());
+  auto verifier = QuoteVerifier::Create(*own, platform->root_ca());
+  Verdict v = (*verifier)->Verify(quote);
+  EXPECT_TRUE(v.verified) << v.message;
+
+  sim::CollateralOptions wrong;
+  wrong.pck_crl_ca = sim::PckCa::kPlatform;
+  auto other = sim::MakeSimCollateral(*platform, wrong);
+  Verdict w = (*QuoteVerifier::Create(*other, platform->root_ca()))->Verify(quote);
+  EXPECT_EQ(w.failed, Check::kCrl) << w.message;
+  EXPECT_NE(w.message.find("ca=processor"), std::string::npos) << w.message;
+
+  sim::CollateralOptions revoked;
+  revoked.revoke_pck = true;
+  auto rev = sim::MakeSimCollateral(*platform, revoked);
+  EXPECT_EQ((*QuoteVerifier::Create(*rev, platform->root_ca()))->Verify(quote).failed, Check::kRevocation);
 }
 
 TEST_F(VerifierTest, ConcurrentVerification) {
