@@ -2,7 +2,7 @@
 //
 // Each call opens one connection, sends one request, reads one reply, as Intel's client
 // does; parameter checks, what is copied back and the error mapping follow Intel's client
-// (shared/spec/aesm-protocol.md). The socket path is Intel's compiled-in
+// (docs/aesm-protocol.md). The socket path is Intel's compiled-in
 // /var/run/aesmd/aesm.socket unless $CONFCOM_AESM_SOCKET names another (a confcom extension).
 // Set CONFCOM_QUOTE_EX_DEBUG=1 to print why a call failed on stderr.
 #include <cstdio>

@@ -1,5 +1,5 @@
 /* The out-of-proc quote API of Intel's libsgx_quote_ex.so.1 (sgx_uae_quote_ex.h), with the
- * same C types and layouts, written from shared/spec/aesm-protocol.md. confcom's
+ * same C types and layouts, written from docs/aesm-protocol.md. confcom's
  * libsgx_quote_ex.so.1 implements it against the AESM socket (/var/run/aesmd/aesm.socket, or
  * $CONFCOM_AESM_SOCKET), so it is a drop-in for Intel's library and vice versa. */
 #ifndef CONFCOM_SGX_UAE_QUOTE_EX_H_

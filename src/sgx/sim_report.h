@@ -1,4 +1,4 @@
-// The Intel SGX SDK's simulation-mode EREPORT (shared/spec/simulation.md): the report key is
+// The Intel SGX SDK's simulation-mode EREPORT (docs/simulation.md): the report key is
 // AES-128-CMAC under a fixed key of a buffer built from the *target's* identity, the CPUSVN
 // and the report's key_id; the report MAC is AES-128-CMAC(report key, body). Anyone can make
 // or check such reports: this gives functional fidelity, no security.

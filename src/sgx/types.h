@@ -1,4 +1,4 @@
-// SGX structures with their exact byte layouts (shared/spec/dcap-quote.md), as plain C++
+// SGX structures with their exact byte layouts (docs/dcap-quote.md), as plain C++
 // values with explicit encode/decode: no packed structs, no reinterpret_cast of wire bytes.
 #pragma once
 

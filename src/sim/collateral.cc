@@ -75,8 +75,8 @@ Result<verify::Collateral> MakeSimCollateral(const SimPlatform& p, const Collate
                    {"version", 3},
                    {"issueDate", issue},
                    {"nextUpdate", next_update},
-                   {"fmspc", ToHex(p.info().fmspc)},
-                   {"pceId", ToHex(p.info().pce_id)},
+                   {"fmspc", Upper(ToHex(p.info().fmspc))},
+                   {"pceId", Upper(ToHex(p.info().pce_id))},
                    {"tcbType", 0},
                    {"tcbEvaluationDataNumber", 1},
                    {"tcbLevels", levels}};

@@ -1,10 +1,11 @@
-// The exact text of a top-level member of a JSON object.
+// JSON text as signed collateral needs it: the exact text of a top-level member, the refusal of
+// repeated member names, and the compact re-serialisation Intel's QVL verifies signatures over.
 //
-// Intel signs TCB Info and QE Identity over the exact bytes of the "tcbInfo" /
-// "enclaveIdentity" object as it appears in the document; a parsed-and-reprinted object would
-// not match. nlohmann::json keeps no source offsets, so this small scanner finds the member's
-// value span (skipping strings with escapes and nested objects/arrays). Inputs are bounded by
-// the caller.
+// Intel signs TCB Info and QE Identity over the compact text of the "tcbInfo" /
+// "enclaveIdentity" object, which a served document normally holds byte for byte; one that went
+// through a re-formatter holds it only after re-serialisation. nlohmann::json keeps no source
+// offsets, so a small scanner finds the member's value span (skipping strings with escapes and
+// nested objects/arrays). Inputs are bounded by the caller.
 #pragma once
 
 #include <string>

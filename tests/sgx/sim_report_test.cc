@@ -43,7 +43,7 @@ ReportBody SomeBody() {
   return b;
 }
 
-// The derivation buffer written out by hand from shared/spec/simulation.md.
+// The derivation buffer written out by hand from docs/simulation.md.
 Bytes SpecBuffer192(const TargetInfo& t, const Array<16>& cpusvn, const Array<32>& key_id) {
   Bytes buf(192, 0);
   buf[0] = 0x03;
