@@ -8,10 +8,15 @@
 //   /sgx/certification/v4/rootcacrl              Root CA CRL
 // CRLs are DER unless encoding=pem. Issuer chains are URL-encoded PEM, as Intel sends them.
 // An unknown FMSPC or CA, or an unknown path, is 404; a missing parameter is 400.
+//
+// Slow clients: kServerThreads workers, each freed after kReadTimeoutSeconds by a connection
+// that sends no request (keep-alive connections after 1 s idle). Request lines are logged with
+// control characters escaped, at most ~100 per second.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <ctime>
 #include <string>
 
 #include "sgx/types.h"
@@ -25,6 +30,9 @@ namespace confcom::pccs {
 
 std::string PercentEncode(std::string_view s);
 Result<std::string> PercentDecode(std::string_view s);
+
+inline constexpr size_t kServerThreads = 32;
+inline constexpr time_t kReadTimeoutSeconds = 2;
 
 class PccsServer {
  public:
