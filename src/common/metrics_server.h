@@ -6,7 +6,8 @@
 //
 // Slow or idle clients: the server (CivetWeb) has kMetricsThreads workers, and a connection
 // that sends no complete request within kMetricsReadTimeoutMs is closed, so fewer idle
-// connections than workers delay no scrape, and more delay it by at most about that timeout.
+// connections than workers delay no scrape, and N more delay it by about
+// ceil(N / kMetricsThreads) read timeouts (connections are served in arrival order).
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -24,8 +25,8 @@ class Exposer;
 
 namespace confcom {
 
-inline constexpr int kMetricsThreads = 8;
-inline constexpr int kMetricsReadTimeoutMs = 2000;
+inline constexpr int kMetricsThreads = 16;
+inline constexpr int kMetricsReadTimeoutMs = 1000;
 
 // HOST:PORT (IPv6 hosts in brackets; port 0..65535), with an error naming the flag.
 Status CheckMetricsAddress(const std::string& address);

@@ -294,8 +294,10 @@ class FrameServer::Loop {
       // Refused for the budget: the short BUSY reply is charged as is (it may overdraw by a
       // few bytes; that is what answering instead of dropping costs).
       s_->ForceReserve(c.out.size());
-      c.charged = c.out.size();
+    } else {
+      s_->Unreserve(reply_room - c.out.size());  // keep the charge to what the reply weighs
     }
+    c.charged = c.out.size();
     c.writing = true;
     c.deadline = Clock::now() + s_->options_.io_timeout;
     Flush(fd, c);

@@ -91,6 +91,12 @@ int Serve(const Flags& f) {
     spdlog::error("--socket: {}", st.message());
     return 2;
   }
+  if (f.metrics_address != "off") {
+    if (Status st = CheckMetricsAddress(f.metrics_address); !st.ok()) {
+      spdlog::error("{}", st.message());
+      return 2;
+    }
+  }
 
   // Signals are handled by one thread with sigwait; block them everywhere else first.
   sigset_t signals = BlockTerminationSignals();
