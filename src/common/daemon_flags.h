@@ -30,7 +30,9 @@ inline void RequireNonEmptyValues(CLI::App& app) {
       [](std::string& value) { return value.empty() ? std::string("an empty value is not allowed") : std::string(); },
       "", "NON-EMPTY");
   for (CLI::Option* opt : app.get_options()) {
-    if (opt->get_type_size() > 0) opt->check(non_empty);
+    // transform() puts it before the option's other checks, so '' gets this message and
+    // not, say, "Value  not in range".
+    if (opt->get_type_size() > 0) opt->transform(non_empty);
   }
 }
 
