@@ -167,9 +167,13 @@ TEST(FaultHostileClientsTest, AmplifyingClientsKeepTheHelperSmall) {
   ASSERT_TRUE(Ready(helper)) << helper.Log();
   auto normal = QuoteRequest(helper.socket(), 8192);
   ASSERT_TRUE(normal.ok()) << normal.status().ToString();
+  // Half name 1 MiB (the most the helper accepted before: it then built a 1 MiB reply each),
+  // half the largest uint32.
   Request amplify = *normal;
+  amplify.mutable_getquoteexreq()->set_buf_size(1u << 20);
+  const std::string frame_1mib = aesm::EncodeFrame(amplify.SerializeAsString());
   amplify.mutable_getquoteexreq()->set_buf_size(0xffffffffu);
-  const std::string frame = aesm::EncodeFrame(amplify.SerializeAsString());
+  const std::string frame_max = aesm::EncodeFrame(amplify.SerializeAsString());
   ASSERT_TRUE(Call(helper.socket(), *normal).ok());
   const pid_t pid = helper.process().pid();
   long rss_before = StatusKiB(pid, "VmRSS");
@@ -180,7 +184,7 @@ TEST(FaultHostileClientsTest, AmplifyingClientsKeepTheHelperSmall) {
     int fd = testing::ConnectUnix(helper.socket());
     ASSERT_GE(fd, 0) << "connection " << i;
     fds.push_back(fd);
-    ASSERT_TRUE(SendAll(fd, frame));
+    ASSERT_TRUE(SendAll(fd, i % 2 == 0 ? frame_1mib : frame_max));
   }
   // While the attack is on, a normal client quotes.
   auto t_normal = Clock::now();
@@ -191,16 +195,21 @@ TEST(FaultHostileClientsTest, AmplifyingClientsKeepTheHelperSmall) {
   size_t answered = WaitReadable(fds, 30s);
   double attack_ms = Ms(Clock::now() - t0);
   long hwm = StatusKiB(pid, "VmHWM"), rss = StatusKiB(pid, "VmRSS");
-  // What one amplified reply weighs on the wire.
-  auto reply = aesm::ReadFrame(fds[0], 1 << 20, aesm::Clock::now() + 5s);
+  // What an amplified reply weighs on the wire (1 MiB, then 4 GiB - 1 asked for).
+  auto reply = aesm::ReadFrame(fds[0], 2 << 20, aesm::Clock::now() + 5s);
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   Response res;
   ASSERT_TRUE(res.ParseFromString(*reply));
+  EXPECT_EQ(res.getquoteexres().errorcode(), 0u);
+  auto reply_max = aesm::ReadFrame(fds[1], 2 << 20, aesm::Clock::now() + 5s);
+  ASSERT_TRUE(reply_max.ok()) << reply_max.status().ToString();
+  ASSERT_TRUE(res.ParseFromString(*reply_max));
   EXPECT_EQ(res.getquoteexres().errorcode(), 0u) << "the largest buf_size still gets its quote";
+  EXPECT_EQ(reply_max->size(), reply->size());
   for (int fd : fds) ::close(fd);
   EXPECT_TRUE(helper.process().running()) << helper.Log();
 
-  std::cout << "FAULT-FIGURES: amplification: connections=" << kConnections << " buf_size=4294967295"
+  std::cout << "FAULT-FIGURES: amplification: connections=" << kConnections << " buf_size=1048576|4294967295"
             << " answered=" << answered << " reply_bytes=" << reply->size()
             << " helper_rss_before_kib=" << rss_before << " helper_rss_after_kib=" << rss
             << " helper_peak_rss_kib=" << hwm << " attack_ms=" << attack_ms
