@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <spdlog/spdlog.h>
