@@ -151,7 +151,10 @@ class FrameServer::Loop {
         }
         return;  // EAGAIN (another loop took it), or an error for this one connection
       }
-      if (size_t(s_->stats_.open.load()) >= s_->options_.max_connections) {
+      // Take the slot first (loops accept concurrently): check-then-increment would let
+      // two loops both take the last one.
+      if (size_t(++s_->stats_.open) > s_->options_.max_connections) {
+        --s_->stats_.open;
         ++s_->stats_.refused;
         LimitedWarn(g_refused_log, "refusing a connection: {} connections open (--max-connections)",
                     s_->stats_.open.load());
@@ -161,6 +164,7 @@ class FrameServer::Loop {
       Peer peer = PeerOf(fd);
       Refusal share = Refusal::kNone;
       if (!s_->Admit(peer.uid, &share)) {
+        --s_->stats_.open;
         ++s_->stats_.refused;
         ++s_->stats_.over_share;
         LimitedWarn(g_refused_log,
@@ -172,7 +176,6 @@ class FrameServer::Loop {
         continue;
       }
       ++s_->stats_.accepted;
-      ++s_->stats_.open;
       auto timeout = s_->options_.io_timeout;
       if (share == Refusal::kOverShare) {
         ++s_->stats_.over_share;
