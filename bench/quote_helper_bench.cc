@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "aesm/client.h"
+#include "aesm/framing.h"
 #include "crypto/crypto.h"
 #include "sgx/att_key_id.h"
 #include "sgx/quote_v3.h"
@@ -150,7 +151,10 @@ class HelperProcess {
     std::vector<std::string> args = {f.helper,        "--backend",       "sim",
                                      "--socket",      socket,            "--state-dir",
                                      state_dir,       "--io-timeout-ms", "60000",
-                                     "--log-level",   f.keep_helper_log ? "info" : "error"};
+                                     "--log-level",   f.keep_helper_log ? "info" : "error",
+                                     // All bench connections come from one uid: measure the
+                                     // server, not the per-client share.
+                                     "--max-connections-per-client", "1000000"};
     if (f.helper_threads > 0) {
       args.push_back("--threads");
       args.push_back(std::to_string(f.helper_threads));
@@ -219,14 +223,17 @@ class HelperProcess {
   std::optional<int> exit_status_;
 };
 
-// VmRSS of `pid` in KiB, or -1.
-long ReadRssKib(pid_t pid) {
+// A /proc/<pid>/status field (VmRSS, VmHWM) in KiB, or -1.
+long ReadStatusKib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
   }
   return -1;
 }
+
+// VmRSS of `pid` in KiB, or -1.
+long ReadRssKib(pid_t pid) { return ReadStatusKib(pid, "VmRSS"); }
 
 // utime + stime of `pid` in seconds, or -1.
 double ReadCpuSeconds(pid_t pid) {
@@ -700,6 +707,56 @@ int Main(int argc, char** argv) {
   std::printf("\n");
   for (int fd : idle) ::close(fd);
 
+  // Memory with amplifying connections: each sends a GetQuoteEx naming the largest buf_size
+  // (4 GiB - 1) and never reads the reply. Replies carry only the quote, so the helper's
+  // memory must not grow with what clients name.
+  long amp_rss = -1, amp_hwm = -1;
+  size_t amp_answered = 0;
+  bool amp_ok = false;
+  if (setup) {
+    msg::Request amplify = setup->get_quote;
+    amplify.mutable_getquoteexreq()->set_buf_size(0xffffffffu);
+    const std::string frame = aesm::EncodeFrame(amplify.SerializeAsString());
+    std::vector<int> amp;
+    for (int i = 0; i < f.idle_conns; ++i) {
+      int fd = ConnectRaw(socket);
+      if (fd < 0) break;
+      if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != ssize_t(frame.size())) {
+        ::close(fd);
+        break;
+      }
+      amp.push_back(fd);
+    }
+    // Wait until every reply is there (or 30 s).
+    std::vector<bool> seen(amp.size(), false);
+    auto amp_deadline = Clock::now() + std::chrono::seconds(30);
+    while (amp_answered < amp.size() && Clock::now() < amp_deadline) {
+      std::vector<pollfd> ready;
+      std::vector<size_t> index;
+      for (size_t i = 0; i < amp.size(); ++i) {
+        if (!seen[i]) {
+          ready.push_back({amp[i], POLLIN, 0});
+          index.push_back(i);
+        }
+      }
+      if (::poll(ready.data(), ready.size(), 50) <= 0) continue;
+      for (size_t k = 0; k < ready.size(); ++k) {
+        if (ready[k].revents != 0) {
+          seen[index[k]] = true;
+          ++amp_answered;
+        }
+      }
+    }
+    amp_rss = ReadRssKib(helper.pid());
+    amp_hwm = ReadStatusKib(helper.pid(), "VmHWM");
+    amp_ok = amp_hwm >= 0 && amp_hwm < kRssTargetKib && int(amp_answered) == f.idle_conns;
+    std::printf("mem: amplifying_conns=%zu (buf_size 4294967295, replies unread) answered=%zu "
+                "VmRSS=%ld KiB (%.1f MiB) peak VmHWM=%ld KiB (%.1f MiB) (target < 32 MiB) %s\n",
+                amp.size(), amp_answered, amp_rss, double(amp_rss) / 1024, amp_hwm,
+                double(amp_hwm) / 1024, Mark(amp_ok));
+    for (int fd : amp) ::close(fd);
+  }
+
   // Summary of the targets.
   std::printf("summary:");
   for (const auto& r : loads) {
@@ -711,8 +768,8 @@ int Main(int argc, char** argv) {
       std::printf(" p99@N=64 %.0f us %s;", r.p99_us, Mark(r.p99_us < kP99TargetUs));
     }
   }
-  std::printf(" RSS@%d idle conns %.1f MiB %s\n", f.idle_conns, double(rss_idle) / 1024,
-              Mark(rss_ok));
+  std::printf(" RSS@%d idle conns %.1f MiB %s; peak RSS@%d amplifying conns %.1f MiB %s\n", f.idle_conns,
+              double(rss_idle) / 1024, Mark(rss_ok), f.idle_conns, double(amp_hwm) / 1024, Mark(amp_ok));
   std::fflush(stdout);
 
   auto status = helper.Stop();

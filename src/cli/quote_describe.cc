@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "common/time_format.h"
 #include "pki/x509.h"
 #include "sim/platform.h"
 
@@ -10,14 +11,6 @@ namespace confcom::cli {
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-std::string Time(std::time_t t) {
-  char buf[32];
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Json FlagNames(uint64_t flags) {
   Json names = Json::array();
@@ -36,8 +29,8 @@ Json DescribeCert(const pki::Certificate& cert) {
   c["subject"] = cert.Subject();
   c["issuer"] = cert.Issuer();
   c["serial"] = cert.SerialHex();
-  c["not_before"] = Time(cert.NotBefore());
-  c["not_after"] = Time(cert.NotAfter());
+  c["not_before"] = FormatRfc3339(cert.NotBefore());
+  c["not_after"] = FormatRfc3339(cert.NotAfter());
   c["simulated"] = sim::CarriesSimMarker(cert);
   if (auto ext = cert.SgxExt(); ext.ok()) {
     Json e;

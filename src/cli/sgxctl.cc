@@ -404,15 +404,14 @@ int RunPccs(const CollateralFlags& f) {
   spdlog::warn("serving collateral of a SIMULATED SGX platform (FMSPC {}); trust its root only for testing",
                ToHex(platform->info().fmspc));
   spdlog::info("PCCS API v4 on http://{}:{}/sgx/certification/v4/ (state {})", host, server.port(), f.state_dir);
-  std::thread stopper([&server, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("stopping");
-    server.Stop();
-  });
-  Status st = server.Serve();
-  pthread_kill(stopper.native_handle(), SIGTERM);
-  stopper.join();
+  Status st;
+  {
+    StopOnSignal stop(signals, [&server](int sig) {
+      spdlog::info("received {}: stopping", SignalName(sig));
+      server.Stop();
+    });
+    st = server.Serve();
+  }
   return st.ok() ? 0 : Fail(st.message());
 }
 

@@ -23,4 +23,17 @@ inline void AddMetricsFlag(CLI::App& app, std::string* address) {
       ->capture_default_str();
 }
 
+// Makes every option of `app` that takes a value refuse an empty one (CLI11 reads '' as 0
+// for numbers, so `--threads ''` would silently mean 0). Call after adding the options.
+inline void RequireNonEmptyValues(CLI::App& app) {
+  CLI::Validator non_empty(
+      [](std::string& value) { return value.empty() ? std::string("an empty value is not allowed") : std::string(); },
+      "", "NON-EMPTY");
+  for (CLI::Option* opt : app.get_options()) {
+    // transform() puts it before the option's other checks, so '' gets this message and
+    // not, say, "Value  not in range".
+    if (opt->get_type_size() > 0) opt->transform(non_empty);
+  }
+}
+
 }  // namespace confcom

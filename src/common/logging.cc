@@ -49,6 +49,24 @@ class JsonPayloadFlag final : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
+std::string EscapeForLog(std::string_view text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(char(c));
+    }
+  }
+  return out;
+}
+
 ScopedRequestId::ScopedRequestId(uint64_t id) : previous_(current_request_id) { current_request_id = id; }
 ScopedRequestId::~ScopedRequestId() { current_request_id = previous_; }
 

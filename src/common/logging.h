@@ -7,11 +7,16 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
 
 namespace confcom {
+
+// `text` with what could forge or garble a log line escaped: control characters, DEL and bytes
+// >= 0x80 become \xNN, and a backslash becomes \\. For client-chosen strings (paths, names).
+std::string EscapeForLog(std::string_view text);
 
 // format: "text" or "json"; level: trace, debug, info, warn, error, critical, off.
 Status SetupLogging(std::string_view format, std::string_view level, std::string_view name);

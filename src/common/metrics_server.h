@@ -3,6 +3,11 @@
 // A MetricsServer serves one registry plus any number of collectables (objects that produce
 // their metrics when scraped, e.g. from counters the daemon keeps anyway) at
 // http://ADDRESS/metrics in the Prometheus text format.
+//
+// Slow or idle clients: the server (CivetWeb) has kMetricsThreads workers, and a connection
+// that sends no complete request within kMetricsReadTimeoutMs is closed, so fewer idle
+// connections than workers delay no scrape, and N more delay it by about
+// ceil(N / kMetricsThreads) read timeouts (connections are served in arrival order).
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -19,6 +24,12 @@ class Exposer;
 }
 
 namespace confcom {
+
+inline constexpr int kMetricsThreads = 16;
+inline constexpr int kMetricsReadTimeoutMs = 1000;
+
+// HOST:PORT (IPv6 hosts in brackets; port 0..65535), with an error naming the flag.
+Status CheckMetricsAddress(const std::string& address);
 
 class MetricsServer {
  public:

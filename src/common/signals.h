@@ -2,7 +2,13 @@
 // blocked in every thread first; SIGPIPE is ignored (peers that vanish are handled as errors).
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <utility>
 
 namespace confcom {
 
@@ -17,5 +23,41 @@ inline sigset_t BlockTerminationSignals() {
   ::signal(SIGPIPE, SIG_IGN);
   return signals;
 }
+
+inline const char* SignalName(int sig) {
+  return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal";
+}
+
+// Calls `on_signal(sig)` once, on a thread of its own, when SIGTERM or SIGINT arrives: the
+// daemons' "stop serving" hook. Create it after BlockTerminationSignals() (with its set). The
+// destructor ends the thread whether or not a signal came (on_signal is then not called).
+class StopOnSignal {
+ public:
+  StopOnSignal(sigset_t signals, std::function<void(int sig)> on_signal)
+      : on_signal_(std::move(on_signal)), thread_([this, signals] {
+          int sig = 0;
+          sigwait(&signals, &sig);
+          if (!closing_) {
+            signalled_ = true;
+            on_signal_(sig);
+          }
+        }) {}
+  ~StopOnSignal() {
+    closing_ = true;
+    // The signal is blocked everywhere, so it stays pending for this thread's sigwait.
+    if (!signalled_) pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+  bool signalled() const { return signalled_; }
+
+ private:
+  std::function<void(int)> on_signal_;
+  std::atomic<bool> closing_{false};
+  std::atomic<bool> signalled_{false};
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 }  // namespace confcom

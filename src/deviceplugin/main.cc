@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();
   confcom::AddMetricsFlag(app, &f.metrics_address);
+  confcom::RequireNonEmptyValues(app);  // --epc-mib '' is an error, not "discover"
   CLI11_PARSE(app, argc, argv);
   return Run(f);
 }

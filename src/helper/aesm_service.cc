@@ -35,26 +35,98 @@ quoting::QuoteError CheckKeyId(const quoting::QuotingBackend& backend, bool has,
 
 }  // namespace
 
+namespace {
+
+// Parses and classifies; on failure fills `out` (reason and detail) and returns false.
+bool Parse(std::string_view bytes, Request* request, Outcome* out) {
+  if (!request->ParseFromArray(bytes.data(), int(bytes.size()))) {
+    out->reason = Outcome::Reason::kUnparseable;
+    out->detail = "request does not parse as aesm.message.Request (" + std::to_string(bytes.size()) +
+                  " bytes)";
+    return false;
+  }
+  auto kind = aesm::Classify(*request);
+  if (!kind.ok()) {
+    out->reason = Outcome::Reason::kUnclassifiable;
+    out->detail = kind.status().message();
+    return false;
+  }
+  out->kind = *kind;
+  return true;
+}
+
+// Sets `code` in the response field that matches `kind` (every response message starts with
+// errorCode, and Intel's client reads that field unchecked).
+void SetErrorField(Response* res, RequestKind kind, AesmError code) {
+  uint32_t c = uint32_t(code);
+  switch (kind) {
+    case RequestKind::kInitQuote: res->mutable_initquoteres()->set_errorcode(c); break;
+    case RequestKind::kGetQuote: res->mutable_getquoteres()->set_errorcode(c); break;
+    case RequestKind::kGetLaunchToken: res->mutable_getlictokenres()->set_errorcode(c); break;
+    case RequestKind::kReportAttestationError: res->mutable_reporterrres()->set_errorcode(c); break;
+    case RequestKind::kGetWhiteListSize: res->mutable_getwhitelistsizeres()->set_errorcode(c); break;
+    case RequestKind::kGetWhiteList: res->mutable_getwhitelistres()->set_errorcode(c); break;
+    case RequestKind::kGetExtendedEpidGroupId:
+      res->mutable_sgxgetextendedepidgroupidres()->set_errorcode(c);
+      break;
+    case RequestKind::kSwitchExtendedEpidGroup:
+      res->mutable_sgxswitchextendedepidgroupres()->set_errorcode(c);
+      break;
+    case RequestKind::kRegister: res->mutable_sgxregisterres()->set_errorcode(c); break;
+    case RequestKind::kInitQuoteEx: res->mutable_initquoteexres()->set_errorcode(c); break;
+    case RequestKind::kGetQuoteSizeEx: res->mutable_getquotesizeexres()->set_errorcode(c); break;
+    case RequestKind::kGetQuoteEx: res->mutable_getquoteexres()->set_errorcode(c); break;
+    case RequestKind::kCheckUpdateStatus: res->mutable_checkupdatestatusres()->set_errorcode(c); break;
+    case RequestKind::kSelectAttKeyId: res->mutable_selectattkeyidres()->set_errorcode(c); break;
+    case RequestKind::kGetSupportedAttKeyIdNum:
+      res->mutable_getsupportedattkeyidnumres()->set_errorcode(c);
+      break;
+    case RequestKind::kGetSupportedAttKeyIds:
+      res->mutable_getsupportedattkeyidsres()->set_errorcode(c);
+      break;
+  }
+}
+
+// Serializes `response` into out->response, or an UNEXPECTED error in its place when it
+// would exceed kMaxReplySize.
+void Finish(const Response& response, Outcome::Reason reason, Outcome* out) {
+  if (!response.SerializeToString(&out->response)) {
+    out->reason = Outcome::Reason::kInternal;
+    out->detail = "internal error: response misses a required field";
+    out->response.clear();
+    return;
+  }
+  if (out->response.size() > kMaxReplySize) {
+    out->detail = "response of " + std::to_string(out->response.size()) + " bytes exceeds the " +
+                  std::to_string(kMaxReplySize) + "-byte reply limit";
+    out->code = AesmError::kUnexpected;
+    Response small;
+    SetErrorField(&small, out->kind, out->code);
+    out->response = small.SerializeAsString();
+  }
+  out->reason = reason;
+}
+
+}  // namespace
+
 Outcome AesmService::Handle(std::string_view request_bytes) const {
   Outcome out;
   Request request;
-  if (!request.ParseFromArray(request_bytes.data(), int(request_bytes.size()))) {
-    out.detail = "request does not parse as aesm.message.Request (" +
-                 std::to_string(request_bytes.size()) + " bytes)";
-    return out;
-  }
-  auto kind = aesm::Classify(request);
-  if (!kind.ok()) {
-    out.detail = kind.status().message();
-    return out;
-  }
-  out.kind = *kind;
-  Response response = Dispatch(request, *kind, &out.code, &out.detail);
-  if (!response.SerializeToString(&out.response)) {
-    out.detail = "internal error: response misses a required field";
-    return out;
-  }
-  out.answered = true;
+  if (!Parse(request_bytes, &request, &out)) return out;
+  Response response = Dispatch(request, out.kind, &out.code, &out.detail);
+  Finish(response, Outcome::Reason::kAnswered, &out);
+  return out;
+}
+
+Outcome AesmService::Refuse(std::string_view request_bytes, AesmError code, std::string detail) const {
+  Outcome out;
+  Request request;
+  if (!Parse(request_bytes, &request, &out)) return out;
+  Response response;
+  SetErrorField(&response, out.kind, code);
+  out.code = code;
+  out.detail = std::move(detail);
+  Finish(response, Outcome::Reason::kRefused, &out);
   return out;
 }
 
@@ -227,13 +299,6 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
         }
         qe_info = *decoded;
       }
-      if (in.buf_size() > kMaxQuoteBufferSize) {
-        r->set_errorcode(fail({AesmError::kParameter,
-                               "quote buffer of " + std::to_string(in.buf_size()) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(kMaxQuoteBufferSize)}));
-        break;
-      }
       auto quote = backend_->Quote(AsBytes(in.report()), key, qe_info ? &*qe_info : nullptr);
       if (!quote.ok()) {
         r->set_errorcode(fail(quote.error()));
@@ -246,10 +311,9 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
                                    "-byte quote (ask GetQuoteSizeEx)"}));
         break;
       }
-      // aesmd returns the whole buffer: the quote, then zeros.
-      std::string buf(in.buf_size(), '\0');
-      std::memcpy(buf.data(), quote->data(), quote->size());
-      r->set_quote(std::move(buf));
+      // Exactly the quote: aesmd pads it with zeros to buf_size, but Intel's client copies only
+      // quote().size() bytes, so padding would only let clients size our replies.
+      r->set_quote(std::string(AsChars(*quote)));
       if (qe_info) {
         auto encoded = qe_info->Encode();
         r->set_qe_report_info(std::string(encoded.begin(), encoded.end()));

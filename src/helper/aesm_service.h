@@ -7,23 +7,42 @@
 // aesmd answers on a platform without those services. A request that does not parse or
 // carries no (or more than one) known message gets no reply at all: the caller closes the
 // connection, as aesmd does. Thread-safe if the backend is.
+//
+// Replies are small by design. aesmd answers GetQuoteEx with the client's whole buffer
+// (buf_size bytes: the quote, then zeros), so a client could make it build a reply as large as
+// any buf_size it names. Intel's client copies only quote().size() bytes into its buffer (it
+// checks quote().size() <= buf_size), so the zero padding carries nothing: we send exactly the
+// quote. No reply exceeds kMaxReplySize whatever a client asks for; a quote (or any response)
+// that would is answered with UNEXPECTED instead. buf_size is only checked to be large enough.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "aesm/aesm.pb.h"
+#include "aesm/framing.h"
 #include "aesm/protocol.h"
 #include "quoting/backend.h"
 
 namespace confcom::helper {
 
-// The largest quote buffer a client may ask us to fill (Intel's client sends the size it got
-// from GetQuoteSizeEx, ~5 KiB; apps that round up get plenty of room).
-inline constexpr uint32_t kMaxQuoteBufferSize = 1 << 20;
+// The largest serialized Response the service ever returns. A DCAP quote with its PCK
+// certificate chain is ~5 KiB (a simulated one ~4.7 KiB); 64 KiB leaves room for long chains
+// and is the frame size Intel-compatible clients accept (aesm/framing.h).
+inline constexpr size_t kMaxReplySize = aesm::kDefaultMaxFrameSize;
 
 struct Outcome {
-  bool answered = false;  // false: close the connection without a reply
+  // What became of a request. The first two are answered (a Response in `response`); the
+  // others close the connection without a reply.
+  enum class Reason {
+    kAnswered,        // handled; `code` says how it went
+    kRefused,         // not handled: answered with `code` (BUSY) in the matching field
+    kUnparseable,     // not an aesm.message.Request
+    kUnclassifiable,  // no known sub-message, or more than one
+    kInternal,        // the response could not be serialized
+  };
+  Reason reason = Reason::kUnparseable;
+  bool answered() const { return reason == Reason::kAnswered || reason == Reason::kRefused; }
   aesm::RequestKind kind{};
   aesm::AesmError code = aesm::AesmError::kSuccess;
   std::string detail;     // why the request failed, for the log
@@ -35,6 +54,10 @@ class AesmService {
   explicit AesmService(quoting::QuotingBackend* backend) : backend_(backend) {}
 
   Outcome Handle(std::string_view request_bytes) const;
+  // Answers a well-formed request with `code` (e.g. BUSY) in its own response field without
+  // asking the backend, so the client's library reports that code; `detail` is for the log.
+  // Malformed requests get the same outcome as from Handle().
+  Outcome Refuse(std::string_view request_bytes, aesm::AesmError code, std::string detail) const;
   // The typed core of Handle(), for tests.
   aesm::message::Response Dispatch(const aesm::message::Request& request, aesm::RequestKind kind,
                                    aesm::AesmError* code, std::string* detail) const;

@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,9 +14,44 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/log_limiter.h"
+
 namespace confcom::helper {
 
 using Clock = std::chrono::steady_clock;
+
+const char* RefusalName(Refusal r) {
+  switch (r) {
+    case Refusal::kNone: return "none";
+    case Refusal::kOverShare: return "over_share";
+    case Refusal::kOverloaded: return "overloaded";
+  }
+  return "?";
+}
+
+namespace {
+
+// Lines any client can cause: one limiter per kind.
+LogLimiter g_refused_log, g_bad_frame_log, g_timeout_log, g_budget_log, g_peer_log;
+
+Peer PeerOf(int fd) {
+  Peer p;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred) {
+    p.pid = cred.pid;
+    p.uid = cred.uid;
+    p.gid = cred.gid;
+  }
+  return p;
+}
+
+std::string Describe(uint64_t id, const Peer& p) {
+  return "conn " + std::to_string(id) + " (pid " + std::to_string(p.pid) + ", uid " +
+         std::to_string(p.uid) + ")";
+}
+
+}  // namespace
 
 class FrameServer::Loop {
  public:
@@ -89,8 +125,11 @@ class FrameServer::Loop {
   struct Conn {
     uint64_t id;
     aesm::FrameReader reader;
+    Peer peer;
+    Refusal share = Refusal::kNone;  // kOverShare: in a refusal slot
     std::string out;
     size_t out_done = 0;
+    size_t charged = 0;  // bytes charged to the memory budget
     bool writing = false;
     bool registered = false;  // in the epoll set
     Clock::time_point deadline;
@@ -112,15 +151,38 @@ class FrameServer::Loop {
         }
         return;  // EAGAIN (another loop took it), or an error for this one connection
       }
-      if (size_t(s_->stats_.open.load()) >= s_->options_.max_connections) {
+      // Take the slot first (loops accept concurrently): check-then-increment would let
+      // two loops both take the last one.
+      if (size_t(++s_->stats_.open) > s_->options_.max_connections) {
+        --s_->stats_.open;
         ++s_->stats_.refused;
+        LimitedWarn(g_refused_log, "refusing a connection: {} connections open (--max-connections)",
+                    s_->stats_.open.load());
+        ::close(fd);
+        continue;
+      }
+      Peer peer = PeerOf(fd);
+      Refusal share = Refusal::kNone;
+      if (!s_->Admit(peer.uid, &share)) {
+        --s_->stats_.open;
+        ++s_->stats_.refused;
+        ++s_->stats_.over_share;
+        LimitedWarn(g_refused_log,
+                    "refusing a connection from pid {} uid {}: it holds its share of {} connection(s) "
+                    "and {} more waiting for BUSY (--max-connections-per-client)",
+                    peer.pid, peer.uid, s_->options_.max_connections_per_client,
+                    s_->options_.refusal_slots_per_client);
         ::close(fd);
         continue;
       }
       ++s_->stats_.accepted;
-      ++s_->stats_.open;
-      Conn conn{s_->next_connection_id_++, aesm::FrameReader(s_->options_.max_frame_size), {}, 0,
-                false, false, Clock::now() + s_->options_.io_timeout};
+      auto timeout = s_->options_.io_timeout;
+      if (share == Refusal::kOverShare) {
+        ++s_->stats_.over_share;
+        timeout = std::min(timeout, s_->options_.refusal_timeout);
+      }
+      Conn conn{s_->next_connection_id_++, aesm::FrameReader(s_->options_.max_frame_size), peer,
+                share, {}, 0, 0, false, false, Clock::now() + timeout};
       auto [it, inserted] = conns_.emplace(fd, std::move(conn));
       // Clients write their request right after connecting, so it has often arrived by now:
       // try it before paying for epoll registration.
@@ -142,7 +204,12 @@ class FrameServer::Loop {
 
   void Close(int fd) {
     ::close(fd);  // also removes it from the epoll set: we never duplicate connection fds
-    conns_.erase(fd);
+    auto it = conns_.find(fd);
+    if (it != conns_.end()) {
+      s_->Unreserve(it->second.charged);
+      s_->Release(it->second.peer.uid, it->second.share);
+      conns_.erase(it);
+    }
     --s_->stats_.open;
   }
 
@@ -176,23 +243,64 @@ class FrameServer::Loop {
       }
       if (n == 0) {
         if (c.reader.started()) {
-          spdlog::warn("conn {}: client closed the connection in the middle of a request", c.id);
+          LimitedWarn(g_peer_log, "{}: client closed the connection in the middle of a request",
+                      Describe(c.id, c.peer));
         }
         ++s_->stats_.peer_closed;
         return Close(fd);
       }
+      bool had_header = c.reader.declared_size() != 0;
       if (Status st = c.reader.Commit(size_t(n)); !st.ok()) {
-        spdlog::warn("conn {}: rejecting request: {}", c.id, st.message());
+        LimitedWarn(g_bad_frame_log, "{}: rejecting request: {}", Describe(c.id, c.peer), st.message());
         ++s_->stats_.bad_frames;
         return Close(fd);
       }
+      if (!had_header && c.reader.declared_size() != 0) {
+        // The header is in: charge the body it announces before any of it is read.
+        if (!s_->Reserve(c.reader.declared_size())) {
+          ++s_->stats_.over_budget;
+          LimitedWarn(g_budget_log,
+                      "{}: closing: its {}-byte request does not fit the memory budget of {} bytes "
+                      "(--max-buffered-mib) now",
+                      Describe(c.id, c.peer), c.reader.declared_size(), s_->options_.max_buffered_bytes);
+          return Close(fd);
+        }
+        c.charged += c.reader.declared_size();
+      }
     }
-    std::optional<std::string> reply = s_->handler_(c.reader.payload(), c.id);
+    RequestContext context{c.id, c.peer, c.share};
+    size_t reply_room = s_->options_.max_reply_size + aesm::kFrameHeaderSize;
+    if (s_->Reserve(reply_room)) {
+      c.charged += reply_room;
+    } else {
+      ++s_->stats_.over_budget;
+      if (context.refusal == Refusal::kNone) context.refusal = Refusal::kOverloaded;
+      reply_room = 0;
+    }
+    std::optional<std::string> reply = s_->handler_(c.reader.payload(), context);
+    // The request is no longer needed: give its bytes back now.
+    s_->Unreserve(c.charged - reply_room);
+    c.charged = reply_room;
+    (void)c.reader.TakePayload();
     if (!reply) {
       ++s_->stats_.closed_unanswered;
       return Close(fd);
     }
+    if (reply->size() > s_->options_.max_reply_size) {
+      spdlog::error("{}: dropping a {}-byte reply, over the {}-byte limit", Describe(c.id, c.peer),
+                    reply->size(), s_->options_.max_reply_size);
+      ++s_->stats_.closed_unanswered;
+      return Close(fd);
+    }
     c.out = aesm::EncodeFrame(*reply);
+    if (reply_room == 0) {
+      // Refused for the budget: the short BUSY reply is charged as is (it may overdraw by a
+      // few bytes; that is what answering instead of dropping costs).
+      s_->ForceReserve(c.out.size());
+    } else {
+      s_->Unreserve(reply_room - c.out.size());  // keep the charge to what the reply weighs
+    }
+    c.charged = c.out.size();
     c.writing = true;
     c.deadline = Clock::now() + s_->options_.io_timeout;
     Flush(fd, c);
@@ -234,8 +342,9 @@ class FrameServer::Loop {
     }
     for (int fd : expired) {
       const Conn& c = conns_.at(fd);
-      spdlog::warn("conn {}: closing after the {} ms I/O deadline ({})", c.id,
-                   s_->options_.io_timeout.count(),
+      LimitedWarn(g_timeout_log, "{}: closing after its I/O deadline of {} ms ({})", Describe(c.id, c.peer),
+                   c.share == Refusal::kOverShare ? std::min(s_->options_.io_timeout, s_->options_.refusal_timeout).count()
+                                                  : s_->options_.io_timeout.count(),
                    c.writing ? "client did not read the reply"
                    : c.reader.started() ? "request incomplete"
                                         : "client sent nothing");
@@ -263,6 +372,53 @@ FrameServer::FrameServer(int listen_fd, FrameServerOptions options, Handler hand
 FrameServer::~FrameServer() {
   if (shutdown_fd_ >= 0) ::close(shutdown_fd_);
 }
+
+bool FrameServer::Admit(int64_t uid, Refusal* refusal) {
+  std::lock_guard<std::mutex> lock(shares_mu_);
+  ClientShare& share = shares_[uid];
+  if (share.held < options_.max_connections_per_client) {
+    ++share.held;
+    *refusal = Refusal::kNone;
+    return true;
+  }
+  if (share.refusing < options_.refusal_slots_per_client) {
+    ++share.refusing;
+    *refusal = Refusal::kOverShare;
+    return true;
+  }
+  return false;
+}
+
+void FrameServer::Release(int64_t uid, Refusal refusal) {
+  std::lock_guard<std::mutex> lock(shares_mu_);
+  auto it = shares_.find(uid);
+  if (it == shares_.end()) return;
+  if (refusal == Refusal::kOverShare) {
+    --it->second.refusing;
+  } else {
+    --it->second.held;
+  }
+  if (it->second.held == 0 && it->second.refusing == 0) shares_.erase(it);
+}
+
+bool FrameServer::Reserve(size_t bytes) {
+  int64_t now = stats_.buffered_bytes.load();
+  do {
+    if (size_t(now) + bytes > options_.max_buffered_bytes) return false;
+  } while (!stats_.buffered_bytes.compare_exchange_weak(now, now + int64_t(bytes)));
+  UpdatePeak(now + int64_t(bytes));
+  return true;
+}
+
+void FrameServer::ForceReserve(size_t bytes) { UpdatePeak(stats_.buffered_bytes += int64_t(bytes)); }
+
+void FrameServer::UpdatePeak(int64_t value) {
+  int64_t peak = stats_.buffered_bytes_peak.load();
+  while (value > peak && !stats_.buffered_bytes_peak.compare_exchange_weak(peak, value)) {
+  }
+}
+
+void FrameServer::Unreserve(size_t bytes) { stats_.buffered_bytes -= int64_t(bytes); }
 
 void FrameServer::Shutdown() {
   uint64_t one = 1;

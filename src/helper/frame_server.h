@@ -8,6 +8,20 @@
 // unparseable requests close the connection without a reply. Connections beyond
 // `max_connections` are accepted and closed at once.
 //
+// Fair share: every connection carries its peer's credentials (SO_PEERCRED: pid, uid, gid),
+// and a client (one uid) may hold at most `max_connections_per_client` connections. Beyond
+// that it gets up to `refusal_slots_per_client` more, whose requests are read and handed to
+// the handler marked Refusal::kOverShare (so it can answer BUSY, which Intel's library maps to
+// SGX_ERROR_BUSY: "retry", not "is the service running?"), with a short deadline; further
+// connections are closed at once. One client therefore never holds more than
+// share + refusal slots connections, and never locks others out.
+//
+// Memory: every byte held for a connection (the request as declared by its frame header, the
+// reply until written) is charged to a budget of `max_buffered_bytes` shared by all loops. A
+// request whose declared size does not fit is closed unread; before a handler runs, room for
+// `max_reply_size` is reserved, and when there is none the handler is told Refusal::kOverloaded
+// (answer BUSY cheaply). Per connection: at most max_frame_size + max_reply_size + 4 bytes.
+//
 // Run() serves until Shutdown() (callable from any thread): loops then stop accepting, close
 // connections that have sent nothing, finish the requests in flight (up to `drain_timeout`)
 // and return.
@@ -18,7 +32,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <mutex>
 #include <string_view>
+#include <unordered_map>
 
 #include "aesm/framing.h"
 #include "common/status.h"
@@ -31,6 +47,33 @@ struct FrameServerOptions {
   std::chrono::milliseconds io_timeout{10000};
   size_t max_connections = 4096;
   std::chrono::milliseconds drain_timeout{5000};
+  size_t max_connections_per_client = 256;
+  size_t refusal_slots_per_client = 8;
+  std::chrono::milliseconds refusal_timeout{1000};  // capped by io_timeout
+  size_t max_buffered_bytes = 32u << 20;
+  size_t max_reply_size = aesm::kDefaultMaxFrameSize;  // the handler never returns more
+};
+
+// Who is on the other end of a connection (SO_PEERCRED; -1 when unknown). pid and uid are as
+// seen in the helper's own namespaces.
+struct Peer {
+  int64_t pid = -1;
+  int64_t uid = -1;
+  int64_t gid = -1;
+};
+
+// Why the handler should not do the work a request asks for.
+enum class Refusal {
+  kNone,
+  kOverShare,   // the client holds more than its share of connections
+  kOverloaded,  // the memory budget has no room for a reply
+};
+const char* RefusalName(Refusal r);
+
+struct RequestContext {
+  uint64_t connection_id = 0;
+  Peer peer;
+  Refusal refusal = Refusal::kNone;
 };
 
 struct FrameServerStats {
@@ -41,15 +84,19 @@ struct FrameServerStats {
   std::atomic<uint64_t> bad_frames{0};    // zero or oversize length
   std::atomic<uint64_t> timed_out{0};
   std::atomic<uint64_t> peer_closed{0};   // closed before a whole request
+  std::atomic<uint64_t> over_share{0};    // connections beyond a client's share (refused or BUSY)
+  std::atomic<uint64_t> over_budget{0};   // requests closed or refused for the memory budget
   std::atomic<int64_t> open{0};
+  std::atomic<int64_t> buffered_bytes{0};  // charged to the memory budget now
+  std::atomic<int64_t> buffered_bytes_peak{0};
 };
 
 class FrameServer {
  public:
-  // Returns the reply payload, or nullopt to close the connection without one.
-  // `connection_id` identifies the connection in logs.
-  using Handler = std::function<std::optional<std::string>(std::string_view request,
-                                                           uint64_t connection_id)>;
+  // Returns the reply payload (at most options.max_reply_size bytes; longer replies are
+  // dropped), or nullopt to close the connection without one.
+  using Handler =
+      std::function<std::optional<std::string>(std::string_view request, const RequestContext& context)>;
 
   FrameServer(int listen_fd, FrameServerOptions options, Handler handler);
   ~FrameServer();
@@ -62,12 +109,27 @@ class FrameServer {
 
  private:
   class Loop;
+  struct ClientShare {
+    size_t held = 0;      // connections within the share
+    size_t refusing = 0;  // connections in refusal slots
+  };
+  // Admits a new connection of `uid`: kNone (within its share), kOverShare (a refusal slot),
+  // or false when it must be closed at once.
+  bool Admit(int64_t uid, Refusal* refusal);
+  void Release(int64_t uid, Refusal refusal);
+  bool Reserve(size_t bytes);
+  void ForceReserve(size_t bytes);
+  void Unreserve(size_t bytes);
+  void UpdatePeak(int64_t value);
+
   int listen_fd_;
   FrameServerOptions options_;
   Handler handler_;
   int shutdown_fd_ = -1;  // eventfd
   std::atomic<uint64_t> next_connection_id_{1};
   FrameServerStats stats_;
+  std::mutex shares_mu_;
+  std::unordered_map<int64_t, ClientShare> shares_;
 };
 
 }  // namespace confcom::helper

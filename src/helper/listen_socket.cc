@@ -39,7 +39,21 @@ bool SomeoneListens(const sockaddr_un& addr) {
 
 }  // namespace
 
+Status CheckSocketPath(const std::string& path) {
+  CONFCOM_RETURN_IF_ERROR(Address(path).status());
+  std::string name = std::filesystem::path(path).filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    return Status::InvalidArgument("'" + path + "' names a folder, not a socket file (e.g. /var/run/aesmd/aesm.socket)");
+  }
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+    return Status::AlreadyExists(path + " exists and is not a socket; refusing to replace it");
+  }
+  return Status::Ok();
+}
+
 Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, int backlog) {
+  CONFCOM_RETURN_IF_ERROR(CheckSocketPath(path));
   CONFCOM_ASSIGN_OR_RETURN(sockaddr_un addr, Address(path));
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (!dir.empty()) CONFCOM_RETURN_IF_ERROR(MakeDirs(dir, 0755).WithContext("socket folder"));

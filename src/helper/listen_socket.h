@@ -1,6 +1,6 @@
 // Owning the service's UNIX socket path safely.
 //
-// ListenSocket::Open creates the socket's folder, takes an exclusive lock (flock on
+// ListenSocket::Open checks the path (CheckSocketPath), then creates the socket's folder, takes an exclusive lock (flock on
 // "<path>.lock") so two daemons never fight over one path, replaces a stale socket file left
 // by a dead daemon, refuses to start when a live service answers on the path (or when the path
 // is something other than a socket), binds, sets the socket file's mode and listens.
@@ -15,6 +15,11 @@
 #include "common/status.h"
 
 namespace confcom::helper {
+
+// Whether `path` can name our socket, checked before anything is created: 1 to 107 bytes,
+// a file name after the last '/' (not a folder such as "/" or "dir/."), and, if something
+// exists there, a socket (a stale one is replaced). Open() calls it first.
+Status CheckSocketPath(const std::string& path);
 
 class ListenSocket {
  public:

@@ -4,14 +4,13 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <thread>
 
 #include "aesm/client.h"
-#include "common/bytes.h"
+#include "aesm/protobuf_log.h"
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/signals.h"
@@ -19,13 +18,16 @@
 #include "helper/frame_server.h"
 #include "helper/listen_socket.h"
 #include "helper/metrics.h"
+#include "helper/request_handler.h"
 #include "common/metrics_server.h"
-#include "quoting/dcap_backend.h"
-#include "quoting/platform_probe.h"
-#include "quoting/sim_backend.h"
+#include "quoting/backend_factory.h"
 
 namespace confcom {
 namespace {
+
+// The largest request Intel's client sends is a GetQuoteEx with qe_report_info (~1.7 KiB) or
+// a SelectAttKeyID list of 10 key ids (~2.6 KiB): 16 KiB bounds every real request.
+constexpr uint32_t kMaxRequestFrameSize = 16 * 1024;
 
 struct Flags {
   std::string socket = aesm::kDefaultSocketPath;
@@ -41,82 +43,11 @@ struct Flags {
   int threads = 0;
   int io_timeout_ms = 10000;
   size_t max_connections = 4096;
-  uint32_t max_frame_size = aesm::kDefaultMaxFrameSize;
+  size_t max_connections_per_client = 256;
+  size_t max_buffered_mib = 32;
+  uint32_t max_frame_size = kMaxRequestFrameSize;
   std::string metrics_address = "127.0.0.1:9464";
 };
-
-Result<std::unique_ptr<quoting::QuotingBackend>> MakeSimBackend(const Flags& f) {
-  spdlog::warn("==================================================================");
-  spdlog::warn("SIMULATED SGX PLATFORM (--backend sim): quotes from this service");
-  spdlog::warn("come from a simulated platform with its own PKI. They prove NOTHING");
-  spdlog::warn("about any enclave; use for development and testing only.");
-  spdlog::warn("==================================================================");
-  bool created = false;
-  std::optional<pki::PckCa> pck_ca;
-  if (!f.sim_pck_ca.empty()) {
-    auto ca = pki::ParsePckCa(f.sim_pck_ca);
-    if (!ca.ok()) return ca.status().WithContext("--sim-pck-ca");
-    pck_ca = *ca;
-  }
-  auto platform = sim::SimPlatform::LoadOrCreate(f.state_dir, &created, pck_ca);
-  if (!platform.ok()) return platform.status();
-  spdlog::info("simulated platform {} in {} (FMSPC {}, QE-ID {}, PCK certificates from the {} CA)",
-               created ? "created" : "loaded", f.state_dir, ToHex(platform->info().fmspc),
-               ToHex(platform->info().qe_id), pki::PckCaName(platform->info().pck_ca));
-  auto backend = quoting::SimBackend::Create(std::move(platform).value());
-  if (!backend.ok()) return backend.status();
-  return std::unique_ptr<quoting::QuotingBackend>(std::move(backend).value());
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
-  return out;
-}
-
-// The hardware path: every start-up check says precisely what is missing.
-Result<std::unique_ptr<quoting::QuotingBackend>> MakeDcapBackend(const Flags& f,
-                                                                 const quoting::SgxPlatformProbe& probe) {
-  if (auto missing = probe.MissingForDcap(); !missing.empty()) {
-    return Status::NotFound("cannot quote on SGX hardware: " + Join(missing));
-  }
-  CONFCOM_RETURN_IF_ERROR(quoting::CheckDeviceOpenable(probe.HostPath(probe.enclave_device), "SGX enclave device"));
-  if (probe.provision_device.empty()) {
-    return Status::NotFound(
-        "no SGX provisioning device (/dev/sgx_provision): the quote helper needs provisioning access to "
-        "certify its attestation key; give its container that device (workloads never need it)");
-  }
-  CONFCOM_RETURN_IF_ERROR(
-      quoting::CheckDeviceOpenable(probe.HostPath(probe.provision_device), "SGX provisioning device"));
-  if (probe.quote_provider.empty()) {
-    return Status::NotFound(
-        "no quote provider library (libdcap_quoteprov.so.1 from Intel's libsgx-dcap-default-qpl, or "
-        "libdcap_quoteprov.so from Azure's az-dcap-client): quotes would carry no PCK certificate chain");
-  }
-  spdlog::info("quote provider: {} ({}); QCNL config: {}", probe.quote_provider, probe.quote_provider_kind,
-               probe.qcnl_config.empty() ? "none (the QPL's built-in defaults apply)" : probe.qcnl_config);
-  quoting::DcapOptions options;
-  options.library_path = probe.HostPath(probe.dcap_library);
-  options.max_waiting = f.max_waiting_quotes;
-  auto backend = quoting::DcapBackend::Create(options);
-  if (!backend.ok()) return backend.status();
-  return std::unique_ptr<quoting::QuotingBackend>(std::move(backend).value());
-}
-
-Result<std::unique_ptr<quoting::QuotingBackend>> MakeBackend(const Flags& f) {
-  if (f.backend == "sim") return MakeSimBackend(f);
-  auto probe = quoting::ProbeSgxPlatform(f.host_root, f.dcap_library);
-  spdlog::info("SGX platform: {}", probe.Describe());
-  if (f.backend == "auto") {
-    if (auto missing = probe.MissingForDcap(); !missing.empty()) {
-      return Status::NotFound("--backend auto found no SGX quoting on this node: " + Join(missing) +
-                              ". On a machine without SGX, run with --backend sim (a SIMULATED platform, "
-                              "no security); nothing is ever simulated unless asked for");
-    }
-    spdlog::info("--backend auto: using DCAP on SGX hardware");
-  }
-  return MakeDcapBackend(f, probe);
-}
 
 void RaiseFileLimit() {
   rlimit rl{};
@@ -126,33 +57,65 @@ void RaiseFileLimit() {
   }
 }
 
+Result<mode_t> ParseSocketMode(const std::string& text) {
+  size_t used = 0;
+  unsigned long mode = 0;
+  try {
+    mode = std::stoul(text, &used, 8);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || mode > 0777) {
+    return Status::InvalidArgument("--socket-mode '" + text + "' is not an octal permission like 0666");
+  }
+  if ((mode & 0600) != 0600) {
+    return Status::InvalidArgument("--socket-mode " + text +
+                                   " would lock out even the socket's owner: clients need read and "
+                                   "write permission (0600 at least, 0666 for every pod)");
+  }
+  return mode_t(mode);
+}
+
 int Serve(const Flags& f) {
   if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-quote-helper"); !st.ok()) {
     std::fprintf(stderr, "sgx-quote-helper: %s\n", st.message().c_str());
     return 2;
   }
-  mode_t mode = 0;
-  try {
-    size_t used = 0;
-    mode = mode_t(std::stoul(f.socket_mode, &used, 8));
-    if (used != f.socket_mode.size() || mode > 0777) throw std::invalid_argument("mode");
-  } catch (const std::exception&) {
-    spdlog::error("--socket-mode '{}' is not an octal permission like 0666", f.socket_mode);
+  aesm::RouteProtobufLogs();
+  auto mode = ParseSocketMode(f.socket_mode);
+  if (!mode.ok()) {
+    spdlog::error("{}", mode.status().message());
     return 2;
+  }
+  if (Status st = helper::CheckSocketPath(f.socket); !st.ok()) {
+    spdlog::error("--socket: {}", st.message());
+    return 2;
+  }
+  if (f.metrics_address != "off") {
+    if (Status st = CheckMetricsAddress(f.metrics_address); !st.ok()) {
+      spdlog::error("{}", st.message());
+      return 2;
+    }
   }
 
   // Signals are handled by one thread with sigwait; block them everywhere else first.
   sigset_t signals = BlockTerminationSignals();
   RaiseFileLimit();
 
-  auto backend = MakeBackend(f);
+  quoting::BackendConfig config;
+  config.state_dir = f.state_dir;
+  config.sim_pck_ca = f.sim_pck_ca;
+  config.dcap_library = f.dcap_library;
+  config.host_root = f.host_root;
+  config.max_waiting_quotes = f.max_waiting_quotes;
+  auto backend = quoting::MakeBackend(f.backend, config);
   if (!backend.ok()) {
     spdlog::error("cannot start the {} backend: {}", f.backend, backend.status().ToString());
     return 1;
   }
   helper::AesmService service(backend->get());
 
-  auto listener = helper::ListenSocket::Open(f.socket, mode, 128);
+  auto listener = helper::ListenSocket::Open(f.socket, *mode, 128);
   if (!listener.ok()) {
     spdlog::error("cannot serve on {}: {}", f.socket, listener.status().ToString());
     return 1;
@@ -162,7 +125,10 @@ int Serve(const Flags& f) {
   options.threads = f.threads;
   options.io_timeout = std::chrono::milliseconds(f.io_timeout_ms);
   options.max_connections = f.max_connections;
+  options.max_connections_per_client = f.max_connections_per_client;
   options.max_frame_size = f.max_frame_size;
+  options.max_reply_size = helper::kMaxReplySize;
+  options.max_buffered_bytes = f.max_buffered_mib << 20;
   auto started = MetricsServer::StartFromFlag(f.metrics_address);
   if (!started.ok()) {
     spdlog::error("{}", started.status().message());
@@ -174,54 +140,29 @@ int Serve(const Flags& f) {
     metrics = std::make_unique<helper::QuoteHelperMetrics>(metrics_server->registry(), (*backend)->name(),
                                                            (*backend)->simulated());
   }
-
-  helper::FrameServer server(listener->fd(), options, [&service, &metrics](std::string_view request,
-                                                                           uint64_t conn) {
-    ScopedRequestId request_id(conn);
-    auto start = std::chrono::steady_clock::now();
-    helper::Outcome out = service.Handle(request);
-    if (!out.answered) {
-      spdlog::warn("closing without a reply: {}", out.detail);
-      if (metrics) metrics->Rejected(out.detail.find("parse") != std::string::npos ? "unparseable" : "unclassifiable");
-      return std::optional<std::string>();
-    }
-    if (metrics) {
-      metrics->Answered(out.kind, out.code,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    if (out.code == aesm::AesmError::kSuccess) {
-      spdlog::debug("{} -> SUCCESS", aesm::RequestKindName(out.kind));
-    } else {
-      spdlog::warn("{} -> {} ({}): {}", aesm::RequestKindName(out.kind),
-                   aesm::AesmErrorName(out.code), unsigned(out.code), out.detail);
-    }
-    return std::optional<std::string>(std::move(out.response));
-  });
-
-  std::atomic<bool> signalled{false};
-  std::thread signal_thread([&server, &signalled, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    signalled = true;
-    spdlog::info("received {}: finishing requests in flight, then exiting",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    server.Shutdown();
-  });
-
+  helper::RequestHandler handler(&service, metrics.get());
+  helper::FrameServer server(listener->fd(), options, handler);
   if (metrics_server) metrics_server->Add(helper::QuoteHelperMetrics::ConnectionCollector(server.stats()));
-  spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s))",
-               CONFCOM_VERSION, f.socket, unsigned(mode), (*backend)->name(),
-               f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency())));
-  Status st = server.Run();
+
+  Status st;
+  {
+    StopOnSignal stop(signals, [&server](int sig) {
+      spdlog::info("received {}: finishing requests in flight, then exiting", SignalName(sig));
+      server.Shutdown();
+    });
+    spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s), {} connection(s), "
+                 "{} per client, {} MiB for requests and replies)",
+                 CONFCOM_VERSION, f.socket, unsigned(*mode), (*backend)->name(),
+                 f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency())),
+                 f.max_connections, f.max_connections_per_client, f.max_buffered_mib);
+    st = server.Run();
+  }
   listener->Close();
   const auto& s = server.stats();
   spdlog::info("stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
-               "{} bad frame(s), {} closed unanswered",
+               "{} bad frame(s), {} closed unanswered, {} over a client's share, {} over the memory budget",
                s.accepted.load(), s.answered.load(), s.refused.load(), s.timed_out.load(),
-               s.bad_frames.load(), s.closed_unanswered.load());
-  // The signal thread only returns after a signal; if Run() ended on its own, wake it.
-  if (!signalled) pthread_kill(signal_thread.native_handle(), SIGTERM);
-  signal_thread.join();
+               s.bad_frames.load(), s.closed_unanswered.load(), s.over_share.load(), s.over_budget.load());
   if (!st.ok()) {
     spdlog::error("server failed: {}", st.ToString());
     return 1;
@@ -242,11 +183,8 @@ int main(int argc, char** argv) {
       "sgx-quote-helper"};
   app.set_version_flag("--version", CONFCOM_VERSION);
   app.add_option("--backend", f.backend,
-                 "Quoting backend: 'dcap' = Intel DCAP on SGX hardware; 'auto' = dcap when the SGX "
-                 "device and libsgx_dcap_ql.so.1 are present, else refuse to start; 'sim' = a "
-                 "SIMULATED platform (no security; development and testing). Never simulates unless "
-                 "asked for.")
-      ->check(CLI::IsMember({"auto", "dcap", "sim"}))
+                 "Quoting backend: " + quoting::DescribeBackendChoices() + ". Never simulates unless asked for.")
+      ->check(CLI::IsMember(quoting::BackendNames()))
       ->capture_default_str();
   app.add_option("--dcap-library", f.dcap_library,
                  "Path of DCAP's quote library (default: search the library folders for "
@@ -280,11 +218,22 @@ int main(int argc, char** argv) {
                  "Open connections beyond this are closed at once")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--max-connections-per-client", f.max_connections_per_client,
+                 "Connections one client (uid, from the socket's peer credentials) may hold; its "
+                 "requests beyond them are answered BUSY and further connections closed")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-buffered-mib", f.max_buffered_mib,
+                 "MiB all connections together may hold for requests and replies; beyond it new "
+                 "requests are answered BUSY or closed")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("--max-frame-size", f.max_frame_size,
                  "Largest request accepted, in bytes; larger ones are rejected unread")
       ->check(CLI::Range(1024, 16 << 20))
       ->capture_default_str();
   AddMetricsFlag(app, &f.metrics_address);
+  RequireNonEmptyValues(app);
   CLI11_PARSE(app, argc, argv);
   return Serve(f);
 }

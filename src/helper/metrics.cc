@@ -29,12 +29,20 @@ class ConnectionCollector final : public prometheus::Collectable {
     add("bad_frame", s_.bad_frames.load());
     add("closed_unanswered", s_.closed_unanswered.load());
     add("peer_closed", s_.peer_closed.load());
+    add("over_share", s_.over_share.load());
+    add("over_budget", s_.over_budget.load());
     prometheus::MetricFamily open{"confcom_quote_helper_open_connections", "Open client connections",
                                   prometheus::MetricType::Gauge, {}};
     prometheus::ClientMetric m;
     m.gauge.value = double(s_.open.load());
     open.metric.push_back(m);
-    return {total, open};
+    prometheus::MetricFamily buffered{"confcom_quote_helper_buffered_bytes",
+                                      "Bytes held for requests and replies (charged to --max-buffered-mib)",
+                                      prometheus::MetricType::Gauge, {}};
+    prometheus::ClientMetric b;
+    b.gauge.value = double(s_.buffered_bytes.load());
+    buffered.metric.push_back(b);
+    return {total, open, buffered};
   }
 
  private:

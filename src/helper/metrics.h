@@ -1,9 +1,11 @@
 // The quote helper's Prometheus metrics:
 //   confcom_quote_helper_requests_total{type,result}        requests by AESM type and errorCode name
 //   confcom_quote_helper_request_duration_seconds{type}     handling time (parse to reply), histogram
-//   confcom_quote_helper_rejected_requests_total{reason}    unparseable / unclassifiable requests
-//   confcom_quote_helper_connections_total{outcome}         accepted, refused, timed_out, bad_frame, ...
+//   confcom_quote_helper_rejected_requests_total{reason}    unparseable / unclassifiable / internal
+//   confcom_quote_helper_connections_total{outcome}         accepted, refused, timed_out, bad_frame,
+//                                                           over_share, over_budget, ...
 //   confcom_quote_helper_open_connections                   gauge
+//   confcom_quote_helper_buffered_bytes                     gauge: memory held for requests/replies
 //   confcom_quote_helper_info{version,backend,simulated}    1; simulated="true" on the sim backend
 #pragma once
 

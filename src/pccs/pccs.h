@@ -10,11 +10,16 @@
 // CRLs are DER unless encoding=pem. Issuer chains are URL-encoded PEM, as Intel sends them.
 // An unknown FMSPC or CA, or an unknown path, is 404; a missing parameter is 400. A simulated
 // platform's responses carry the header "Confcom-Simulated: true" (verifiers ignore it).
+//
+// Slow clients: kServerThreads workers, each freed after kReadTimeoutSeconds by a connection
+// that sends no request (keep-alive connections after 1 s idle). Request lines are logged with
+// control characters escaped, at most ~100 per second.
 #pragma once
 
 #include <atomic>
 #include <map>
 #include <memory>
+#include <ctime>
 #include <string>
 
 #include "pki/x509.h"
@@ -29,6 +34,9 @@ namespace confcom::pccs {
 
 std::string PercentEncode(std::string_view s);
 Result<std::string> PercentDecode(std::string_view s);
+
+inline constexpr size_t kServerThreads = 32;
+inline constexpr time_t kReadTimeoutSeconds = 2;
 
 class PccsServer {
  public:

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/time_format.h"
 #include "sgx/att_key_id.h"
 #include "sgx/sim_report.h"
 
@@ -26,14 +27,6 @@ constexpr int kFormatWithOneCa = 1;
 constexpr char kCrlBase[] = "https://sim.confcom.invalid/sgx/certification/v4/";
 
 std::string PckCertFile(const TcbProfile& p) { return "pck_" + p.name + ".pem"; }
-
-std::string Rfc3339(std::time_t t) {
-  char buf[32];
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string PathIn(const std::string& dir, const char* file) { return dir + "/" + file; }
 
@@ -178,7 +171,7 @@ Result<SimPlatform> SimPlatform::LoadOrCreate(const std::string& state_dir, bool
 Result<SimPlatform> SimPlatform::Create(const std::string& dir, PckCa pck_ca) {
   SimPlatform p;
   p.state_dir_ = dir;
-  p.info_.created = Rfc3339(std::time(nullptr));
+  p.info_.created = FormatRfc3339(std::time(nullptr));
   p.info_.pck_ca = pck_ca;
   std::memcpy(p.info_.ppid.data(), kSimPpidPrefix, std::strlen(kSimPpidPrefix));
   CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/time_format.h"
 #include "verify/json_raw.h"
 
 namespace confcom::verify {
@@ -125,13 +126,7 @@ Result<std::time_t> ParseRfc3339(std::string_view text) {
   return timegm(&tm);
 }
 
-std::string FormatRfc3339(std::time_t t) {
-  char buf[32];
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string FormatRfc3339(std::time_t t) { return confcom::FormatRfc3339(t); }
 
 Result<TcbInfo> ParseTcbInfo(std::string_view document) {
   TcbInfo t;

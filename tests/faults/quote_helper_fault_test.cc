@@ -487,7 +487,9 @@ TEST(FaultQuoteHelperTest, TwoThousandConnectionsAreHeldOrRefusedWithoutLeaks) {
   constexpr int kConnections = 2000;
   TempDir dir;
   {
-    HelperProcess helper(dir, {"--max-connections", "1000", "--io-timeout-ms", "30000"});
+    // One uid opens them all: lift the per-client share to test the global limit alone.
+    HelperProcess helper(dir, {"--max-connections", "1000", "--io-timeout-ms", "30000",
+                               "--max-connections-per-client", "100000"});
     ASSERT_TRUE(Ready(helper)) << helper.Log();
     FloodResult r = Flood(helper, kConnections, kConnections - 1000);
     PrintFlood("2000-connections max=1000", kConnections, r);
@@ -504,7 +506,7 @@ TEST(FaultQuoteHelperTest, TwoThousandConnectionsAreHeldOrRefusedWithoutLeaks) {
     EXPECT_EQ(helper.Stop(), 0) << helper.Log();
   }
   {
-    HelperProcess helper(dir, {"--io-timeout-ms", "30000"});  // 4096
+    HelperProcess helper(dir, {"--io-timeout-ms", "30000", "--max-connections-per-client", "100000"});  // 4096
     ASSERT_TRUE(Ready(helper)) << helper.Log();
     FloodResult r = Flood(helper, kConnections, 0);
     PrintFlood("2000-connections max=4096(default)", kConnections, r);

@@ -29,7 +29,9 @@ class AesmServiceTest : public ::testing::Test {
     std::string wire;
     EXPECT_TRUE(req.SerializeToString(&wire));
     Outcome out = AesmService(backend_).Handle(wire);
-    EXPECT_TRUE(out.answered) << out.detail;
+    EXPECT_TRUE(out.answered()) << out.detail;
+    EXPECT_EQ(out.reason, Outcome::Reason::kAnswered);
+    EXPECT_LE(out.response.size(), kMaxReplySize);
     Response res;
     EXPECT_TRUE(res.ParseFromString(out.response));
     last_detail_ = out.detail;
@@ -204,8 +206,7 @@ TEST_F(AesmServiceTest, GetQuoteSizeAndQuote) {
   in->set_buf_size(size + 100);
   r = Send(q);
   ASSERT_EQ(r.getquoteexres().errorcode(), 0u) << last_detail_;
-  ASSERT_EQ(r.getquoteexres().quote().size(), size + 100) << "the whole buffer comes back";
-  EXPECT_EQ(r.getquoteexres().quote().substr(size), std::string(100, '\0'));
+  ASSERT_EQ(r.getquoteexres().quote().size(), size) << "exactly the quote, no padding to buf_size";
   EXPECT_FALSE(r.getquoteexres().has_qe_report_info());
 
   in->set_buf_size(size - 1);
@@ -213,8 +214,14 @@ TEST_F(AesmServiceTest, GetQuoteSizeAndQuote) {
   EXPECT_EQ(r.getquoteexres().errorcode(), uint32_t(AesmError::kParameter));
   EXPECT_FALSE(r.getquoteexres().has_quote());
 
-  in->set_buf_size(kMaxQuoteBufferSize + 1);
-  EXPECT_EQ(Send(q).getquoteexres().errorcode(), uint32_t(AesmError::kParameter));
+  // The largest buf_size a client can name costs no more than the smallest that fits.
+  in->set_buf_size(0xffffffffu);
+  std::string wire;
+  ASSERT_TRUE(q.SerializeToString(&wire));
+  Outcome big = AesmService(backend_).Handle(wire);
+  ASSERT_TRUE(big.answered()) << big.detail;
+  EXPECT_EQ(big.code, AesmError::kSuccess) << big.detail;
+  EXPECT_LT(big.response.size(), size_t(size) + 64) << "the reply is the quote plus a few bytes";
 
   in->set_buf_size(size);
   in->set_report(std::string(431, 'r'));
@@ -253,19 +260,49 @@ TEST_F(AesmServiceTest, QeReportInfoComesBackFilled) {
 
 TEST_F(AesmServiceTest, UnparseableOrUnclassifiableRequestsGetNoReply) {
   AesmService service(backend_);
-  EXPECT_FALSE(service.Handle("\xff\xff\xff garbage").answered);
-  EXPECT_FALSE(service.Handle("").answered);
+  EXPECT_FALSE(service.Handle("\xff\xff\xff garbage").answered());
+  EXPECT_EQ(service.Handle("\xff\xff\xff garbage").reason, Outcome::Reason::kUnparseable);
+  EXPECT_FALSE(service.Handle("").answered());
   Request two;
   two.mutable_getsupportedattkeyidnumreq();
   two.mutable_initquotereq();
   std::string wire;
   two.SerializeToString(&wire);
   Outcome out = service.Handle(wire);
-  EXPECT_FALSE(out.answered);
+  EXPECT_FALSE(out.answered());
+  EXPECT_EQ(out.reason, Outcome::Reason::kUnclassifiable);
   EXPECT_NE(out.detail.find("exactly one"), std::string::npos);
   // A GetQuoteEx without its required fields does not parse as Intel's schema.
   std::string partial = std::string("\x8a\x01\x00", 3);
-  EXPECT_FALSE(service.Handle(partial).answered);
+  EXPECT_FALSE(service.Handle(partial).answered());
+}
+
+TEST_F(AesmServiceTest, RefusedRequestsGetBusyInTheirOwnFieldWithoutQuoting) {
+  AesmService service(backend_);
+  Request q;
+  auto* in = q.mutable_getquoteexreq();
+  in->set_report(std::string(432, 'r'));  // would be INVALID_REPORT if it reached the backend
+  in->set_att_key_id(KeyId());
+  in->set_buf_size(8192);
+  std::string wire;
+  ASSERT_TRUE(q.SerializeToString(&wire));
+  Outcome out = service.Refuse(wire, AesmError::kBusy, "over its share");
+  ASSERT_TRUE(out.answered());
+  EXPECT_EQ(out.reason, Outcome::Reason::kRefused);
+  EXPECT_EQ(out.kind, aesm::RequestKind::kGetQuoteEx);
+  EXPECT_EQ(out.detail, "over its share");
+  Response r;
+  ASSERT_TRUE(r.ParseFromString(out.response));
+  ASSERT_TRUE(r.has_getquoteexres());
+  EXPECT_EQ(r.getquoteexres().errorcode(), uint32_t(AesmError::kBusy));
+  EXPECT_FALSE(r.getquoteexres().has_quote());
+
+  Request num;
+  num.mutable_getsupportedattkeyidnumreq();
+  ASSERT_TRUE(num.SerializeToString(&wire));
+  ASSERT_TRUE(r.ParseFromString(service.Refuse(wire, AesmError::kBusy, "x").response));
+  EXPECT_EQ(r.getsupportedattkeyidnumres().errorcode(), uint32_t(AesmError::kBusy));
+  EXPECT_FALSE(service.Refuse("\xff garbage", AesmError::kBusy, "x").answered());
 }
 
 }  // namespace

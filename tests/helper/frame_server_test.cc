@@ -41,9 +41,12 @@ class FrameServerTest : public ::testing::Test {
     ASSERT_TRUE(s.ok());
     socket_.emplace(std::move(s).value());
     server_ = std::make_unique<FrameServer>(
-        socket_->fd(), options, [this](std::string_view req, uint64_t) -> std::optional<std::string> {
+        socket_->fd(), options, [this](std::string_view req, const RequestContext& ctx) -> std::optional<std::string> {
+          last_pid_ = ctx.peer.pid;
+          last_uid_ = ctx.peer.uid;
           ++handled_;
           if (req == "close") return std::nullopt;
+          if (ctx.refusal != Refusal::kNone) return std::string(RefusalName(ctx.refusal)) + ":" + std::string(req);
           return "echo:" + std::string(req);
         });
     thread_ = std::thread([this] { ASSERT_TRUE(server_->Run().ok()); });
@@ -70,6 +73,7 @@ class FrameServerTest : public ::testing::Test {
   std::unique_ptr<FrameServer> server_;
   std::thread thread_;
   std::atomic<int> handled_{0};
+  std::atomic<int64_t> last_pid_{-2}, last_uid_{-2};
 };
 
 TEST_F(FrameServerTest, AnswersAndClosesAfterOneRequest) {
@@ -189,6 +193,88 @@ TEST_F(FrameServerTest, ShutdownFinishesARequestInFlight) {
   ::close(busy);
   thread_.join();
   server_.reset();
+}
+
+TEST_F(FrameServerTest, HandlerSeesThePeersCredentials) {
+  Start();
+  EXPECT_EQ(Roundtrip("who"), "echo:who");
+  EXPECT_EQ(last_pid_.load(), int64_t(::getpid()));
+  EXPECT_EQ(last_uid_.load(), int64_t(::getuid()));
+}
+
+// Waits until the server has accepted `n` connections in all.
+void WaitAccepted(const FrameServer& s, uint64_t n) {
+  for (int i = 0; i < 200 && s.stats().accepted.load() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TEST_F(FrameServerTest, AClientOverItsShareIsRefusedThenClosedOthersKeepTheirShare) {
+  FrameServerOptions o;
+  o.threads = 1;
+  o.max_connections_per_client = 2;
+  o.refusal_slots_per_client = 1;
+  o.io_timeout = std::chrono::seconds(10);
+  o.refusal_timeout = std::chrono::milliseconds(300);
+  Start(o);
+  int a = testing::ConnectUnix(path_), b = testing::ConnectUnix(path_);
+  WaitAccepted(*server_, 2);
+  // The third connection of this uid gets a refusal slot: its request is answered "refused".
+  EXPECT_EQ(Roundtrip("third"), "over_share:third");
+  // While a refusal slot is taken by an idle connection, a fourth is closed at once.
+  int idle_refused = testing::ConnectUnix(path_);
+  WaitAccepted(*server_, 4);
+  auto t0 = Clock::now();
+  int fourth = testing::ConnectUnix(path_);
+  EXPECT_EQ(ReadToEof(fourth, std::chrono::seconds(5)), "");
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(250)) << "closed at once, not at a deadline";
+  ::close(fourth);
+  // The idle connection in the refusal slot has the short deadline, not the 10 s one.
+  t0 = Clock::now();
+  EXPECT_EQ(ReadToEof(idle_refused, std::chrono::seconds(5)), "");
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
+  ::close(idle_refused);
+  EXPECT_GE(server_->stats().over_share.load(), 3u);
+  ::close(a);
+  ::close(b);
+  for (int i = 0; i < 100 && server_->stats().open.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Roundtrip("share back"), "echo:share back");
+}
+
+TEST_F(FrameServerTest, MemoryBudgetRefusesOrClosesAndIsGivenBack) {
+  FrameServerOptions o;
+  o.threads = 1;
+  o.max_frame_size = 1024;
+  o.max_reply_size = 1024;
+  o.max_buffered_bytes = 1500;
+  Start(o);
+  // A announces 1000 bytes and sends none: they are charged at once.
+  int a = testing::ConnectUnix(path_);
+  uint8_t header[4];
+  StoreLe32(header, 1000);
+  ASSERT_EQ(::send(a, header, 4, 0), 4);
+  for (int i = 0; i < 200 && server_->stats().buffered_bytes.load() < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->stats().buffered_bytes.load(), 1000);
+  // A small request fits, but its reply room (1024 + 4) does not: answered as overloaded.
+  EXPECT_EQ(Roundtrip("hi"), "overloaded:hi");
+  // A request announcing 600 bytes does not fit at all: closed unread.
+  int c = testing::ConnectUnix(path_);
+  StoreLe32(header, 600);
+  ASSERT_EQ(::send(c, header, 4, 0), 4);
+  EXPECT_EQ(ReadToEof(c, std::chrono::seconds(5)), "");
+  ::close(c);
+  EXPECT_EQ(server_->stats().over_budget.load(), 2u);
+  EXPECT_LE(server_->stats().buffered_bytes_peak.load(), 1500 + 64);
+  ::close(a);
+  for (int i = 0; i < 200 && server_->stats().buffered_bytes.load() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0) << "every charge is given back";
+  EXPECT_EQ(Roundtrip("again"), "echo:again");
 }
 
 }  // namespace

@@ -83,6 +83,21 @@ TEST(ListenSocketTest, CloseLeavesASuccessorsSocketAlone) {
   EXPECT_TRUE(PathExists(path));
 }
 
+TEST(ListenSocketTest, AFolderIsRefusedBeforeAnyLockFileOrFolderIsCreated) {
+  testing::TempDir dir;
+  // "--socket /" left "/.lock" behind; these are the same cases inside a temp dir.
+  for (const std::string& path : {dir.path() + "/", dir.File("sub/."), dir.File("sub/.."), dir.path()}) {
+    SCOPED_TRACE(path);
+    EXPECT_FALSE(CheckSocketPath(path).ok());
+    auto s = ListenSocket::Open(path, 0666, 16);
+    ASSERT_FALSE(s.ok());
+    EXPECT_FALSE(PathExists(dir.File(".lock")));
+    EXPECT_FALSE(PathExists(dir.path() + ".lock"));
+    EXPECT_FALSE(PathExists(dir.File("sub")));
+  }
+  EXPECT_TRUE(CheckSocketPath(dir.File("aesm.socket")).ok());
+}
+
 TEST(ListenSocketTest, RejectsOverlongPaths) {
   auto s = ListenSocket::Open("/tmp/" + std::string(200, 'x'), 0666, 16);
   ASSERT_FALSE(s.ok());

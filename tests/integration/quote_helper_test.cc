@@ -86,7 +86,7 @@ TEST(QuoteHelperTest, ServesQuotesAndSaysItIsSimulated) {
   ASSERT_TRUE(quote.ok()) << quote.status().ToString() << helper.Log();
   auto parsed = sgx::ParseQuoteV3(*quote);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-  EXPECT_GT(parsed->trailing_bytes, 0u) << "the reply carries the whole requested buffer";
+  EXPECT_EQ(parsed->trailing_bytes, 0u) << "the reply carries exactly the quote, not the requested buffer";
   EXPECT_EQ(parsed->quote.app_report.report_data[0], 0x77);
   std::string log = helper.Log();
   EXPECT_NE(log.find("SIMULATED SGX PLATFORM"), std::string::npos) << log;
@@ -248,7 +248,14 @@ TEST(QuoteHelperTest, JsonLogsAreOneObjectPerLine) {
   HelperProcess helper(dir, {"--log-format", "json"});
   ASSERT_TRUE(helper.WaitReady()) << helper.Log();
   ASSERT_TRUE(FetchQuote(helper.socket()).ok());
+  // A GetQuoteEx without its required fields: libprotobuf complains, through our logger.
+  int partial = testing::ConnectUnix(helper.socket());
+  std::string frame = aesm::EncodeFrame(std::string("\x8a\x01\x00", 3));
+  ASSERT_EQ(::send(partial, frame.data(), frame.size(), 0), ssize_t(frame.size()));
+  EXPECT_TRUE(ClosedWithoutReply(partial, std::chrono::seconds(5)));
+  ::close(partial);
   EXPECT_EQ(helper.Stop(), 0);
+  EXPECT_NE(helper.Log().find("libprotobuf"), std::string::npos) << helper.Log();
   std::istringstream lines(helper.Log());
   std::string line;
   int n = 0;
@@ -261,8 +268,39 @@ TEST(QuoteHelperTest, JsonLogsAreOneObjectPerLine) {
     ++n;
   }
   EXPECT_GT(n, 5);
-  // FetchQuote makes two requests; each log line of a request carries its id.
-  EXPECT_EQ(request_ids.size(), 2u) << helper.Log();
+  // FetchQuote makes two requests, then the partial one; each request's lines carry its id.
+  EXPECT_EQ(request_ids.size(), 3u) << helper.Log();
+}
+
+TEST(QuoteHelperTest, MalformedFlagsAreClearErrorsAndLeaveNothingBehind) {
+  testing::TempDir dir;
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--socket-mode", "0"}, "--socket-mode"},
+      {{"--socket-mode", ""}, "--socket-mode"},
+      {{"--threads", ""}, "empty"},
+      {{"--max-connections-per-client", ""}, "empty"},
+      {{"--metrics-address", "127.0.0.1"}, "HOST:PORT"},
+      {{"--metrics-address", "127.0.0.1:70000"}, "HOST:PORT"},
+      {{"--socket", dir.path() + "/"}, "folder"},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--state-dir", dir.File("st")};
+    if (c.args[0] != "--socket") argv.insert(argv.end(), {"--socket", dir.File("s")});
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    testing::Process p(argv, dir.File("log" + std::to_string(i++)));
+    int status = p.Wait();
+    SCOPED_TRACE(c.args[0] + " '" + c.args[1] + "'");
+    EXPECT_NE(status, 0) << p.Log();
+    EXPECT_NE(status, -1) << "still running: the flag was accepted\n" << p.Log();
+    EXPECT_NE(p.Log().find(c.says), std::string::npos) << p.Log();
+    EXPECT_FALSE(PathExists(dir.File(".lock")));
+    EXPECT_FALSE(PathExists(dir.File("s")));
+  }
 }
 
 TEST(QuoteHelperTest, StateFilesAreNeverInLogs) {

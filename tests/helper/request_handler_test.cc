@@ -1,0 +1,91 @@
+#include "helper/request_handler.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include "quoting/sim_backend.h"
+#include "testing/test_util.h"
+
+namespace confcom::helper {
+namespace {
+
+double CounterValue(prometheus::Registry& registry, const std::string& family,
+                    const std::map<std::string, std::string>& labels) {
+  for (const auto& f : registry.Collect()) {
+    if (f.name != family) continue;
+    for (const auto& m : f.metric) {
+      bool match = true;
+      for (const auto& [k, v] : labels) {
+        bool found = false;
+        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
+        match = match && found;
+      }
+      if (match) return m.counter.value;
+    }
+  }
+  return -1;
+}
+
+class RequestHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto platform = sim::SimPlatform::LoadOrCreate(dir_.File("state"));
+    ASSERT_TRUE(platform.ok());
+    backend_ = quoting::SimBackend::Create(std::move(platform).value()).value();
+    service_ = std::make_unique<AesmService>(backend_.get());
+    metrics_ = std::make_unique<QuoteHelperMetrics>(registry_, "sim", true);
+  }
+  std::string KeyIdNum() {
+    aesm::message::Request r;
+    r.mutable_getsupportedattkeyidnumreq();
+    return r.SerializeAsString();
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<quoting::SimBackend> backend_;
+  std::unique_ptr<AesmService> service_;
+  prometheus::Registry registry_;
+  std::unique_ptr<QuoteHelperMetrics> metrics_;
+};
+
+TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
+  RequestHandler handler(service_.get(), metrics_.get());
+  RequestContext ctx;
+  ctx.peer = {1234, 1000, 1000};
+  Outcome ok = handler.Handle(KeyIdNum(), ctx);
+  EXPECT_EQ(ok.reason, Outcome::Reason::kAnswered);
+  EXPECT_EQ(ok.code, aesm::AesmError::kSuccess);
+
+  ctx.refusal = Refusal::kOverShare;
+  Outcome busy = handler.Handle(KeyIdNum(), ctx);
+  EXPECT_EQ(busy.reason, Outcome::Reason::kRefused);
+  EXPECT_EQ(busy.code, aesm::AesmError::kBusy);
+  EXPECT_NE(busy.detail.find("uid 1000"), std::string::npos) << busy.detail;
+  ctx.refusal = Refusal::kOverloaded;
+  EXPECT_NE(handler.Handle(KeyIdNum(), ctx).detail.find("memory budget"), std::string::npos);
+
+  ctx.refusal = Refusal::kNone;
+  EXPECT_FALSE(handler(std::string("\xff\xff garbage"), ctx).has_value());
+  aesm::message::Request two;
+  two.mutable_getsupportedattkeyidnumreq();
+  two.mutable_initquotereq();
+  Outcome unclassifiable = handler.Handle(two.SerializeAsString(), ctx);
+  EXPECT_EQ(unclassifiable.reason, Outcome::Reason::kUnclassifiable);
+
+  const std::string type = aesm::RequestKindName(aesm::RequestKind::kGetSupportedAttKeyIdNum);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_requests_total", {{"type", type}, {"result", "SUCCESS"}}), 1);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_requests_total", {{"type", type}, {"result", "BUSY"}}), 2);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "unparseable"}}), 1);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "unclassifiable"}}), 1);
+}
+
+TEST_F(RequestHandlerTest, WorksWithoutMetrics) {
+  RequestHandler handler(service_.get(), nullptr);
+  auto reply = handler(KeyIdNum(), RequestContext{});
+  ASSERT_TRUE(reply.has_value());
+  aesm::message::Response r;
+  ASSERT_TRUE(r.ParseFromString(*reply));
+  EXPECT_EQ(r.getsupportedattkeyidnumres().att_key_id_num(), 1u);
+}
+
+}  // namespace
+}  // namespace confcom::helper
