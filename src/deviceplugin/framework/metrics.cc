@@ -1,4 +1,4 @@
-#include "deviceplugin/metrics.h"
+#include "deviceplugin/framework/metrics.h"
 
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "deviceplugin/plugin_server.h"
+#include "deviceplugin/framework/plugin_server.h"
 
 namespace confcom::deviceplugin {
 
