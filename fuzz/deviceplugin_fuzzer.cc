@@ -35,12 +35,12 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include "deviceplugin/api.pb.h"
-#include "deviceplugin/device_set.h"
-#include "deviceplugin/discovery.h"
-#include "deviceplugin/kubelet_requests.h"
-#include "deviceplugin/plugin_server.h"
-#include "deviceplugin/resource.h"
-#include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/framework/device_set.h"
+#include "deviceplugin/sgx/discovery.h"
+#include "deviceplugin/framework/kubelet_requests.h"
+#include "deviceplugin/framework/plugin_server.h"
+#include "deviceplugin/framework/resource.h"
+#include "deviceplugin/sgx/sgx_resources.h"
 #include "fuzz_util.h"
 
 namespace {

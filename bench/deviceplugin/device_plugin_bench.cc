@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "deviceplugin/api.grpc.pb.h"
-#include "deviceplugin/device_set.h"
+#include "deviceplugin/framework/device_set.h"
 
 namespace dp = confcom::deviceplugin;
 using Clock = std::chrono::steady_clock;
