@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
@@ -29,7 +30,10 @@
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/sgx/discovery.h"
 #include "deviceplugin/framework/plugin_server.h"
+#include "deviceplugin/sgx/epc_registrar.h"
 #include "deviceplugin/sgx/resource_schemes.h"
+#include "kube/api_client.h"
+#include "kube/credentials.h"
 #include "deviceplugin/sgx/sgx_resources.h"
 
 namespace confcom::deviceplugin {
@@ -45,6 +49,12 @@ struct Flags {
   std::string resource_scheme = "legacy";
   uint64_t enclave_limit = 110;
   uint64_t provision_limit = 110;
+  bool register_epc = false;
+  std::string kubeconfig;
+  std::string kube_context;
+  std::string node_name;
+  std::string serviceaccount_dir = confcom::kube::kServiceAccountDir;
+  int epc_resync_seconds = 300;
   bool discover = false;
   bool json = false;
   bool probe = false;
@@ -106,6 +116,34 @@ bool ProbeOne(const std::string& path, int timeout_ms) {
   }
   std::printf("ok: %s answers (device plugin API v1beta1)\n", path.c_str());
   return true;
+}
+
+// The API client and registrar of --register-epc: credentials from --kubeconfig, else the
+// pod's service account; the node from --node-name, else $NODE_NAME (downward API).
+Result<std::unique_ptr<EpcRegistrar>> MakeRegistrar(const Flags& f, const DiscoveryOptions& dopt) {
+  std::string node = f.node_name;
+  if (node.empty()) {
+    const char* env = std::getenv("NODE_NAME");
+    node = env ? env : "";
+  }
+  if (node.empty()) {
+    return Status::InvalidArgument("the node's name is unknown: set NODE_NAME (downward API "
+                                   "fieldRef spec.nodeName) or --node-name");
+  }
+  auto creds = f.kubeconfig.empty() ? kube::InClusterFromEnv(f.serviceaccount_dir)
+                                    : kube::FromKubeconfig(f.kubeconfig, f.kube_context);
+  if (!creds.ok()) return creds.status();
+  auto client = kube::ApiClient::Create(std::move(creds).value());
+  if (!client.ok()) return client.status();
+  EpcRegistrarOptions o;
+  o.node_name = node;
+  o.resync = std::chrono::seconds(f.epc_resync_seconds);
+  auto discover = [dopt]() -> Result<uint64_t> {
+    auto d = Discover(dopt);
+    if (!d.ok()) return d.status();
+    return d->total_epc_bytes();
+  };
+  return std::make_unique<EpcRegistrar>(std::move(client).value(), discover, o);
 }
 
 // The probe: every socket of the chosen schemes must answer. Exit 0 if so, 1 otherwise.
@@ -182,6 +220,24 @@ int Run(const Flags& f) {
                  return s.empty() ? std::string(" none") : s;
                }());
 
+  std::unique_ptr<EpcRegistrar> registrar;
+  if (f.register_epc) {
+    auto made = MakeRegistrar(f, dopt);
+    if (!made.ok()) {
+      spdlog::error("--register-epc: {}", made.status().message());
+      return 1;
+    }
+    registrar = std::move(made).value();
+    bool intel = false;
+    for (const auto* s : *schemes) intel = intel || s->epc_as_node_resource;
+    if (!intel) {
+      spdlog::warn("--register-epc with --resource-scheme {}: EPC is schedulable under two "
+                   "names on this node (pods may together claim twice the EPC); see "
+                   "docs/device-plugin.md",
+                   f.resource_scheme);
+    }
+  }
+
   PluginOptions popt;
   popt.dir = f.dir;
   popt.max_message_bytes = f.max_message_bytes;
@@ -208,7 +264,9 @@ int Run(const Flags& f) {
     for (auto& p : plugins) sources.push_back({p->resource_name(), p.get()});
     metrics->Add(MakePluginCollector(std::move(sources), d.epc_source, simulation));
   }
+  if (registrar) registrar->Start();
   WaitForSignal(signals);
+  if (registrar) registrar->Stop();
   for (auto& p : plugins) p->Stop();
   spdlog::info("stopped; sockets removed");
   return 0;
@@ -257,6 +315,24 @@ int main(int argc, char** argv) {
   app.add_option("--provision-limit", f.provision_limit,
                  "intel scheme: sgx.intel.com/provision devices; 0 = do not offer it")
       ->check(CLI::Range(uint64_t(0), uint64_t(100000)))
+      ->capture_default_str();
+  app.add_flag("--register-epc", f.register_epc,
+               "Set this Node's status.capacity[sgx.intel.com/epc] to the EPC in bytes through "
+               "the API server, and keep it up to date (needs get nodes, patch nodes/status)");
+  app.add_option("--kubeconfig", f.kubeconfig,
+                 "With --register-epc out of cluster: kubectl's config file (default: the "
+                 "pod's service account)");
+  app.add_option("--kube-context", f.kube_context,
+                 "With --kubeconfig: the context to use (default: current-context)");
+  app.add_option("--node-name", f.node_name,
+                 "With --register-epc: this node's name (default: $NODE_NAME)");
+  app.add_option("--serviceaccount-dir", f.serviceaccount_dir,
+                 "With --register-epc in cluster: folder of the service account's token and "
+                 "ca.crt")
+      ->capture_default_str();
+  app.add_option("--epc-resync-seconds", f.epc_resync_seconds,
+                 "With --register-epc: re-discover EPC and re-check the Node this often")
+      ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   app.add_flag("--discover", f.discover, "Print what the node has for SGX and exit");
   app.add_flag("--json", f.json, "With --discover: print JSON");

@@ -22,6 +22,7 @@
 #include "deviceplugin/sgx/intel_resources.h"
 #include "deviceplugin/sgx/sgx_resources.h"
 #include "deviceplugin/json_events.h"
+#include "kube/kube_api_double.h"
 #include "testing/test_util.h"
 
 namespace confcom::deviceplugin {
@@ -416,6 +417,71 @@ TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
     EXPECT_NE(std::find(available.begin(), available.end(), id), available.end()) << id;
   }
   EXPECT_TRUE(plugin->running());
+}
+
+// --register-epc in cluster: the service account's token and CA, KUBERNETES_SERVICE_HOST/PORT
+// and NODE_NAME, against the strict HTTPS double whose Node kubectl patches.
+TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevices) {
+  Node node;
+  node.SgxHost(2, 4);  // 8 GiB
+  TempDir api_dir;
+  std::string err;
+  auto tls = confcom::testing::MakeTlsFiles(api_dir.path(), "cluster-ca", &err);
+  ASSERT_FALSE(tls.ca_crt.empty()) << err;
+  const std::string node_json =
+      R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"sgx-node-0"},)"
+      R"("status":{"capacity":{"cpu":"2","pods":"110"},"allocatable":{"cpu":"2","pods":"110"}}})";
+  confcom::testing::KubeApiDouble api(tls, "pod-token", "sgx-node-0", node_json, api_dir.path());
+  std::filesystem::create_directories(api_dir.File("sa"));
+  std::filesystem::copy_file(tls.ca_crt, api_dir.File("sa/ca.crt"));
+  std::ofstream(api_dir.File("sa/token")) << "pod-token\n";
+  api.FailNext(1, 503);
+
+  auto kubelet = node.Emulator();
+  Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", node.dp(), "--host-root",
+                  node.host().root(), "--resource-scheme", "intel", "--register-epc",
+                  "--serviceaccount-dir", api_dir.File("sa"), "--metrics-address", "off"},
+                 node.Log("plugin.log"),
+                 {"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
+                  "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
+  std::string epc;
+  for (int i = 0; i < 200 && epc.empty(); ++i) {
+    auto n = json::parse(api.node());
+    epc = n["status"]["capacity"].value("sgx.intel.com/epc", "");
+    if (epc.empty()) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(epc, "8589934592") << plugin.Log() << api.last_kubectl_error();
+  auto reqs = api.requests();
+  ASSERT_GE(reqs.size(), 3u);
+  EXPECT_EQ(reqs.back().method, "PATCH");
+  EXPECT_EQ(reqs.back().path, "/api/v1/nodes/sgx-node-0/status");
+  EXPECT_EQ(reqs.back().content_type, "application/json-patch+json");
+  EXPECT_EQ(reqs.back().authorization, "Bearer pod-token");
+  EXPECT_EQ(json::parse(api.node())["status"]["capacity"]["cpu"], "2");
+  auto list = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 10s);
+  ASSERT_TRUE(list) << plugin.Log();
+  EXPECT_EQ((*list)["devices"], 110);
+  plugin.Signal(SIGTERM);
+  EXPECT_EQ(plugin.Wait(10s), 0) << plugin.Log();
+  EXPECT_NE(plugin.Log().find("status.capacity[sgx.intel.com/epc] = 8589934592 bytes"),
+            std::string::npos) << plugin.Log();
+}
+
+TEST(DevicePluginProcessTest, RegisterEpcWithoutNodeNameOrCredentialsIsAClearError) {
+  Node node;
+  node.SgxHost(1, 1);
+  auto r = confcom::testing::RunCommand(
+      "env -u NODE_NAME -u KUBERNETES_SERVICE_HOST " + std::string(DP_PLUGIN_BIN) +
+      " --resource-scheme intel --register-epc --metrics-address off --device-plugin-dir " +
+      node.dp() + " --host-root " + node.host().root() + " 2>&1");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("set NODE_NAME"), std::string::npos) << r.output;
+  r = confcom::testing::RunCommand(
+      "env -u KUBERNETES_SERVICE_HOST NODE_NAME=n1 " + std::string(DP_PLUGIN_BIN) +
+      " --resource-scheme intel --register-epc --metrics-address off --device-plugin-dir " +
+      node.dp() + " --host-root " + node.host().root() + " 2>&1");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("give --kubeconfig FILE"), std::string::npos) << r.output;
 }
 
 TEST(KubeletEmulatorTest, KubeletRestartReRegistersWithinASecond) {
