@@ -228,9 +228,9 @@ int Run(const Flags& f) {
       return 1;
     }
     registrar = std::move(made).value();
-    bool intel = false;
-    for (const auto* s : *schemes) intel = intel || s->epc_as_node_resource;
-    if (!intel) {
+    bool epc_devices = false;  // a scheme that also advertises EPC as device plugin devices
+    for (const auto* s : *schemes) epc_devices = epc_devices || !s->epc_as_node_resource;
+    if (epc_devices) {
       spdlog::warn("--register-epc with --resource-scheme {}: EPC is schedulable under two "
                    "names on this node (pods may together claim twice the EPC); see "
                    "docs/device-plugin.md",
