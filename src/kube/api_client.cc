@@ -43,6 +43,10 @@ size_t Header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(user))() ? 1 : 0;
+}
+
 bool Retryable(const Result<Response>& r) {
   if (!r.ok()) return r.status().code() == Status::Code::kUnavailable;
   return r->status == 429 || r->status >= 500;
@@ -93,7 +97,8 @@ Result<std::unique_ptr<ApiClient>> ApiClient::Create(Credentials credentials,
 }
 
 Result<Response> ApiClient::Call(const std::string& method, const std::string& path,
-                                 const std::string& body, const std::string& content_type) {
+                                 const std::string& body, const std::string& content_type,
+                                 const std::function<bool()>& abort) {
   CURL* h = static_cast<CURL*>(curl_);
   curl_easy_reset(h);
   const std::string url = credentials_.server + path;
@@ -144,6 +149,11 @@ Result<Response> ApiClient::Call(const std::string& method, const std::string& p
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.content_type);
+  if (abort) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &abort);
+  }
   CURLcode rc = curl_easy_perform(h);
   curl_slist_free_all(headers);
   std::fill(token.begin(), token.end(), '\0');
@@ -151,6 +161,7 @@ Result<Response> ApiClient::Call(const std::string& method, const std::string& p
     return Status::Corruption(method + " " + url + ": response larger than " +
                               std::to_string(options_.max_response_bytes) + " bytes");
   }
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return Status::Unavailable("stopped");
   if (rc != CURLE_OK) {
     std::string what = curl_easy_strerror(rc);
     // A certificate the CA does not vouch for will not get better by retrying.
@@ -171,7 +182,8 @@ Result<Response> ApiClient::CallWithRetry(const std::string& method, const std::
   auto wait = retry.initial;
   for (int attempt = 1;; ++attempt) {
     if (retry.stop && retry.stop()) return Status::Unavailable("stopped");
-    Result<Response> r = Call(method, path, body, content_type);
+    Result<Response> r = Call(method, path, body, content_type, retry.stop);
+    if (retry.stop && retry.stop()) return Status::Unavailable("stopped");
     if (!Retryable(r) || (retry.attempts > 0 && attempt >= retry.attempts)) return r;
     std::string what = r.ok() ? method + " " + credentials_.server + path + ": HTTP " +
                                     std::to_string(r->status)

@@ -56,8 +56,11 @@ class ApiClient {
   const Credentials& credentials() const { return credentials_; }
 
   // `path` starts with "/" (e.g. "/api/v1/nodes/n1"); `content_type` is sent with a body.
+  // `abort`, when given, is polled during the transfer (about once a second): true ends it
+  // (Unavailable "stopped"), so a daemon stops promptly even while the server hangs.
   Result<Response> Call(const std::string& method, const std::string& path,
-                        const std::string& body = "", const std::string& content_type = "");
+                        const std::string& body = "", const std::string& content_type = "",
+                        const std::function<bool()>& abort = {});
   Result<Response> CallWithRetry(const std::string& method, const std::string& path,
                                  const std::string& body, const std::string& content_type,
                                  const RetryOptions& retry);

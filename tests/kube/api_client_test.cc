@@ -1,6 +1,11 @@
 // The Kubernetes API client (credentials, HTTPS with a verified CA, retries) and the EPC
 // registrar that uses it, against the strict local HTTPS double; patches are applied to a
 // real Node object by kubectl.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -160,6 +165,32 @@ TEST_F(KubeApiTest, RetriesWithBackoffWhileTheServerIsAway) {
   retry.attempts = 0;
   retry.stop = [] { return true; };
   EXPECT_FALSE((*dead)->CallWithRetry("GET", "/", "", "", retry).ok());
+}
+
+TEST_F(KubeApiTest, AHangingServerDoesNotHoldAStopBack) {
+  // A loopback listener that never answers: the TLS handshake waits forever.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  auto c = FromKubeconfig(kubeconfig_);
+  c->server = "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  auto client = ApiClient::Create(*c);
+  ASSERT_TRUE(client.ok());
+  auto t0 = std::chrono::steady_clock::now();
+  RetryOptions retry;
+  retry.stop = [t0] { return std::chrono::steady_clock::now() - t0 > 300ms; };
+  auto r = (*client)->CallWithRetry("GET", "/api/v1/nodes/node-1", "", "", retry);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "stopped");
+  EXPECT_LT(took, 5s) << "the request timeout is 15 s; stop must not wait for it";
+  ::close(fd);
 }
 
 TEST(KubeNodeCapacityTest, PatchQuantitiesAndEscaping) {
