@@ -461,10 +461,15 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   auto list = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 10s);
   ASSERT_TRUE(list) << plugin.Log();
   EXPECT_EQ((*list)["devices"], 110);
+  // The double stores the patched Node before its answer reaches the plugin: wait for the
+  // plugin to have seen the answer.
+  const std::string logged = "status.capacity[sgx.intel.com/epc] = 8589934592 bytes";
+  for (int i = 0; i < 200 && plugin.Log().find(logged) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(plugin.Log().find(logged), std::string::npos) << plugin.Log();
   plugin.Signal(SIGTERM);
   EXPECT_EQ(plugin.Wait(10s), 0) << plugin.Log();
-  EXPECT_NE(plugin.Log().find("status.capacity[sgx.intel.com/epc] = 8589934592 bytes"),
-            std::string::npos) << plugin.Log();
 }
 
 TEST(DevicePluginProcessTest, RegisterEpcWithoutNodeNameOrCredentialsIsAClearError) {
