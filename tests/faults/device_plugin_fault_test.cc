@@ -235,6 +235,10 @@ TEST(FaultDevicePluginTest, ReplayedIdsAreRefusedAndMetricsCountDistinctDevices)
       "sgx_epc_mem_in_MiB\"} 10";
   std::string metrics = Metrics(port);
   EXPECT_NE(metrics.find(want), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("confcom_device_plugin_refused_total{resource=\"kubernetes.azure.com/"
+                         "sgx_epc_mem_in_MiB\"} 2"),
+            std::string::npos)
+      << metrics;
   EXPECT_TRUE(plugin->running());
   std::cout << "FAULT-FIGURES: replayed-ids: ids=390000 refused_ms=" << refuse_ms
             << " allocated_devices_after=" << (metrics.find(want) != std::string::npos ? 10 : -1)
