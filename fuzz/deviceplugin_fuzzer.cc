@@ -35,12 +35,12 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include "deviceplugin/api.pb.h"
-#include "deviceplugin/device_set.h"
-#include "deviceplugin/discovery.h"
-#include "deviceplugin/kubelet_requests.h"
-#include "deviceplugin/plugin_server.h"
-#include "deviceplugin/resource.h"
-#include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/framework/device_set.h"
+#include "deviceplugin/sgx/discovery.h"
+#include "deviceplugin/framework/kubelet_requests.h"
+#include "deviceplugin/framework/plugin_server.h"
+#include "deviceplugin/framework/resource.h"
+#include "deviceplugin/sgx/sgx_resources.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -101,9 +101,13 @@ bool Lookup(const DeviceSet& set, const Ids& ids, std::vector<uint64_t>* out) {
 // Mirrors DoAllocate().
 void Allocate(const Fixture& f, const v1beta1::AllocateRequest& req) {
   v1beta1::AllocateResponse out;
+  std::set<uint64_t> seen;  // an ID twice in one call is refused (INVALID_ARGUMENT)
   for (const auto& creq : req.container_requests()) {
     std::vector<uint64_t> devices;
     if (!Lookup(*f.set, creq.devices_ids(), &devices) || devices.empty()) return;
+    for (uint64_t i : devices) {
+      if (!seen.insert(i).second) return;
+    }
     for (uint64_t i : devices) {
       if (!f.healthy[i]) return;  // FAILED_PRECONDITION
     }

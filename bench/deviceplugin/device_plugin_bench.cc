@@ -4,6 +4,10 @@
 //   2. Allocate latency p50/p99 for a 10 GiB request (10,240 device IDs), against the real
 //      sgx-device-plugin process over its UNIX socket, dialled as kubelet does (target: p99 < 1 ms).
 //   3. The plugin's RSS at 256 GiB with a ListAndWatch stream open (target: < 16 MiB).
+//   4. Both resource schemes at 256 GiB, same run: IDs the kubelet handles per node,
+//      ListAndWatch bytes, one pod's admission as kubelet does it (legacy: GetPreferredAllocation
+//      over every available ID, then Allocate of 10 MiB; intel: Allocate of one enclave share,
+//      the EPC being a node resource the plugin is not asked about), plugin CPU and RSS.
 // Missed targets are marked MISSED; the exit status is 0 (a benchmark, not a test).
 #include <fcntl.h>
 #include <signal.h>
@@ -22,7 +26,7 @@
 #include <vector>
 
 #include "deviceplugin/api.grpc.pb.h"
-#include "deviceplugin/device_set.h"
+#include "deviceplugin/framework/device_set.h"
 
 namespace dp = confcom::deviceplugin;
 using Clock = std::chrono::steady_clock;
@@ -226,6 +230,141 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
   return 0;
 }
 
+
+// Starts the plugin with `scheme` at 256 GiB on a fake host with both device nodes and
+// measures what the kubelet and the plugin handle (section 4).
+struct SchemeFigures {
+  uint64_t ids = 0;
+  size_t lw_bytes = 0;
+  Latency admit;
+  double admit_cpu_us = 0, start_cpu_ms = 0;
+  long rss_kib = 0;
+  size_t preferred_request_bytes = 0;
+};
+
+bool SchemeBench(const std::string& plugin_bin, const std::string& scheme, int iterations,
+                 SchemeFigures* out) {
+  Plugin p;
+  char tmpl[] = "/tmp/dp-bench-XXXXXX";
+  p.dir = ::mkdtemp(tmpl);
+  std::filesystem::create_directories(p.dir + "/root/dev");
+  std::filesystem::create_directories(p.dir + "/dp");
+  std::ofstream(p.dir + "/root/dev/sgx_enclave").put('\n');
+  std::ofstream(p.dir + "/root/dev/sgx_provision").put('\n');
+  p.pid = ::fork();
+  if (p.pid == 0) {
+    int fd = ::open((p.dir + "/plugin.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::string dpdir = p.dir + "/dp", root = p.dir + "/root";
+    ::execl(plugin_bin.c_str(), plugin_bin.c_str(), "--device-plugin-dir", dpdir.c_str(),
+            "--host-root", root.c_str(), "--epc-mib", "262144", "--resource-scheme",
+            scheme.c_str(), "--log-level", "warn", "--metrics-address", "off", nullptr);
+    ::_exit(127);
+  }
+  const bool legacy = scheme == "legacy";
+  std::vector<std::string> sockets =
+      legacy ? std::vector<std::string>{"confcom-sgx-epc.sock", "confcom-sgx-provision.sock"}
+             : std::vector<std::string>{"confcom-sgx-intel-enclave.sock",
+                                        "confcom-sgx-intel-provision.sock"};
+  std::vector<std::unique_ptr<v1beta1::DevicePlugin::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1beta1::ListAndWatchResponse>>> readers;
+  std::vector<std::string> first_ids;  // of the first resource
+  for (const auto& s : sockets) {
+    std::string path = p.dir + "/dp/" + s;
+    for (int i = 0; i < 400 && !std::filesystem::exists(path); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(int(dp::kKubeletMaxMessageBytes));
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");
+    stubs.push_back(v1beta1::DevicePlugin::NewStub(
+        grpc::CreateCustomChannel("unix://" + path, grpc::InsecureChannelCredentials(), args)));
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    readers.push_back(stubs.back()->ListAndWatch(contexts.back().get(), v1beta1::Empty()));
+    v1beta1::ListAndWatchResponse m;
+    if (!readers.back()->Read(&m)) {
+      std::printf("  %s: cannot read ListAndWatch on %s\n", scheme.c_str(), s.c_str());
+      return false;
+    }
+    out->ids += uint64_t(m.devices_size());
+    out->lw_bytes += m.ByteSizeLong();
+    if (first_ids.empty()) {
+      for (const auto& d : m.devices()) first_ids.push_back(d.id());
+    }
+  }
+  out->start_cpu_ms = CpuMicros(p.pid) / 1000;
+  auto& stub = *stubs[0];
+  v1beta1::PreferredAllocationRequest pref;
+  auto* pc = pref.add_container_requests();
+  for (const auto& id : first_ids) pc->add_available_deviceids(id);
+  pc->set_allocation_size(10);
+  out->preferred_request_bytes = legacy ? pref.ByteSizeLong() : 0;
+  std::vector<double> lat;
+  double cpu0 = 0;
+  for (int i = 0; i < iterations + 5; ++i) {
+    if (i == 5) cpu0 = CpuMicros(p.pid);
+    auto t0 = Clock::now();
+    v1beta1::AllocateRequest req;
+    auto* c = req.add_container_requests();
+    if (legacy) {
+      grpc::ClientContext ctx;
+      v1beta1::PreferredAllocationResponse resp;
+      grpc::Status st = stub.GetPreferredAllocation(&ctx, pref, &resp);
+      if (!st.ok()) {
+        std::printf("  GetPreferredAllocation failed: %s\n", st.error_message().c_str());
+        return false;
+      }
+      for (const auto& id : resp.container_responses(0).deviceids()) c->add_devices_ids(id);
+    } else {
+      c->add_devices_ids(first_ids[size_t(i) % first_ids.size()]);
+    }
+    grpc::ClientContext ctx;
+    v1beta1::AllocateResponse resp;
+    grpc::Status st = stub.Allocate(&ctx, req, &resp);
+    if (!st.ok()) {
+      std::printf("  Allocate failed: %s\n", st.error_message().c_str());
+      return false;
+    }
+    if (i >= 5) lat.push_back(Ms(Clock::now() - t0));
+  }
+  out->admit_cpu_us = (CpuMicros(p.pid) - cpu0) / iterations;
+  out->admit = Summarise(lat);
+  out->rss_kib = StatusKiB(p.pid, "VmRSS");
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& r : readers) {
+    v1beta1::ListAndWatchResponse m;
+    while (r->Read(&m)) {
+    }
+    (void)r->Finish();
+  }
+  return true;
+}
+
+void Schemes(const std::string& plugin_bin, int iterations) {
+  std::printf("\nResource schemes at 256 GiB of EPC (same run; one pod = 10 MiB of EPC):\n");
+  std::printf("  %-7s %9s %12s %11s %11s %13s %12s %9s %18s\n", "scheme", "IDs", "L&W bytes",
+              "admit p50", "admit p99", "CPU/admit us", "start CPU ms", "RSS MiB",
+              "preferred req B");
+  SchemeFigures f[2];
+  const char* names[2] = {"legacy", "intel"};
+  for (int k = 0; k < 2; ++k) {
+    if (!SchemeBench(plugin_bin, names[k], iterations, &f[k])) return;
+    std::printf("  %-7s %9llu %12zu %9.3f ms %9.3f ms %13.0f %12.1f %9.1f %18zu\n", names[k],
+                (unsigned long long)f[k].ids, f[k].lw_bytes, f[k].admit.p50, f[k].admit.p99,
+                f[k].admit_cpu_us, f[k].start_cpu_ms, double(f[k].rss_kib) / 1024,
+                f[k].preferred_request_bytes);
+  }
+  std::printf("  ratios legacy/intel: IDs %.0fx, ListAndWatch bytes %.0fx, admission p50 %.1fx, "
+              "plugin CPU per admission %.1fx, RSS %.2fx\n",
+              double(f[0].ids) / double(f[1].ids), double(f[0].lw_bytes) / double(f[1].lw_bytes),
+              f[0].admit.p50 / f[1].admit.p50, f[0].admit_cpu_us / std::max(1.0, f[1].admit_cpu_us),
+              double(f[0].rss_kib) / double(std::max(1L, f[1].rss_kib)));
+  std::printf("  intel: EPC is the node resource sgx.intel.com/epc (one capacity entry); the "
+              "kubelet's device manager sees only the 220 shares.\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,5 +377,6 @@ int main(int argc, char** argv) {
   }
   MessageSizes();
   LiveBench(plugin, iterations);
+  Schemes(plugin, std::max(10, iterations / 5));
   return 0;
 }

@@ -19,6 +19,9 @@ const objects = parseAllDocuments(readFileSync(file, "utf8"))
 
 const EPC = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
 const PROVISION = "kubernetes.azure.com/sgx_provision";
+const INTEL_EPC = "sgx.intel.com/epc";
+const INTEL_ENCLAVE = "sgx.intel.com/enclave";
+const INTEL_PROVISION = "sgx.intel.com/provision";
 const SIMULATED = name === "simulated";
 let checked = 0;
 const failures = [];
@@ -78,9 +81,44 @@ if (mode === "overlay") {
       check(c.readinessProbe?.exec && c.livenessProbe?.exec, `${cid}: lacks exec readiness/liveness probes`);
     }
   }
+  // Which names the plugin advertises, from its arguments (default: legacy).
+  const pluginArgs = plugin ? (podSpec(plugin).containers[0].args ?? []) : [];
+  const schemeArgs = pluginArgs.filter((a) => a.startsWith("--resource-scheme"));
+  if (plugin) check(schemeArgs.length <= 1, `plugin has ${schemeArgs.length} --resource-scheme arguments (the last one wins: confusing)`);
+  const schemeArg = schemeArgs[schemeArgs.length - 1];
+  const schemes = (schemeArg ? schemeArg.split("=")[1] : "legacy").split(",");
+  const intelScheme = schemes.includes("intel");
+  const registerEpc = pluginArgs.includes("--register-epc");
   if (plugin) {
     const spec = podSpec(plugin);
     const c = spec.containers[0];
+    // No double counting: EPC schedulable under two names lets pods together claim twice the
+    // EPC. The legacy EPC devices and the sgx.intel.com/epc node resource never go together.
+    check(!(schemes.includes("legacy") && registerEpc), `plugin advertises EPC twice (legacy scheme and --register-epc)`);
+    check(!intelScheme || registerEpc, "intel scheme without --register-epc: sgx.intel.com/epc is never set");
+    for (const probe of [c.readinessProbe, c.livenessProbe]) {
+      const cmd = probe?.exec?.command ?? [];
+      check(schemeArg ? cmd.includes(schemeArg) : !cmd.some((a) => a.startsWith("--resource-scheme")), "plugin probes do not check the sockets of its --resource-scheme");
+    }
+    if (registerEpc) {
+      // RBAC limited to what --register-epc needs; the token mounted only where it is used.
+      check(spec.automountServiceAccountToken === true, "--register-epc without the service account token");
+      const sa = find("ServiceAccount", spec.serviceAccountName);
+      check(sa && sa.metadata.namespace === "kube-system", `plugin's ServiceAccount ${spec.serviceAccountName} missing`);
+      const nodeName = (c.env ?? []).find((e) => e.name === "NODE_NAME");
+      check(nodeName?.valueFrom?.fieldRef?.fieldPath === "spec.nodeName", "plugin lacks NODE_NAME from spec.nodeName");
+      const bindings = objects.filter((o) => o.kind === "ClusterRoleBinding" &&
+        (o.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === spec.serviceAccountName && s.namespace === "kube-system"));
+      check(bindings.length === 1, "plugin's ServiceAccount is not bound to exactly one ClusterRole");
+      const rules = bindings.flatMap((b) => find("ClusterRole", b.roleRef?.name)?.rules ?? []);
+      const granted = rules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}`)))).sort();
+      check(JSON.stringify(granted) === JSON.stringify(["/nodes/status:patch", "/nodes:get"]),
+        `plugin's RBAC is not exactly get nodes + patch nodes/status: ${granted.join(", ")}`);
+      check(!objects.some((o) => o.kind === "Role" || o.kind === "RoleBinding"), "unexpected namespaced RBAC");
+    } else {
+      check(spec.automountServiceAccountToken === false, "plugin mounts a service account token it does not use");
+      check(!objects.some((o) => o.kind === "ClusterRoleBinding"), "RBAC without --register-epc");
+    }
     const dp = hostPathVolume(spec, "/var/lib/kubelet/device-plugins");
     check(dp && mountOf(c, dp)?.mountPath === "/var/lib/kubelet/device-plugins", "plugin does not mount /var/lib/kubelet/device-plugins");
     const dev = hostPathVolume(spec, "/dev");
@@ -97,8 +135,15 @@ if (mode === "overlay") {
     const c = spec.containers[0];
     const req = c.resources?.requests ?? {};
     const lim = c.resources?.limits ?? {};
-    check(req[EPC] !== undefined && String(req[EPC]) === String(lim[EPC]), `helper does not request ${EPC} with requests = limits`);
-    check(String(req[PROVISION]) === "1" && String(lim[PROVISION]) === "1", `helper does not request ${PROVISION}: 1`);
+    // The helper asks for EPC and the provisioning device under the names the plugin offers.
+    const names = intelScheme ? [INTEL_EPC, INTEL_ENCLAVE, INTEL_PROVISION] : [EPC, PROVISION];
+    const others = intelScheme ? [EPC, PROVISION] : [INTEL_EPC, INTEL_ENCLAVE, INTEL_PROVISION];
+    for (const n of names) {
+      check(req[n] !== undefined && String(req[n]) === String(lim[n]), `helper does not request ${n} with requests = limits`);
+    }
+    for (const n of others) check(req[n] === undefined && lim[n] === undefined, `helper requests ${n}, which this overlay does not offer`);
+    const prov = intelScheme ? INTEL_PROVISION : PROVISION;
+    check(String(req[prov]) === "1" && String(lim[prov]) === "1", `helper does not request ${prov}: 1`);
     const args = c.args ?? [];
     const backend = SIMULATED ? "--backend=sim" : "--backend=auto";
     check(args.includes(backend), `helper args lack ${backend}`);

@@ -29,9 +29,9 @@
 
 #include "common/signals.h"
 #include "deviceplugin/grpc_api.h"
-#include "deviceplugin/device_set.h"
-#include "deviceplugin/plugin_server.h"
-#include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/framework/device_set.h"
+#include "deviceplugin/framework/plugin_server.h"
+#include "deviceplugin/sgx/sgx_resources.h"
 
 namespace confcom::deviceplugin {
 namespace {
@@ -202,7 +202,9 @@ class Emulator {
       Print({{"event", "list"}, {"resource", resource}, {"seq", ++seq},
              {"devices", msg.devices_size()}, {"healthy", healthy},
              {"unhealthy", uint64_t(msg.devices_size()) - healthy}, {"with_topology", topo},
-             {"numa_nodes", nodes}, {"bytes", msg.ByteSizeLong()}});
+             {"numa_nodes", nodes}, {"bytes", msg.ByteSizeLong()},
+             {"first_id", msg.devices_size() ? msg.devices(0).id() : ""},
+             {"last_id", msg.devices_size() ? msg.devices(msg.devices_size() - 1).id() : ""}});
       if (resource == f_.resource && !allocated_.exchange(true) &&
           (f_.allocate_mib > 0 || !f_.allocate_ids.empty())) {
         Allocate(*stub, resource, preferred, healthy_ids);
@@ -251,6 +253,7 @@ class Emulator {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Status st = stub.Allocate(&ctx, req, &resp);
     ev["devices_requested"] = ids.size();
+    if (ids.size() <= 16) ev["ids"] = ids;
     ev["preferred_allocation_used"] = used_preferred;
     if (!st.ok()) {
       ev["event"] = "allocate_error";
@@ -358,8 +361,9 @@ int main(int argc, char** argv) {
                "sgx-kubelet-emulator"};
   app.add_option("--device-plugin-dir", f.dir, "Folder to serve kubelet.sock in")->required();
   app.add_option("--resource", f.resource, "Resource to allocate from")->capture_default_str();
-  app.add_option("--allocate-mib", f.allocate_mib,
-                 "After the first ListAndWatch message, allocate this many devices (MiB)");
+  app.add_option("--allocate,--allocate-mib", f.allocate_mib,
+                 "After the first ListAndWatch message of --resource, allocate this many of its "
+                 "devices (MiB for the legacy EPC resource)");
   app.add_option("--allocate-ids", f.allocate_ids, "Allocate these device IDs (comma-separated)");
   app.add_flag("--exit-after-allocate", f.exit_after_allocate,
                "Exit once the allocation result is printed");

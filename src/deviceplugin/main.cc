@@ -1,9 +1,13 @@
-// sgx-device-plugin: advertises the node's SGX EPC to kubelet as
-// kubernetes.azure.com/sgx_epc_mem_in_MiB (one device per MiB) and the provisioning device as
-// kubernetes.azure.com/sgx_provision, and gives containers that get them the SGX device nodes.
-// `--discover` prints what the node has and exits. `--probe` is the DaemonSet's readiness and
-// liveness check: it dials our own EPC socket as kubelet does and exits 0 only if the plugin
-// answers GetDevicePluginOptions. See docs/device-plugin.md.
+// sgx-device-plugin: advertises the node's SGX resources to kubelet under the names of the
+// chosen --resource-scheme (legacy: kubernetes.azure.com/sgx_epc_mem_in_MiB, one device per
+// MiB, and kubernetes.azure.com/sgx_provision; intel: sgx.intel.com/enclave and
+// sgx.intel.com/provision, with EPC as the Node's extended resource sgx.intel.com/epc, set by
+// --register-epc), and gives containers that get them the SGX device nodes. main only
+// composes: the scheme table makes the resources, one PluginServer serves each, and the same
+// list feeds the metrics and the probe. `--discover` prints what the node has and exits.
+// `--probe` is the DaemonSet's readiness and liveness check: it dials each of our sockets as
+// kubelet does and exits 0 only if every one answers GetDevicePluginOptions.
+// See docs/device-plugin.md.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -11,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
@@ -21,11 +26,15 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/metrics_server.h"
-#include "deviceplugin/metrics.h"
+#include "deviceplugin/framework/metrics.h"
 #include "deviceplugin/grpc_api.h"
-#include "deviceplugin/discovery.h"
-#include "deviceplugin/plugin_server.h"
-#include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/sgx/discovery.h"
+#include "deviceplugin/framework/plugin_server.h"
+#include "deviceplugin/sgx/epc_registrar.h"
+#include "deviceplugin/sgx/resource_schemes.h"
+#include "kube/api_client.h"
+#include "kube/credentials.h"
+#include "deviceplugin/sgx/sgx_resources.h"
 
 namespace confcom::deviceplugin {
 namespace {
@@ -37,6 +46,15 @@ struct Flags {
   std::string resource_name = kEpcResourceName;
   std::string provision_resource_name = kProvisionResourceName;
   uint64_t provision_devices = 1;
+  std::string resource_scheme = "legacy";
+  uint64_t enclave_limit = 110;
+  uint64_t provision_limit = 110;
+  bool register_epc = false;
+  std::string kubeconfig;
+  std::string kube_context;
+  std::string node_name;
+  std::string serviceaccount_dir = confcom::kube::kServiceAccountDir;
+  int epc_resync_seconds = 300;
   bool discover = false;
   bool json = false;
   bool probe = false;
@@ -55,21 +73,31 @@ int WaitForSignal(const sigset_t& signals) {
   return sig;
 }
 
-// The probe: dial <dir>/confcom-sgx-epc.sock like kubelet (authority "localhost"), ask
-// GetDevicePluginOptions within the deadline. Exit 0 on an answer, 1 otherwise, with one line
-// on stdout (exec probes show it in the pod's events).
-int Probe(const Flags& f) {
-  const std::string path = f.dir + "/" + kEpcEndpoint;
+SchemeOptions MakeSchemeOptions(const Flags& f, bool simulation) {
+  SchemeOptions o;
+  o.resource.host_root = f.host_root;
+  o.resource.simulation = simulation;
+  o.legacy_epc_name = f.resource_name;
+  o.legacy_provision_name = f.provision_resource_name;
+  o.provision_devices = f.provision_devices;
+  o.enclave_limit = f.enclave_limit;
+  o.provision_limit = f.provision_limit;
+  return o;
+}
+
+// Dials one socket like kubelet (authority "localhost") and asks GetDevicePluginOptions within
+// the deadline; prints one line (exec probes show it in the pod's events).
+bool ProbeOne(const std::string& path, int timeout_ms) {
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) {
     std::printf("sgx-device-plugin probe: %s: %s (the plugin is not serving; a node without "
                 "EPC serves nothing, see the plugin's log)\n",
                 path.c_str(), std::strerror(errno));
-    return 1;
+    return false;
   }
   if (!S_ISSOCK(sb.st_mode)) {
     std::printf("sgx-device-plugin probe: %s is not a socket\n", path.c_str());
-    return 1;
+    return false;
   }
   grpc::ChannelArguments args;
   args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");
@@ -77,23 +105,63 @@ int Probe(const Flags& f) {
       grpc::CreateCustomChannel("unix://" + path, grpc::InsecureChannelCredentials(), args);
   auto stub = v1beta1::DevicePlugin::NewStub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(f.probe_timeout_ms));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
   v1beta1::DevicePluginOptions options;
   grpc::Status st = stub->GetDevicePluginOptions(&ctx, v1beta1::Empty(), &options);
   if (!st.ok()) {
     std::printf("sgx-device-plugin probe: %s does not answer GetDevicePluginOptions within "
                 "%d ms: %s (code %d)\n",
-                path.c_str(), f.probe_timeout_ms, st.error_message().c_str(),
-                int(st.error_code()));
-    return 1;
+                path.c_str(), timeout_ms, st.error_message().c_str(), int(st.error_code()));
+    return false;
   }
   std::printf("ok: %s answers (device plugin API v1beta1)\n", path.c_str());
-  return 0;
+  return true;
+}
+
+// The API client and registrar of --register-epc: credentials from --kubeconfig, else the
+// pod's service account; the node from --node-name, else $NODE_NAME (downward API).
+Result<std::unique_ptr<EpcRegistrar>> MakeRegistrar(const Flags& f, const DiscoveryOptions& dopt) {
+  std::string node = f.node_name;
+  if (node.empty()) {
+    const char* env = std::getenv("NODE_NAME");
+    node = env ? env : "";
+  }
+  if (node.empty()) {
+    return Status::InvalidArgument("the node's name is unknown: set NODE_NAME (downward API "
+                                   "fieldRef spec.nodeName) or --node-name");
+  }
+  auto creds = f.kubeconfig.empty() ? kube::InClusterFromEnv(f.serviceaccount_dir)
+                                    : kube::FromKubeconfig(f.kubeconfig, f.kube_context);
+  if (!creds.ok()) return creds.status();
+  auto client = kube::ApiClient::Create(std::move(creds).value());
+  if (!client.ok()) return client.status();
+  EpcRegistrarOptions o;
+  o.node_name = node;
+  o.resync = std::chrono::seconds(f.epc_resync_seconds);
+  auto discover = [dopt]() -> Result<uint64_t> {
+    auto d = Discover(dopt);
+    if (!d.ok()) return d.status();
+    return d->total_epc_bytes();
+  };
+  return std::make_unique<EpcRegistrar>(std::move(client).value(), discover, o);
+}
+
+// The probe: every socket of the chosen schemes must answer. Exit 0 if so, 1 otherwise.
+int Probe(const Flags& f, const std::vector<const ResourceScheme*>& schemes) {
+  bool ok = true;
+  for (const auto& r : MakeResources(schemes, SgxDiscovery{}, MakeSchemeOptions(f, false))) {
+    ok = ProbeOne(f.dir + "/" + r->endpoint(), f.probe_timeout_ms) && ok;
+  }
+  return ok ? 0 : 1;
 }
 
 int Run(const Flags& f) {
-  if (f.probe) return Probe(f);
+  auto schemes = ParseSchemes(f.resource_scheme);
+  if (!schemes.ok()) {
+    std::fprintf(stderr, "sgx-device-plugin: %s\n", schemes.status().message().c_str());
+    return 2;
+  }
+  if (f.probe) return Probe(f, *schemes);
   if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-device-plugin"); !st.ok()) {
     std::fprintf(stderr, "sgx-device-plugin: %s\n", st.message().c_str());
     return 2;
@@ -152,20 +220,31 @@ int Run(const Flags& f) {
                  return s.empty() ? std::string(" none") : s;
                }());
 
+  std::unique_ptr<EpcRegistrar> registrar;
+  if (f.register_epc) {
+    auto made = MakeRegistrar(f, dopt);
+    if (!made.ok()) {
+      spdlog::error("--register-epc: {}", made.status().message());
+      return 1;
+    }
+    registrar = std::move(made).value();
+    bool epc_devices = false;  // a scheme that also advertises EPC as device plugin devices
+    for (const auto* s : *schemes) epc_devices = epc_devices || !s->epc_as_node_resource;
+    if (epc_devices) {
+      spdlog::warn("--register-epc with --resource-scheme {}: EPC is schedulable under two "
+                   "names on this node (pods may together claim twice the EPC); see "
+                   "docs/device-plugin.md",
+                   f.resource_scheme);
+    }
+  }
+
   PluginOptions popt;
   popt.dir = f.dir;
   popt.max_message_bytes = f.max_message_bytes;
   popt.recheck = std::chrono::milliseconds(f.recheck_ms);
-  SgxResourceOptions ropt;
-  ropt.host_root = f.host_root;
-  ropt.simulation = simulation;
   std::vector<std::unique_ptr<PluginServer>> plugins;
-  ropt.name = f.resource_name;
-  plugins.push_back(std::make_unique<PluginServer>(MakeEpcResource(d, ropt), popt));
-  if (f.provision_devices > 0) {
-    ropt.name = f.provision_resource_name;
-    plugins.push_back(std::make_unique<PluginServer>(
-        MakeProvisionResource(d, ropt, f.provision_devices), popt));
+  for (auto& r : MakeResources(*schemes, d, MakeSchemeOptions(f, simulation))) {
+    plugins.push_back(std::make_unique<PluginServer>(std::move(r), popt));
   }
   for (auto& p : plugins) {
     if (Status st = p->Start(); !st.ok()) {
@@ -181,11 +260,13 @@ int Run(const Flags& f) {
   }
   std::unique_ptr<MetricsServer> metrics = std::move(started).value();
   if (metrics) {
-    std::vector<PluginMetricsSource> sources = {{f.resource_name, plugins[0].get()}};
-    if (plugins.size() > 1) sources.push_back({f.provision_resource_name, plugins[1].get()});
+    std::vector<PluginMetricsSource> sources;
+    for (auto& p : plugins) sources.push_back({p->resource_name(), p.get()});
     metrics->Add(MakePluginCollector(std::move(sources), d.epc_source, simulation));
   }
+  if (registrar) registrar->Start();
   WaitForSignal(signals);
+  if (registrar) registrar->Stop();
   for (auto& p : plugins) p->Stop();
   spdlog::info("stopped; sockets removed");
   return 0;
@@ -198,8 +279,10 @@ int main(int argc, char** argv) {
   using namespace confcom::deviceplugin;
   Flags f;
   CLI::App app{
-      "sgx-device-plugin: advertises this node's SGX EPC to kubelet as an extended resource\n"
-      "(one device per MiB) and gives containers that get it the SGX enclave device.",
+      "sgx-device-plugin: advertises this node's SGX EPC and device nodes to kubelet under the\n"
+      "legacy names (one device per MiB of EPC) and/or Intel's (sgx.intel.com/enclave,\n"
+      "sgx.intel.com/provision; EPC as the node resource sgx.intel.com/epc), and gives\n"
+      "containers that get them the SGX device nodes.",
       "sgx-device-plugin"};
   app.set_version_flag("--version", CONFCOM_VERSION);
   app.add_option("--device-plugin-dir", f.dir, "Folder of kubelet.sock and our sockets")
@@ -219,6 +302,37 @@ int main(int argc, char** argv) {
                  "Devices of the provisioning resource (only the quote helper should request "
                  "it); 0 = do not offer it")
       ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--resource-scheme", f.resource_scheme,
+                 "Resource names to advertise, one scheme or several comma-separated (" +
+                     DescribeSchemes() + ")")
+      ->capture_default_str();
+  app.add_option("--enclave-limit", f.enclave_limit,
+                 "intel scheme: sgx.intel.com/enclave devices (containers that may use the "
+                 "enclave device at once); 0 = do not offer it")
+      ->check(CLI::Range(uint64_t(0), uint64_t(100000)))
+      ->capture_default_str();
+  app.add_option("--provision-limit", f.provision_limit,
+                 "intel scheme: sgx.intel.com/provision devices; 0 = do not offer it")
+      ->check(CLI::Range(uint64_t(0), uint64_t(100000)))
+      ->capture_default_str();
+  app.add_flag("--register-epc", f.register_epc,
+               "Set this Node's status.capacity[sgx.intel.com/epc] to the EPC in bytes through "
+               "the API server, and keep it up to date (needs get nodes, patch nodes/status)");
+  app.add_option("--kubeconfig", f.kubeconfig,
+                 "With --register-epc out of cluster: kubectl's config file (default: the "
+                 "pod's service account)");
+  app.add_option("--kube-context", f.kube_context,
+                 "With --kubeconfig: the context to use (default: current-context)");
+  app.add_option("--node-name", f.node_name,
+                 "With --register-epc: this node's name (default: $NODE_NAME)");
+  app.add_option("--serviceaccount-dir", f.serviceaccount_dir,
+                 "With --register-epc in cluster: folder of the service account's token and "
+                 "ca.crt")
+      ->capture_default_str();
+  app.add_option("--epc-resync-seconds", f.epc_resync_seconds,
+                 "With --register-epc: re-discover EPC and re-check the Node this often")
+      ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   app.add_flag("--discover", f.discover, "Print what the node has for SGX and exit");
   app.add_flag("--json", f.json, "With --discover: print JSON");

@@ -1,4 +1,4 @@
-#include "deviceplugin/device_set.h"
+#include "deviceplugin/framework/device_set.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "deviceplugin/api.pb.h"
-#include "deviceplugin/plugin_server.h"
+#include "deviceplugin/framework/plugin_server.h"
 
 namespace confcom::deviceplugin {
 namespace {

@@ -1,4 +1,4 @@
-#include "deviceplugin/kubelet_requests.h"
+#include "deviceplugin/framework/kubelet_requests.h"
 
 #include <gtest/gtest.h>
 

@@ -12,14 +12,17 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/fake_host.h"
 #include "deviceplugin/grpc_api.h"
-#include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/sgx/intel_resources.h"
+#include "deviceplugin/sgx/sgx_resources.h"
 #include "deviceplugin/json_events.h"
+#include "kube/kube_api_double.h"
 #include "testing/test_util.h"
 
 namespace confcom::deviceplugin {
@@ -226,6 +229,264 @@ TEST(KubeletEmulatorTest, UnknownIdsFailTheWholeAllocate) {
   EXPECT_NE((*err)["message"].get<std::string>().find("unknown device ID '1024'"),
             std::string::npos)
       << (*err)["message"];
+}
+
+// --resource-scheme intel: 110 shared devices of each of Intel's names, with Intel's IDs; a
+// container gets exactly the one device node of the resource it asked for.
+TEST(KubeletEmulatorTest, IntelSchemeAdvertises110OfEachAndGivesOnlyThatDeviceNode) {
+  Node node;
+  node.SgxHost(2, 4);
+  auto plugin = node.Plugin({"--resource-scheme", "intel"});
+  auto kubelet = node.Emulator(
+      {"--resource", kIntelEnclaveResourceName, "--allocate", "1", "--exit-after-allocate"});
+  ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log() << plugin->Log();
+  Events ev(node.Log("emulator.log"));
+  auto list = ev.Wait(EventIs("list", kIntelEnclaveResourceName), 1s);
+  ASSERT_TRUE(list) << kubelet->Log();
+  EXPECT_EQ((*list)["devices"], 110);
+  EXPECT_EQ((*list)["healthy"], 110);
+  EXPECT_EQ((*list)["with_topology"], 0);
+  EXPECT_EQ((*list)["first_id"], "sgx-enclave-0");
+  EXPECT_EQ((*list)["last_id"], "sgx-enclave-109");
+  auto reg = Events(node.Log("emulator.log")).Wait(EventIs("registered", kIntelEnclaveResourceName), 1s);
+  ASSERT_TRUE(reg);
+  EXPECT_EQ((*reg)["preferred_allocation"], false);
+  auto alloc = Events(node.Log("emulator.log")).Wait(EventIs("allocate", kIntelEnclaveResourceName), 1s);
+  ASSERT_TRUE(alloc) << kubelet->Log();
+  EXPECT_EQ((*alloc)["ids"], json::array({"sgx-enclave-0"}));
+  ASSERT_EQ((*alloc)["devices"].size(), 1u) << (*alloc).dump();
+  EXPECT_EQ((*alloc)["devices"][0]["container_path"], "/dev/sgx_enclave");
+  EXPECT_EQ((*alloc)["devices"][0]["host_path"], "/dev/sgx_enclave");
+  EXPECT_EQ((*alloc)["devices"][0]["permissions"], "rw");
+  EXPECT_TRUE((*alloc)["envs"].empty()) << (*alloc).dump();
+
+  auto kubelet2 = node.Emulator({"--resource", kIntelProvisionResourceName, "--allocate", "1",
+                                 "--exit-after-allocate"},
+                                "e2.log");
+  ASSERT_EQ(kubelet2->Wait(15s), 0) << kubelet2->Log();
+  Events ev2(node.Log("e2.log"));
+  auto plist = ev2.Wait(EventIs("list", kIntelProvisionResourceName), 1s);
+  ASSERT_TRUE(plist);
+  EXPECT_EQ((*plist)["devices"], 110);
+  EXPECT_EQ((*plist)["last_id"], "sgx-provision-109");
+  auto palloc = Events(node.Log("e2.log")).Wait(EventIs("allocate", kIntelProvisionResourceName), 1s);
+  ASSERT_TRUE(palloc) << kubelet2->Log();
+  ASSERT_EQ((*palloc)["devices"].size(), 1u) << (*palloc).dump();
+  EXPECT_EQ((*palloc)["devices"][0]["container_path"], "/dev/sgx_provision");
+  EXPECT_EQ((*palloc)["devices"][0]["host_path"], "/dev/sgx_provision");
+  // Nothing of the legacy names in this scheme.
+  EXPECT_FALSE(Events(node.Log("e2.log")).Wait(EventIs("registered", kEpcResourceName), 300ms));
+  EXPECT_FALSE(std::filesystem::exists(node.dp() + "/" + kEpcEndpoint));
+}
+
+TEST(KubeletEmulatorTest, IntelLimitsAndBothSchemesTogether) {
+  Node node;
+  node.SgxHost(1, 4);
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin(
+      {"--resource-scheme", "legacy,intel", "--enclave-limit", "7", "--provision-limit", "0"});
+  for (const char* name : {kEpcResourceName, kProvisionResourceName, kIntelEnclaveResourceName}) {
+    ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(EventIs("list", name), 10s))
+        << name << plugin->Log();
+  }
+  auto enclave = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 1s);
+  EXPECT_EQ((*enclave)["devices"], 7);
+  auto epc = Events(node.Log("emulator.log")).Wait(EventIs("list", kEpcResourceName), 1s);
+  EXPECT_EQ((*epc)["devices"], 4096);
+  EXPECT_FALSE(Events(node.Log("emulator.log"))
+                   .Wait(EventIs("registered", kIntelProvisionResourceName), 300ms));
+  // The probe checks every socket of the schemes it is told.
+  auto probe = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
+                                            "--resource-scheme legacy,intel --provision-limit 0 " +
+                                            "--device-plugin-dir " + node.dp());
+  EXPECT_EQ(probe.status, 0) << probe.output;
+  EXPECT_NE(probe.output.find(kIntelEnclaveEndpoint), std::string::npos) << probe.output;
+  auto probe2 = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
+                                             "--resource-scheme intel --device-plugin-dir " +
+                                             node.dp());
+  EXPECT_EQ(probe2.status, 1) << probe2.output;  // no provision socket: not serving it
+}
+
+TEST(KubeletEmulatorTest, IntelDeviceNodeMissingMakesOnlyThatResourceUnhealthy) {
+  Node node;
+  node.SgxHost(1, 4);
+  node.host().RemoveDevice("/dev/sgx_provision");
+  auto kubelet = node.Emulator();
+  auto plugin = node.Plugin({"--resource-scheme", "intel", "--recheck-ms", "200"});
+  auto prov = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelProvisionResourceName), 10s);
+  ASSERT_TRUE(prov) << plugin->Log();
+  EXPECT_EQ((*prov)["unhealthy"], 110);
+  auto encl = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 1s);
+  ASSERT_TRUE(encl);
+  EXPECT_EQ((*encl)["healthy"], 110);
+  node.host().AddDevice("/dev/sgx_provision");
+  Events later(node.Log("emulator.log"));
+  auto back = later.Wait([](const json& j) {
+    return j["event"] == "list" && j["resource"] == kIntelProvisionResourceName && j["healthy"] == 110;
+  }, 10s);
+  EXPECT_TRUE(back) << plugin->Log();
+}
+
+TEST(DevicePluginProcessTest, BadResourceSchemeIsAClearError) {
+  Node node;
+  auto r = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) +
+                                        " --resource-scheme legacy,nvidia --device-plugin-dir " +
+                                        node.dp() + " 2>&1");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("'nvidia' is not a scheme (choices: legacy, intel"), std::string::npos)
+      << r.output;
+  auto twice = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) +
+                                            " --resource-scheme intel,intel --device-plugin-dir " +
+                                            node.dp() + " 2>&1");
+  EXPECT_EQ(twice.status, 2) << twice.output;
+  EXPECT_NE(twice.output.find("given twice"), std::string::npos) << twice.output;
+}
+
+// Issue 11: an ID given twice is refused (it would count one MiB twice), in Allocate and in
+// GetPreferredAllocation, and GetPreferredAllocation's answer stays within what was asked.
+TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
+  Node node;
+  node.SgxHost(2, 1);
+  auto plugin = node.Plugin();
+  std::string socket = node.dp() + "/" + kEpcEndpoint;
+  ASSERT_TRUE(confcom::testing::WaitForSocket(socket)) << plugin->Log();
+  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  grpc::ByteBuffer response;
+
+  v1beta1::AllocateRequest dup;
+  auto* c = dup.add_container_requests();
+  for (int i = 0; i < 390000; ++i) c->add_devices_ids("5");
+  grpc::Status st = RawCall(channel, "/v1beta1.DevicePlugin/Allocate", dup.SerializeAsString(), &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("device ID '5' of kubernetes.azure.com/sgx_epc_mem_in_MiB "
+                                    "appears more than once"),
+            std::string::npos)
+      << st.error_message();
+  // The same ID in two containers of one call is a duplicate too.
+  v1beta1::AllocateRequest across;
+  across.add_container_requests()->add_devices_ids("1");
+  across.add_container_requests()->add_devices_ids("1");
+  st = RawCall(channel, "/v1beta1.DevicePlugin/Allocate", across.SerializeAsString(), &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+
+  const std::string pref = "/v1beta1.DevicePlugin/GetPreferredAllocation";
+  auto ask = [&](std::vector<std::string> available, std::vector<std::string> must, int size,
+                 v1beta1::PreferredAllocationResponse* out) {
+    v1beta1::PreferredAllocationRequest req;
+    auto* r = req.add_container_requests();
+    for (auto& a : available) r->add_available_deviceids(a);
+    for (auto& m : must) r->add_must_include_deviceids(m);
+    r->set_allocation_size(size);
+    grpc::ByteBuffer buf;
+    grpc::Status s = RawCall(channel, pref, req.SerializeAsString(), &buf);
+    if (s.ok() && out) {
+      grpc::Slice flat;
+      EXPECT_TRUE(buf.DumpToSingleSlice(&flat).ok());
+      EXPECT_TRUE(out->ParseFromArray(flat.begin(), int(flat.size())));
+    }
+    return s;
+  };
+  st = ask({"1", "2", "2"}, {}, 2, nullptr);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("appears more than once in available_deviceIDs"),
+            std::string::npos) << st.error_message();
+  st = ask({"1", "2"}, {"3"}, 2, nullptr);  // must_include outside available
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("not in available_deviceIDs"), std::string::npos);
+  st = ask({"1", "2", "3", "4"}, {"1", "2", "3"}, 2, nullptr);  // more must than size
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  st = ask({"1", "2"}, {}, 3, nullptr);  // more than available
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  st = ask({"1", "99999"}, {}, 1, nullptr);  // not offered by the plugin
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("unknown device ID '99999'"), std::string::npos);
+
+  // A valid request: exactly allocation_size distinct IDs, all from available, with must.
+  v1beta1::PreferredAllocationResponse ok;
+  std::vector<std::string> available;
+  for (int i = 0; i < 2048; i += 3) available.push_back(std::to_string(i));
+  st = ask(available, {"3"}, 5, &ok);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(ok.container_responses_size(), 1);
+  std::set<std::string> got(ok.container_responses(0).deviceids().begin(),
+                            ok.container_responses(0).deviceids().end());
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_EQ(ok.container_responses(0).deviceids_size(), 5);
+  EXPECT_TRUE(got.count("3"));
+  for (const auto& id : got) {
+    EXPECT_NE(std::find(available.begin(), available.end(), id), available.end()) << id;
+  }
+  EXPECT_TRUE(plugin->running());
+}
+
+// --register-epc in cluster: the service account's token and CA, KUBERNETES_SERVICE_HOST/PORT
+// and NODE_NAME, against the strict HTTPS double whose Node kubectl patches.
+TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevices) {
+  Node node;
+  node.SgxHost(2, 4);  // 8 GiB
+  TempDir api_dir;
+  std::string err;
+  auto tls = confcom::testing::MakeTlsFiles(api_dir.path(), "cluster-ca", &err);
+  ASSERT_FALSE(tls.ca_crt.empty()) << err;
+  const std::string node_json =
+      R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"sgx-node-0"},)"
+      R"("status":{"capacity":{"cpu":"2","pods":"110"},"allocatable":{"cpu":"2","pods":"110"}}})";
+  confcom::testing::KubeApiDouble api(tls, "pod-token", "sgx-node-0", node_json, api_dir.path());
+  std::filesystem::create_directories(api_dir.File("sa"));
+  std::filesystem::copy_file(tls.ca_crt, api_dir.File("sa/ca.crt"));
+  std::ofstream(api_dir.File("sa/token")) << "pod-token\n";
+  api.FailNext(1, 503);
+
+  auto kubelet = node.Emulator();
+  Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", node.dp(), "--host-root",
+                  node.host().root(), "--resource-scheme", "intel", "--register-epc",
+                  "--serviceaccount-dir", api_dir.File("sa"), "--metrics-address", "off"},
+                 node.Log("plugin.log"),
+                 {"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
+                  "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
+  std::string epc;
+  for (int i = 0; i < 200 && epc.empty(); ++i) {
+    auto n = json::parse(api.node());
+    epc = n["status"]["capacity"].value("sgx.intel.com/epc", "");
+    if (epc.empty()) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(epc, "8589934592") << plugin.Log() << api.last_kubectl_error();
+  auto reqs = api.requests();
+  ASSERT_GE(reqs.size(), 3u);
+  EXPECT_EQ(reqs.back().method, "PATCH");
+  EXPECT_EQ(reqs.back().path, "/api/v1/nodes/sgx-node-0/status");
+  EXPECT_EQ(reqs.back().content_type, "application/json-patch+json");
+  EXPECT_EQ(reqs.back().authorization, "Bearer pod-token");
+  EXPECT_EQ(json::parse(api.node())["status"]["capacity"]["cpu"], "2");
+  auto list = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 10s);
+  ASSERT_TRUE(list) << plugin.Log();
+  EXPECT_EQ((*list)["devices"], 110);
+  // The double stores the patched Node before its answer reaches the plugin: wait for the
+  // plugin to have seen the answer.
+  const std::string logged = "status.capacity[sgx.intel.com/epc] = 8589934592 bytes";
+  for (int i = 0; i < 200 && plugin.Log().find(logged) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(plugin.Log().find(logged), std::string::npos) << plugin.Log();
+  plugin.Signal(SIGTERM);
+  EXPECT_EQ(plugin.Wait(10s), 0) << plugin.Log();
+}
+
+TEST(DevicePluginProcessTest, RegisterEpcWithoutNodeNameOrCredentialsIsAClearError) {
+  Node node;
+  node.SgxHost(1, 1);
+  auto r = confcom::testing::RunCommand(
+      "env -u NODE_NAME -u KUBERNETES_SERVICE_HOST " + std::string(DP_PLUGIN_BIN) +
+      " --resource-scheme intel --register-epc --metrics-address off --device-plugin-dir " +
+      node.dp() + " --host-root " + node.host().root() + " 2>&1");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("set NODE_NAME"), std::string::npos) << r.output;
+  r = confcom::testing::RunCommand(
+      "env -u KUBERNETES_SERVICE_HOST NODE_NAME=n1 " + std::string(DP_PLUGIN_BIN) +
+      " --resource-scheme intel --register-epc --metrics-address off --device-plugin-dir " +
+      node.dp() + " --host-root " + node.host().root() + " 2>&1");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("give --kubeconfig FILE"), std::string::npos) << r.output;
 }
 
 TEST(KubeletEmulatorTest, KubeletRestartReRegistersWithinASecond) {

@@ -1,10 +1,12 @@
 // Fault injection against the real sgx-device-plugin process and the real
 // sgx-kubelet-emulator process, over real UNIX sockets in a temporary device-plugins folder:
-// a kubelet that restarts 20 times in a row, and the plugin's socket deleted under it.
+// a kubelet that restarts 20 times in a row, the plugin's socket deleted under it, and a
+// client replaying one device ID 390,000 times.
 #include <signal.h>
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,6 +16,9 @@
 #include <random>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+
+#include "deviceplugin/api.grpc.pb.h"
 #include "deviceplugin/fake_host.h"
 #include "deviceplugin/json_events.h"
 #include "faults/fault_util.h"
@@ -164,6 +169,80 @@ TEST(FaultDevicePluginTest, DeletedSocketIsRecreatedAndReRegistered) {
             << " reregistration_ms=" << latencies[0] << "," << (latencies.size() > 1 ? latencies[1] : 0)
             << "," << (latencies.size() > 2 ? latencies[2] : 0) << " max=" << Max(latencies)
             << " probe_after=" << (probe.status == 0 ? "ok" : "FAILED") << std::endl;
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. A client (anyone who can reach the socket) replays one ID 390,000 times in Allocate and
+//    asks GetPreferredAllocation for more devices than it offers: refused, the metrics keep
+//    counting distinct devices of successful calls, and the plugin keeps serving.
+
+std::string Metrics(int port) {
+  return confcom::testing::RunCommand(
+             "python3 -c \"import urllib.request;print(urllib.request.urlopen("
+             "'http://127.0.0.1:" + std::to_string(port) + "/metrics').read().decode())\"")
+      .output;
+}
+
+TEST(FaultDevicePluginTest, ReplayedIdsAreRefusedAndMetricsCountDistinctDevices) {
+  Node node;
+  auto plugin = node.Plugin();
+  const std::string sock = node.dp() + "/confcom-sgx-epc.sock";
+  ASSERT_TRUE(confcom::testing::WaitForSocket(sock)) << plugin->Log();
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    std::string log = plugin->Log();
+    auto pos = log.find("metrics on http://127.0.0.1:");
+    if (pos != std::string::npos) {
+      port = std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
+    } else {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  ASSERT_GT(port, 0) << plugin->Log();
+  auto stub = v1beta1::DevicePlugin::NewStub(
+      grpc::CreateChannel("unix:" + sock, grpc::InsecureChannelCredentials()));
+
+  v1beta1::AllocateRequest replay;
+  auto* c = replay.add_container_requests();
+  for (int i = 0; i < 390000; ++i) c->add_devices_ids("7");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  v1beta1::AllocateResponse resp;
+  auto t0 = Clock::now();
+  grpc::Status st = stub->Allocate(&ctx, replay, &resp);
+  double refuse_ms = Ms(Clock::now() - t0);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_EQ(resp.container_responses_size(), 0);  // no SGX_EPC_MIB=390000
+
+  v1beta1::PreferredAllocationRequest greedy;
+  auto* g = greedy.add_container_requests();
+  for (int i = 0; i < 4; ++i) g->add_available_deviceids(std::to_string(i));
+  g->set_allocation_size(200);
+  grpc::ClientContext pctx;
+  v1beta1::PreferredAllocationResponse presp;
+  st = stub->GetPreferredAllocation(&pctx, greedy, &presp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+
+  v1beta1::AllocateRequest good;
+  auto* gc = good.add_container_requests();
+  for (int i = 0; i < 10; ++i) gc->add_devices_ids(std::to_string(100 + i));
+  grpc::ClientContext gctx;
+  st = stub->Allocate(&gctx, good, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.container_responses(0).envs().at("SGX_EPC_MIB"), "10");
+  const std::string want =
+      "confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/"
+      "sgx_epc_mem_in_MiB\"} 10";
+  std::string metrics = Metrics(port);
+  EXPECT_NE(metrics.find(want), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("confcom_device_plugin_refused_total{resource=\"kubernetes.azure.com/"
+                         "sgx_epc_mem_in_MiB\"} 2"),
+            std::string::npos)
+      << metrics;
+  EXPECT_TRUE(plugin->running());
+  std::cout << "FAULT-FIGURES: replayed-ids: ids=390000 refused_ms=" << refuse_ms
+            << " allocated_devices_after=" << (metrics.find(want) != std::string::npos ? 10 : -1)
+            << " plugin_alive=" << (plugin->running() ? "yes" : "NO") << std::endl;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/sgx/sgx_resources.h"
 
 #include <filesystem>
 
@@ -9,8 +9,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The host path a device spec should name for `host_path`: itself, or a symlink's target.
-std::string ResolveDevice(const std::string& root, const std::string& host_path) {
+}  // namespace
+
+std::string ResolveHostDevice(const std::string& root, const std::string& host_path) {
   std::error_code ec;
   fs::path seen = HostPath(root, host_path);
   if (!fs::is_symlink(seen, ec)) return host_path;
@@ -23,6 +24,8 @@ std::string ResolveDevice(const std::string& root, const std::string& host_path)
   return host.string();
 }
 
+namespace {
+
 std::vector<std::string> Present(const std::string& root, const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   for (const auto& p : paths) {
@@ -34,7 +37,7 @@ std::vector<std::string> Present(const std::string& root, const std::vector<std:
 void AddDevices(const std::string& root, const std::vector<std::string>& paths,
                 ContainerConfig& c) {
   for (const auto& p : Present(root, paths)) {
-    c.devices.push_back(DeviceSpec{p, ResolveDevice(root, p), "rw"});
+    c.devices.push_back(DeviceSpec{p, ResolveHostDevice(root, p), "rw"});
   }
 }
 
@@ -71,7 +74,9 @@ class EpcResource final : public SgxResourceBase {
   std::string endpoint() const override { return kEpcEndpoint; }
   std::vector<DeviceBlock> Inventory() const override { return blocks_; }
   bool want_topology() const override { return topology_; }
-  bool preferred_allocation() const override { return true; }
+  std::shared_ptr<const PreferredAllocator> preferred_allocator() const override {
+    return policy_;
+  }
 
   Health CheckHealth() const override {
     if (opt_.simulation) return AllBlocks(true, "");
@@ -101,6 +106,7 @@ class EpcResource final : public SgxResourceBase {
  private:
   std::vector<DeviceBlock> blocks_;
   bool topology_ = false;
+  std::shared_ptr<const PreferredAllocator> policy_ = MakeNumaPackingAllocator();
 };
 
 class ProvisionResource final : public SgxResourceBase {

@@ -16,9 +16,10 @@
 //     backoff that grows while streams keep ending within 10 s (a misbehaving peer must not
 //     make us register in a tight loop). kubelet.sock appearing is ignored when it is the
 //     very socket (device, inode) we registered with.
-// ListAndWatch messages are encoded once per change (DeviceSet::Encode, never above the
-// limit) and shared by every stream without copies. Allocate fails the whole call with
-// INVALID_ARGUMENT for an unknown ID and FAILED_PRECONDITION for an unhealthy one.
+// ListAndWatch messages are encoded once per change (health_publisher.h) and shared by every
+// stream without copies (list_and_watch.h). The gRPC service and its checks of kubelet's
+// requests are in device_plugin_service.h. The control loop is a state struct (Impl::Loop)
+// whose fields the events above set.
 // Stop() ends the streams, shuts the server down and removes our socket. Thread-safe.
 #pragma once
 
@@ -28,8 +29,10 @@
 #include <string>
 
 #include "common/status.h"
-#include "deviceplugin/device_set.h"
-#include "deviceplugin/resource.h"
+#include "deviceplugin/framework/device_set.h"
+#include "deviceplugin/framework/plugin_stats.h"
+#include "deviceplugin/framework/preferred_allocation.h"
+#include "deviceplugin/framework/resource.h"
 
 namespace confcom::deviceplugin {
 
@@ -46,18 +49,6 @@ struct PluginOptions {
   std::chrono::milliseconds recheck{5000};
 };
 
-struct PluginStats {
-  std::atomic<uint64_t> registrations{0};
-  std::atomic<uint64_t> register_failures{0};
-  std::atomic<uint64_t> serves{0};     // servers bound (1 + restarts)
-  std::atomic<uint64_t> messages{0};   // distinct ListAndWatch messages built
-  std::atomic<uint64_t> allocations{0};
-  std::atomic<uint64_t> allocated_devices{0};  // device IDs handed out by successful Allocates
-  std::atomic<uint64_t> healthy{0};            // in the newest ListAndWatch message
-  std::atomic<uint64_t> unhealthy{0};
-  std::atomic<uint64_t> message_bytes{0};      // size of the newest ListAndWatch message
-};
-
 class PluginServer {
  public:
   PluginServer(std::shared_ptr<Resource> resource, PluginOptions options);
@@ -68,7 +59,8 @@ class PluginServer {
   Status Start();
   void Stop();
 
-  const DeviceSet& devices() const;
+  const DeviceSet& devices() const;  // after Start()
+  std::string resource_name() const;
   const PluginStats& stats() const;
 
   struct Impl;
@@ -76,12 +68,5 @@ class PluginServer {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// The preferred allocation policy, exposed for tests: `size` devices out of `available`
-// (indexes), containing `must`, from one NUMA node when one can hold them (the node with the
-// fewest free devices that is big enough, keeping large free nodes for large requests), else
-// from the fewest nodes (largest first). Lowest indexes first inside a node.
-std::vector<uint64_t> PreferDevices(const DeviceSet& set, const std::vector<uint64_t>& available,
-                                    const std::vector<uint64_t>& must, size_t size);
 
 }  // namespace confcom::deviceplugin

@@ -1,4 +1,4 @@
-#include "deviceplugin/discovery.h"
+#include "deviceplugin/sgx/discovery.h"
 
 #include <cpuid.h>
 #include <fcntl.h>

@@ -59,12 +59,15 @@ struct Layout {
   size_t unhealthy_bytes = 0;           // the all-Unhealthy message, every device listed
   size_t limit = kKubeletMaxMessageBytes;
   int step = 1;                         // which step of the policy above
+  std::string id_prefix;                // before every ID, e.g. "sgx-enclave-"
   std::vector<std::string> warnings;    // one per degradation, with the numbers
 };
 
 // want_topology: attach TopologyInfo (the caller passes false on single-NUMA machines).
+// id_prefix: a fixed string before every ID ("sgx-enclave-" makes "sgx-enclave-0", ...);
+// counted in every size.
 Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
-                  size_t limit = kKubeletMaxMessageBytes);
+                  size_t limit = kKubeletMaxMessageBytes, std::string_view id_prefix = "");
 
 class DeviceSet {
  public:
@@ -73,7 +76,7 @@ class DeviceSet {
   const Layout& layout() const { return layout_; }
   uint64_t size() const { return layout_.advertised; }
   int64_t NumaOf(uint64_t index) const;
-  std::string Id(uint64_t index) const { return DeviceId(layout_.ids, index); }
+  std::string Id(uint64_t index) const { return layout_.id_prefix + DeviceId(layout_.ids, index); }
   // The index of an advertised device, or nullopt for anything else.
   std::optional<uint64_t> Find(std::string_view id) const;
 

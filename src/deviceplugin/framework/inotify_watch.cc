@@ -1,4 +1,4 @@
-#include "deviceplugin/inotify_watch.h"
+#include "deviceplugin/framework/inotify_watch.h"
 
 #include <sys/inotify.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "deviceplugin/metrics.h"
+#include "deviceplugin/framework/metrics.h"
 
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
@@ -21,10 +21,12 @@ class PluginCollector final : public prometheus::Collectable {
                          MetricType::Gauge, {}};
     MetricFamily advertised{"confcom_device_plugin_advertised_devices", "Devices advertised (capacity)",
                             MetricType::Gauge, {}};
-    MetricFamily allocated{"confcom_device_plugin_allocated_devices_total", "Device IDs handed out by Allocate",
+    MetricFamily allocated{"confcom_device_plugin_allocated_devices_total", "Distinct devices handed out by successful Allocate calls",
                            MetricType::Counter, {}};
     MetricFamily allocations{"confcom_device_plugin_allocations_total", "Successful Allocate calls",
                              MetricType::Counter, {}};
+    MetricFamily refused{"confcom_device_plugin_refused_total",
+                         "Allocate and GetPreferredAllocation calls refused", MetricType::Counter, {}};
     MetricFamily registrations{"confcom_device_plugin_registrations_total", "Successful registrations with kubelet",
                                MetricType::Counter, {}};
     MetricFamily failures{"confcom_device_plugin_register_failures_total", "Failed registration attempts",
@@ -45,6 +47,7 @@ class PluginCollector final : public prometheus::Collectable {
       add(advertised, {{"resource", s.resource}}, double(s.server->devices().size()), false);
       add(allocated, {{"resource", s.resource}}, double(st.allocated_devices.load()), true);
       add(allocations, {{"resource", s.resource}}, double(st.allocations.load()), true);
+      add(refused, {{"resource", s.resource}}, double(st.refused.load()), true);
       add(registrations, {{"resource", s.resource}}, double(st.registrations.load()), true);
       add(failures, {{"resource", s.resource}}, double(st.register_failures.load()), true);
       add(bytes, {{"resource", s.resource}}, double(st.message_bytes.load()), false);
@@ -53,7 +56,7 @@ class PluginCollector final : public prometheus::Collectable {
                       MetricType::Gauge, {}};
     add(info, {{"version", CONFCOM_VERSION}, {"epc_source", epc_source_}, {"simulated", simulated_ ? "true" : "false"}},
         1, false);
-    return {devices, advertised, allocated, allocations, registrations, failures, bytes, info};
+    return {devices, advertised, allocated, allocations, refused, registrations, failures, bytes, info};
   }
 
  private:

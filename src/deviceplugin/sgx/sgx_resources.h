@@ -19,8 +19,8 @@
 #include <memory>
 #include <string>
 
-#include "deviceplugin/discovery.h"
-#include "deviceplugin/resource.h"
+#include "deviceplugin/sgx/discovery.h"
+#include "deviceplugin/framework/resource.h"
 
 namespace confcom::deviceplugin {
 
@@ -38,6 +38,10 @@ struct SgxResourceOptions {
 std::shared_ptr<Resource> MakeEpcResource(const SgxDiscovery& d, SgxResourceOptions options);
 std::shared_ptr<Resource> MakeProvisionResource(const SgxDiscovery& d, SgxResourceOptions options,
                                                 uint64_t count);
+
+// The host path a device spec should name for `host_path` (seen under `root`): itself, or a
+// symlink's target when that exists.
+std::string ResolveHostDevice(const std::string& root, const std::string& host_path);
 
 // True when EPC comes from --epc-mib and the host has no enclave device node at all.
 bool IsSimulation(const SgxDiscovery& d);

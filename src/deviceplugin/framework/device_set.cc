@@ -1,4 +1,4 @@
-#include "deviceplugin/device_set.h"
+#include "deviceplugin/framework/device_set.h"
 
 #include <algorithm>
 #include <array>
@@ -110,14 +110,15 @@ struct Sizes {
   size_t unhealthy = 0;
 };
 
-Sizes MeasureBlocks(IdScheme ids, bool topology, const std::vector<DeviceBlock>& blocks) {
+Sizes MeasureBlocks(IdScheme ids, bool topology, const std::vector<DeviceBlock>& blocks,
+                    size_t prefix) {
   Sizes s;
   uint64_t start = 0;
   for (const auto& b : blocks) {
     size_t topo = topology ? TopologyFieldSize(b.numa) : 0;
     ForEachIdRun(ids, start, start + b.count, [&](size_t len, uint64_t n) {
-      s.healthy += n * EntrySize(len, true, topo);
-      s.unhealthy += n * EntrySize(len, false, topo);
+      s.healthy += n * EntrySize(prefix + len, true, topo);
+      s.unhealthy += n * EntrySize(prefix + len, false, topo);
     });
     start += b.count;
   }
@@ -199,8 +200,13 @@ std::optional<uint64_t> ParseDeviceId(IdScheme scheme, std::string_view id) {
   return value;
 }
 
-Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology, size_t limit) {
+Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology, size_t limit,
+                  std::string_view id_prefix) {
   Layout plan;
+  plan.id_prefix = std::string(id_prefix);
+  auto Measure = [&](IdScheme ids, bool topology, const std::vector<DeviceBlock>& blocks) {
+    return MeasureBlocks(ids, topology, blocks, id_prefix.size());
+  };
   plan.limit = limit;
   plan.inventory = Total(inventory);
   bool topo_possible = want_topology && !inventory.empty() &&
@@ -215,7 +221,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
   const Step steps[] = {{IdScheme::kDecimal, true, true}, {IdScheme::kCompact, true, true},
                         {IdScheme::kCompact, true, false}, {IdScheme::kCompact, false, true},
                         {IdScheme::kCompact, false, false}};
-  Sizes decimal = MeasureBlocks(IdScheme::kDecimal, topo_possible, inventory);
+  Sizes decimal = Measure(IdScheme::kDecimal, topo_possible, inventory);
   int step_no = 0;
   bool found = false;
   for (const Step& st : steps) {
@@ -223,7 +229,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
     // Without topology to give up, steps 4 and 5 are steps 2 and 3 again.
     if (!topo_possible && step_no > 3) break;
     bool topology = st.topology && topo_possible;
-    Sizes s = MeasureBlocks(st.ids, topology, inventory);
+    Sizes s = Measure(st.ids, topology, inventory);
     bool fits = st.need_unhealthy_fit ? s.unhealthy <= limit : s.healthy <= limit;
     if (!fits) continue;
     found = true;
@@ -242,7 +248,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
     uint64_t lo = 0, hi = plan.inventory;
     while (lo < hi) {
       uint64_t mid = lo + (hi - lo + 1) / 2;
-      if (MeasureBlocks(IdScheme::kCompact, false, {DeviceBlock{-1, mid}}).healthy <= limit) {
+      if (Measure(IdScheme::kCompact, false, {DeviceBlock{-1, mid}}).healthy <= limit) {
         lo = mid;
       } else {
         hi = mid - 1;
@@ -252,7 +258,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
     plan.topology = false;
     plan.blocks = Scale(inventory, lo);
     plan.advertised = lo;
-    Sizes s = MeasureBlocks(plan.ids, false, plan.blocks);
+    Sizes s = Measure(plan.ids, false, plan.blocks);
     plan.healthy_bytes = s.healthy;
     plan.unhealthy_bytes = s.unhealthy;
     plan.unhealthy_always_listed = s.unhealthy <= limit;
@@ -271,7 +277,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
         plan.inventory, Bytes(std::max(decimal.healthy, decimal.unhealthy)), lim));
   }
   if (topo_possible && !plan.topology) {
-    Sizes with = MeasureBlocks(IdScheme::kCompact, true, inventory);
+    Sizes with = Measure(IdScheme::kCompact, true, inventory);
     plan.warnings.push_back(fmt::format(
         "NUMA topology on {} devices needs {} for the all-Healthy message, over {}: devices are "
         "listed WITHOUT topology (kubelet's topology manager sees no NUMA affinity; preferred "
@@ -283,7 +289,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
         "even without topology {} devices need {} for the all-Healthy message, over {}: "
         "advertising only {} of {} devices ({} of capacity lost)",
         plan.inventory,
-        Bytes(MeasureBlocks(IdScheme::kCompact, false, inventory).healthy), lim,
+        Bytes(Measure(IdScheme::kCompact, false, inventory).healthy), lim,
         plan.advertised, plan.inventory, plan.inventory - plan.advertised));
   }
   if (!plan.unhealthy_always_listed) {
@@ -313,6 +319,9 @@ int64_t DeviceSet::NumaOf(uint64_t index) const {
 
 std::optional<uint64_t> DeviceSet::Find(std::string_view id) const {
   uint64_t index;
+  const std::string& prefix = layout_.id_prefix;
+  if (id.size() <= prefix.size() || id.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  id.remove_prefix(prefix.size());
   if (!ParseIndex(layout_.ids, id, &index) || index >= size()) return std::nullopt;
   return index;
 }
@@ -323,7 +332,8 @@ size_t DeviceSet::FullSize(const std::vector<bool>& healthy) const {
   for (const auto& b : layout_.blocks) {
     size_t topo = layout_.topology ? TopologyFieldSize(b.numa) : 0;
     ForEachIdRun(layout_.ids, i, i + b.count, [&](size_t len, uint64_t n) {
-      size_t h = EntrySize(len, true, topo), u = EntrySize(len, false, topo);
+      const size_t id_len = layout_.id_prefix.size() + len;
+      size_t h = EntrySize(id_len, true, topo), u = EntrySize(id_len, false, topo);
       for (uint64_t k = 0; k < n; ++k, ++i) total += healthy[i] ? h : u;
     });
   }
@@ -345,7 +355,7 @@ DeviceSet::Message DeviceSet::Encode(const std::vector<bool>& healthy) const {
         ++m.unhealthy_omitted;
         continue;
       }
-      std::string id = DeviceId(layout_.ids, i);
+      std::string id = Id(i);
       std::string_view health = h ? kHealthy : kUnhealthy;
       size_t topo = layout_.topology ? TopologyFieldSize(b.numa) : 0;
       out->push_back(0x0a);  // devices = 1, length-delimited

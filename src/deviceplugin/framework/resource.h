@@ -1,15 +1,17 @@
 // The resource-specific half of a device plugin. The generic PluginServer does everything
-// kubelet-facing (serving, registering, ListAndWatch, ID checks, NUMA-packed preferred
-// allocations, re-registration); a Resource only says what it has, whether it is healthy, and
-// what a container gets. A second resource is a small class implementing this.
+// kubelet-facing (serving, registering, ListAndWatch, ID checks, re-registration); a Resource
+// only says what it has, whether it is healthy, and what a container gets, and optionally
+// which devices it prefers (preferred_allocation.h). A new resource is a small class.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
-#include "deviceplugin/device_set.h"
+#include "deviceplugin/framework/device_set.h"
+#include "deviceplugin/framework/preferred_allocation.h"
 
 namespace confcom::deviceplugin {
 
@@ -42,10 +44,12 @@ class Resource {
   virtual ~Resource() = default;
   virtual std::string name() const = 0;      // e.g. "kubernetes.azure.com/sgx_epc_mem_in_MiB"
   virtual std::string endpoint() const = 0;  // our socket's file name in the device-plugins dir
+  virtual std::string id_prefix() const { return ""; }  // before every device ID
   // Fixed for the life of the process.
   virtual std::vector<DeviceBlock> Inventory() const = 0;
   virtual bool want_topology() const = 0;
-  virtual bool preferred_allocation() const { return false; }
+  // Optional: the GetPreferredAllocation policy; nullptr = not offered to kubelet.
+  virtual std::shared_ptr<const PreferredAllocator> preferred_allocator() const { return nullptr; }
   // Folders whose entries coming and going may change Health(); watched with inotify.
   virtual std::vector<std::string> WatchDirs() const { return {}; }
   virtual Health CheckHealth() const = 0;

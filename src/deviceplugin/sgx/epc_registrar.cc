@@ -1,0 +1,118 @@
+#include "deviceplugin/sgx/epc_registrar.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "kube/node_capacity.h"
+
+namespace confcom::deviceplugin {
+
+EpcRegistrar::EpcRegistrar(std::unique_ptr<kube::ApiClient> client,
+                           std::function<Result<uint64_t>()> epc_bytes,
+                           EpcRegistrarOptions options)
+    : client_(std::move(client)), epc_bytes_(std::move(epc_bytes)), opt_(std::move(options)) {}
+
+EpcRegistrar::~EpcRegistrar() { Stop(); }
+
+void EpcRegistrar::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EpcRegistrar::Stop() {
+  {
+    std::lock_guard l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool EpcRegistrar::Stopping() {
+  std::lock_guard l(mu_);
+  return stopping_;
+}
+
+Status EpcRegistrar::ReconcileOnce() {
+  if (!kube::IsDnsSubdomain(opt_.node_name)) {
+    return Status::InvalidArgument("'" + opt_.node_name.substr(0, 64) +
+                                   "' is not a valid Node name (lowercase RFC 1123 subdomain)");
+  }
+  auto want = epc_bytes_();
+  if (!want.ok()) return want.status();
+  const std::string node_path = "/api/v1/nodes/" + kube::EscapePathSegment(opt_.node_name);
+  kube::RetryOptions retry;
+  retry.initial = opt_.backoff_initial;
+  retry.max = opt_.backoff_max;
+  retry.stop = [this] { return Stopping(); };
+  bool warned = false;
+  retry.on_retry = [&](const std::string& what, std::chrono::milliseconds wait) {
+    if (!warned) {
+      spdlog::warn("{}: API server not answering ({}); retrying with backoff up to {} ms",
+                   opt_.resource, what, opt_.backoff_max.count());
+      warned = true;
+    } else {
+      spdlog::debug("{}: {}; next try in {} ms", opt_.resource, what, wait.count());
+    }
+  };
+  auto got = client_->CallWithRetry("GET", node_path, "", "", retry);
+  if (!got.ok()) return got.status();
+  if (got->status != 200) {
+    std::string hint = got->status == 404   ? " (is NODE_NAME this node's name?)"
+                       : got->status == 401 ? " (the token is not accepted)"
+                       : got->status == 403 ? " (RBAC: the service account needs get on nodes "
+                                              "and patch on nodes/status)"
+                                            : "";
+    return Status::Unavailable(fmt::format("GET node {}: HTTP {}: {}{}", opt_.node_name,
+                                           got->status, kube::ApiErrorMessage(got->body), hint));
+  }
+  stats_.checks++;
+  auto have = kube::CapacityOf(got->body, opt_.resource);
+  if (!have.ok()) return have.status();
+  std::optional<uint64_t> have_bytes;
+  if (*have) have_bytes = kube::ParseQuantity(**have);
+  if (have_bytes && *have_bytes == *want) {
+    stats_.registered = *want;
+    spdlog::debug("{}: Node {} already has {} = {}", opt_.resource, opt_.node_name,
+                  opt_.resource, **have);
+    return Status::Ok();
+  }
+  auto patched = client_->CallWithRetry("PATCH", node_path + "/status",
+                                        kube::CapacityPatch(opt_.resource, *want),
+                                        kube::kJsonPatchContentType, retry);
+  if (!patched.ok()) return patched.status();
+  if (patched->status < 200 || patched->status > 299) {
+    std::string hint = patched->status == 403
+                           ? " (RBAC: the service account needs patch on nodes/status)"
+                           : "";
+    return Status::Unavailable(fmt::format("PATCH node {} status: HTTP {}: {}{}",
+                                           opt_.node_name, patched->status,
+                                           kube::ApiErrorMessage(patched->body), hint));
+  }
+  stats_.patches++;
+  stats_.registered = *want;
+  spdlog::info("{}: Node {} status.capacity[{}] = {} bytes ({} MiB){}", opt_.resource,
+               opt_.node_name, opt_.resource, *want, *want >> 20,
+               *have ? " (was " + **have + ")" : "");
+  return Status::Ok();
+}
+
+void EpcRegistrar::Run() {
+  spdlog::info("{}: keeping Node {}'s capacity up to date through {}", opt_.resource,
+               opt_.node_name, client_->credentials().Describe());
+  for (;;) {
+    Status st = ReconcileOnce();
+    if (Stopping()) return;
+    std::chrono::milliseconds wait = opt_.resync;
+    if (!st.ok()) {
+      stats_.failures++;
+      spdlog::error("{}: cannot set Node {}'s capacity: {}; trying again in {} ms",
+                    opt_.resource, opt_.node_name, st.message(), opt_.backoff_max.count());
+      wait = opt_.backoff_max;
+    }
+    std::unique_lock l(mu_);
+    if (cv_.wait_for(l, wait, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace confcom::deviceplugin

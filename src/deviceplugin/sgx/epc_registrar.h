@@ -1,0 +1,76 @@
+// EPC as the Node's extended resource: keeps status.capacity["sgx.intel.com/epc"] of our own
+// Node equal to the EPC discovered on this host, in bytes, as Intel's `sgx_epchook -register`
+// and NFD's rule do, through the API server (kube::ApiClient).
+//
+// A thread reconciles: GET /api/v1/nodes/NODE; if the capacity entry is missing or differs
+// (compared as quantities: the API server may write 131072000 as "131072k"), PATCH
+// /api/v1/nodes/NODE/status with one JSON patch "add" of that entry, nothing else. While the
+// API server is away (connection failures, 429, 5xx) it retries with exponential backoff;
+// other failures (401/403: RBAC; 404: NODE_NAME wrong) are logged with what to fix and tried
+// again after the backoff maximum. After a success it re-discovers EPC and re-checks the Node
+// every `resync` (kubelet keeps extended resources others set, but a Node object deleted and
+// re-created by kubelet loses them). The kubelet derives allocatable from capacity itself.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "kube/api_client.h"
+
+namespace confcom::deviceplugin {
+
+inline constexpr const char* kIntelEpcResourceName = "sgx.intel.com/epc";
+
+struct EpcRegistrarOptions {
+  std::string node_name;
+  std::string resource = kIntelEpcResourceName;
+  std::chrono::milliseconds resync{std::chrono::minutes(5)};
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{30000};
+};
+
+struct EpcRegistrarStats {
+  std::atomic<uint64_t> patches{0};      // successful PATCHes
+  std::atomic<uint64_t> checks{0};       // successful GETs
+  std::atomic<uint64_t> failures{0};     // failed reconciliations
+  std::atomic<uint64_t> registered{0};   // bytes last confirmed on the Node (0 = not yet)
+};
+
+class EpcRegistrar {
+ public:
+  // `epc_bytes` discovers the EPC now (called on the registrar's thread).
+  EpcRegistrar(std::unique_ptr<kube::ApiClient> client, std::function<Result<uint64_t>()> epc_bytes,
+               EpcRegistrarOptions options);
+  ~EpcRegistrar();
+  EpcRegistrar(const EpcRegistrar&) = delete;
+  EpcRegistrar& operator=(const EpcRegistrar&) = delete;
+
+  void Start();
+  void Stop();
+  // One reconciliation (with retries while the API server is away), on the caller's thread.
+  Status ReconcileOnce();
+  const EpcRegistrarStats& stats() const { return stats_; }
+
+ private:
+  void Run();
+  bool Stopping();
+
+  std::unique_ptr<kube::ApiClient> client_;
+  std::function<Result<uint64_t>()> epc_bytes_;
+  EpcRegistrarOptions opt_;
+  EpcRegistrarStats stats_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace confcom::deviceplugin

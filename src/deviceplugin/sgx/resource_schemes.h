@@ -1,0 +1,54 @@
+// Resource schemes as data: a table of the sets of resources sgx-device-plugin can advertise,
+// selected by --resource-scheme as a comma-separated list of scheme names.
+//
+//   legacy  kubernetes.azure.com/sgx_epc_mem_in_MiB (one device per MiB of EPC) and
+//           kubernetes.azure.com/sgx_provision (provision_devices devices; 0 = not offered)
+//   intel   sgx.intel.com/enclave and sgx.intel.com/provision (enclave_limit / provision_limit
+//           shared devices; EPC as the node's extended resource sgx.intel.com/epc, which
+//           --register-epc sets). A limit of 0 leaves that resource out.
+//
+// ParseSchemes accepts each known name at most once, in any order ("legacy,intel"), and
+// refuses empty or unknown names with the list of choices. MakeResources builds the
+// resources of the chosen schemes in table order. A new scheme is one table row.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "deviceplugin/framework/resource.h"
+#include "deviceplugin/sgx/discovery.h"
+#include "deviceplugin/sgx/sgx_resources.h"
+
+namespace confcom::deviceplugin {
+
+struct SchemeOptions {
+  SgxResourceOptions resource;  // host root, simulation (names are per resource below)
+  std::string legacy_epc_name = kEpcResourceName;
+  std::string legacy_provision_name = kProvisionResourceName;
+  uint64_t provision_devices = 1;
+  uint64_t enclave_limit = 110;
+  uint64_t provision_limit = 110;
+};
+
+struct ResourceScheme {
+  const char* name;
+  const char* summary;  // for --help
+  // Whether EPC is advertised as the node's extended resource sgx.intel.com/epc.
+  bool epc_as_node_resource;
+  std::vector<std::shared_ptr<Resource>> (*make)(const SgxDiscovery& d, const SchemeOptions& o);
+};
+
+const std::vector<ResourceScheme>& ResourceSchemes();
+// "legacy, intel" style help text listing every scheme.
+std::string DescribeSchemes();
+
+Result<std::vector<const ResourceScheme*>> ParseSchemes(std::string_view flag);
+
+std::vector<std::shared_ptr<Resource>> MakeResources(
+    const std::vector<const ResourceScheme*>& schemes, const SgxDiscovery& d,
+    const SchemeOptions& o);
+
+}  // namespace confcom::deviceplugin

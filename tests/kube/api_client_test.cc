@@ -1,0 +1,277 @@
+// The Kubernetes API client (credentials, HTTPS with a verified CA, retries) and the EPC
+// registrar that uses it, against the strict local HTTPS double; patches are applied to a
+// real Node object by kubectl.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "deviceplugin/sgx/epc_registrar.h"
+#include "kube/api_client.h"
+#include "kube/credentials.h"
+#include "kube/kube_api_double.h"
+#include "kube/node_capacity.h"
+#include "testing/test_util.h"
+
+namespace confcom::kube {
+namespace {
+
+using confcom::testing::KubeApiDouble;
+using confcom::testing::TempDir;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const char* kNode = R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1",
+  "labels":{"kubernetes.io/hostname":"node-1"}},"spec":{"podCIDR":"10.0.0.0/24"},
+  "status":{"capacity":{"cpu":"2","memory":"24Gi","pods":"110"},
+  "allocatable":{"cpu":"2","memory":"23Gi","pods":"110"}}})";
+
+class KubeApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string err;
+    tls_ = confcom::testing::MakeTlsFiles(dir_.path(), "test-ca", &err);
+    ASSERT_FALSE(tls_.ca_crt.empty()) << err;
+    api_ = std::make_unique<KubeApiDouble>(tls_, "s3cret-token", "node-1", kNode, dir_.path());
+    kubeconfig_ = confcom::testing::WriteKubeconfig(dir_.File("kubeconfig"), api_->url(),
+                                                    tls_.ca_crt, "s3cret-token");
+  }
+  std::unique_ptr<ApiClient> Client() {
+    auto c = FromKubeconfig(kubeconfig_);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    auto client = ApiClient::Create(*c);
+    EXPECT_TRUE(client.ok());
+    return std::move(client).value();
+  }
+
+  TempDir dir_;
+  confcom::testing::TlsFiles tls_;
+  std::unique_ptr<KubeApiDouble> api_;
+  std::string kubeconfig_;
+};
+
+TEST_F(KubeApiTest, KubeconfigGivesServerCaAndToken) {
+  auto c = FromKubeconfig(kubeconfig_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server, api_->url());
+  std::ifstream in(tls_.ca_crt);
+  std::string ca((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(c->ca_pem, ca);
+  EXPECT_EQ(c->token, "s3cret-token");
+  EXPECT_EQ(c->Describe().find("s3cret"), std::string::npos);  // never shown
+  EXPECT_FALSE(FromKubeconfig(kubeconfig_, "other").ok());
+}
+
+TEST_F(KubeApiTest, KubeconfigRefusesWhatCannotBeVerifiedOrUsed) {
+  auto write = [&](const std::string& text) {
+    std::ofstream(dir_.File("bad")) << text;
+    return FromKubeconfig(dir_.File("bad"));
+  };
+  const std::string head =
+      "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context:\n"
+      "    cluster: k\n    user: u\n";
+  auto insecure = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
+                        "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n"
+                        "    token: t\n");
+  EXPECT_NE(insecure.status().message().find("insecure-skip-tls-verify"), std::string::npos);
+  auto http = write(head + "clusters:\n- name: k\n  cluster:\n    server: http://127.0.0.1:1\n"
+                           "    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
+                           "    token: t\n");
+  EXPECT_NE(http.status().message().find("is not https://"), std::string::npos);
+  auto exec = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
+                    "\n    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
+                    "    exec:\n      command: aws\n");
+  EXPECT_EQ(exec.status().code(), Status::Code::kUnsupported) << exec.status().ToString();
+  // certificate-authority is relative to the kubeconfig's folder: it works.
+  auto rel = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
+                   "\n    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
+                   "    token: t\n");
+  EXPECT_TRUE(rel.ok()) << rel.status().ToString();
+  EXPECT_FALSE(write("{{{not yaml").ok());
+  EXPECT_FALSE(write("- a list\n").ok());
+}
+
+TEST_F(KubeApiTest, InClusterUsesEnvironmentCaAndRotatingTokenFile) {
+  std::filesystem::create_directories(dir_.File("sa"));
+  std::filesystem::copy_file(tls_.ca_crt, dir_.File("sa/ca.crt"));
+  std::ofstream(dir_.File("sa/token")) << "s3cret-token\n";
+  EXPECT_FALSE(InCluster("", "443", dir_.File("sa")).ok());
+  auto c = InCluster("127.0.0.1", std::to_string(api_->port()), dir_.File("sa"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server, api_->url());
+  EXPECT_EQ(InCluster("fd00::1", "443", dir_.File("sa"))->server, "https://[fd00::1]:443");
+  auto client = ApiClient::Create(*c);
+  ASSERT_TRUE(client.ok());
+  auto r = (*client)->Call("GET", "/api/v1/nodes/node-1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  // The kubelet rotates the token: the next request reads the new one.
+  std::ofstream(dir_.File("sa/token")) << "rotated";
+  r = (*client)->Call("GET", "/api/v1/nodes/node-1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(api_->requests().back().authorization, "Bearer rotated");
+}
+
+TEST_F(KubeApiTest, TlsIsVerifiedAgainstTheGivenCaOnly) {
+  TempDir other;
+  std::string err;
+  auto other_tls = confcom::testing::MakeTlsFiles(other.path(), "other-ca", &err);
+  ASSERT_FALSE(other_tls.ca_crt.empty()) << err;
+  auto c = FromKubeconfig(confcom::testing::WriteKubeconfig(other.File("kc"), api_->url(),
+                                                            other_tls.ca_crt, "s3cret-token"));
+  ASSERT_TRUE(c.ok());
+  auto client = ApiClient::Create(*c);
+  ASSERT_TRUE(client.ok());
+  RetryOptions retry;
+  retry.attempts = 5;
+  retry.initial = 10ms;
+  auto r = (*client)->CallWithRetry("GET", "/api/v1/nodes/node-1", "", "", retry);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kPermissionDenied) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("TLS"), std::string::npos);
+  EXPECT_TRUE(api_->requests().empty());  // nothing, not even the token, reached the server
+}
+
+TEST_F(KubeApiTest, RetriesWithBackoffWhileTheServerIsAway) {
+  auto client = Client();
+  api_->FailNext(3, 503);
+  RetryOptions retry;
+  retry.initial = 20ms;
+  int retries = 0;
+  retry.on_retry = [&](const std::string& what, std::chrono::milliseconds) {
+    ++retries;
+    EXPECT_NE(what.find("HTTP 503"), std::string::npos) << what;
+  };
+  auto r = client->CallWithRetry("GET", "/api/v1/nodes/node-1", "", "", retry);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(retries, 3);
+  // Nobody listening: a transport error, retried `attempts` times, then given up.
+  auto c = FromKubeconfig(kubeconfig_);
+  c->server = "https://127.0.0.1:1";
+  auto dead = ApiClient::Create(*c);
+  retry.attempts = 2;
+  retry.on_retry = nullptr;
+  auto d = (*dead)->CallWithRetry("GET", "/api/v1/nodes/node-1", "", "", retry);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Status::Code::kUnavailable);
+  // A stop request ends the retries.
+  retry.attempts = 0;
+  retry.stop = [] { return true; };
+  EXPECT_FALSE((*dead)->CallWithRetry("GET", "/", "", "", retry).ok());
+}
+
+TEST_F(KubeApiTest, AHangingServerDoesNotHoldAStopBack) {
+  // A loopback listener that never answers: the TLS handshake waits forever.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  auto c = FromKubeconfig(kubeconfig_);
+  c->server = "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  auto client = ApiClient::Create(*c);
+  ASSERT_TRUE(client.ok());
+  auto t0 = std::chrono::steady_clock::now();
+  RetryOptions retry;
+  retry.stop = [t0] { return std::chrono::steady_clock::now() - t0 > 300ms; };
+  auto r = (*client)->CallWithRetry("GET", "/api/v1/nodes/node-1", "", "", retry);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "stopped");
+  EXPECT_LT(took, 5s) << "the request timeout is 15 s; stop must not wait for it";
+  ::close(fd);
+}
+
+TEST(KubeNodeCapacityTest, PatchQuantitiesAndEscaping) {
+  EXPECT_EQ(CapacityPatch("sgx.intel.com/epc", 8589934592),
+            R"([{"op":"add","path":"/status/capacity/sgx.intel.com~1epc","value":"8589934592"}])");
+  EXPECT_EQ(JsonPointerEscape("a~b/c"), "a~0b~1c");
+  EXPECT_EQ(ParseQuantity("8589934592"), 8589934592u);
+  EXPECT_EQ(ParseQuantity("8Gi"), 8589934592u);
+  EXPECT_EQ(ParseQuantity("131072k"), 131072000u);
+  EXPECT_EQ(ParseQuantity("1e3"), 1000u);
+  EXPECT_FALSE(ParseQuantity("1.5Gi"));
+  EXPECT_FALSE(ParseQuantity("-1"));
+  EXPECT_FALSE(ParseQuantity("99999999999999999999"));
+  EXPECT_FALSE(ParseQuantity("16Ei"));
+  EXPECT_FALSE(CapacityOf("[]", "x").ok());
+  EXPECT_FALSE(CapacityOf(R"({"kind":"Pod"})", "x").ok());
+  EXPECT_FALSE(CapacityOf(R"({"kind":"Node"})", "x")->has_value());
+}
+
+using confcom::deviceplugin::EpcRegistrar;
+using confcom::deviceplugin::EpcRegistrarOptions;
+
+TEST_F(KubeApiTest, RegistrarPatchesOnlyTheEpcCapacityAndOnlyWhenItDiffers) {
+  std::atomic<uint64_t> epc{8ull << 30};
+  EpcRegistrarOptions o;
+  o.node_name = "node-1";
+  o.backoff_initial = 20ms;
+  EpcRegistrar reg(Client(), [&]() -> Result<uint64_t> { return epc.load(); }, o);
+  api_->FailNext(2, 503);  // the API server is away at first
+  Status st = reg.ReconcileOnce();
+  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
+  auto reqs = api_->requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[2].method, "GET");
+  EXPECT_EQ(reqs[2].path, "/api/v1/nodes/node-1");
+  EXPECT_EQ(reqs[3].method, "PATCH");
+  EXPECT_EQ(reqs[3].path, "/api/v1/nodes/node-1/status");
+  EXPECT_EQ(reqs[3].content_type, "application/json-patch+json");
+  EXPECT_EQ(reqs[3].authorization, "Bearer s3cret-token");
+  // kubectl applied the body to the Node: the capacity is there, in bytes, and nothing else
+  // changed.
+  json before = json::parse(kNode), after = json::parse(api_->node());
+  EXPECT_EQ(after["status"]["capacity"]["sgx.intel.com/epc"], "8589934592");
+  after["status"]["capacity"].erase("sgx.intel.com/epc");
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(reg.stats().registered.load(), 8ull << 30);
+
+  // Already right: a GET, no PATCH. The API server may write the quantity its own way.
+  json canonical = json::parse(api_->node());
+  canonical["status"]["capacity"]["sgx.intel.com/epc"] = "8Gi";
+  api_->SetNode(canonical.dump());
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  reqs = api_->requests();
+  ASSERT_EQ(reqs.size(), 5u);
+  EXPECT_EQ(reqs[4].method, "GET");
+
+  // The EPC changed (a BIOS setting, then a reboot): patched to the new value.
+  epc = 4ull << 30;
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  EXPECT_EQ(json::parse(api_->node())["status"]["capacity"]["sgx.intel.com/epc"], "4294967296");
+}
+
+TEST_F(KubeApiTest, RegistrarSaysWhatToFix) {
+  EpcRegistrarOptions o;
+  o.node_name = "no-such-node";
+  EpcRegistrar reg(Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  Status st = reg.ReconcileOnce();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("HTTP 404"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("NODE_NAME"), std::string::npos) << st.message();
+  // A node name is a Node name, never a path.
+  size_t before = api_->requests().size();
+  o.node_name = "node-1/status";
+  EpcRegistrar reg2(Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  Status bad = reg2.ReconcileOnce();
+  EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument) << bad.ToString();
+  EXPECT_EQ(api_->requests().size(), before);
+  EXPECT_TRUE(IsDnsSubdomain("aks-sgx-12345678-vmss000000"));
+  EXPECT_FALSE(IsDnsSubdomain("Node-1"));
+  EXPECT_FALSE(IsDnsSubdomain("-a"));
+}
+
+}  // namespace
+}  // namespace confcom::kube

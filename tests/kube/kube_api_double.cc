@@ -1,0 +1,199 @@
+#include "kube/kube_api_double.h"
+
+#include <httplib.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "testing/test_util.h"
+
+namespace confcom::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string StatusBody(int code, const std::string& reason, const std::string& message) {
+  return nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+                        {"message", message},  {"reason", reason},  {"code", code}}
+      .dump();
+}
+
+}  // namespace
+
+TlsFiles MakeTlsFiles(const std::string& dir, const std::string& cn, std::string* error) {
+  TlsFiles f{dir + "/ca.crt", dir + "/ca.key", dir + "/server.crt", dir + "/server.key"};
+  std::ofstream(dir + "/ext.cnf") << "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n";
+  const std::string q = "'" + dir + "'";
+  std::string cmd =
+      "set -e; cd " + q +
+      "; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+      "-out ca.crt -days 2 -subj '/CN=" + cn + "' 2>&1"
+      "; openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key "
+      "-out server.csr -subj /CN=kube-apiserver 2>&1"
+      "; openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+      "-out server.crt -days 2 -extfile ext.cnf 2>&1";
+  CommandResult r = RunCommand(cmd);
+  if (r.status != 0) {
+    if (error) *error = r.output;
+    return {};
+  }
+  return f;
+}
+
+std::string WriteKubeconfig(const std::string& path, const std::string& server,
+                            const std::string& ca_crt_path, const std::string& token) {
+  CommandResult b64 = RunCommand("base64 -w0 '" + ca_crt_path + "'");
+  std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+                      << "clusters:\n- name: local\n  cluster:\n    server: " << server
+                      << "\n    certificate-authority-data: " << b64.output << "\n"
+                      << "contexts:\n- name: test\n  context:\n    cluster: local\n"
+                      << "    user: plugin\n"
+                      << "users:\n- name: plugin\n  user:\n    token: " << token << "\n";
+  return path;
+}
+
+struct KubeApiDouble::Impl {
+  std::unique_ptr<httplib::SSLServer> server;
+  std::thread thread;
+  std::mutex mu;
+  std::string token, node_name, node, work_dir, kubectl_error;
+  std::vector<Request> requests;
+  int fail_left = 0, fail_status = 503;
+
+  // Records the request; returns false (with the answer set) when it must be refused.
+  bool Admit(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard l(mu);
+    requests.push_back({req.method, req.path, req.get_header_value("Content-Type"),
+                        req.get_header_value("Authorization"), req.body});
+    if (fail_left > 0) {
+      --fail_left;
+      res.status = fail_status;
+      res.set_content(StatusBody(fail_status, "ServiceUnavailable", "the double is away"),
+                      "application/json");
+      return false;
+    }
+    if (req.get_header_value("Authorization") != "Bearer " + token) {
+      res.status = 401;
+      res.set_content(StatusBody(401, "Unauthorized", "Unauthorized"), "application/json");
+      return false;
+    }
+    return true;
+  }
+
+  void Patch(const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Content-Type") != "application/json-patch+json") {
+      res.status = 415;
+      res.set_content(StatusBody(415, "UnsupportedMediaType",
+                                 "the body of the request was in an unknown format"),
+                      "application/json");
+      return;
+    }
+    auto patch = nlohmann::json::parse(req.body, nullptr, false);
+    if (patch.is_discarded() || !patch.is_array()) {
+      res.status = 400;
+      res.set_content(StatusBody(400, "BadRequest", "not a JSON patch"), "application/json");
+      return;
+    }
+    std::string current;
+    {
+      std::lock_guard l(mu);
+      current = node;
+    }
+    std::ofstream(work_dir + "/node.json") << current;
+    std::ofstream(work_dir + "/patch.json") << req.body;
+    CommandResult r = RunCommand("cd '" + work_dir +
+                                 "' && kubectl patch --local -f node.json --type json "
+                                 "-p \"$(cat patch.json)\" -o json 2>kubectl.err");
+    std::lock_guard l(mu);
+    if (r.status != 0) {
+      kubectl_error = r.output + Slurp(work_dir + "/kubectl.err");
+      res.status = 422;
+      res.set_content(StatusBody(422, "Invalid", "patch does not apply: " + kubectl_error),
+                      "application/json");
+      return;
+    }
+    kubectl_error.clear();
+    node = r.output;
+    res.status = 200;
+    res.set_content(node, "application/json");
+  }
+};
+
+KubeApiDouble::KubeApiDouble(const TlsFiles& tls, std::string token, std::string node_name,
+                             std::string node_json, std::string work_dir)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.token = std::move(token);
+  m.node_name = std::move(node_name);
+  m.node = std::move(node_json);
+  m.work_dir = std::move(work_dir);
+  m.server = std::make_unique<httplib::SSLServer>(tls.server_crt.c_str(), tls.server_key.c_str());
+  const std::string node_path = "/api/v1/nodes/" + m.node_name;
+  m.server->Get(".*", [&m, node_path](const httplib::Request& req, httplib::Response& res) {
+    if (!m.Admit(req, res)) return;
+    if (req.path != node_path) {
+      res.status = 404;
+      res.set_content(StatusBody(404, "NotFound", "not found: " + req.path), "application/json");
+      return;
+    }
+    std::lock_guard l(m.mu);
+    res.set_content(m.node, "application/json");
+  });
+  m.server->Patch(".*", [&m, node_path](const httplib::Request& req, httplib::Response& res) {
+    if (!m.Admit(req, res)) return;
+    if (req.path != node_path + "/status") {
+      res.status = 404;
+      res.set_content(StatusBody(404, "NotFound", "not found: " + req.path), "application/json");
+      return;
+    }
+    m.Patch(req, res);
+  });
+  auto refuse = [&m](const httplib::Request& req, httplib::Response& res) {
+    if (!m.Admit(req, res)) return;
+    res.status = 405;
+  };
+  m.server->Put(".*", refuse);
+  m.server->Post(".*", refuse);
+  m.server->Delete(".*", refuse);
+  port_ = m.server->bind_to_any_port("127.0.0.1");
+  m.thread = std::thread([&m] { m.server->listen_after_bind(); });
+}
+
+KubeApiDouble::~KubeApiDouble() {
+  impl_->server->stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void KubeApiDouble::FailNext(int n, int status) {
+  std::lock_guard l(impl_->mu);
+  impl_->fail_left = n;
+  impl_->fail_status = status;
+}
+
+std::vector<KubeApiDouble::Request> KubeApiDouble::requests() {
+  std::lock_guard l(impl_->mu);
+  return impl_->requests;
+}
+
+std::string KubeApiDouble::node() {
+  std::lock_guard l(impl_->mu);
+  return impl_->node;
+}
+
+void KubeApiDouble::SetNode(std::string json) {
+  std::lock_guard l(impl_->mu);
+  impl_->node = std::move(json);
+}
+
+std::string KubeApiDouble::last_kubectl_error() {
+  std::lock_guard l(impl_->mu);
+  return impl_->kubectl_error;
+}
+
+}  // namespace confcom::testing

@@ -1,0 +1,59 @@
+// A strict local double of the Kubernetes API server for one Node, over HTTPS on 127.0.0.1
+// (cpp-httplib's SSLServer, an implementation independent of the client's libcurl).
+//
+// It serves GET /api/v1/nodes/<node> (the stored Node) and PATCH /api/v1/nodes/<node>/status
+// and records every request. It refuses what a real API server would: no or a wrong bearer
+// token (401), a PATCH whose Content-Type is not application/json-patch+json (415), a body
+// that is not a JSON patch (400), any other method or path (404/405). An accepted patch is
+// applied by the real kubectl (`kubectl patch --local --type json -o json`) to the stored
+// Node, so the test sees exactly what the API server would store. FailNext(n, status) makes
+// the next n requests fail with that status (an API server that is away or overloaded).
+//
+// MakeTlsFiles writes a throw-away CA and a server certificate for IP 127.0.0.1 with the
+// openssl CLI: <dir>/ca.crt, ca.key, server.crt, server.key.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace confcom::testing {
+
+struct TlsFiles {
+  std::string ca_crt, ca_key, server_crt, server_key;
+};
+// Empty paths on failure (the test then fails on them with the command's output in `error`).
+TlsFiles MakeTlsFiles(const std::string& dir, const std::string& cn, std::string* error);
+
+class KubeApiDouble {
+ public:
+  struct Request {
+    std::string method, path, content_type, authorization, body;
+  };
+
+  KubeApiDouble(const TlsFiles& tls, std::string token, std::string node_name,
+                std::string node_json, std::string work_dir);
+  ~KubeApiDouble();
+
+  int port() const { return port_; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  void FailNext(int n, int status);
+  std::vector<Request> requests();
+  std::string node();
+  void SetNode(std::string json);
+  // kubectl's output when applying the last accepted patch failed (empty when it worked).
+  std::string last_kubectl_error();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+// A kubeconfig for `server` with the CA inline (certificate-authority-data) and a token.
+std::string WriteKubeconfig(const std::string& path, const std::string& server,
+                            const std::string& ca_crt_path, const std::string& token);
+
+}  // namespace confcom::testing
