@@ -9,6 +9,10 @@ namespace confcom::helper {
 
 namespace {
 
+// A padded quote stays this far below kMaxReplySize: room for qe_report_info (960 bytes) and
+// the fields' tags, so padding never turns a reply into an oversize UNEXPECTED.
+constexpr size_t kMaxQuotePadding = kMaxReplySize - 2048;
+
 using aesm::AesmError;
 using aesm::RequestKind;
 using aesm::message::Request;
@@ -311,9 +315,16 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
                                    "-byte quote (ask GetQuoteSizeEx)"}));
         break;
       }
-      // Exactly the quote: aesmd pads it with zeros to buf_size, but Intel's client copies only
-      // quote().size() bytes, so padding would only let clients size our replies.
-      r->set_quote(std::string(AsChars(*quote)));
+      // aesmd pads the quote with zeros to buf_size and Intel's client copies quote().size()
+      // bytes, so apps that size their buffer with GetQuoteSizeEx find its tail zeroed. We pad
+      // only up to the size the backend announced for this key (never what the client names,
+      // which would let it size our replies), within kMaxQuotePadding.
+      std::string padded(AsChars(*quote));
+      if (auto announced = backend_->QuoteSize(key); announced.ok()) {
+        size_t target = std::min<size_t>({in.buf_size(), *announced, kMaxQuotePadding});
+        if (target > padded.size()) padded.resize(target, '\0');
+      }
+      r->set_quote(std::move(padded));
       if (qe_info) {
         auto encoded = qe_info->Encode();
         r->set_qe_report_info(std::string(encoded.begin(), encoded.end()));

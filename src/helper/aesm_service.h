@@ -10,10 +10,12 @@
 //
 // Replies are small by design. aesmd answers GetQuoteEx with the client's whole buffer
 // (buf_size bytes: the quote, then zeros), so a client could make it build a reply as large as
-// any buf_size it names. Intel's client copies only quote().size() bytes into its buffer (it
-// checks quote().size() <= buf_size), so the zero padding carries nothing: we send exactly the
-// quote. No reply exceeds kMaxReplySize whatever a client asks for; a quote (or any response)
-// that would is answered with UNEXPECTED instead. buf_size is only checked to be large enough.
+// any buf_size it names. Intel's client copies quote().size() bytes into its buffer (it checks
+// quote().size() <= buf_size). We pad the quote with zeros only up to the smallest of buf_size
+// and the size the backend announces (GetQuoteSizeEx), so an app whose buffer came from
+// GetQuoteSizeEx finds its tail zeroed as with aesmd even when the real quote is shorter, and
+// a large buf_size costs nothing. No reply exceeds kMaxReplySize whatever a client asks for; a
+// quote (or any response) that would is answered with UNEXPECTED instead.
 #pragma once
 
 #include <string>

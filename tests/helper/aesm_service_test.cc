@@ -234,6 +234,59 @@ TEST_F(AesmServiceTest, GetQuoteSizeAndQuote) {
   EXPECT_NE(last_detail_.find("MAC"), std::string::npos);
 }
 
+// The sim backend, announcing a larger quote size than its quotes have (as DCAP's library
+// may: its size covers the longest certification data, the quote carries the real one).
+class GenerousSizeBackend final : public quoting::QuotingBackend {
+ public:
+  GenerousSizeBackend(quoting::QuotingBackend* real, uint32_t announced) : real_(real), announced_(announced) {}
+  std::string_view name() const override { return real_->name(); }
+  bool simulated() const override { return real_->simulated(); }
+  std::vector<sgx::AttKeyId> SupportedKeyIds() const override { return real_->SupportedKeyIds(); }
+  quoting::QuoteResult<quoting::InitInfo> Init(const sgx::AttKeyId& k) override { return real_->Init(k); }
+  quoting::QuoteResult<uint32_t> QuoteSize(const sgx::AttKeyId&) override { return announced_; }
+  quoting::QuoteResult<Bytes> Quote(ByteSpan report, const sgx::AttKeyId& k, sgx::QeReportInfo* info) override {
+    return real_->Quote(report, k, info);
+  }
+
+ private:
+  quoting::QuotingBackend* real_;
+  uint32_t announced_;
+};
+
+TEST_F(AesmServiceTest, QuoteIsZeroPaddedUpToTheAnnouncedSizeOnly) {
+  auto real_size = backend_->QuoteSize(sgx::EcdsaP256AttKeyId());
+  ASSERT_TRUE(real_size.ok());
+  auto target = backend_->Init(sgx::EcdsaP256AttKeyId())->qe_target_info;
+  auto quote_with = [&](uint32_t announced, uint32_t buf_size, Outcome* out) {
+    GenerousSizeBackend backend(backend_, announced);
+    Request q;
+    auto* in = q.mutable_getquoteexreq();
+    in->set_report(AppReport(target));
+    in->set_att_key_id(KeyId());
+    in->set_buf_size(buf_size);
+    *out = AesmService(&backend).Handle(q.SerializeAsString());
+    Response r;
+    EXPECT_TRUE(r.ParseFromString(out->response));
+    EXPECT_EQ(r.getquoteexres().errorcode(), 0u) << out->detail;
+    return r.getquoteexres().quote();
+  };
+  Outcome out;
+  // Announced 2000 bytes more than the quote, buffer of that size: the tail comes back zeroed.
+  std::string quote = quote_with(*real_size + 2000, *real_size + 2000, &out);
+  ASSERT_EQ(quote.size(), *real_size + 2000);
+  EXPECT_EQ(quote.substr(*real_size), std::string(2000, '\0'));
+  EXPECT_NE(quote.substr(0, 4), std::string(4, '\0')) << "the quote itself comes first";
+  // A larger buffer than announced: padded to the announced size, not to buf_size.
+  EXPECT_EQ(quote_with(*real_size + 2000, 0xffffffffu, &out).size(), *real_size + 2000);
+  // A smaller buffer than announced (but enough for the quote): padded to buf_size.
+  EXPECT_EQ(quote_with(*real_size + 2000, *real_size + 10, &out).size(), *real_size + 10);
+  // A backend announcing more than a reply may carry: padding stops below the reply cap.
+  quote_with(1u << 30, 0xffffffffu, &out);
+  EXPECT_EQ(out.code, AesmError::kSuccess) << out.detail;
+  EXPECT_LE(out.response.size(), kMaxReplySize);
+  EXPECT_GT(out.response.size(), kMaxReplySize - 4096);
+}
+
 TEST_F(AesmServiceTest, QeReportInfoComesBackFilled) {
   auto target = backend_->Init(sgx::EcdsaP256AttKeyId())->qe_target_info;
   sgx::QeReportInfo info;
