@@ -33,15 +33,22 @@ Outcome RequestHandler::Handle(std::string_view request, const RequestContext& c
   ScopedRequestId request_id(context.connection_id);
   auto start = std::chrono::steady_clock::now();
   Outcome out;
-  if (context.refusal == Refusal::kNone) {
-    out = service_->Handle(request);
-  } else {
-    std::string why = context.refusal == Refusal::kOverShare
-                          ? "this client (uid " + std::to_string(context.peer.uid) +
-                                ") holds more than its share of connections (--max-connections-per-client)"
-                          : "the helper's memory budget for requests and replies is exhausted "
-                            "(--max-buffered-mib)";
-    out = service_->Refuse(request, aesm::AesmError::kBusy, std::move(why));
+  try {
+    if (context.refusal == Refusal::kNone) {
+      out = service_->Handle(request);
+    } else {
+      std::string why = context.refusal == Refusal::kOverShare
+                            ? "this client (uid " + std::to_string(context.peer.uid) +
+                                  ") holds more than its share of connections (--max-connections-per-client)"
+                            : "the helper's memory budget for requests and replies is exhausted "
+                              "(--max-buffered-mib)";
+      out = service_->Refuse(request, aesm::AesmError::kBusy, std::move(why));
+    }
+  } catch (const std::exception& e) {
+    // A backend that throws (e.g. bad_alloc) costs this request, not the helper.
+    out = Outcome{};
+    out.reason = Outcome::Reason::kInternal;
+    out.detail = std::string("internal error: ") + e.what();
   }
   const std::string peer = PeerText(context.peer);
   switch (out.reason) {

@@ -4,7 +4,8 @@
 // (the client is over its share, or the memory budget is exhausted), answers BUSY in the
 // request's own response field without quoting. Every outcome is logged with the peer (pid,
 // uid) and counted in the metrics (when given); lines that clients can cause at will (bad or
-// refused requests, failures) are rate-limited.
+// refused requests, failures) are rate-limited. An exception from the service or backend
+// becomes an kInternal outcome (no reply), never the helper's end.
 #pragma once
 
 #include <optional>

@@ -78,6 +78,33 @@ TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
   EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "unclassifiable"}}), 1);
 }
 
+// A backend whose every call throws, as a library failing with bad_alloc would.
+class ThrowingBackend final : public quoting::QuotingBackend {
+ public:
+  std::string_view name() const override { return "throwing"; }
+  bool simulated() const override { return true; }
+  std::vector<sgx::AttKeyId> SupportedKeyIds() const override { throw std::bad_alloc(); }
+  quoting::QuoteResult<quoting::InitInfo> Init(const sgx::AttKeyId&) override { throw std::bad_alloc(); }
+  quoting::QuoteResult<uint32_t> QuoteSize(const sgx::AttKeyId&) override { throw std::bad_alloc(); }
+  quoting::QuoteResult<Bytes> Quote(ByteSpan, const sgx::AttKeyId&, sgx::QeReportInfo*) override {
+    throw std::bad_alloc();
+  }
+};
+
+TEST_F(RequestHandlerTest, AThrowingBackendCostsTheRequestNotTheHelper) {
+  ThrowingBackend backend;
+  AesmService service(&backend);
+  RequestHandler handler(&service, metrics_.get());
+  RequestContext ctx;
+  ctx.peer = {1234, 1000, 1000};
+  Outcome out;
+  ASSERT_NO_THROW(out = handler.Handle(KeyIdNum(), ctx));
+  EXPECT_EQ(out.reason, Outcome::Reason::kInternal);
+  EXPECT_NE(out.detail.find("internal error"), std::string::npos) << out.detail;
+  EXPECT_FALSE(handler(KeyIdNum(), ctx).has_value()) << "closed without a reply";
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "internal"}}), 2);
+}
+
 TEST_F(RequestHandlerTest, WorksWithoutMetrics) {
   RequestHandler handler(service_.get(), nullptr);
   auto reply = handler(KeyIdNum(), RequestContext{});
