@@ -32,7 +32,14 @@ const char* RefusalName(Refusal r) {
 namespace {
 
 // Lines any client can cause: one limiter per kind.
-LogLimiter g_refused_log, g_bad_frame_log, g_timeout_log, g_budget_log, g_peer_log;
+LogLimiter g_refused_log, g_bad_frame_log, g_timeout_log, g_budget_log, g_peer_log, g_handler_log, g_fd_log;
+
+// How long accepting pauses when the descriptors run out and none is in reserve.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+int Threads(int configured) {
+  return configured > 0 ? configured : int(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 Peer PeerOf(int fd) {
   Peer p;
@@ -90,7 +97,8 @@ class FrameServer::Loop {
       if (draining_) {
         if (conns_.empty() || Clock::now() >= drain_deadline) break;
       }
-      int n = ::epoll_wait(epfd_, events, 64, conns_.empty() && !draining_ ? -1 : 100);
+      if (accept_paused_ && !draining_ && Clock::now() >= accept_resume_) ResumeAccept();
+      int n = ::epoll_wait(epfd_, events, 64, conns_.empty() && !draining_ && !accept_paused_ ? -1 : 100);
       if (n < 0) {
         if (errno == EINTR) continue;
         spdlog::error("epoll_wait: {}", std::strerror(errno));
@@ -99,7 +107,7 @@ class FrameServer::Loop {
       for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
         if (fd == s_->listen_fd_) {
-          if (!draining_) AcceptAll();
+          if (!draining_ && !accept_paused_) AcceptAll();
         } else if (fd == s_->shutdown_fd_) {
           if (!draining_) {
             draining_ = true;
@@ -115,9 +123,10 @@ class FrameServer::Loop {
     if (!conns_.empty()) {
       spdlog::warn("shutdown: closing {} connection(s) still unfinished after the drain period",
                    conns_.size());
-      for (auto& [fd, conn] : conns_) ::close(fd);
-      s_->stats_.open -= int64_t(conns_.size());
-      conns_.clear();
+      // Through Close(), so that their budget bytes and shares are given back.
+      std::vector<int> left;
+      for (auto& [fd, conn] : conns_) left.push_back(fd);
+      for (int fd : left) Close(fd);
     }
   }
 
@@ -140,12 +149,19 @@ class FrameServer::Loop {
       int fd = ::accept4(s_->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE) {
-          spdlog::warn("out of file descriptors: refusing a connection");
+          LimitedWarn(g_fd_log, "out of file descriptors: refusing a connection ({} open)",
+                      s_->stats_.open.load());
+          // A failed reopen left no reserve: try again now, some descriptors may be free.
+          if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
           if (reserve_fd_ >= 0) {
             ::close(reserve_fd_);
             int victim = ::accept(s_->listen_fd_, nullptr, nullptr);
             if (victim >= 0) ::close(victim);
             reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+          } else {
+            // The listener is level-triggered: with nothing to close the connection with, it
+            // would wake us at once, forever. Stop watching it for a moment.
+            PauseAccept();
           }
           ++s_->stats_.refused;
         }
@@ -277,7 +293,24 @@ class FrameServer::Loop {
       if (context.refusal == Refusal::kNone) context.refusal = Refusal::kOverloaded;
       reply_room = 0;
     }
-    std::optional<std::string> reply = s_->handler_(c.reader.payload(), context);
+    std::optional<std::string> reply;
+    bool failed = false;
+    std::string why;
+    try {
+      reply = s_->handler_(c.reader.payload(), context);
+    } catch (const std::exception& e) {
+      failed = true;
+      why = e.what();
+    } catch (...) {
+      failed = true;
+      why = "unknown exception";
+    }
+    if (failed) {
+      ++s_->stats_.handler_failed;
+      LimitedWarn(g_handler_log, "{}: closing without a reply: internal error handling its request: {}",
+                  Describe(c.id, c.peer), why);
+      return Close(fd);
+    }
     // The request is no longer needed: give its bytes back now.
     s_->Unreserve(c.charged - reply_room);
     c.charged = reply_room;
@@ -322,8 +355,27 @@ class FrameServer::Loop {
     Close(fd);
   }
 
-  void StartDrain() {
+  void PauseAccept() {
+    if (accept_paused_) return;
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
+    accept_paused_ = true;
+    accept_resume_ = Clock::now() + kAcceptBackoff;
+  }
+
+  void ResumeAccept() {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = s_->listen_fd_;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, s_->listen_fd_, &ev) != 0) {
+      LimitedWarn(g_fd_log, "cannot watch the listening socket again: {}; retrying", std::strerror(errno));
+      accept_resume_ = Clock::now() + kAcceptBackoff;
+      return;
+    }
+    accept_paused_ = false;
+  }
+
+  void StartDrain() {
+    if (!accept_paused_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->shutdown_fd_, nullptr);
     std::vector<int> idle;
     for (auto& [fd, c] : conns_) {
@@ -357,20 +409,35 @@ class FrameServer::Loop {
   int epfd_ = -1;
   int reserve_fd_ = -1;
   bool draining_ = false;
+  bool accept_paused_ = false;  // the listener is out of the epoll set until accept_resume_
+  Clock::time_point accept_resume_{};
   Clock::time_point next_sweep_{};
   std::unordered_map<int, Conn> conns_;
 };
 
 FrameServer::FrameServer(int listen_fd, FrameServerOptions options, Handler handler)
     : listen_fd_(listen_fd), options_(options), handler_(std::move(handler)) {
-  if (options_.threads <= 0) {
-    options_.threads = int(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  options_.threads = Threads(options_.threads);
   shutdown_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
 FrameServer::~FrameServer() {
   if (shutdown_fd_ >= 0) ::close(shutdown_fd_);
+}
+
+Status CheckMemoryBudget(const FrameServerOptions& o) {
+  const uint64_t requests = uint64_t(o.max_connections) * (uint64_t(o.max_frame_size) + aesm::kFrameHeaderSize);
+  const uint64_t replies = uint64_t(Threads(o.threads)) * (uint64_t(o.max_reply_size) + aesm::kFrameHeaderSize);
+  if (requests + replies <= o.max_buffered_bytes) return Status::Ok();
+  const uint64_t mib = 1u << 20;
+  return Status::InvalidArgument(
+      "the memory budget of " + std::to_string(o.max_buffered_bytes / mib) + " MiB (--max-buffered-mib) is smaller "
+      "than " + std::to_string(o.max_connections) + " connections (--max-connections) x " +
+      std::to_string(o.max_frame_size) + "-byte requests (--max-frame-size) + " + std::to_string(Threads(o.threads)) +
+      " thread(s) x " + std::to_string(o.max_reply_size) + "-byte replies = " +
+      std::to_string((requests + replies + mib - 1) / mib) +
+      " MiB: clients sending only request headers could fill it and lock everyone out. Raise "
+      "--max-buffered-mib or lower --max-connections or --max-frame-size");
 }
 
 bool FrameServer::Admit(int64_t uid, Refusal* refusal) {

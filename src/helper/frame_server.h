@@ -21,10 +21,16 @@
 // request whose declared size does not fit is closed unread; before a handler runs, room for
 // `max_reply_size` is reserved, and when there is none the handler is told Refusal::kOverloaded
 // (answer BUSY cheaply). Per connection: at most max_frame_size + max_reply_size + 4 bytes.
+// CheckMemoryBudget() tells whether the budget holds a full request on every connection plus a
+// reply in progress on every loop, so that clients sending only headers cannot fill it.
+//
+// A handler that throws closes its connection without a reply (counted in handler_failed);
+// the server keeps serving. When accept() runs out of descriptors, the pending connection is
+// closed with a reserved descriptor; without one, accepting pauses briefly instead of spinning.
 //
 // Run() serves until Shutdown() (callable from any thread): loops then stop accepting, close
 // connections that have sent nothing, finish the requests in flight (up to `drain_timeout`)
-// and return.
+// and return; every connection is then closed and its budget bytes and share given back.
 #pragma once
 
 #include <atomic>
@@ -43,14 +49,14 @@ namespace confcom::helper {
 
 struct FrameServerOptions {
   int threads = 0;  // 0: one per core
-  uint32_t max_frame_size = aesm::kDefaultMaxFrameSize;
+  uint32_t max_frame_size = 8192;
   std::chrono::milliseconds io_timeout{10000};
   size_t max_connections = 4096;
   std::chrono::milliseconds drain_timeout{5000};
   size_t max_connections_per_client = 256;
   size_t refusal_slots_per_client = 8;
   std::chrono::milliseconds refusal_timeout{1000};  // capped by io_timeout
-  size_t max_buffered_bytes = 32u << 20;
+  size_t max_buffered_bytes = 64u << 20;
   size_t max_reply_size = aesm::kDefaultMaxFrameSize;  // the handler never returns more
 };
 
@@ -86,10 +92,16 @@ struct FrameServerStats {
   std::atomic<uint64_t> peer_closed{0};   // closed before a whole request
   std::atomic<uint64_t> over_share{0};    // connections beyond a client's share (refused or BUSY)
   std::atomic<uint64_t> over_budget{0};   // requests closed or refused for the memory budget
+  std::atomic<uint64_t> handler_failed{0};  // the handler threw: closed without a reply
   std::atomic<int64_t> open{0};
   std::atomic<int64_t> buffered_bytes{0};  // charged to the memory budget now
   std::atomic<int64_t> buffered_bytes_peak{0};
 };
+
+// OK when max_buffered_bytes holds max_connections requests of max_frame_size (with headers)
+// plus one max_reply_size reply per loop (`threads`, 0 = one per core); otherwise an
+// InvalidArgument naming the sizes (for flag checks at startup).
+Status CheckMemoryBudget(const FrameServerOptions& options);
 
 class FrameServer {
  public:

@@ -46,6 +46,8 @@ class FrameServerTest : public ::testing::Test {
           last_uid_ = ctx.peer.uid;
           ++handled_;
           if (req == "close") return std::nullopt;
+          if (req == "throw") throw std::runtime_error("boom");
+          if (req == "throw-int") throw 42;
           if (ctx.refusal != Refusal::kNone) return std::string(RefusalName(ctx.refusal)) + ":" + std::string(req);
           return "echo:" + std::string(req);
         });
@@ -215,7 +217,9 @@ TEST_F(FrameServerTest, AClientOverItsShareIsRefusedThenClosedOthersKeepTheirSha
   o.max_connections_per_client = 2;
   o.refusal_slots_per_client = 1;
   o.io_timeout = std::chrono::seconds(10);
-  o.refusal_timeout = std::chrono::milliseconds(300);
+  // Long enough that the idle refusal slot below cannot expire while the fourth connection is
+  // checked, even on a loaded machine; still far from the 10 s I/O deadline.
+  o.refusal_timeout = std::chrono::seconds(2);
   Start(o);
   int a = testing::ConnectUnix(path_), b = testing::ConnectUnix(path_);
   WaitAccepted(*server_, 2);
@@ -231,8 +235,8 @@ TEST_F(FrameServerTest, AClientOverItsShareIsRefusedThenClosedOthersKeepTheirSha
   ::close(fourth);
   // The idle connection in the refusal slot has the short deadline, not the 10 s one.
   t0 = Clock::now();
-  EXPECT_EQ(ReadToEof(idle_refused, std::chrono::seconds(5)), "");
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_EQ(ReadToEof(idle_refused, std::chrono::seconds(9)), "");
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(6));
   ::close(idle_refused);
   EXPECT_GE(server_->stats().over_share.load(), 3u);
   ::close(a);
@@ -275,6 +279,65 @@ TEST_F(FrameServerTest, MemoryBudgetRefusesOrClosesAndIsGivenBack) {
   }
   EXPECT_EQ(server_->stats().buffered_bytes.load(), 0) << "every charge is given back";
   EXPECT_EQ(Roundtrip("again"), "echo:again");
+}
+
+TEST_F(FrameServerTest, AThrowingHandlerClosesItsConnectionOthersAreServed) {
+  FrameServerOptions o;
+  o.threads = 1;
+  Start(o);
+  for (const char* bad : {"throw", "throw-int"}) {
+    int fd = testing::ConnectUnix(path_);
+    ASSERT_TRUE(aesm::WriteFrame(fd, bad, Clock::now() + std::chrono::seconds(5)).ok());
+    EXPECT_EQ(ReadToEof(fd, std::chrono::seconds(5)), "") << bad << ": closed without a reply";
+    ::close(fd);
+  }
+  EXPECT_EQ(Roundtrip("still here"), "echo:still here");
+  EXPECT_EQ(server_->stats().handler_failed.load(), 2u);
+  for (int i = 0; i < 200 && server_->stats().buffered_bytes.load() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0) << "the failed requests' bytes are given back";
+}
+
+TEST_F(FrameServerTest, ConnectionsClosedAtTheEndOfTheDrainGiveBackTheirBytes) {
+  FrameServerOptions o;
+  o.threads = 1;
+  o.drain_timeout = std::chrono::milliseconds(200);
+  Start(o);
+  int half = testing::ConnectUnix(path_);
+  std::string frame = aesm::EncodeFrame("never finished");
+  ASSERT_EQ(::send(half, frame.data(), 6, 0), 6);  // header and two bytes: charged, in flight
+  for (int i = 0; i < 200 && server_->stats().buffered_bytes.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(server_->stats().buffered_bytes.load(), 0);
+  server_->Shutdown();
+  thread_.join();
+  EXPECT_EQ(ReadToEof(half, std::chrono::seconds(5)), "");
+  ::close(half);
+  EXPECT_EQ(server_->stats().open.load(), 0);
+  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0) << "closed after the drain period, charge given back";
+  server_.reset();
+}
+
+TEST(FrameServerBudgetTest, TheBudgetMustHoldEveryConnectionsRequestAndEveryLoopsReply) {
+  FrameServerOptions o;
+  o.threads = 256;  // the most --threads allows
+  EXPECT_TRUE(CheckMemoryBudget(o).ok()) << "the defaults are consistent: " << CheckMemoryBudget(o).message();
+  o.max_connections = 4096;
+  o.max_frame_size = 16 * 1024;
+  o.max_buffered_bytes = 32u << 20;
+  Status st = CheckMemoryBudget(o);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("--max-buffered-mib"), std::string::npos) << st.message();
+  o.threads = 1;
+  o.max_connections = 10;
+  o.max_frame_size = 1000;
+  o.max_reply_size = 1000;
+  o.max_buffered_bytes = 10 * 1004 + 1004;
+  EXPECT_TRUE(CheckMemoryBudget(o).ok());
+  --o.max_buffered_bytes;
+  EXPECT_FALSE(CheckMemoryBudget(o).ok());
 }
 
 }  // namespace
