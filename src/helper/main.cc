@@ -26,8 +26,10 @@ namespace confcom {
 namespace {
 
 // The largest request Intel's client sends is a GetQuoteEx with qe_report_info (~1.7 KiB) or
-// a SelectAttKeyID list of 10 key ids (~2.6 KiB): 16 KiB bounds every real request.
-constexpr uint32_t kMaxRequestFrameSize = 16 * 1024;
+// a SelectAttKeyID list of its maximum of 10 key ids (~2.6 KiB): 8 KiB bounds every real
+// request, and 4096 connections of 8 KiB plus a 64 KiB reply per loop fit the 64 MiB budget
+// (FrameServer's CheckMemoryBudget; up to 256 threads).
+constexpr uint32_t kMaxRequestFrameSize = 8 * 1024;
 
 struct Flags {
   std::string socket = aesm::kDefaultSocketPath;
@@ -44,7 +46,8 @@ struct Flags {
   int io_timeout_ms = 10000;
   size_t max_connections = 4096;
   size_t max_connections_per_client = 256;
-  size_t max_buffered_mib = 32;
+  int refusal_timeout_ms = 1000;
+  size_t max_buffered_mib = 64;
   uint32_t max_frame_size = kMaxRequestFrameSize;
   std::string metrics_address = "127.0.0.1:9464";
 };
@@ -129,6 +132,11 @@ int Serve(const Flags& f) {
   options.max_frame_size = f.max_frame_size;
   options.max_reply_size = helper::kMaxReplySize;
   options.max_buffered_bytes = f.max_buffered_mib << 20;
+  options.refusal_timeout = std::chrono::milliseconds(f.refusal_timeout_ms);
+  if (Status st = helper::CheckMemoryBudget(options); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 2;
+  }
   auto started = MetricsServer::StartFromFlag(f.metrics_address);
   if (!started.ok()) {
     spdlog::error("{}", started.status().message());
@@ -157,6 +165,8 @@ int Serve(const Flags& f) {
                  f.max_connections, f.max_connections_per_client, f.max_buffered_mib);
     st = server.Run();
   }
+  // The metrics server reads server.stats() at scrape time: stop it while `server` lives.
+  metrics_server.reset();
   listener->Close();
   const auto& s = server.stats();
   spdlog::info("stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
@@ -223,9 +233,15 @@ int main(int argc, char** argv) {
                  "requests beyond them are answered BUSY and further connections closed")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--refusal-timeout-ms", f.refusal_timeout_ms,
+                 "Deadline of a connection beyond a client's share (it may only get BUSY); capped by "
+                 "--io-timeout-ms")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
   app.add_option("--max-buffered-mib", f.max_buffered_mib,
                  "MiB all connections together may hold for requests and replies; beyond it new "
-                 "requests are answered BUSY or closed")
+                 "requests are answered BUSY or closed. Must hold --max-connections requests of "
+                 "--max-frame-size plus a 64 KiB reply per thread")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   app.add_option("--max-frame-size", f.max_frame_size,
