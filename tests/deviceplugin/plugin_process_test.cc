@@ -298,7 +298,7 @@ TEST(KubeletEmulatorTest, IntelLimitsAndBothSchemesTogether) {
   // The probe checks every socket of the schemes it is told.
   auto probe = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
                                             "--resource-scheme legacy,intel --provision-limit 0 " +
-                                            "--device-plugin-dir " + node.dp());
+                                            "--probe-timeout-ms 20000 --device-plugin-dir " + node.dp());
   EXPECT_EQ(probe.status, 0) << probe.output;
   EXPECT_NE(probe.output.find(kIntelEnclaveEndpoint), std::string::npos) << probe.output;
   auto probe2 = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
@@ -445,7 +445,9 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
                  {"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
                   "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
   std::string epc;
-  for (int i = 0; i < 200 && epc.empty(); ++i) {
+  // Generous deadlines (60 s): under ASan on a loaded machine the plugin's start, a retry and
+  // kubectl in the double take seconds; the loops end as soon as the condition holds.
+  for (int i = 0; i < 1200 && epc.empty(); ++i) {
     auto n = json::parse(api.node());
     epc = n["status"]["capacity"].value("sgx.intel.com/epc", "");
     if (epc.empty()) std::this_thread::sleep_for(50ms);
@@ -458,18 +460,18 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   EXPECT_EQ(reqs.back().content_type, "application/json-patch+json");
   EXPECT_EQ(reqs.back().authorization, "Bearer pod-token");
   EXPECT_EQ(json::parse(api.node())["status"]["capacity"]["cpu"], "2");
-  auto list = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 10s);
+  auto list = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 60s);
   ASSERT_TRUE(list) << plugin.Log();
   EXPECT_EQ((*list)["devices"], 110);
   // The double stores the patched Node before its answer reaches the plugin: wait for the
   // plugin to have seen the answer.
   const std::string logged = "status.capacity[sgx.intel.com/epc] = 8589934592 bytes";
-  for (int i = 0; i < 200 && plugin.Log().find(logged) == std::string::npos; ++i) {
+  for (int i = 0; i < 1200 && plugin.Log().find(logged) == std::string::npos; ++i) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_NE(plugin.Log().find(logged), std::string::npos) << plugin.Log();
   plugin.Signal(SIGTERM);
-  EXPECT_EQ(plugin.Wait(10s), 0) << plugin.Log();
+  EXPECT_EQ(plugin.Wait(30s), 0) << plugin.Log();
 }
 
 TEST(DevicePluginProcessTest, RegisterEpcWithoutNodeNameOrCredentialsIsAClearError) {

@@ -1,6 +1,6 @@
 // The generic PluginServer in-process with a fake Resource, over its real UNIX socket: what
-// the framework itself promises, independent of SGX. Also run under TSan (the gRPC threads,
-// the control thread and the test's calls all touch the Hub).
+// the framework itself promises, independent of SGX. Not in the TSan run: Debian's gRPC is not
+// built for TSan, whose reports on gRPC's internal handoffs would drown ours (sanitizers.sh).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -236,6 +236,9 @@ TEST_F(DevicePluginServerTest, ConcurrentCallsWhileHealthChanges) {
     }
     ASSERT_TRUE(reader->Read(&msg));
   }
+  // Let the callers get some calls through before stopping them (they may start late on a
+  // loaded machine).
+  for (int i = 0; i < 3000 && ok.load() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop = true;
   for (auto& t : callers) t.join();
   EXPECT_GT(ok.load(), 0);

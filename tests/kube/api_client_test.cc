@@ -142,6 +142,7 @@ TEST_F(KubeApiTest, RetriesWithBackoffWhileTheServerIsAway) {
   auto client = Client();
   api_->FailNext(3, 503);
   RetryOptions retry;
+  retry.attempts = 10;  // bounded: a broken double fails the test instead of hanging it
   retry.initial = 20ms;
   int retries = 0;
   retry.on_retry = [&](const std::string& what, std::chrono::milliseconds) {
@@ -189,7 +190,8 @@ TEST_F(KubeApiTest, AHangingServerDoesNotHoldAStopBack) {
   auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "stopped");
-  EXPECT_LT(took, 5s) << "the request timeout is 15 s; stop must not wait for it";
+  // Below the 5 s connect timeout with room: only the stop can have ended the call.
+  EXPECT_LT(took, 4s) << "the request timeout is 15 s; stop must not wait for it";
   ::close(fd);
 }
 

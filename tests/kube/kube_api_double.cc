@@ -2,9 +2,13 @@
 
 #include <httplib.h>
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "testing/test_util.h"
 
@@ -62,6 +66,7 @@ struct KubeApiDouble::Impl {
   std::unique_ptr<httplib::SSLServer> server;
   std::thread thread;
   std::mutex mu;
+  std::mutex patch_mu;
   std::string token, node_name, node, work_dir, kubectl_error;
   std::vector<Request> requests;
   int fail_left = 0, fail_status = 503;
@@ -100,6 +105,8 @@ struct KubeApiDouble::Impl {
       res.set_content(StatusBody(400, "BadRequest", "not a JSON patch"), "application/json");
       return;
     }
+    // One PATCH at a time: they share the work files (a client retry may overlap a slow one).
+    std::lock_guard one_patch(patch_mu);
     std::string current;
     {
       std::lock_guard l(mu);
@@ -107,9 +114,11 @@ struct KubeApiDouble::Impl {
     }
     std::ofstream(work_dir + "/node.json") << current;
     std::ofstream(work_dir + "/patch.json") << req.body;
+    // kubectl's stderr goes to its own file (RunCommand merges stderr into the output, which
+    // becomes the stored Node); no kubeconfig of the machine's may change its behaviour.
     CommandResult r = RunCommand("cd '" + work_dir +
-                                 "' && kubectl patch --local -f node.json --type json "
-                                 "-p \"$(cat patch.json)\" -o json 2>kubectl.err");
+                                 "' && (KUBECONFIG=/dev/null timeout 60 kubectl patch --local -f node.json "
+                                 "--type json -p \"$(cat patch.json)\" -o json 2>kubectl.err)");
     std::lock_guard l(mu);
     if (r.status != 0) {
       kubectl_error = r.output + Slurp(work_dir + "/kubectl.err");
@@ -162,7 +171,17 @@ KubeApiDouble::KubeApiDouble(const TlsFiles& tls, std::string token, std::string
   m.server->Post(".*", refuse);
   m.server->Delete(".*", refuse);
   port_ = m.server->bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) {
+    ADD_FAILURE() << "the API server double could not bind a loopback port";
+    return;
+  }
   m.thread = std::thread([&m] { m.server->listen_after_bind(); });
+  // httplib's stop() does nothing before the server runs: wait for it, so the destructor can
+  // never hang on a server that had not started yet.
+  for (int i = 0; i < 2000 && !m.server->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!m.server->is_running()) ADD_FAILURE() << "the API server double did not start";
 }
 
 KubeApiDouble::~KubeApiDouble() {
