@@ -32,7 +32,9 @@ const char* RefusalName(Refusal r) {
 namespace {
 
 // Lines any client can cause: one limiter per kind.
-LogLimiter g_refused_log, g_bad_frame_log, g_timeout_log, g_budget_log, g_peer_log, g_handler_log, g_fd_log;
+LogLimiter g_refused_log, g_bad_frame_log, g_timeout_log, g_budget_log, g_peer_log, g_handler_log;
+// Out of descriptors, a loop retries 10 times a second: say so a few times a minute at most.
+LogLimiter g_fd_log(3, std::chrono::seconds(60));
 
 // How long accepting pauses when the descriptors run out and none is in reserve.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
@@ -149,21 +151,23 @@ class FrameServer::Loop {
       int fd = ::accept4(s_->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE) {
-          LimitedWarn(g_fd_log, "out of file descriptors: refusing a connection ({} open)",
-                      s_->stats_.open.load());
           // A failed reopen left no reserve: try again now, some descriptors may be free.
           if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
           if (reserve_fd_ >= 0) {
+            LimitedWarn(g_fd_log, "out of file descriptors: refusing a connection ({} open)",
+                        s_->stats_.open.load());
             ::close(reserve_fd_);
             int victim = ::accept(s_->listen_fd_, nullptr, nullptr);
             if (victim >= 0) ::close(victim);
             reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            ++s_->stats_.refused;
           } else {
             // The listener is level-triggered: with nothing to close the connection with, it
             // would wake us at once, forever. Stop watching it for a moment.
+            LimitedWarn(g_fd_log, "out of file descriptors, none in reserve: not accepting for {} ms ({} open)",
+                        kAcceptBackoff.count(), s_->stats_.open.load());
             PauseAccept();
           }
-          ++s_->stats_.refused;
         }
         return;  // EAGAIN (another loop took it), or an error for this one connection
       }

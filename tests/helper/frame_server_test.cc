@@ -1,11 +1,15 @@
 #include "helper/frame_server.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "aesm/framing.h"
@@ -338,6 +342,83 @@ TEST(FrameServerBudgetTest, TheBudgetMustHoldEveryConnectionsRequestAndEveryLoop
   EXPECT_TRUE(CheckMemoryBudget(o).ok());
   --o.max_buffered_bytes;
   EXPECT_FALSE(CheckMemoryBudget(o).ok());
+}
+
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stol(f);
+    if (i == 15) stime = std::stol(f);
+  }
+  return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
+}
+
+// Out of descriptors with no reserve one to shed connections with: the server must not spin
+// on its level-triggered listener, and must serve again once descriptors are free.
+TEST(FrameServerFdTest, OutOfDescriptorsWithoutAReserveItBacksOffAndRecovers) {
+  testing::TempDir dir;
+  const std::string path = dir.File("s.sock");
+  auto listener = ListenSocket::Open(path, 0666, 128);
+  ASSERT_TRUE(listener.ok());
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The server, in a process of its own whose descriptor table is full.
+    FrameServerOptions o;
+    o.threads = 1;
+    o.drain_timeout = std::chrono::milliseconds(500);
+    FrameServer server(listener->fd(), o, [](std::string_view req, const RequestContext&) {
+      return std::optional<std::string>("echo:" + std::string(req));
+    });
+    rlimit rl{};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_cur, 512);
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(3);
+    std::vector<int> fillers;
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fillers.push_back(fd);
+    if (fillers.empty()) ::_exit(4);
+    ::close(fillers.back());  // one left: for the loop's epoll set, none for its reserve
+    fillers.pop_back();
+    std::thread release([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+      for (int fd : fillers) ::close(fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      server.Shutdown();
+    });
+    bool ok = server.Run().ok();
+    release.join();
+    ::_exit(ok ? 0 : 1);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) {
+    int fd = testing::ConnectUnix(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(aesm::WriteFrame(fd, "c" + std::to_string(i), Clock::now() + std::chrono::seconds(5)).ok());
+    clients.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const double cpu0 = CpuSeconds(child);
+  auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const double cpu = CpuSeconds(child) - cpu0;
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_LT(cpu, 0.2 * wall) << "the server spins on its listener while out of descriptors";
+  // Once descriptors are free again, the waiting clients are served.
+  for (int i = 0; i < 3; ++i) {
+    auto reply = aesm::ReadFrame(clients[size_t(i)], 1024, Clock::now() + std::chrono::seconds(8));
+    EXPECT_TRUE(reply.ok() && *reply == "echo:c" + std::to_string(i))
+        << (reply.ok() ? *reply : reply.status().ToString());
+    ::close(clients[size_t(i)]);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
 }  // namespace
