@@ -319,10 +319,14 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
       // bytes, so apps that size their buffer with GetQuoteSizeEx find its tail zeroed. We pad
       // only up to the size the backend announced for this key (never what the client names,
       // which would let it size our replies), within kMaxQuotePadding.
+      // (Asked only when the buffer has room beyond the quote; if the backend cannot say now,
+      // e.g. BUSY, the quote goes unpadded: Intel's client still copies it correctly.)
       std::string padded(AsChars(*quote));
-      if (auto announced = backend_->QuoteSize(key); announced.ok()) {
-        size_t target = std::min<size_t>({in.buf_size(), *announced, kMaxQuotePadding});
-        if (target > padded.size()) padded.resize(target, '\0');
+      if (padded.size() < in.buf_size()) {
+        if (auto announced = backend_->QuoteSize(key); announced.ok()) {
+          size_t target = std::min<size_t>({in.buf_size(), *announced, kMaxQuotePadding});
+          if (target > padded.size()) padded.resize(target, '\0');
+        }
       }
       r->set_quote(std::move(padded));
       if (qe_info) {
