@@ -170,9 +170,11 @@ int Serve(const Flags& f) {
   listener->Close();
   const auto& s = server.stats();
   spdlog::info("stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
-               "{} bad frame(s), {} closed unanswered, {} over a client's share, {} over the memory budget",
+               "{} bad frame(s), {} closed unanswered, {} over a client's share, {} over the memory budget, "
+               "{} internal error(s) in the handler",
                s.accepted.load(), s.answered.load(), s.refused.load(), s.timed_out.load(),
-               s.bad_frames.load(), s.closed_unanswered.load(), s.over_share.load(), s.over_budget.load());
+               s.bad_frames.load(), s.closed_unanswered.load(), s.over_share.load(), s.over_budget.load(),
+               s.handler_failed.load());
   if (!st.ok()) {
     spdlog::error("server failed: {}", st.ToString());
     return 1;
