@@ -358,9 +358,25 @@ double CpuSeconds(pid_t pid) {
   return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
 }
 
+// Sanitizer runtimes need descriptors of their own (UBSan's vptr check probes memory through a
+// pipe), so a process with a full descriptor table fails under them for reasons of theirs.
+// CI's sanitizer builds are address,undefined or thread.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // Out of descriptors with no reserve one to shed connections with: the server must not spin
 // on its level-triggered listener, and must serve again once descriptors are free.
 TEST(FrameServerFdTest, OutOfDescriptorsWithoutAReserveItBacksOffAndRecovers) {
+  if (kSanitized) GTEST_SKIP() << "a full descriptor table breaks the sanitizer runtime itself";
   testing::TempDir dir;
   const std::string path = dir.File("s.sock");
   auto listener = ListenSocket::Open(path, 0666, 128);
