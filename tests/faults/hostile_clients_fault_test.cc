@@ -23,6 +23,7 @@
 
 #include "aesm/client.h"
 #include "common/metrics_server.h"
+#include "faults/aesm_requests.h"
 #include "faults/fault_util.h"
 #include "integration/helper_process.h"
 #include "sgx/att_key_id.h"
@@ -55,39 +56,6 @@ constexpr bool kAsan = false;
 #endif
 constexpr long kPeakRssBoundKib = kAsan ? 768 * 1024 : 96 * 1024;
 constexpr long kRssGrowthBoundKib = kAsan ? 512 * 1024 : 64 * 1024;
-
-Result<Response> Call(const std::string& socket, const Request& req, std::chrono::milliseconds timeout = 10s) {
-  aesm::ClientOptions o;
-  o.socket_path = socket;
-  o.timeout = timeout;
-  return aesm::Call(o, req);
-}
-
-std::string KeyId() {
-  auto k = sgx::EcdsaP256AttKeyId();
-  return std::string(k.begin(), k.end());
-}
-
-Result<Request> QuoteRequest(const std::string& socket, uint32_t buf_size) {
-  Request init;
-  init.mutable_initquoteexreq()->set_att_key_id(KeyId());
-  init.mutable_initquoteexreq()->set_b_pub_key_id(false);
-  CONFCOM_ASSIGN_OR_RETURN(Response ires, Call(socket, init));
-  if (ires.initquoteexres().errorcode() != 0) return Status::Internal("InitQuoteEx failed");
-  auto target = sgx::TargetInfo::Decode(AsBytes(ires.initquoteexres().target_info()));
-  if (!target.ok()) return target.status();
-  sgx::ReportBody body;
-  body.cpu_svn = sgx::kSimCpuSvnDefault;
-  body.attributes = {sgx::kFlagInitted | sgx::kFlagMode64Bit, 0x3};
-  auto report = sgx::MakeSimReport(*target, body);
-  if (!report.ok()) return report.status();
-  auto encoded = report->Encode();
-  Request q;
-  q.mutable_getquoteexreq()->set_report(std::string(encoded.begin(), encoded.end()));
-  q.mutable_getquoteexreq()->set_att_key_id(KeyId());
-  q.mutable_getquoteexreq()->set_buf_size(buf_size);
-  return q;
-}
 
 bool Ready(HelperProcess& helper) {
   auto deadline = Clock::now() + 15s;

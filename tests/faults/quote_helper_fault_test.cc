@@ -17,6 +17,7 @@
 
 #include "aesm/client.h"
 #include "common/file_util.h"
+#include "faults/aesm_requests.h"
 #include "faults/fault_util.h"
 #include "integration/helper_process.h"
 #include "sgx/att_key_id.h"
@@ -32,47 +33,9 @@ using confcom::testing::HelperProcess;
 using confcom::testing::TempDir;
 using namespace std::chrono_literals;
 
-Result<Response> Call(const std::string& socket, const Request& req,
-                      std::chrono::milliseconds timeout = 10s) {
-  aesm::ClientOptions o;
-  o.socket_path = socket;
-  o.timeout = timeout;
-  o.max_frame_size = 1 << 20;
-  return aesm::Call(o, req);
-}
-
-std::string KeyId() {
-  auto k = sgx::EcdsaP256AttKeyId();
-  return std::string(k.begin(), k.end());
-}
-
-// A GetQuoteEx request for an app report made for the helper's QE (InitQuoteEx first).
-Result<Request> MakeQuoteRequest(const std::string& socket) {
-  Request init;
-  init.mutable_initquoteexreq()->set_att_key_id(KeyId());
-  init.mutable_initquoteexreq()->set_b_pub_key_id(false);
-  CONFCOM_ASSIGN_OR_RETURN(Response ires, Call(socket, init));
-  if (ires.initquoteexres().errorcode() != 0) return Status::Internal("InitQuoteEx failed");
-  auto target = sgx::TargetInfo::Decode(AsBytes(ires.initquoteexres().target_info()));
-  if (!target.ok()) return target.status();
-  sgx::ReportBody body;
-  body.cpu_svn = sgx::kSimCpuSvnDefault;
-  body.attributes = {sgx::kFlagInitted | sgx::kFlagMode64Bit, 0x3};
-  body.report_data.fill(0x5a);
-  auto report = sgx::MakeSimReport(*target, body);
-  if (!report.ok()) return report.status();
-  auto encoded = report->Encode();
-  Request q;
-  auto* in = q.mutable_getquoteexreq();
-  in->set_report(std::string(encoded.begin(), encoded.end()));
-  in->set_att_key_id(KeyId());
-  in->set_buf_size(8192);
-  return q;
-}
-
 // One quote the way DCAP asks for it; returns its attestation public key.
 Result<Bytes> FetchAttestationKey(const std::string& socket) {
-  CONFCOM_ASSIGN_OR_RETURN(Request q, MakeQuoteRequest(socket));
+  CONFCOM_ASSIGN_OR_RETURN(Request q, QuoteRequest(socket));
   CONFCOM_ASSIGN_OR_RETURN(Response r, Call(socket, q));
   if (!r.has_getquoteexres() || r.getquoteexres().errorcode() != 0) {
     return Status::Internal("GetQuoteEx failed");
@@ -120,7 +83,7 @@ TEST(FaultQuoteHelperTest, SigkillUnderLoadFailsCleanlyAndRestartKeepsTheKey) {
   ASSERT_TRUE(Ready(*helper)) << helper->Log();
   auto key_before = FetchAttestationKey(helper->socket());
   ASSERT_TRUE(key_before.ok()) << key_before.status().ToString() << helper->Log();
-  auto request = MakeQuoteRequest(helper->socket());
+  auto request = QuoteRequest(helper->socket());
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   const std::string socket = helper->socket();
 
@@ -225,7 +188,7 @@ TEST(FaultQuoteHelperTest, FrozenHelperGivesDeadlineExceededOnTimeThenRecovers) 
   TempDir dir;
   HelperProcess helper(dir);
   ASSERT_TRUE(Ready(helper)) << helper.Log();
-  auto request = MakeQuoteRequest(helper.socket());
+  auto request = QuoteRequest(helper.socket());
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   constexpr int kClients = 16;
   constexpr auto kTimeout = 1000ms;
@@ -270,7 +233,7 @@ TEST(FaultQuoteHelperTest, SlowLorisDoesNotSlowAGoodClient) {
   TempDir dir;
   HelperProcess helper(dir, {"--io-timeout-ms", "500"});
   ASSERT_TRUE(Ready(helper)) << helper.Log();
-  auto request = MakeQuoteRequest(helper.socket());
+  auto request = QuoteRequest(helper.socket());
   ASSERT_TRUE(request.ok()) << request.status().ToString();
 
   constexpr int kSilent = 50, kHalf = 50;

@@ -34,6 +34,11 @@ class VerifierTest : public ::testing::Test {
   const sim::SimPlatform& platform() const { return backend_->platform(); }
 
   Bytes Quote(const sgx::Array<16>& cpusvn = sgx::kSimCpuSvnDefault, bool debug = false) {
+    return QuoteFrom(*backend_, cpusvn, debug);
+  }
+
+  static Bytes QuoteFrom(quoting::SimBackend& backend, const sgx::Array<16>& cpusvn = sgx::kSimCpuSvnDefault,
+                         bool debug = false) {
     auto key = sgx::EcdsaP256AttKeyId();
     sgx::ReportBody body;
     body.cpu_svn = cpusvn;
@@ -43,8 +48,8 @@ class VerifierTest : public ::testing::Test {
     body.isv_prod_id = 4;
     body.isv_svn = 5;
     body.report_data.fill(0xdd);
-    auto report = sgx::MakeSimReport(backend_->Init(key)->qe_target_info, body)->Encode();
-    return std::move(backend_->Quote(report, key, nullptr)).value();
+    auto report = sgx::MakeSimReport(backend.Init(key)->qe_target_info, body)->Encode();
+    return std::move(backend.Quote(report, key, nullptr)).value();
   }
 
   Collateral MakeCollateral(sim::CollateralOptions o = {}) {
@@ -471,12 +476,7 @@ TEST_F(VerifierTest, ProcessorCaPlatformNeedsTheProcessorCrl) {
   auto platform = sim::SimPlatform::LoadOrCreate(dir.File("s"), nullptr, sim::PckCa::kProcessor);
   ASSERT_TRUE(platform.ok()) << platform.status().ToString();
   auto backend = quoting::SimBackend::Create(*platform).value();
-  auto key = sgx::EcdsaP256AttKeyId();
-  sgx::ReportBody body;
-  body.cpu_svn = sgx::kSimCpuSvnDefault;
-  body.attributes = {sgx::kFlagInitted | sgx::kFlagMode64Bit, 0x3};
-  auto report = sgx::MakeSimReport(backend->Init(key)->qe_target_info, body)->Encode();
-  Bytes quote = std::move(backend->Quote(report, key, nullptr)).value();
+  Bytes quote = QuoteFrom(*backend);
 
   auto own = sim::MakeSimCollateral(*platform);
   ASSERT_TRUE(own.ok());
