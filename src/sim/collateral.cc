@@ -11,6 +11,11 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+std::time_t Now(const CollateralOptions& o) { return o.now != 0 ? o.now : std::time(nullptr); }
+std::time_t NextUpdate(const CollateralOptions& o) {
+  return Now(o) + std::time_t(o.validity_days) * 24 * 3600;
+}
+
 std::string Upper(std::string s) {
   for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -34,15 +39,6 @@ Result<std::string> SignCollateralObject(const crypto::EcKey& key, std::string_v
   return "{\"" + std::string(key_name) + "\":" + std::string(object_text) + ",\"signature\":\"" +
          ToHex(sig) + "\"}";
 }
-
-namespace {
-
-std::time_t Now(const CollateralOptions& o) { return o.now != 0 ? o.now : std::time(nullptr); }
-std::time_t NextUpdate(const CollateralOptions& o) {
-  return Now(o) + std::time_t(o.validity_days) * 24 * 3600;
-}
-
-}  // namespace
 
 Result<verify::PckCrlBundle> MakeSimPckCrl(const SimPlatform& p, PckCa ca, const CollateralOptions& o) {
   pki::CrlSpec spec;
