@@ -17,6 +17,9 @@ build="$(cd "${1:?usage: interop_test.sh BUILD_DIR}" && pwd)"
 helper="$build/src/sgx-quote-helper"
 sgxctl="$build/src/sgxctl"
 py=/usr/bin/python3  # Debian's interpreter, with Debian's python3-cryptography
+for b in "$helper" "$sgxctl"; do
+  [ -x "$b" ] || { echo "interop: $b is not built (build the whole tree first)"; exit 1; }
+done
 
 missing=()
 command -v go >/dev/null || missing+=("go (golang-go)")
