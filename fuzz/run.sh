@@ -17,7 +17,7 @@ set -uo pipefail
 SECONDS_PER_TARGET="${1:-30}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
-BUILD="${2:-$REPO/build-fuzz}"
+BUILD="$(realpath -m "${2:-$REPO/build-fuzz}")"
 ALL_TARGETS="aesm_request_fuzzer quote_fuzzer x509_fuzzer collateral_fuzzer deviceplugin_fuzzer"
 TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 

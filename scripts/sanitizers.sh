@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# The test suite under sanitizers: everything under ASan+UBSan (build-asan/), and the
-# concurrent parts (event-loop server, AESM service, quoting backends, verifier), the device
-# plugin's unit tests and the Kubernetes API client with its registrar under TSan
-# (build-tsan/). Any sanitizer finding fails the run.
+# The test suite under sanitizers: everything under ASan+UBSan (build-asan/, clang, which also
+# builds the libFuzzer targets), and the concurrent parts (event-loop server, AESM service,
+# quoting backends, verifier), the device plugin's unit tests and the Kubernetes API client with
+# its registrar under TSan (build-tsan/). Any sanitizer finding fails the run.
 #   bash scripts/sanitizers.sh [asan|tsan|all]      (default all)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 which="${1:-all}"
 bash "$here/scripts/install-deps.sh"
 if [ "$which" = asan ] || [ "$which" = all ]; then
-  echo "==> ASan + UBSan: the whole suite"
-  BUILD_DIR="$here/build-asan" bash "$here/scripts/build.sh" -DCONFCOM_SANITIZE=address,undefined \
-    -DCONFCOM_BUILD_BENCH=OFF
+  echo "==> ASan + UBSan (clang): the whole suite, and the libFuzzer targets in the same tree"
+  # One clang tree serves both: the suite under ASan+UBSan and the fuzzers (fuzz/run.sh
+  # build-asan), so CI compiles the project once for the two. A tree configured earlier with
+  # another compiler is started afresh (CMake keeps a cache's compiler).
+  if [ -f "$here/build-asan/CMakeCache.txt" ] && \
+     ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' "$here/build-asan/CMakeCache.txt"; then
+    rm -rf "$here/build-asan"
+  fi
+  CC=clang CXX=clang++ BUILD_DIR="$here/build-asan" bash "$here/scripts/build.sh" \
+    -DCONFCOM_SANITIZE=address,undefined -DCONFCOM_BUILD_BENCH=OFF -DCONFCOM_FUZZ=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$here/build-asan" --output-on-failure -j "$(nproc)" --timeout 300
 fi
