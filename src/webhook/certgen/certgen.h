@@ -1,13 +1,15 @@
-// `sgx-webhook certgen`: the built-in alternative to cert-manager, run as a Job. It makes a CA
-// and a serving certificate for the webhook Service, keeps them in a kubernetes.io/tls Secret
-// and sets the caBundle of every webhook of the two webhook configurations through the API
-// server. See certgen_run.h for what it does and docs/webhook-deployment.md.
+// `sgx-webhook certgen`: the built-in certificate Job (a CA and a serving certificate in a
+// Secret, and the caBundle of both webhook configurations patched through the API server).
+//
+// Contract with src/webhook/main.cc: main calls RunCertgen with the arguments from the
+// subcommand on, so argv[0] is "certgen" and argv[1..argc-1] are its flags. It returns the
+// process exit code: 0 success, 1 failure, 2 usage error (it prints its own --help). The
+// implementation and its CMakeLists.txt (library target confcom_webhook_certgen) live beside
+// this header; without them sgx-webhook says "certgen is not built".
 #pragma once
 
 namespace confcom::webhook {
 
-// argv[0] is "certgen" (the subcommand); the flags follow. Returns 0 on success, 1 on failure,
-// 2 on a usage error (after printing it); --help and --version print and return 0.
 int RunCertgen(int argc, char** argv);
 
 }  // namespace confcom::webhook
