@@ -3,6 +3,9 @@
 // webhook configurations (deploy/components/webhook); the chain is checked by `openssl
 // verify -verify_hostname`; RBAC denials and usage errors say what is wrong.
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -337,6 +340,35 @@ TEST_F(WebhookCertgenTest, MissingConfigurationAndAwayServer) {
   auto out = Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->secret, CertgenOutcome::Secret::kCreated);
+}
+
+// The Secret's files as a TLS server's certificate and key (cpp-httplib on OpenSSL, as the
+// webhook serves), and curl as the API server: it trusts only the caBundle, checks the name.
+TEST_F(WebhookCertgenTest, ServedCertificateVerifiesForTheServiceName) {
+  ASSERT_TRUE(Run().ok());
+  const TlsBundle b = StoredBundle();
+  std::ofstream(dir_.File("tls.crt")) << b.tls_crt;
+  std::ofstream(dir_.File("tls.key")) << b.tls_key;
+  std::ofstream(dir_.File("bundle.pem")) << *Base64Decode(Stored(kMutating)["webhooks"][0]["clientConfig"]["caBundle"]);
+  httplib::SSLServer server(dir_.File("tls.crt").c_str(), dir_.File("tls.key").c_str());
+  ASSERT_TRUE(server.is_valid());
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(5ms);
+  auto curl = [&](const std::string& host) {
+    return RunCommand("curl -sS --max-time 10 --cacert " + Quote(dir_.File("bundle.pem")) + " --resolve " + host + ":" +
+                      std::to_string(port) + ":127.0.0.1 https://" + host + ":" + std::to_string(port) +
+                      "/healthz 2>&1");
+  };
+  CommandResult ok = curl("sgx-webhook.kube-system.svc");
+  CommandResult wrong = curl("sgx-webhook.default.svc");
+  server.stop();
+  t.join();
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_EQ(ok.output, "ok");
+  EXPECT_NE(wrong.status, 0) << wrong.output;  // the name is checked
 }
 
 TEST(WebhookCertgenBundle, Base64AndNames) {
