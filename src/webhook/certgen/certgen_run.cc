@@ -205,13 +205,23 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
   } else {
     auto secret = json::parse(got.body, nullptr, false);
     if (!secret.is_object()) return Status::Corruption(secret_what + ": the answer is not JSON");
-    const std::string type = secret.value("type", "Opaque");
+    // Fields read defensively: a malformed answer is an error, never an exception.
+    const std::string type = secret.contains("type") && secret["type"].is_string()
+                                 ? secret["type"].get<std::string>()
+                                 : "Opaque";
     if (type != kTlsType) {
       return Status::InvalidArgument(secret_what + " exists with type " + EscapeForLog(type) +
                                      ", not " + kTlsType + " (the type cannot change): delete it "
                                      "or choose another --secret-name");
     }
-    resource_version = secret["metadata"].value("resourceVersion", "");
+    if (secret.contains("metadata") && secret["metadata"].is_object() &&
+        secret["metadata"].contains("resourceVersion") &&
+        secret["metadata"]["resourceVersion"].is_string()) {
+      resource_version = secret["metadata"]["resourceVersion"].get<std::string>();
+    }
+    if (resource_version.empty()) {
+      return Status::Corruption(secret_what + ": the answer has no metadata.resourceVersion");
+    }
     auto bundle = BundleOf(secret);
     if (!bundle.ok()) {
       out.why_new = "the Secret's certificate is unusable: " + bundle.status().message();
