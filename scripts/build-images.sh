@@ -71,14 +71,18 @@ make_image() {
   du -h "$out/$name-$version.oci.tar" | sed 's/^/    /'
 }
 
+# The device plugin's image also carries sgx-webhook (the webhook Deployment and its certgen Job
+# run it as uid 65532; deploy/components/webhook): one image to build, scan and pin.
 make_image sgx-device-plugin /usr/local/bin/sgx-device-plugin 0:0 \
-  usr/local/bin/sgx-device-plugin usr/local/bin/sgx-kubelet-emulator
+  usr/local/bin/sgx-device-plugin usr/local/bin/sgx-kubelet-emulator usr/local/bin/sgx-webhook
 make_image sgx-quote-helper /usr/local/bin/sgx-quote-helper 65532:65532 \
   usr/local/bin/sgx-quote-helper usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
 
 step "Smoke test: every binary runs in its image's rootfs"
 chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-device-plugin --version
 chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-device-plugin --discover --epc-mib 64 | head -n 5
+chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-webhook --version
+chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-webhook certgen --version
 chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgx-quote-helper --version
 chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgxctl --version
 

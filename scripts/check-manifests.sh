@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Renders every kustomize overlay under deploy/overlays (and every example under examples/),
+# Renders every kustomize overlay under deploy/overlays, every component under deploy/components
+# (on the base, with the components it needs; see `components` below), and every example under
+# examples/,
 # validates each object OFFLINE against the Kubernetes OpenAPI schemas (deploy/validate, npm
 # package kubernetes-models), and asserts confcom's policy facts (deploy/validate/policy.mjs).
 #
@@ -62,6 +64,43 @@ for dir in "${overlays[@]}"; do
     continue
   fi
   check "overlays/$name" overlay "$name" "$rendered"
+done
+
+# Every component, rendered on the base with what it needs (listed in order). A component
+# directory missing from this table fails the check, so none goes unrendered.
+echo "== components"
+declare -A components=(
+  [quote-helper]="quote-helper"
+  [intel-scheme]="quote-helper intel-scheme"
+  [webhook]="intel-scheme webhook"
+  [webhook-cert-manager]="intel-scheme webhook webhook-cert-manager"
+  [webhook-fail-closed]="quote-helper intel-scheme webhook webhook-fail-closed"
+)
+for dir in "$here"/deploy/components/*/; do
+  name=$(basename "$dir")
+  if [ -z "${components[$name]:-}" ]; then
+    echo "  [components/$name] not listed in scripts/check-manifests.sh: say what it renders with"
+    failed+=("components/$name (unlisted)")
+    continue
+  fi
+  k="$work/component-$name"
+  mkdir -p "$k"
+  rel=$(realpath --relative-to="$k" "$here/deploy")  # kustomize refuses absolute paths
+  {
+    echo "apiVersion: kustomize.config.k8s.io/v1beta1"
+    echo "kind: Kustomization"
+    echo "resources: [$rel/base]"
+    echo "components:"
+    for c in ${components[$name]}; do echo "  - $rel/components/$c"; done
+  } > "$k/kustomization.yaml"
+  rendered="$work/component-$name.yaml"
+  if ! kubectl kustomize "$k" > "$rendered" 2> "$work/err"; then
+    sed "s|^|  [components/$name] |" "$work/err"
+    failed+=("components/$name (kustomize)")
+    targets=$((targets + 1))
+    continue
+  fi
+  check "components/$name" overlay "component-$name" "$rendered"
 done
 
 echo "== examples"

@@ -50,8 +50,13 @@ if (mode === "overlay") {
   const plugin = find("DaemonSet", "sgx-plugin");
   const helper = find("DaemonSet", "sgx-quote-helper");
   check(plugin, "has no DaemonSet sgx-plugin");
-  const wantHelper = name !== "default";
-  check(Boolean(helper) === wantHelper, wantHelper ? "has no DaemonSet sgx-quote-helper" : "has the quote helper");
+  // Which overlays ship the quote helper (default: behind its one switch, off). Component
+  // renderings (component-*) are checked for what they contain.
+  const helperIn = { default: false, legacy: false, intel: true, simulated: true, "with-quote-helper": true };
+  if (name in helperIn) {
+    const wantHelper = helperIn[name];
+    check(Boolean(helper) === wantHelper, wantHelper ? "has no DaemonSet sgx-quote-helper" : "has the quote helper");
+  }
   for (const ds of [plugin, helper].filter(Boolean)) {
     const id = `DaemonSet ${ds.metadata.name}`;
     const spec = podSpec(ds);
@@ -114,10 +119,10 @@ if (mode === "overlay") {
       const granted = rules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}`)))).sort();
       check(JSON.stringify(granted) === JSON.stringify(["/nodes/status:patch", "/nodes:get"]),
         `plugin's RBAC is not exactly get nodes + patch nodes/status: ${granted.join(", ")}`);
-      check(!objects.some((o) => o.kind === "Role" || o.kind === "RoleBinding"), "unexpected namespaced RBAC");
+      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && o.metadata?.name !== "sgx-webhook-certgen"), "unexpected namespaced RBAC");
     } else {
       check(spec.automountServiceAccountToken === false, "plugin mounts a service account token it does not use");
-      check(!objects.some((o) => o.kind === "ClusterRoleBinding"), "RBAC without --register-epc");
+      check(!objects.some((o) => o.kind === "ClusterRoleBinding" && (o.subjects ?? []).some((s) => s.name === "sgx-plugin")), "plugin RBAC without --register-epc");
     }
     const dp = hostPathVolume(spec, "/var/lib/kubelet/device-plugins");
     check(dp && mountOf(c, dp)?.mountPath === "/var/lib/kubelet/device-plugins", "plugin does not mount /var/lib/kubelet/device-plugins");
@@ -130,6 +135,16 @@ if (mode === "overlay") {
     check(args.some((a) => a.startsWith("--epc-mib")) === SIMULATED, SIMULATED ? "simulated plugin lacks --epc-mib" : "plugin sets --epc-mib outside the simulated overlay");
     check(!args.some((a) => a.startsWith("--provision-devices=0")), "plugin does not offer sgx_provision (the helper requests it)");
   }
+  // The default overlay is what AKS runs today; the legacy one is the seed's layout.
+  if (name === "default") {
+    check(intelScheme && registerEpc, "default overlay does not run the intel scheme with --register-epc");
+    check(find("Deployment", "sgx-webhook"), "default overlay has no sgx-webhook");
+  }
+  if (name === "legacy") {
+    check(!intelScheme && !registerEpc, "legacy overlay does not advertise the legacy names only");
+    check(!find("Deployment", "sgx-webhook") && !objects.some((o) => o.kind?.endsWith("WebhookConfiguration")), "legacy overlay has the webhook");
+  }
+  checkWebhook(intelScheme);
   if (helper) {
     const spec = podSpec(helper);
     const c = spec.containers[0];
@@ -157,19 +172,140 @@ if (mode === "overlay") {
     check(probe.includes("sgxctl ping") && probe.includes("/var/run/aesmd/aesm.socket"), "helper readiness probe is not sgxctl ping on the socket");
   }
 } else {
+  // The three forms an app may take (docs/app-developer-guide.md): the legacy name with the
+  // out-of-proc settings written by hand (the user's Job); Intel's sgx.intel.com/epc alone (the
+  // AKS quickstart; the webhook adds the enclave device); or Intel's annotation
+  // sgx.intel.com/quote-provider: aesmd (the webhook adds SGX_AESM_ADDR and the mount).
   const workloads = objects.filter((o) => podSpec(o)?.containers);
   check(workloads.length > 0, "has no workload");
   for (const o of workloads) {
     const spec = podSpec(o);
     const aesmd = hostPathVolume(spec, "/var/run/aesmd");
+    const annotations = { ...(o.metadata?.annotations ?? {}), ...(o.spec?.template?.metadata?.annotations ?? {}) };
+    const provider = annotations["sgx.intel.com/quote-provider"];
+    check(provider === undefined || provider === "aesmd", `${o.kind}/${o.metadata?.name}: quote-provider "${provider}" asks for in-proc quoting (the provisioning device): use aesmd`);
     for (const c of spec.containers) {
       const cid = `${o.kind}/${o.metadata?.name} container ${c.name}`;
+      const limits = c.resources?.limits ?? {};
+      const requests = c.resources?.requests ?? {};
+      const legacy = limits[EPC] !== undefined;
+      const intel = limits[INTEL_EPC] !== undefined || requests[INTEL_EPC] !== undefined;
+      check(legacy !== intel, `${cid}: asks for EPC under ${legacy ? "both names" : "no name"} (${EPC} or ${INTEL_EPC})`);
+      for (const n of [PROVISION, INTEL_PROVISION]) {
+        check(limits[n] === undefined && requests[n] === undefined, `${cid}: requests ${n} (only the quote helper may)`);
+      }
       const env = (c.env ?? []).find((e) => e.name === "SGX_AESM_ADDR");
-      check(env && env.value === "1", `${cid}: SGX_AESM_ADDR is not the string "1"`);
-      check(c.resources?.limits?.[EPC] !== undefined, `${cid}: no ${EPC} limit`);
-      check(c.resources?.limits?.[PROVISION] === undefined && c.resources?.requests?.[PROVISION] === undefined, `${cid}: requests ${PROVISION} (only the quote helper may)`);
-      check(aesmd && mountOf(c, aesmd)?.mountPath === "/var/run/aesmd", `${cid}: does not mount hostPath /var/run/aesmd at /var/run/aesmd`);
+      if (legacy) {
+        check(env && env.value === "1", `${cid}: SGX_AESM_ADDR is not the string "1"`);
+      } else if (env) {
+        check(env.value === "1", `${cid}: SGX_AESM_ADDR is not the string "1"`);
+      }
+      if (env || legacy) {
+        check(aesmd && mountOf(c, aesmd)?.mountPath === "/var/run/aesmd", `${cid}: does not mount hostPath /var/run/aesmd at /var/run/aesmd`);
+      }
     }
+  }
+}
+
+// The admission webhook: never an outage (failurePolicy, namespaces excluded, short timeout,
+// 2 replicas, a PodDisruptionBudget), hardened pods, and exactly one way to get certificates.
+function checkWebhook(intelScheme) {
+  const deploy = find("Deployment", "sgx-webhook");
+  const configs = objects.filter((o) => o.kind === "MutatingWebhookConfiguration" || o.kind === "ValidatingWebhookConfiguration");
+  if (!deploy && configs.length === 0) return;
+  check(deploy, "webhook configurations without the sgx-webhook Deployment");
+  if (!deploy) return;
+  const ns = deploy.metadata.namespace;
+  const spec = podSpec(deploy);
+  const id = "Deployment sgx-webhook";
+  check((deploy.spec.replicas ?? 1) >= 2, `${id}: fewer than 2 replicas`);
+  const anti = spec.affinity?.podAntiAffinity;
+  check(anti || (spec.topologySpreadConstraints ?? []).length, `${id}: replicas are not spread (no anti-affinity / topology spread)`);
+  const labels = spec && deploy.spec.template.metadata?.labels ? deploy.spec.template.metadata.labels : {};
+  const selects = (sel) => sel?.matchLabels && Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v);
+  const pdb = objects.find((o) => o.kind === "PodDisruptionBudget" && o.metadata?.namespace === ns && selects(o.spec?.selector));
+  check(pdb && (pdb.spec.minAvailable >= 1 || pdb.spec.maxUnavailable !== undefined), `${id}: no PodDisruptionBudget keeps one replica`);
+  check(spec.automountServiceAccountToken === false, `${id}: mounts a service account token it does not use`);
+  check(spec.securityContext?.runAsNonRoot === true, `${id}: does not run as non-root`);
+  for (const c of spec.containers) {
+    const sc = c.securityContext ?? {};
+    const cid = `${id} container ${c.name}`;
+    check(sc.allowPrivilegeEscalation === false && sc.readOnlyRootFilesystem === true, `${cid}: privilege escalation or a writable root`);
+    check((sc.capabilities?.drop ?? []).includes("ALL") && !(sc.capabilities?.add ?? []).length, `${cid}: does not drop ALL capabilities`);
+    check((sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type) === "RuntimeDefault", `${cid}: seccompProfile is not RuntimeDefault`);
+    check(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${cid}: lacks cpu/memory requests or a memory limit`);
+    check(c.readinessProbe?.httpGet?.path === "/readyz" && c.readinessProbe.httpGet.scheme === "HTTPS", `${cid}: readiness is not HTTPS /readyz`);
+    check(c.livenessProbe?.httpGet?.path === "/healthz" && c.livenessProbe.httpGet.scheme === "HTTPS", `${cid}: liveness is not HTTPS /healthz`);
+    const translation = (c.args ?? []).find((a) => a.startsWith("--legacy-translation="));
+    check((translation ?? "--legacy-translation=intel") === (intelScheme ? "--legacy-translation=intel" : "--legacy-translation=off"),
+      `${cid}: --legacy-translation does not match the plugin's scheme`);
+  }
+  const secretVolume = (spec.volumes ?? []).find((v) => v.secret)?.secret?.secretName;
+  check(secretVolume, `${id}: no TLS Secret mounted`);
+  const svc = find("Service", "sgx-webhook");
+  check(svc && svc.metadata.namespace === ns && selects({ matchLabels: svc.spec?.selector }), `${id}: no Service selects it`);
+  const paths = { MutatingWebhookConfiguration: "/mutate-pods", ValidatingWebhookConfiguration: "/validate-pods" };
+  for (const kind of Object.keys(paths)) {
+    check(configs.some((c) => c.kind === kind), `no ${kind}`);
+  }
+  const injected = configs.filter((c) => c.metadata?.annotations?.["cert-manager.io/inject-ca-from"]);
+  const job = find("Job", "sgx-webhook-certgen");
+  check(injected.length === 0 || injected.length === configs.length, "cert-manager injects the CA into some webhook configurations only");
+  check(Boolean(job) !== (injected.length > 0), job ? "both the certgen Job and cert-manager manage the certificate" : "nothing makes the webhook's certificate (no certgen Job, no cert-manager)");
+  for (const cfg of configs) {
+    const cid = `${cfg.kind} ${cfg.metadata.name}`;
+    for (const h of cfg.webhooks ?? []) {
+      const hid = `${cid} webhook ${h.name}`;
+      if (cfg.kind === "MutatingWebhookConfiguration") {
+        check(h.failurePolicy === "Ignore", `${hid}: failurePolicy is not Ignore (a webhook outage would block pods)`);
+        check(h.reinvocationPolicy === "IfNeeded", `${hid}: reinvocationPolicy is not IfNeeded`);
+      } else {
+        check(["Ignore", "Fail"].includes(h.failurePolicy), `${hid}: failurePolicy is not set`);
+      }
+      check(h.sideEffects === "None", `${hid}: sideEffects is not None`);
+      check((h.admissionReviewVersions ?? []).includes("v1"), `${hid}: does not speak admission.k8s.io/v1`);
+      check(h.timeoutSeconds !== undefined && h.timeoutSeconds <= 10, `${hid}: timeoutSeconds is not set to at most 10`);
+      const s = h.clientConfig?.service;
+      check(s?.name === "sgx-webhook" && s?.namespace === ns && s?.path === paths[cfg.kind], `${hid}: does not call ${ns}/sgx-webhook${paths[cfg.kind]}`);
+      const rules = h.rules ?? [];
+      check(rules.length > 0 && rules.every((r) => (r.resources ?? []).every((x) => x === "pods") && (r.operations ?? []).every((op) => op === "CREATE")),
+        `${hid}: rules are not pods CREATE only`);
+      const excluded = (h.namespaceSelector?.matchExpressions ?? [])
+        .filter((e) => e.key === "kubernetes.io/metadata.name" && e.operator === "NotIn").flatMap((e) => e.values ?? []);
+      check(excluded.includes("kube-system") && excluded.includes(ns), `${hid}: namespaceSelector does not exclude kube-system and ${ns}`);
+      if (job) check(!h.clientConfig?.caBundle, `${hid}: a caBundle in the manifest (certgen sets it)`);
+    }
+  }
+  if (job) {
+    const args = podSpec(job).containers[0].args ?? [];
+    const arg = (flag) => args.find((a) => a.startsWith(`--${flag}=`))?.split("=")[1];
+    const mutating = configs.find((c) => c.kind === "MutatingWebhookConfiguration")?.metadata.name;
+    const validating = configs.find((c) => c.kind === "ValidatingWebhookConfiguration")?.metadata.name;
+    check(arg("secret-name") === secretVolume && arg("namespace") === ns && arg("service") === svc?.metadata.name,
+      "certgen Job's --secret-name/--namespace/--service do not match the Deployment and Service");
+    check(arg("mutating-config") === mutating && arg("validating-config") === validating, "certgen Job names other webhook configurations");
+    // RBAC: exactly what certgen does, with resourceNames wherever Kubernetes allows them.
+    const sa = podSpec(job).serviceAccountName;
+    const bound = objects.filter((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
+      (o.subjects ?? []).some((x) => x.kind === "ServiceAccount" && x.name === sa && x.namespace === ns));
+    const rules = bound.flatMap((b) => (objects.find((o) => o.kind === b.roleRef?.kind && o.metadata?.name === b.roleRef?.name)?.rules ?? [])
+      .map((r) => ({ ...r, scope: b.kind === "RoleBinding" ? b.metadata.namespace : "cluster" })));
+    const granted = rules.flatMap((r) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) =>
+      `${r.scope}:${res}:${v}:${(r.resourceNames ?? ["*"]).join("|")}`))).sort();
+    const want = [`${ns}:secrets:create:*`, `${ns}:secrets:get:${secretVolume}`, `${ns}:secrets:update:${secretVolume}`,
+      `cluster:mutatingwebhookconfigurations:get:${mutating}`, `cluster:mutatingwebhookconfigurations:patch:${mutating}`,
+      `cluster:validatingwebhookconfigurations:get:${validating}`, `cluster:validatingwebhookconfigurations:patch:${validating}`].sort();
+    check(JSON.stringify(granted) === JSON.stringify(want), `certgen RBAC is not exactly ${want.join(", ")}: ${granted.join(", ")}`);
+    const cron = find("CronJob", "sgx-webhook-certgen");
+    check(cron, "no CronJob renews the certgen certificate");
+    check(job.spec.ttlSecondsAfterFinished > 0, "certgen Job is never cleaned up (it cannot be re-run by kubectl apply)");
+  } else if (injected.length) {
+    const [cns, cname] = injected[0].metadata.annotations["cert-manager.io/inject-ca-from"].split("/");
+    const cert = objects.find((o) => o.kind === "Certificate" && o.metadata?.name === cname && o.metadata?.namespace === cns);
+    check(cert && cert.spec.secretName === secretVolume, "cert-manager.io/inject-ca-from does not name the Certificate of the mounted Secret");
+    const names = [`sgx-webhook.${ns}.svc`, `sgx-webhook.${ns}.svc.cluster.local`];
+    check(cert && names.every((n) => (cert.spec.dnsNames ?? []).includes(n)), `the serving Certificate does not name ${names.join(" and ")}`);
+    check(!objects.some((o) => o.metadata?.name?.includes("certgen")), "certgen objects remain beside cert-manager");
   }
 }
 

@@ -48,6 +48,33 @@ async function modelFor(apiVersion, kind) {
   }
 }
 
+// Custom resources kubernetes-models has no schema for: the fields their CRDs require, checked
+// by hand (cert-manager.io/v1, used by deploy/components/webhook-cert-manager). Returns errors.
+const isString = (v) => typeof v === "string" && v.length > 0;
+const customResources = {
+  "cert-manager.io/v1/Issuer": (o) => {
+    const kinds = ["selfSigned", "ca", "acme", "vault", "venafi"].filter((k) => o.spec?.[k] !== undefined);
+    const errors = kinds.length === 1 ? [] : [`/spec: exactly one issuer type is required, found ${kinds.length}`];
+    if (kinds[0] === "ca" && !isString(o.spec.ca?.secretName)) errors.push("/spec/ca/secretName: required string");
+    return errors;
+  },
+  "cert-manager.io/v1/Certificate": (o) => {
+    const errors = [];
+    const sp = o.spec ?? {};
+    if (!isString(sp.secretName)) errors.push("/spec/secretName: required string");
+    if (!isString(sp.issuerRef?.name)) errors.push("/spec/issuerRef/name: required string");
+    if (sp.issuerRef?.kind !== undefined && !["Issuer", "ClusterIssuer"].includes(sp.issuerRef.kind)) errors.push("/spec/issuerRef/kind: must be Issuer or ClusterIssuer");
+    if (sp.dnsNames !== undefined && !(Array.isArray(sp.dnsNames) && sp.dnsNames.every(isString))) errors.push("/spec/dnsNames: must be strings");
+    if (!isString(sp.commonName) && !(sp.dnsNames ?? []).length) errors.push("/spec: commonName or dnsNames required");
+    for (const d of ["duration", "renewBefore"]) {
+      if (sp[d] !== undefined && !/^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(sp[d])) errors.push(`/spec/${d}: not a Go duration`);
+    }
+    const alg = sp.privateKey?.algorithm;
+    if (alg !== undefined && !["RSA", "ECDSA", "Ed25519"].includes(alg)) errors.push("/spec/privateKey/algorithm: must be RSA, ECDSA or Ed25519");
+    return errors;
+  },
+};
+
 function describe(obj) {
   const kind = obj?.kind ?? "<no kind>";
   const ns = obj?.metadata?.namespace;
@@ -92,6 +119,18 @@ async function validateText(text, source) {
     const items = obj.kind?.endsWith("List") && Array.isArray(obj.items) ? obj.items : [obj];
     for (const item of items) {
       const what = describe(item);
+      const custom = customResources[`${item?.apiVersion}/${item?.kind}`];
+      if (custom) {
+        const errors = isString(item?.metadata?.name) ? custom(item) : ["/metadata/name: required string"];
+        if (errors.length) {
+          bad++;
+          console.log(`FAIL ${what}`);
+          for (const line of errors) console.log(`     ${line}`);
+        } else {
+          console.log(`OK   ${what} (CRD fields checked by hand)`);
+        }
+        continue;
+      }
       const Model = await modelFor(item?.apiVersion, item?.kind);
       if (!Model) {
         bad++;

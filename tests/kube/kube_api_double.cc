@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -70,6 +72,10 @@ struct KubeApiDouble::Impl {
   std::string token, node_name, node, work_dir, kubectl_error;
   std::vector<Request> requests;
   int fail_left = 0, fail_status = 503;
+  std::map<std::string, std::string> objects;           // path -> JSON
+  std::map<std::string, std::string> collections;       // path -> kind created there
+  std::map<std::string, std::string> forbidden;         // "METHOD path" -> message
+  long resource_version = 1000;
 
   // Records the request; returns false (with the answer set) when it must be refused.
   bool Admit(const httplib::Request& req, httplib::Response& res) {
@@ -88,23 +94,53 @@ struct KubeApiDouble::Impl {
       res.set_content(StatusBody(401, "Unauthorized", "Unauthorized"), "application/json");
       return false;
     }
+    auto f = forbidden.find(req.method + " " + req.path);
+    if (f != forbidden.end()) {
+      res.status = 403;
+      res.set_content(StatusBody(403, "Forbidden", f->second), "application/json");
+      return false;
+    }
     return true;
   }
 
-  void Patch(const httplib::Request& req, httplib::Response& res) {
+  static void Answer(httplib::Response& res, int code, const std::string& reason,
+                     const std::string& message) {
+    res.status = code;
+    res.set_content(StatusBody(code, reason, message), "application/json");
+  }
+
+  std::string NextVersion() { return std::to_string(++resource_version); }
+
+  // `current` patched by kubectl, or nullopt with the answer set.
+  std::optional<std::string> KubectlPatch(const std::string& current, const httplib::Request& req,
+                                          httplib::Response& res) {
     if (req.get_header_value("Content-Type") != "application/json-patch+json") {
-      res.status = 415;
-      res.set_content(StatusBody(415, "UnsupportedMediaType",
-                                 "the body of the request was in an unknown format"),
-                      "application/json");
-      return;
+      Answer(res, 415, "UnsupportedMediaType", "the body of the request was in an unknown format");
+      return std::nullopt;
     }
     auto patch = nlohmann::json::parse(req.body, nullptr, false);
     if (patch.is_discarded() || !patch.is_array()) {
-      res.status = 400;
-      res.set_content(StatusBody(400, "BadRequest", "not a JSON patch"), "application/json");
-      return;
+      Answer(res, 400, "BadRequest", "not a JSON patch");
+      return std::nullopt;
     }
+    std::ofstream(work_dir + "/object.json") << current;
+    std::ofstream(work_dir + "/patch.json") << req.body;
+    // kubectl's stderr goes to its own file (RunCommand merges stderr into the output, which
+    // becomes the stored object); no kubeconfig of the machine's may change its behaviour.
+    CommandResult r = RunCommand("cd '" + work_dir +
+                                 "' && (KUBECONFIG=/dev/null timeout 60 kubectl patch --local -f object.json "
+                                 "--type json -p \"$(cat patch.json)\" -o json 2>kubectl.err)");
+    std::lock_guard l(mu);
+    if (r.status != 0) {
+      kubectl_error = r.output + Slurp(work_dir + "/kubectl.err");
+      Answer(res, 422, "Invalid", "patch does not apply: " + kubectl_error);
+      return std::nullopt;
+    }
+    kubectl_error.clear();
+    return r.output;
+  }
+
+  void Patch(const httplib::Request& req, httplib::Response& res) {
     // One PATCH at a time: they share the work files (a client retry may overlap a slow one).
     std::lock_guard one_patch(patch_mu);
     std::string current;
@@ -112,25 +148,113 @@ struct KubeApiDouble::Impl {
       std::lock_guard l(mu);
       current = node;
     }
-    std::ofstream(work_dir + "/node.json") << current;
-    std::ofstream(work_dir + "/patch.json") << req.body;
-    // kubectl's stderr goes to its own file (RunCommand merges stderr into the output, which
-    // becomes the stored Node); no kubeconfig of the machine's may change its behaviour.
-    CommandResult r = RunCommand("cd '" + work_dir +
-                                 "' && (KUBECONFIG=/dev/null timeout 60 kubectl patch --local -f node.json "
-                                 "--type json -p \"$(cat patch.json)\" -o json 2>kubectl.err)");
+    auto patched = KubectlPatch(current, req, res);
+    if (!patched) return;
     std::lock_guard l(mu);
-    if (r.status != 0) {
-      kubectl_error = r.output + Slurp(work_dir + "/kubectl.err");
-      res.status = 422;
-      res.set_content(StatusBody(422, "Invalid", "patch does not apply: " + kubectl_error),
-                      "application/json");
-      return;
-    }
-    kubectl_error.clear();
-    node = r.output;
+    node = *patched;
     res.status = 200;
     res.set_content(node, "application/json");
+  }
+
+  void PatchObject(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard one_patch(patch_mu);
+    std::string current;
+    {
+      std::lock_guard l(mu);
+      current = objects[req.path];
+    }
+    auto patched = KubectlPatch(current, req, res);
+    if (!patched) return;
+    auto j = nlohmann::json::parse(*patched, nullptr, false);
+    std::lock_guard l(mu);
+    j["metadata"]["resourceVersion"] = NextVersion();
+    objects[req.path] = j.dump();
+    res.status = 200;
+    res.set_content(objects[req.path], "application/json");
+  }
+
+  // The checks the API server makes of a Secret it stores (nullopt: fine).
+  static std::optional<std::string> InvalidSecret(const nlohmann::json& s) {
+    if (s.value("type", "Opaque") != "kubernetes.io/tls") return std::nullopt;
+    const auto& d = s.contains("data") ? s["data"] : nlohmann::json::object();
+    for (const char* key : {"tls.crt", "tls.key"}) {
+      if (!d.is_object() || !d.contains(key)) return std::string("data[") + key + "]: Required value";
+    }
+    return std::nullopt;
+  }
+
+  // A body for `path`'s object: JSON of the right shape, else nullopt with the answer set.
+  static std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Content-Type") != "application/json") {
+      Answer(res, 415, "UnsupportedMediaType", "the body of the request was in an unknown format");
+      return std::nullopt;
+    }
+    auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (!j.is_object() || !j.contains("metadata") || !j["metadata"].is_object() ||
+        !j["metadata"].contains("name") || !j.contains("kind") || !j.contains("apiVersion")) {
+      Answer(res, 400, "BadRequest", "not an object with apiVersion, kind and metadata.name");
+      return std::nullopt;
+    }
+    if (auto bad = InvalidSecret(j)) {
+      Answer(res, 422, "Invalid", *bad);
+      return std::nullopt;
+    }
+    return j;
+  }
+
+  void Put(const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    std::lock_guard l(mu);
+    auto it = objects.find(req.path);
+    if (it == objects.end()) return Answer(res, 404, "NotFound", "not found: " + req.path);
+    auto stored = nlohmann::json::parse(it->second);
+    for (const char* f : {"apiVersion", "kind"}) {
+      if ((*body)[f] != stored[f]) return Answer(res, 400, "BadRequest", std::string(f) + " differs");
+    }
+    for (const char* f : {"name", "namespace"}) {
+      if ((*body)["metadata"].value(f, "") != stored["metadata"].value(f, "")) {
+        return Answer(res, 400, "BadRequest", std::string("metadata.") + f + " differs");
+      }
+    }
+    if ((*body)["metadata"].value("resourceVersion", "") !=
+        stored["metadata"].value("resourceVersion", "")) {
+      return Answer(res, 409, "Conflict",
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again");
+    }
+    if (stored["kind"] == "Secret" && body->value("type", "Opaque") != stored.value("type", "Opaque")) {
+      return Answer(res, 422, "Invalid", "type: Invalid value: field is immutable");
+    }
+    (*body)["metadata"]["resourceVersion"] = NextVersion();
+    it->second = body->dump();
+    res.status = 200;
+    res.set_content(it->second, "application/json");
+  }
+
+  void Post(const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard l(mu);
+      if (!collections.count(req.path)) {
+        return Answer(res, 405, "MethodNotAllowed", "cannot create here");
+      }
+    }
+    auto body = Body(req, res);
+    if (!body) return;
+    std::lock_guard l(mu);
+    auto c = collections.find(req.path);
+    if ((*body)["kind"] != c->second) {
+      return Answer(res, 400, "BadRequest", "kind is not " + c->second);
+    }
+    const std::string name = (*body)["metadata"]["name"].get<std::string>();
+    const std::string path = req.path + "/" + name;
+    if (objects.count(path)) {
+      return Answer(res, 409, "AlreadyExists", "\"" + name + "\" already exists");
+    }
+    (*body)["metadata"]["resourceVersion"] = NextVersion();
+    objects[path] = body->dump();
+    res.status = 201;
+    res.set_content(objects[path], "application/json");
   }
 };
 
@@ -147,6 +271,12 @@ KubeApiDouble::KubeApiDouble(const TlsFiles& tls, std::string token, std::string
   m.server->Get(".*", [&m, node_path](const httplib::Request& req, httplib::Response& res) {
     if (!m.Admit(req, res)) return;
     if (req.path != node_path) {
+      std::lock_guard l(m.mu);
+      auto it = m.objects.find(req.path);
+      if (it != m.objects.end()) {
+        res.set_content(it->second, "application/json");
+        return;
+      }
       res.status = 404;
       res.set_content(StatusBody(404, "NotFound", "not found: " + req.path), "application/json");
       return;
@@ -156,6 +286,12 @@ KubeApiDouble::KubeApiDouble(const TlsFiles& tls, std::string token, std::string
   });
   m.server->Patch(".*", [&m, node_path](const httplib::Request& req, httplib::Response& res) {
     if (!m.Admit(req, res)) return;
+    bool is_object;
+    {
+      std::lock_guard l(m.mu);
+      is_object = m.objects.count(req.path) > 0;
+    }
+    if (is_object) return m.PatchObject(req, res);
     if (req.path != node_path + "/status") {
       res.status = 404;
       res.set_content(StatusBody(404, "NotFound", "not found: " + req.path), "application/json");
@@ -167,8 +303,12 @@ KubeApiDouble::KubeApiDouble(const TlsFiles& tls, std::string token, std::string
     if (!m.Admit(req, res)) return;
     res.status = 405;
   };
-  m.server->Put(".*", refuse);
-  m.server->Post(".*", refuse);
+  m.server->Put(".*", [&m](const httplib::Request& req, httplib::Response& res) {
+    if (m.Admit(req, res)) m.Put(req, res);
+  });
+  m.server->Post(".*", [&m](const httplib::Request& req, httplib::Response& res) {
+    if (m.Admit(req, res)) m.Post(req, res);
+  });
   m.server->Delete(".*", refuse);
   port_ = m.server->bind_to_any_port("127.0.0.1");
   if (port_ <= 0) {
@@ -208,6 +348,30 @@ std::string KubeApiDouble::node() {
 void KubeApiDouble::SetNode(std::string json) {
   std::lock_guard l(impl_->mu);
   impl_->node = std::move(json);
+}
+
+void KubeApiDouble::PutObject(const std::string& path, std::string json) {
+  std::lock_guard l(impl_->mu);
+  auto j = nlohmann::json::parse(json);
+  j["metadata"]["resourceVersion"] = impl_->NextVersion();
+  impl_->objects[path] = j.dump();
+}
+
+std::string KubeApiDouble::Object(const std::string& path) {
+  std::lock_guard l(impl_->mu);
+  auto it = impl_->objects.find(path);
+  return it == impl_->objects.end() ? std::string() : it->second;
+}
+
+void KubeApiDouble::AllowCreate(const std::string& collection, const std::string& kind) {
+  std::lock_guard l(impl_->mu);
+  impl_->collections[collection] = kind;
+}
+
+void KubeApiDouble::Forbid(const std::string& method, const std::string& path,
+                           const std::string& message) {
+  std::lock_guard l(impl_->mu);
+  impl_->forbidden[method + " " + path] = message;
 }
 
 std::string KubeApiDouble::last_kubectl_error() {

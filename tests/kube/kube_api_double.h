@@ -9,6 +9,15 @@
 // Node, so the test sees exactly what the API server would store. FailNext(n, status) makes
 // the next n requests fail with that status (an API server that is away or overloaded).
 //
+// Other objects (Secrets, webhook configurations) live at their API paths (PutObject): GET
+// serves one (404 NotFound otherwise); PATCH applies a JSON patch with kubectl as for the Node;
+// PUT (application/json) replaces one only when the body has the stored apiVersion, kind, name
+// and namespace and the stored metadata.resourceVersion (409 Conflict otherwise); POST
+// (application/json) to a collection opened by AllowCreate creates <collection>/<name> (409
+// AlreadyExists if present). A kubernetes.io/tls Secret must hold tls.crt and tls.key, and a
+// Secret's type never changes (422), as the API server validates. Every write bumps
+// metadata.resourceVersion. Forbid() answers one method on one path with the API server's 403.
+//
 // MakeTlsFiles writes a throw-away CA and a server certificate for IP 127.0.0.1 with the
 // openssl CLI: <dir>/ca.crt, ca.key, server.crt, server.key.
 #pragma once
@@ -43,6 +52,13 @@ class KubeApiDouble {
   std::vector<Request> requests();
   std::string node();
   void SetNode(std::string json);
+  // Objects other than the Node, by API path (e.g. /api/v1/namespaces/ns/secrets/name).
+  void PutObject(const std::string& path, std::string json);
+  std::string Object(const std::string& path);  // "" when there is none
+  // POST to `collection` (e.g. /api/v1/namespaces/ns/secrets) creates objects of `kind`.
+  void AllowCreate(const std::string& collection, const std::string& kind);
+  // `method` on `path` gets 403 Forbidden with `message` (as RBAC denies it).
+  void Forbid(const std::string& method, const std::string& path, const std::string& message);
   // kubectl's output when applying the last accepted patch failed (empty when it worked).
   std::string last_kubectl_error();
 

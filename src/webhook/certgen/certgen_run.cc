@@ -1,0 +1,283 @@
+#include "webhook/certgen/certgen_run.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common/logging.h"
+#include "webhook/certgen/tls_bundle.h"
+
+namespace confcom::webhook::certgen {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kJson[] = "application/json";
+constexpr char kJsonPatch[] = "application/json-patch+json";
+constexpr char kTlsType[] = "kubernetes.io/tls";
+constexpr char kAdmissionApi[] = "/apis/admissionregistration.k8s.io/v1/";
+
+// The message of an API server Status body, else the start of the body.
+std::string ServerMessage(const kube::Response& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+    return EscapeForLog(j["message"].get<std::string>());
+  }
+  return EscapeForLog(r.body.substr(0, 200));
+}
+
+// A non-2xx answer as an error that says what failed and, for 401/403, what to fix.
+// `permission` is the RBAC rule the call needs, in kubectl's words.
+Status ApiError(const std::string& what, const kube::Response& r, const std::string& permission) {
+  const std::string detail = " (HTTP " + std::to_string(r.status) + ": " + ServerMessage(r) + ")";
+  if (r.status == 403) {
+    return Status::PermissionDenied(what + ": forbidden: the service account lacks the RBAC "
+                                    "permission to " + permission + detail);
+  }
+  if (r.status == 401) {
+    return Status::PermissionDenied(what + ": unauthorized: the API server did not accept the "
+                                    "credentials" + detail);
+  }
+  if (r.status == 409) return Status::AlreadyExists(what + ": conflict" + detail);
+  if (r.status == 404) return Status::NotFound(what + ": not found" + detail);
+  return Status::Unavailable(what + ": failed" + detail);
+}
+
+bool Ok2xx(long status) { return status >= 200 && status < 300; }
+
+struct Api {
+  kube::ApiClient& client;
+  const kube::RetryOptions& retry;
+  Result<kube::Response> Call(const std::string& method, const std::string& path,
+                              const std::string& body = "", const std::string& type = "") {
+    return client.CallWithRetry(method, path, body, type, retry);
+  }
+};
+
+struct Config {
+  std::string kind;      // MutatingWebhookConfiguration
+  std::string resource;  // mutatingwebhookconfigurations
+  std::string name;
+  std::string What() const { return kind + " " + name; }
+  std::string Path() const { return kAdmissionApi + resource + "/" + kube::EscapePathSegment(name); }
+};
+
+// The caBundle patch of `config` (empty when every webhook already has `bundle_b64`).
+Result<std::string> CaBundlePatch(const Config& config, const json& object,
+                                  const std::string& bundle_b64) {
+  if (!object.is_object() || !object.contains("webhooks") || !object["webhooks"].is_array() ||
+      object["webhooks"].empty()) {
+    return Status::InvalidArgument(config.What() + " has no webhooks");
+  }
+  json patch = json::array();
+  bool changed = false;
+  const json& hooks = object["webhooks"];
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    const json& h = hooks[i];
+    if (!h.is_object() || !h.contains("name") || !h["name"].is_string()) {
+      return Status::InvalidArgument(config.What() + ": webhook " + std::to_string(i) +
+                                     " has no name");
+    }
+    const std::string base = "/webhooks/" + std::to_string(i);
+    const json* cc = h.contains("clientConfig") ? &h["clientConfig"] : nullptr;
+    if (cc && cc->is_object() && cc->contains("caBundle") && (*cc)["caBundle"] == bundle_b64) {
+      continue;
+    }
+    changed = true;
+    patch.push_back({{"op", "test"}, {"path", base + "/name"}, {"value", h["name"]}});
+    if (!cc || !cc->is_object()) {
+      patch.push_back({{"op", "add"}, {"path", base + "/clientConfig"},
+                       {"value", {{"caBundle", bundle_b64}}}});
+    } else {
+      // "add" on an existing member replaces it (RFC 6902 4.1).
+      patch.push_back({{"op", "add"}, {"path", base + "/clientConfig/caBundle"},
+                       {"value", bundle_b64}});
+    }
+  }
+  return changed ? patch.dump() : std::string();
+}
+
+// Sets the caBundle of every webhook of `config`; true when it patched, false when unchanged.
+Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_pem) {
+  CONFCOM_ASSIGN_OR_RETURN(kube::Response got, api.Call("GET", config.Path()));
+  if (!Ok2xx(got.status)) {
+    if (got.status == 404) {
+      return Status::NotFound(config.What() + " does not exist: apply the webhook's manifests "
+                              "(deploy/components/webhook) before running certgen");
+    }
+    return ApiError("reading " + config.What(), got,
+                    "get " + config.resource + " (resourceNames: [" + config.name + "])");
+  }
+  auto object = json::parse(got.body, nullptr, false);
+  if (object.is_discarded()) return Status::Corruption(config.What() + ": the answer is not JSON");
+  CONFCOM_ASSIGN_OR_RETURN(std::string patch, CaBundlePatch(config, object, Base64Encode(ca_pem)));
+  if (patch.empty()) return false;
+  CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PATCH", config.Path(), patch, kJsonPatch));
+  if (!Ok2xx(r.status)) {
+    return ApiError("setting the caBundle of " + config.What(), r,
+                    "patch " + config.resource + " (resourceNames: [" + config.name + "])");
+  }
+  return true;
+}
+
+std::string SecretsPath(const CertgenOptions& o) {
+  return "/api/v1/namespaces/" + kube::EscapePathSegment(o.ns) + "/secrets";
+}
+
+json SecretObject(const CertgenOptions& o, const TlsBundle& b, const std::string& resource_version) {
+  json meta = {{"name", o.secret_name},
+               {"namespace", o.ns},
+               {"labels",
+                {{"app.kubernetes.io/name", o.service},
+                 {"app.kubernetes.io/component", "webhook"},
+                 {"app.kubernetes.io/part-of", "confcom"},
+                 {"app.kubernetes.io/managed-by", "sgx-webhook-certgen"}}}};
+  if (!resource_version.empty()) meta["resourceVersion"] = resource_version;
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", meta},
+          {"type", kTlsType},
+          {"data",
+           {{"tls.crt", Base64Encode(b.tls_crt)},
+            {"tls.key", Base64Encode(b.tls_key)},
+            {"ca.crt", Base64Encode(b.ca_crt)}}}};
+}
+
+// The bundle stored in a Secret object (fields missing or not base64: an error).
+Result<TlsBundle> BundleOf(const json& secret) {
+  if (!secret.contains("data") || !secret["data"].is_object()) {
+    return Status::Corruption("it has no data");
+  }
+  const json& d = secret["data"];
+  TlsBundle b;
+  for (auto [key, out] : {std::pair{"tls.crt", &b.tls_crt}, std::pair{"tls.key", &b.tls_key},
+                          std::pair{"ca.crt", &b.ca_crt}}) {
+    if (!d.contains(key) || !d[key].is_string()) return Status::Corruption(std::string("no ") + key);
+    auto v = Base64Decode(d[key].get<std::string>());
+    if (!v.ok()) return Status::Corruption(std::string(key) + " is not base64");
+    *out = std::move(v).value();
+  }
+  return b;
+}
+
+}  // namespace
+
+std::string Base64Encode(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
+  out.resize(size_t(n));
+  return out;
+}
+
+Result<std::string> Base64Decode(const std::string& text) {
+  if (text.size() % 4 != 0) return Status::InvalidArgument("base64 length is not a multiple of 4");
+  std::string out(text.size() / 4 * 3 + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
+  if (n < 0) return Status::InvalidArgument("not base64");
+  size_t pad = 0;  // EVP_DecodeBlock counts the padding as zero bytes
+  if (!text.empty() && text.back() == '=') ++pad;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
+  out.resize(size_t(n) - pad);
+  return out;
+}
+
+Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const CertgenOptions& o) {
+  Api api{client, o.retry};
+  const std::time_t now = o.now != 0 ? o.now : std::time(nullptr);
+  const auto names = ServiceDnsNames(o.service, o.ns);
+  const std::string secret_what = "Secret " + o.ns + "/" + o.secret_name;
+  const std::string secret_path = SecretsPath(o) + "/" + kube::EscapePathSegment(o.secret_name);
+  const std::string secret_rule = "get, create and update secrets in namespace " + o.ns +
+                                  " (get/update with resourceNames: [" + o.secret_name + "])";
+  CertgenOutcome out;
+
+  CONFCOM_ASSIGN_OR_RETURN(kube::Response got, api.Call("GET", secret_path));
+  std::string resource_version;
+  std::string old_ca;  // the CA the webhook pods may still be serving with
+  std::optional<TlsBundle> current;
+  if (got.status == 404) {
+    out.why_new = "the Secret does not exist";
+  } else if (!Ok2xx(got.status)) {
+    return ApiError("reading " + secret_what, got, secret_rule);
+  } else {
+    auto secret = json::parse(got.body, nullptr, false);
+    if (!secret.is_object()) return Status::Corruption(secret_what + ": the answer is not JSON");
+    // Fields read defensively: a malformed answer is an error, never an exception.
+    const std::string type = secret.contains("type") && secret["type"].is_string()
+                                 ? secret["type"].get<std::string>()
+                                 : "Opaque";
+    if (type != kTlsType) {
+      return Status::InvalidArgument(secret_what + " exists with type " + EscapeForLog(type) +
+                                     ", not " + kTlsType + " (the type cannot change): delete it "
+                                     "or choose another --secret-name");
+    }
+    if (secret.contains("metadata") && secret["metadata"].is_object() &&
+        secret["metadata"].contains("resourceVersion") &&
+        secret["metadata"]["resourceVersion"].is_string()) {
+      resource_version = secret["metadata"]["resourceVersion"].get<std::string>();
+    }
+    if (resource_version.empty()) {
+      return Status::Corruption(secret_what + ": the answer has no metadata.resourceVersion");
+    }
+    auto bundle = BundleOf(secret);
+    if (!bundle.ok()) {
+      out.why_new = "the Secret's certificate is unusable: " + bundle.status().message();
+    } else {
+      Status check = CheckBundle(*bundle, names, now, o.renew_before);
+      if (check.ok()) {
+        current = *bundle;
+      } else {
+        out.why_new = check.message();
+        // Keep trusting the old CA during the switch while it still verifies anything.
+        if (CheckBundle(*bundle, names, now, std::chrono::seconds(0)).ok()) old_ca = bundle->ca_crt;
+      }
+    }
+  }
+
+  std::string ca_bundle;
+  if (current) {
+    out.secret = CertgenOutcome::Secret::kReused;
+    out.not_after = NotAfter(current->tls_crt);
+    ca_bundle = current->ca_crt;
+  } else {
+    CONFCOM_ASSIGN_OR_RETURN(TlsBundle fresh,
+                             GenerateBundle(names, now, o.ca_validity, o.cert_validity));
+    out.not_after = NotAfter(fresh.tls_crt);
+    // Old and new CA trusted before the Secret changes: no window in which the API server
+    // rejects what the webhook pods serve.
+    ca_bundle = fresh.ca_crt + old_ca;
+    for (const Config& c : {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+                                   o.mutating_config},
+                            Config{"ValidatingWebhookConfiguration",
+                                   "validatingwebhookconfigurations", o.validating_config}}) {
+      CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_bundle));
+      (patched ? out.patched : out.unchanged).push_back(c.What());
+    }
+    if (resource_version.empty()) {
+      const std::string body = SecretObject(o, fresh, "").dump();
+      CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("POST", SecretsPath(o), body, kJson));
+      if (!Ok2xx(r.status)) return ApiError("creating " + secret_what, r, secret_rule);
+      out.secret = CertgenOutcome::Secret::kCreated;
+    } else {
+      const std::string body = SecretObject(o, fresh, resource_version).dump();
+      CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PUT", secret_path, body, kJson));
+      if (!Ok2xx(r.status)) return ApiError("replacing " + secret_what, r, secret_rule);
+      out.secret = CertgenOutcome::Secret::kReplaced;
+    }
+    return out;
+  }
+  // Reused: make sure both configurations trust exactly the Secret's CA.
+  for (const Config& c : {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+                                 o.mutating_config},
+                          Config{"ValidatingWebhookConfiguration",
+                                 "validatingwebhookconfigurations", o.validating_config}}) {
+    CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_bundle));
+    (patched ? out.patched : out.unchanged).push_back(c.What());
+  }
+  return out;
+}
+
+}  // namespace confcom::webhook::certgen

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The webhook's manifest policy (deploy/validate/policy.mjs) catches what it promises to: the
+# default overlay passes, and each of these breakages of it fails with its own message.
+# Skips (77) without kubectl, node or the validator's node_modules (scripts/check-manifests.sh
+# installs them).
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+policy="$here/deploy/validate/policy.mjs"
+command -v kubectl >/dev/null && command -v node >/dev/null || { echo "skip: kubectl/node missing"; exit 77; }
+[ -d "$here/deploy/validate/node_modules" ] || { echo "skip: run scripts/check-manifests.sh first (npm ci)"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+kubectl kustomize "$here/deploy/overlays/default" > "$work/default.yaml" || exit 1
+node "$policy" overlay default "$work/default.yaml" || { echo "FAIL: the default overlay does not pass"; exit 1; }
+fails=0
+# expect_fail DESCRIPTION EXPECTED_MESSAGE PYTHON_EXPRESSION_ON_s
+expect_fail() {
+  python3 -c "import sys; s=open(sys.argv[1]).read(); s=$3; open(sys.argv[2],'w').write(s)" \
+    "$work/default.yaml" "$work/broken.yaml" || { echo "FAIL: cannot make '$1'"; fails=$((fails + 1)); return; }
+  out=$(node "$policy" overlay default "$work/broken.yaml" 2>&1)
+  if [ $? -eq 0 ] || ! grep -qF -- "$2" <<<"$out"; then
+    echo "FAIL: $1: policy said: $out"
+    fails=$((fails + 1))
+  else
+    echo "ok: $1"
+  fi
+}
+expect_fail "mutating failurePolicy Fail" "failurePolicy is not Ignore" "s.replace('failurePolicy: Ignore', 'failurePolicy: Fail', 1)"
+expect_fail "one replica" "fewer than 2 replicas" "s.replace('replicas: 2', 'replicas: 1')"
+expect_fail "no PodDisruptionBudget" "no PodDisruptionBudget" "s.replace('minAvailable: 1', 'minAvailable: 0')"
+expect_fail "kube-system not excluded" "namespaceSelector does not exclude" "s.replace('NotIn', 'In', 1)"
+expect_fail "webhook timeout 30 s" "timeoutSeconds" "s.replace('timeoutSeconds: 5', 'timeoutSeconds: 30')"
+expect_fail "certgen RBAC for every Secret" "certgen RBAC is not exactly" "s.replace('resourceNames:\n  - sgx-webhook-tls\n', '', 1)"
+expect_fail "plain-HTTP probes" "is not HTTPS" "s.replace('scheme: HTTPS', 'scheme: HTTP')"
+expect_fail "root webhook" "does not run as non-root" "s.replace('runAsNonRoot: true', 'runAsNonRoot: false')"
+expect_fail "no certificate source" "nothing makes the webhook's certificate" "s.replace('kind: Job\n', 'kind: Jobless\n', 1)"
+[ "$fails" -eq 0 ] || exit 1
+echo "manifest policy: every breakage caught"
