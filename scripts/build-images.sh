@@ -81,7 +81,7 @@ make_image() {
   local name=$1 entrypoint=$2 user=$3; shift 3
   local rootfs="$out/$name-rootfs" layout="$out/$name-oci"
   step "Image $name: rootfs"
-  rm -rf "$rootfs" "$layout" && mkdir -p "$rootfs"
+  rm -rf "$rootfs" "$layout" "$out/$name-bundle" && mkdir -p "$rootfs"
   rsync -a --exclude=/var/lib/apt/lists --exclude=/var/cache/apt --exclude=/usr/share/doc \
     --exclude=/usr/share/man --exclude=/usr/share/locale "$base/" "$rootfs/"
   for f in "$@"; do install -D -m 0755 "$out/stage/$f" "$rootfs/$f"; done

@@ -156,7 +156,7 @@ run_container() {
     ctr_ run -d "${common[@]}" "$image" "$id" "${cmd[@]}" >/dev/null || fail "$id" "ctr run failed"
   else
     local rc=0
-    timeout 120 ctr_ run --rm "${common[@]}" "$image" "$id" "${cmd[@]}" || rc=$?
+    timeout 120 ctr --address "$sock" --namespace "$ns" run --rm "${common[@]}" "$image" "$id" "${cmd[@]}" || rc=$?
     return "$rc"
   fi
 }
@@ -199,6 +199,8 @@ kubelet_run() {  # kubelet_run ID RESOURCE COUNT: the emulator in a container of
     /usr/local/bin/sgx-kubelet-emulator --device-plugin-dir /var/lib/kubelet/device-plugins \
     --resource "$2" --allocate-mib "$3" --exit-after-allocate --json
 }
+# The user variant the plugin's containers need, made before two of them start at once.
+image_as "docker.io/confcom/sgx-device-plugin:$version" 0:0 >/dev/null
 kubelet_run kubelet-epc kubernetes.azure.com/sgx_epc_mem_in_MiB 10 &
 kubelet=$!
 for _ in $(seq 1 100); do [ -S "$host/var/lib/kubelet/device-plugins/kubelet.sock" ] && break; sleep 0.1; done
@@ -261,12 +263,14 @@ app_uid=10001
 out="$work/app-out"
 install -d -m 0700 -o "$app_uid" -g "$app_uid" "$out"
 nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+# The Allocate answer's environment (SGX_EPC_MIB, ...), as kubelet passes it to the container.
+mapfile -t app_env < <(python3 -c 'import json,sys; [print(f"--env={k}={v}") for k,v in json.loads(sys.argv[1])["envs"].items()]' "$epc")
 app_image=$(image_as "docker.io/confcom/confcom-attesting-app:$version" "$app_uid:$app_uid")
 echo "    attesting-app: ${app_image#docker.io/} (image CMD: ping, quote, inspect), then a quote for the host"
 ctr_ run --rm --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/attesting-app.log" \
   --read-only --seccomp $(printf -- '--cap-drop=%s ' CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD \
     CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE) \
-  --env "$(python3 -c 'import json,sys; print("\n".join(f"{k}={v}" for k,v in json.loads(sys.argv[1])["envs"].items()))' "$epc" | head -n 1)" \
+  "${app_env[@]}" \
   --mount "type=bind,src=$host/var/run/aesmd,dst=/var/run/aesmd,options=rbind:ro" \
   --mount "type=tmpfs,src=tmpfs,dst=/tmp,options=nosuid:nodev:size=16m" \
   --mount "type=bind,src=$out,dst=/out,options=rbind:rw" \
@@ -295,11 +299,17 @@ extra_flags=(--mount "type=bind,src=$out,dst=/quote,options=rbind:ro" --mount "t
 chmod 0755 "$out"
 run_container verify simulated sgx-quote-helper sgx-quote-helper fg /bin/sh -ec "
   sgxctl collateral --state-dir /var/lib/sgx-quote-helper/state -o /out/collateral >/dev/null
-  sgxctl verify /quote/quote.bin --collateral /out/collateral --root /out/collateral/root_ca.pem" \
+  sgxctl verify --json /quote/quote.bin --collateral /out/collateral --root /out/collateral/root_ca.pem" \
   || fail verify "the app's quote does not verify"
 extra_flags=()
-grep -E '^(verdict|result|tcb_status|report_data)' "$logs/verify.log" | sed 's/^/        /'
-grep -qi "$nonce" "$logs/verify.log" || fail verify "the verified quote does not carry the app's report_data $nonce"
+python3 - "$logs/verify.log" "$nonce" <<'PY' || fail verify "unexpected verdict"
+import json, sys
+v = json.loads(open(sys.argv[1]).read())
+print(f"        verdict {v['verdict']}, result {v['result']}, tcb_status {v.get('tcb_status')}, "
+      f"report_data {v['enclave']['report_data'][:16]}...")
+assert v["verdict"] == "ACCEPTED" and v["verified"], v
+assert v["enclave"]["report_data"].lower().startswith(sys.argv[2].lower()), "not the app's report_data"
+PY
 
 step "The helper stops on SIGTERM and removes its socket from the host folder"
 ctr_ tasks kill -s SIGTERM sgx-quote-helper
@@ -307,6 +317,14 @@ for _ in $(seq 1 100); do task_running sgx-quote-helper || break; sleep 0.1; don
 task_running sgx-quote-helper && fail sgx-quote-helper "still running 10 s after SIGTERM"
 [ ! -e "$aesm" ] || fail sgx-quote-helper "left $aesm behind"
 echo "        stopped; socket removed"
+
+step "The push path, offline: scripts/push-images.sh into a local OCI layout (skopeo)"
+bash "$here/scripts/push-images.sh" --tag e2e "oci:$work/pushed" "$images" | sed 's/^/    /'
+for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
+  user=$(skopeo inspect --config "oci:$work/pushed:$name-e2e" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"].get("User",""))')
+  echo "    $name-e2e: config user $user"
+  [ -n "$user" ] || fail push "$name lost its config in the push"
+done
 
 echo
 echo "containerd-e2e: PASSED ($n steps, $(( $(date +%s) - t0 )) s): plugin registered and allocated on a fake SGX node, helper ran as uid 65532 without capabilities, an app of another uid got a quote through the host folder, the quote verified"
