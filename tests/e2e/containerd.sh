@@ -64,6 +64,7 @@ containerd_pid=""
 ctr_() { ctr --address "$sock" --namespace "$ns" "$@"; }
 cleanup() {
   set +e
+  [ -z "${registry_pid:-}" ] || kill -TERM "$registry_pid" 2>/dev/null
   if [ -n "$containerd_pid" ]; then
     for t in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s SIGKILL "$t" >/dev/null 2>&1; done
     for t in $(ctr_ tasks ls -q 2>/dev/null); do
@@ -318,13 +319,35 @@ task_running sgx-quote-helper && fail sgx-quote-helper "still running 10 s after
 [ ! -e "$aesm" ] || fail sgx-quote-helper "left $aesm behind"
 echo "        stopped; socket removed"
 
-step "The push path, offline: scripts/push-images.sh into a local OCI layout (skopeo)"
-bash "$here/scripts/push-images.sh" --tag e2e "oci:$work/pushed" "$images" | sed 's/^/    /'
+step "The install path: push to a registry (Debian's docker-registry on loopback), pull with containerd, kustomize images:"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+registry="127.0.0.1:$port"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+  "$work/registry" "$registry" >"$work/registry.yml"
+docker-registry serve "$work/registry.yml" >"$logs/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 1 100); do curl -fs "http://$registry/v2/" >/dev/null && break; sleep 0.1; done
+curl -fs "http://$registry/v2/" >/dev/null || fail registry "docker-registry did not answer on $registry"
+bash "$here/scripts/push-images.sh" --tag e2e --dest-tls-verify=false "$registry/platform" "$images" | sed 's/^/    /'
 for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
-  user=$(skopeo inspect --config "oci:$work/pushed:$name-e2e" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"].get("User",""))')
-  echo "    $name-e2e: config user $user"
-  [ -n "$user" ] || fail push "$name lost its config in the push"
+  ctr_ images pull --plain-http "$registry/platform/$name:e2e" >/dev/null || fail registry "ctr cannot pull $registry/platform/$name:e2e"
+  pulled=$(ctr_ images ls | awk -v r="$registry/platform/$name:e2e" '$1 == r {print $3}')
+  imported=$(ctr_ images ls | awk -v r="docker.io/confcom/$name:$version" '$1 == r {print $3}')
+  echo "    pulled $registry/platform/$name:e2e = the built image ($pulled)"
+  [ -n "$pulled" ] && [ "$pulled" = "$imported" ] || fail registry "$name: pulled $pulled, built $imported"
 done
+# A user's kustomization pointing the manifests at that registry, as docs/operator-guide.md shows.
+mkdir -p "$work/kustomize" && cp -r "$here/deploy" "$work/kustomize/confcom"
+printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization' \
+  'resources: [confcom/overlays/simulated]' 'images:' \
+  "  - {name: confcom/sgx-device-plugin, newName: $registry/platform/sgx-device-plugin, newTag: e2e}" \
+  "  - {name: confcom/sgx-quote-helper, newName: $registry/platform/sgx-quote-helper, newTag: e2e}" \
+  >"$work/kustomize/kustomization.yaml"
+rendered=$(kubectl kustomize "$work/kustomize" | grep -o 'image: .*' | sort | uniq -c)
+sed 's/^/    /' <<<"$rendered"
+! grep -q 'image: confcom/' <<<"$rendered" || fail registry "an image still points at confcom/...: $rendered"
+[ "$(grep -c "image: $registry/platform/" <<<"$rendered")" = 2 ] || fail registry "not every image points at $registry"
+kill -TERM "$registry_pid"; wait "$registry_pid" 2>/dev/null || true
 
 echo
 echo "containerd-e2e: PASSED ($n steps, $(( $(date +%s) - t0 )) s): plugin registered and allocated on a fake SGX node, helper ran as uid 65532 without capabilities, an app of another uid got a quote through the host folder, the quote verified"
