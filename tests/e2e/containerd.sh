@@ -64,6 +64,7 @@ containerd_pid=""
 ctr_() { ctr --address "$sock" --namespace "$ns" "$@"; }
 cleanup() {
   set +e
+  cleanup_t0=$(date +%s)
   [ -z "${registry_pid:-}" ] || kill -TERM "$registry_pid" 2>/dev/null
   if [ -n "$containerd_pid" ]; then
     for t in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s SIGKILL "$t" >/dev/null 2>&1; done
@@ -71,14 +72,18 @@ cleanup() {
       for _ in $(seq 1 50); do ctr_ tasks delete "$t" >/dev/null 2>&1 && break; sleep 0.1; done
     done
     for c in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers delete "$c" >/dev/null 2>&1; done
+    echo "containerd-e2e: cleanup: tasks and containers removed after $(( $(date +%s) - cleanup_t0 )) s"
     kill -TERM "$containerd_pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$containerd_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$containerd_pid" 2>/dev/null
     wait "$containerd_pid" 2>/dev/null
+    echo "containerd-e2e: cleanup: containerd stopped after $(( $(date +%s) - cleanup_t0 )) s"
   fi
   # Snapshots are overlay mounts under the private root: unmount what is left before removing.
   grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  echo "containerd-e2e: cleanup: unmounted after $(( $(date +%s) - cleanup_t0 )) s"
   [ "${E2E_KEEP:-0}" = 1 ] && echo "containerd-e2e: kept $work" || rm -rf "$work"
+  echo "containerd-e2e: cleaned up in $(( $(date +%s) - cleanup_t0 )) s (total $(( $(date +%s) - t0 )) s)"
 }
 trap cleanup EXIT
 fail() {  # fail CONTAINER MESSAGE: says which container and prints what it wrote
@@ -115,7 +120,7 @@ for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
 done
 for o in default simulated; do kubectl kustomize "$here/deploy/overlays/$o" >"$work/$o.yaml"; done
 for ref in $(grep -ho 'image: .*' "$work/default.yaml" "$work/simulated.yaml" | grep -v dcap | awk '{print $2}' | sort -u); do
-  ctr_ images ls -q | grep -qx "docker.io/$ref" || fail "$ref" "the manifests' image docker.io/$ref was not imported (names/tags differ)"
+  grep -qx "docker.io/$ref" <<<"$(ctr_ images ls -q)" || fail "$ref" "the manifests' image docker.io/$ref was not imported (names/tags differ)"
   echo "    docker.io/$ref"
 done
 
@@ -125,7 +130,7 @@ image_as() {
   local ref=$1 user=$2 name
   name=${ref#docker.io/confcom/}; name=${name%:*}
   local tag="$version-as-${user/:/-}" layout="$work/oci-$name"
-  if ! ctr_ images ls -q | grep -qx "docker.io/confcom/$name:$tag"; then
+  if ! grep -qx "docker.io/confcom/$name:$tag" <<<"$(ctr_ images ls -q)"; then
     rm -rf "$layout" && mkdir -p "$layout" && tar -C "$layout" -xf "$images/$name-$version.oci.tar"
     umoci config --image "$layout:$version" --tag "$tag" --config.user "$user" >/dev/null
     tar -C "$layout" -cf "$work/$name-as.tar" .
@@ -162,7 +167,7 @@ run_container() {
   fi
 }
 task_pid() { ctr_ tasks ls | awk -v id="$1" '$1 == id {print $2}'; }
-task_running() { ctr_ tasks ls | awk -v id="$1" '$1 == id {print $3}' | grep -qx RUNNING; }
+task_running() { [ "$(ctr_ tasks ls | awk -v id="$1" '$1 == id {print $3}')" = RUNNING ]; }
 # Credentials and confinement of a running container's process, read from the host's /proc.
 show_confinement() {  # show_confinement ID WANT_UID
   local id=$1 want_uid=$2 pid status
