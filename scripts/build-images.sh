@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds confcom's OCI images WITHOUT a container engine: a Debian 12 rootfs from debootstrap,
-# the runtime libraries of deps/runtime-packages.txt installed into it with apt in a chroot,
+# Builds confcom's OCI images WITHOUT a container engine: a Debian 12 rootfs from debootstrap
+# with the runtime libraries of deps/runtime-packages.txt (--include; apt in a chroot adds any new),
 # confcom's binaries on top, packed as OCI image layouts by umoci and archived as tarballs.
 # Then smoke-runs each image's rootfs in a chroot: --version of every binary, and a simulated
 # quote round trip (helper + sgxctl ping/quote/verify) inside the helper image.
@@ -61,17 +61,26 @@ fi
 rm -rf "$out/stage" && cmake --install "$build" --prefix "$out/stage/usr/local" --strip >/dev/null
 
 base="$out/base-rootfs"
+runtime_pkgs=$(pkgs "$here/deps/runtime-packages.txt")
 if [ ! -x "$base/usr/bin/apt-get" ]; then
-  step "debootstrap: Debian 12 minbase rootfs"
+  # The runtime libraries come in the same pass (--include resolves their dependencies): no
+  # second download of the package indexes inside the chroot.
+  step "debootstrap: Debian 12 minbase rootfs with $(echo $runtime_pkgs)"
   rm -rf "$base"
-  debootstrap --variant=minbase bookworm "$base" http://deb.debian.org/debian >"$out/debootstrap.log" 2>&1 \
-    || { tail -n 20 "$out/debootstrap.log"; exit 1; }
+  debootstrap --variant=minbase --include="$(echo $runtime_pkgs | tr ' ' ',')" bookworm "$base" \
+    http://deb.debian.org/debian >"$out/debootstrap.log" 2>&1 || { tail -n 20 "$out/debootstrap.log"; exit 1; }
 fi
-step "Runtime libraries into the base rootfs: $(pkgs "$here/deps/runtime-packages.txt" | tr '\n' ' ')"
-cp /etc/resolv.conf "$base/etc/resolv.conf"
-chroot "$base" apt-get update -qq
-chroot "$base" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  $(pkgs "$here/deps/runtime-packages.txt") >/dev/null
+missing=()
+for p in $runtime_pkgs; do
+  chroot "$base" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "Runtime libraries into the base rootfs: ${missing[*]}"
+  cp /etc/resolv.conf "$base/etc/resolv.conf"
+  chroot "$base" apt-get update -qq
+  chroot "$base" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
 chroot "$base" sh -c 'getent passwd 65532 >/dev/null || { groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot; }'
 
 # make_image NAME ENTRYPOINT USER FILES...: a rootfs (base + FILES from the stage), an OCI image,
