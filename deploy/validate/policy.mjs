@@ -83,7 +83,12 @@ if (mode === "overlay") {
       const seccomp = sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type;
       check(seccomp === "RuntimeDefault", `${cid}: seccompProfile is not RuntimeDefault`);
       check(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${cid}: lacks cpu/memory requests or a memory limit`);
-      check(c.readinessProbe?.exec && c.livenessProbe?.exec, `${cid}: lacks exec readiness/liveness probes`);
+      const init = (spec.initContainers ?? []).includes(c);
+      if (!init) check(c.readinessProbe?.exec && c.livenessProbe?.exec, `${cid}: lacks exec readiness/liveness probes`);
+      // Least privilege: uid 0 only where the host's permissions demand it (see each manifest).
+      const uid = sc.runAsUser ?? spec.securityContext?.runAsUser;
+      check(uid !== undefined, `${cid}: runAsUser is not set (the image's USER would decide)`);
+      if (uid === 0) check(sc.runAsNonRoot === false, `${cid}: runs as root without saying so (runAsNonRoot: false)`);
     }
   }
   // Which names the plugin advertises, from its arguments (default: legacy).
@@ -167,6 +172,16 @@ if (mode === "overlay") {
     for (const path of ["/var/run/aesmd", "/var/lib/sgx-quote-helper"]) {
       const v = hostPathVolume(spec, path);
       check(v?.hostPath?.type === "DirectoryOrCreate" && mountOf(c, v)?.mountPath === path, `helper lacks hostPath ${path} (DirectoryOrCreate) mounted at ${path}`);
+    }
+    // The helper runs unprivileged; only its init container is uid 0 (to chgrp/chmod the
+    // host folders it owns, with no capability), and it touches nothing but those folders.
+    const hsc = c.securityContext ?? {};
+    check(hsc.runAsUser > 0 && hsc.runAsGroup > 0 && hsc.runAsNonRoot === true, "helper does not run as a non-root uid/gid with runAsNonRoot");
+    for (const ic of spec.initContainers ?? []) {
+      const isc = ic.securityContext ?? {};
+      check(isc.runAsUser !== 0 || isc.runAsGroup === hsc.runAsGroup, `helper init container ${ic.name} runs as root in a group other than the helper's`);
+      const mounts = (ic.volumeMounts ?? []).map((m) => m.mountPath).sort();
+      check(JSON.stringify(mounts) === JSON.stringify(["/var/lib/sgx-quote-helper", "/var/run/aesmd"]), `helper init container ${ic.name} mounts ${mounts.join(", ")}: only the two host folders`);
     }
     const probe = (c.readinessProbe?.exec?.command ?? []).join(" ");
     check(probe.includes("sgxctl ping") && probe.includes("/var/run/aesmd/aesm.socket"), "helper readiness probe is not sgxctl ping on the socket");
