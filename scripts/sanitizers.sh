@@ -17,7 +17,7 @@ if [ "$which" = asan ] || [ "$which" = all ]; then
      ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' "$here/build-asan/CMakeCache.txt"; then
     rm -rf "$here/build-asan"
   fi
-  CC=clang CXX=clang++ BUILD_DIR="$here/build-asan" bash "$here/scripts/build.sh" \
+  CC=clang CXX=clang++ BUILD_TYPE=RelWithDebInfo BUILD_DIR="$here/build-asan" bash "$here/scripts/build.sh" \
     -DCONFCOM_SANITIZE=address,undefined -DCONFCOM_BUILD_BENCH=OFF -DCONFCOM_FUZZ=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$here/build-asan" --output-on-failure -j "$(nproc)" --timeout 300
