@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <spdlog/spdlog.h>
 #include <thread>
 
@@ -266,20 +265,20 @@ int Serve(const Flags& f) {
     constexpr auto kConfirmGap = std::chrono::milliseconds(100);
     std::unique_lock<std::mutex> lock(mu);
     bool warned = false;
-    std::optional<std::chrono::steady_clock::time_point> first_answer;
+    std::chrono::steady_clock::time_point first_answer{};  // epoch: no answer yet
     while (!stopping && !served && !handed_over) {
       wake.wait_for(lock, kWatchInterval);
       if (stopping || served) continue;
       if (listener->OwnsPath()) {
-        first_answer.reset();
+        first_answer = {};
         continue;
       }
       lock.unlock();
       auto now = std::chrono::steady_clock::now();
       if (Answers(f.socket)) {
-        if (!first_answer) {
+        if (first_answer == std::chrono::steady_clock::time_point{}) {
           first_answer = now;
-        } else if (now - *first_answer >= kConfirmGap) {
+        } else if (now - first_answer >= kConfirmGap) {
           spdlog::info("a new helper took over {}: serving the connections already queued, then {}", f.socket,
                        f.after_handover == "exit" ? "exiting" : "waiting for a termination signal");
           ready.Remove();
@@ -289,7 +288,7 @@ int Serve(const Flags& f) {
           break;
         }
       } else {
-        first_answer.reset();
+        first_answer = {};
         if (listener->Restore()) {
           spdlog::warn("the helper that took over {} is gone: serving it again", f.socket);
           warned = false;
