@@ -139,6 +139,7 @@ if (mode === "overlay") {
     check(args.includes("--host-root=/host"), "plugin does not read the host under --host-root=/host");
     check(args.some((a) => a.startsWith("--epc-mib")) === SIMULATED, SIMULATED ? "simulated plugin lacks --epc-mib" : "plugin sets --epc-mib outside the simulated overlay");
     check(!args.some((a) => a.startsWith("--provision-devices=0")), "plugin does not offer sgx_provision (the helper requests it)");
+    check(!args.includes("--provision-devices=1"), "plugin offers 1 provisioning device: the helper's surge pod could never schedule (docs/helper-handover.md)");
   }
   // The default overlay is what AKS runs today; the legacy one is the seed's layout.
   if (name === "default") {
@@ -185,6 +186,12 @@ if (mode === "overlay") {
     }
     const probe = (c.readinessProbe?.exec?.command ?? []).join(" ");
     check(probe.includes("sgxctl ping") && probe.includes("/var/run/aesmd/aesm.socket"), "helper readiness probe is not sgxctl ping on the socket");
+    // Zero-gap upgrades (docs/helper-handover.md): surge, and readiness = "this pod owns the socket".
+    const ru = helper.spec?.updateStrategy?.rollingUpdate ?? {};
+    check(String(ru.maxSurge) === "1" && String(ru.maxUnavailable) === "0", "helper does not roll with maxSurge 1, maxUnavailable 0");
+    const readyFile = args.find((a) => a.startsWith("--ready-file="))?.slice("--ready-file=".length);
+    check(readyFile && probe.includes(`--ready-file ${readyFile}`), "helper readiness probe does not check the helper's --ready-file");
+    check(args.includes("--after-handover=wait"), "helper exits after a hand-over (kubelet would restart it and take the socket back)");
   }
 } else {
   // The three forms an app may take (docs/app-developer-guide.md): the legacy name with the

@@ -218,9 +218,15 @@ Status PingHelper(const std::string& socket) {
   return Status::Unsupported(socket + " answers but offers no ECDSA P-256 attestation key");
 }
 
-int RunPing(const std::string& socket_flag) {
+int RunPing(const std::string& socket_flag, const std::string& ready_file) {
   UseSocket(socket_flag);
   std::string socket = EffectiveSocket();
+  // During a hand-over both helpers' probes reach whichever helper owns the path; the
+  // helper's --ready-file says whether this one is the owner (docs/helper-handover.md).
+  if (!ready_file.empty() && !PathExists(ready_file)) {
+    return Fail("no " + ready_file + ": this quote helper does not own " + socket +
+                " (it is taking it over, or has handed it over)");
+  }
   if (Status st = PingHelper(socket); !st.ok()) {
     return Fail(st.message() + (st.code() == Status::Code::kUnavailable
                                     ? " (is sgx-quote-helper running and serving " + socket + "?)"
@@ -452,9 +458,12 @@ int main(int argc, char** argv) {
   inspect->add_flag("--json", inspect_json, "Print JSON");
 
   std::string ping_socket;
+  std::string ping_ready_file;
   auto* ping = app.add_subcommand(
       "ping", "Exit 0 only if the quote helper answers and offers ECDSA P-256 quoting (a readiness probe).");
   ping->add_option("--socket", ping_socket, "AESM socket (default: $CONFCOM_AESM_SOCKET or /var/run/aesmd/aesm.socket)");
+  ping->add_option("--ready-file", ping_ready_file,
+                   "Also require this file, the helper's --ready-file (a helper that owns the socket)");
 
   VerifyFlags vf;
   auto* verify_cmd = app.add_subcommand(
@@ -517,6 +526,6 @@ int main(int argc, char** argv) {
   if (*pccs_cmd) return RunPccs(pf);
   if (*quote) return RunQuote(qf);
   if (*inspect) return RunInspect(inspect_path, inspect_json);
-  if (*ping) return RunPing(ping_socket);
+  if (*ping) return RunPing(ping_socket, ping_ready_file);
   return 2;
 }

@@ -10,6 +10,9 @@
 // same resource replaces the old stream, as in kubelet. With --allocate-mib N it allocates
 // N devices of --resource after the first message (asking GetPreferredAllocation first when
 // the plugin offers it) and prints the container config; --allocate-ids sends exact IDs.
+// --allocate-per-registration allocates again after each new registration of --resource (a
+// plugin restart). List events carry "ids_hash" (all IDs and their health) and, for up to 16
+// healthy devices, "healthy_ids".
 // Output is text, or one JSON object per line with --json. Runs --watch-seconds (0 = until
 // SIGTERM/SIGINT), or until the allocation is printed with --exit-after-allocate.
 #include <signal.h>
@@ -19,6 +22,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <grpcpp/grpcpp.h>
 #include <map>
 #include <mutex>
@@ -46,6 +50,7 @@ struct Flags {
   bool json = false;
   bool keep_sockets = false;
   bool exit_after_allocate = false;
+  bool allocate_per_registration = false;
   double watch_seconds = 0;
 };
 
@@ -90,6 +95,9 @@ class Emulator {
     json ev = {{"event", "registered"}, {"resource", req.resource_name()},
                {"endpoint", req.endpoint()}, {"version", req.version()},
                {"preferred_allocation", req.options().get_preferred_allocation_available()}};
+    // A plugin that restarted registers again: allocate anew from the new registration's
+    // first message, as kubelet does for pods admitted after the restart.
+    if (f_.allocate_per_registration && req.resource_name() == f_.resource) allocated_ = false;
     if (req.version() != kApiVersion) {
       ev["event"] = "register_refused";
       Print(ev);
@@ -189,6 +197,11 @@ class Emulator {
       uint64_t healthy = 0, topo = 0;
       std::set<int64_t> nodes;
       std::vector<std::string> healthy_ids;
+      // Every ID with its health, hashed: tells whether two messages advertise the same devices.
+      std::string all;
+      for (const auto& d : msg.devices()) all += d.id() + (d.health() == "Healthy" ? "+," : "-,");
+      char ids_hash[17];
+      std::snprintf(ids_hash, sizeof ids_hash, "%016zx", std::hash<std::string>{}(all));
       for (const auto& d : msg.devices()) {
         if (d.health() == "Healthy") {
           ++healthy;
@@ -199,12 +212,15 @@ class Emulator {
           for (const auto& n : d.topology().nodes()) nodes.insert(n.id());
         }
       }
-      Print({{"event", "list"}, {"resource", resource}, {"seq", ++seq},
-             {"devices", msg.devices_size()}, {"healthy", healthy},
-             {"unhealthy", uint64_t(msg.devices_size()) - healthy}, {"with_topology", topo},
-             {"numa_nodes", nodes}, {"bytes", msg.ByteSizeLong()},
-             {"first_id", msg.devices_size() ? msg.devices(0).id() : ""},
-             {"last_id", msg.devices_size() ? msg.devices(msg.devices_size() - 1).id() : ""}});
+      json ev = {{"event", "list"}, {"resource", resource}, {"seq", ++seq},
+                 {"devices", msg.devices_size()}, {"healthy", healthy},
+                 {"unhealthy", uint64_t(msg.devices_size()) - healthy}, {"with_topology", topo},
+                 {"numa_nodes", nodes}, {"bytes", msg.ByteSizeLong()},
+                 {"first_id", msg.devices_size() ? msg.devices(0).id() : ""},
+                 {"last_id", msg.devices_size() ? msg.devices(msg.devices_size() - 1).id() : ""},
+                 {"ids_hash", ids_hash}};
+      if (healthy_ids.size() <= 16) ev["healthy_ids"] = healthy_ids;
+      Print(ev);
       if (resource == f_.resource && !allocated_.exchange(true) &&
           (f_.allocate_mib > 0 || !f_.allocate_ids.empty())) {
         Allocate(*stub, resource, preferred, healthy_ids);
@@ -367,6 +383,8 @@ int main(int argc, char** argv) {
   app.add_option("--allocate-ids", f.allocate_ids, "Allocate these device IDs (comma-separated)");
   app.add_flag("--exit-after-allocate", f.exit_after_allocate,
                "Exit once the allocation result is printed");
+  app.add_flag("--allocate-per-registration", f.allocate_per_registration,
+               "Allocate again after every new registration of --resource (a restarted plugin)");
   app.add_option("--watch-seconds", f.watch_seconds, "Run this long (0 = until SIGTERM)");
   app.add_flag("--json", f.json, "One JSON object per line");
   app.add_flag("--keep-sockets", f.keep_sockets,

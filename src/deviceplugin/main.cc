@@ -45,7 +45,7 @@ struct Flags {
   std::vector<std::string> epc_mib;
   std::string resource_name = kEpcResourceName;
   std::string provision_resource_name = kProvisionResourceName;
-  uint64_t provision_devices = 1;
+  uint64_t provision_devices = kDefaultProvisionDevices;
   std::string resource_scheme = "legacy";
   uint64_t enclave_limit = 110;
   uint64_t provision_limit = 110;
@@ -300,7 +300,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--provision-devices", f.provision_devices,
                  "Devices of the provisioning resource (only the quote helper should request "
-                 "it); 0 = do not offer it")
+                 "it; 2 let its rolling update run two helper pods on a node); 0 = do not offer it")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   app.add_option("--resource-scheme", f.resource_scheme,

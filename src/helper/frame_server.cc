@@ -97,10 +97,20 @@ class FrameServer::Loop {
     Clock::time_point drain_deadline{};
     for (;;) {
       if (draining_) {
-        if (conns_.empty() || Clock::now() >= drain_deadline) break;
+        auto now = Clock::now();
+        if (handing_over_ && !handover_accept_done_ && now >= accept_until_) {
+          if (!accept_paused_) AcceptAll();  // what is queued now came before the grace ended
+          if (!accept_paused_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
+          handover_accept_done_ = true;
+        }
+        if ((conns_.empty() && (!handing_over_ || handover_accept_done_)) || now >= drain_deadline) break;
       }
-      if (accept_paused_ && !draining_ && Clock::now() >= accept_resume_) ResumeAccept();
-      int n = ::epoll_wait(epfd_, events, 64, conns_.empty() && !draining_ && !accept_paused_ ? -1 : 100);
+      if (accept_paused_ && (!draining_ || (handing_over_ && !handover_accept_done_)) &&
+          Clock::now() >= accept_resume_) {
+        ResumeAccept();
+      }
+      int n = ::epoll_wait(epfd_, events, 64,
+                           conns_.empty() && !draining_ && !accept_paused_ ? -1 : handing_over_ ? 20 : 100);
       if (n < 0) {
         if (errno == EINTR) continue;
         spdlog::error("epoll_wait: {}", std::strerror(errno));
@@ -109,12 +119,18 @@ class FrameServer::Loop {
       for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
         if (fd == s_->listen_fd_) {
-          if (!draining_ && !accept_paused_) AcceptAll();
+          if ((!draining_ || (handing_over_ && !handover_accept_done_)) && !accept_paused_) AcceptAll();
         } else if (fd == s_->shutdown_fd_) {
           if (!draining_) {
             draining_ = true;
             drain_deadline = Clock::now() + s_->options_.drain_timeout;
-            StartDrain();
+            if (s_->handover_.load()) {
+              handing_over_ = true;
+              accept_until_ = Clock::now() + s_->options_.handover_accept_grace;
+              ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->shutdown_fd_, nullptr);
+            } else {
+              StartDrain();
+            }
           }
         } else {
           OnEvent(fd, events[i].events);
@@ -413,6 +429,9 @@ class FrameServer::Loop {
   int epfd_ = -1;
   int reserve_fd_ = -1;
   bool draining_ = false;
+  bool handing_over_ = false;  // draining for a successor: accepting until accept_until_
+  bool handover_accept_done_ = false;
+  Clock::time_point accept_until_{};
   bool accept_paused_ = false;  // the listener is out of the epoll set until accept_resume_
   Clock::time_point accept_resume_{};
   Clock::time_point next_sweep_{};
@@ -495,6 +514,11 @@ void FrameServer::Shutdown() {
   uint64_t one = 1;
   // write(2) on an eventfd is async-signal-safe; the result is irrelevant once set.
   [[maybe_unused]] ssize_t n = ::write(shutdown_fd_, &one, sizeof one);
+}
+
+void FrameServer::HandOver() {
+  handover_.store(true);
+  Shutdown();
 }
 
 Status FrameServer::Run() {

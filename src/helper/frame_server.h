@@ -31,6 +31,11 @@
 // Run() serves until Shutdown() (callable from any thread): loops then stop accepting, close
 // connections that have sent nothing, finish the requests in flight (up to `drain_timeout`)
 // and return; every connection is then closed and its budget bytes and share given back.
+// HandOver() (a successor took the socket's path) drains instead: loops keep accepting for
+// `handover_accept_grace` so that connections queued on the listening socket (its backlog, and
+// connects that resolved the path just before it changed) are served too, keep connections
+// that have sent nothing yet (a client writes right after connecting), finish everything (up
+// to `drain_timeout`) and return.
 #pragma once
 
 #include <atomic>
@@ -53,6 +58,7 @@ struct FrameServerOptions {
   std::chrono::milliseconds io_timeout{10000};
   size_t max_connections = 4096;
   std::chrono::milliseconds drain_timeout{5000};
+  std::chrono::milliseconds handover_accept_grace{250};
   size_t max_connections_per_client = 256;
   size_t refusal_slots_per_client = 8;
   std::chrono::milliseconds refusal_timeout{1000};  // capped by io_timeout
@@ -117,6 +123,7 @@ class FrameServer {
 
   Status Run();
   void Shutdown();
+  void HandOver();
   const FrameServerStats& stats() const { return stats_; }
 
  private:
@@ -138,6 +145,7 @@ class FrameServer {
   FrameServerOptions options_;
   Handler handler_;
   int shutdown_fd_ = -1;  // eventfd
+  std::atomic<bool> handover_{false};  // set before shutdown_fd_ is signalled by HandOver()
   std::atomic<uint64_t> next_connection_id_{1};
   FrameServerStats stats_;
   std::mutex shares_mu_;

@@ -10,12 +10,15 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "common/file_util.h"
 
 namespace confcom::helper {
 
 namespace {
+
+constexpr auto kLockPoll = std::chrono::milliseconds(5);
 
 Result<sockaddr_un> Address(const std::string& path) {
   sockaddr_un addr{};
@@ -37,6 +40,29 @@ bool SomeoneListens(const sockaddr_un& addr) {
   return live;
 }
 
+Result<int> OpenLockFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::FromErrno("open lock file " + path, errno);
+  return fd;
+}
+
+// flock(LOCK_EX) with a deadline: true when taken, false when `wait` passed (or an error).
+bool LockWithin(int fd, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kLockPoll);
+  }
+}
+
+ino_t InodeOf(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return 0;
+  return st.st_ino;
+}
+
 }  // namespace
 
 Status CheckSocketPath(const std::string& path) {
@@ -52,25 +78,51 @@ Status CheckSocketPath(const std::string& path) {
   return Status::Ok();
 }
 
-Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, int backlog) {
+Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, int backlog, Takeover takeover,
+                                        std::chrono::milliseconds lock_wait) {
   CONFCOM_RETURN_IF_ERROR(CheckSocketPath(path));
   CONFCOM_ASSIGN_OR_RETURN(sockaddr_un addr, Address(path));
-  std::string dir = std::filesystem::path(path).parent_path().string();
+  std::filesystem::path fs_path(path);
+  std::string dir = fs_path.parent_path().string();
   if (!dir.empty()) CONFCOM_RETURN_IF_ERROR(MakeDirs(dir, 0755).WithContext("socket folder"));
+  // The temporary name must fit sun_path too; fall back to a short one.
+  std::string temp = (dir.empty() ? std::string() : dir + "/") + "." + fs_path.filename().string() + "." +
+                     std::to_string(::getpid()) + ".new";
+  if (temp.size() >= sizeof addr.sun_path) {
+    temp = (dir.empty() ? std::string() : dir + "/") + ".h" + std::to_string(::getpid());
+  }
+  CONFCOM_ASSIGN_OR_RETURN(sockaddr_un temp_addr, Address(temp));
 
+  int handover_fd = -1;
+  if (takeover == Takeover::kTakeOver) {
+    std::string handover_path = path + ".handover.lock";
+    CONFCOM_ASSIGN_OR_RETURN(handover_fd, OpenLockFile(handover_path));
+    if (!LockWithin(handover_fd, lock_wait)) {
+      ::close(handover_fd);
+      return Status::DeadlineExceeded("another helper has been taking over " + path + " for " +
+                                      std::to_string(lock_wait.count()) + " ms (it holds " + handover_path + ")");
+    }
+  }
   std::string lock_path = path + ".lock";
-  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (lock_fd < 0) return Status::FromErrno("open lock file " + lock_path, errno);
+  auto lock_fd = OpenLockFile(lock_path);
+  if (!lock_fd.ok()) {
+    if (handover_fd >= 0) ::close(handover_fd);
+    return lock_fd.status();
+  }
   auto fail = [&](Status st) {
-    ::close(lock_fd);
+    ::close(*lock_fd);
+    if (handover_fd >= 0) ::close(handover_fd);
     return st;
   };
-  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
+  bool predecessor = false;
+  if (::flock(*lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return fail(Status::FromErrno("flock " + lock_path, errno));
+    if (takeover == Takeover::kRefuse) {
       return fail(Status::AlreadyExists("another process holds " + lock_path +
-                                        ": a quote helper is already serving " + path));
+                                        ": a quote helper is already serving " + path +
+                                        " (without --no-takeover a new helper takes over from it)"));
     }
-    return fail(Status::FromErrno("flock " + lock_path, errno));
+    predecessor = true;
   }
 
   struct stat st;
@@ -78,53 +130,129 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
     if (!S_ISSOCK(st.st_mode)) {
       return fail(Status::AlreadyExists(path + " exists and is not a socket; refusing to replace it"));
     }
-    if (SomeoneListens(addr)) {
-      return fail(Status::AlreadyExists("a live service already answers on " + path));
+    if (!predecessor && SomeoneListens(addr)) {
+      return fail(Status::AlreadyExists("a live service that is not a quote helper (it holds no " + lock_path +
+                                        ") already answers on " + path));
     }
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return fail(Status::FromErrno("remove stale socket " + path, errno));
+  }
+  std::string prev = path + ".prev";
+  if (takeover == Takeover::kTakeOver) {
+    // A link left by a hand-over that never finished is stale: we hold the hand-over lock.
+    if (::unlink(prev.c_str()) != 0 && errno != ENOENT) {
+      return fail(Status::FromErrno("remove stale " + prev, errno));
+    }
+    if (predecessor && ::link(path.c_str(), prev.c_str()) != 0) {
+      // Without the link the predecessor could not restore the path if we died mid-way;
+      // the predecessor still drains only after it has reached us through the path.
+      if (errno != ENOENT) return fail(Status::FromErrno("link " + path + " to " + prev, errno));
     }
   }
 
+  ::unlink(temp.c_str());  // ours by name (pid): left by an earlier process with our pid
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return fail(Status::FromErrno("socket", errno));
   auto fail_fd = [&](Status s) {
     ::close(fd);
+    ::unlink(temp.c_str());
+    if (predecessor) ::unlink(prev.c_str());
     return fail(std::move(s));
   };
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_fd(Status::FromErrno("bind " + path, errno));
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&temp_addr), sizeof temp_addr) != 0) {
+    return fail_fd(Status::FromErrno("bind " + temp, errno));
   }
-  if (::chmod(path.c_str(), mode) != 0) {
-    int err = errno;
-    ::unlink(path.c_str());
-    return fail_fd(Status::FromErrno("chmod " + ModeString(mode) + " " + path, err));
+  if (::chmod(temp.c_str(), mode) != 0) {
+    return fail_fd(Status::FromErrno("chmod " + ModeString(mode) + " " + temp, errno));
   }
-  if (::lstat(path.c_str(), &st) != 0 || ::listen(fd, backlog) != 0) {
-    int err = errno;
-    ::unlink(path.c_str());
-    return fail_fd(Status::FromErrno("listen on " + path, err));
+  if (::lstat(temp.c_str(), &st) != 0 || ::listen(fd, backlog) != 0) {
+    return fail_fd(Status::FromErrno("listen on " + temp, errno));
   }
-  return ListenSocket(path, fd, lock_fd, st.st_ino);
+  ListenSocket s(path, fd, *lock_fd, handover_fd, st.st_ino, temp);
+  s.has_predecessor_ = predecessor;
+  if (!predecessor) {
+    // Nobody to wait for: take the path now (a stale socket file is replaced atomically).
+    CONFCOM_RETURN_IF_ERROR(s.Publish());
+    s.ReleaseHandoverLock();
+  }
+  return s;
 }
 
 ListenSocket::ListenSocket(ListenSocket&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), lock_fd_(o.lock_fd_), inode_(o.inode_) {
+    : path_(std::move(o.path_)), fd_(o.fd_), lock_fd_(o.lock_fd_), handover_fd_(o.handover_fd_),
+      inode_(o.inode_), temp_path_(std::move(o.temp_path_)), has_predecessor_(o.has_predecessor_) {
   o.fd_ = -1;
   o.lock_fd_ = -1;
+  o.handover_fd_ = -1;
+  o.temp_path_.clear();
 }
 
 ListenSocket::~ListenSocket() { Close(); }
+
+Status ListenSocket::Publish() {
+  if (temp_path_.empty()) return Status::Ok();
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return Status::FromErrno("rename " + temp_path_ + " over " + path_, errno);
+  }
+  temp_path_.clear();
+  return Status::Ok();
+}
+
+Status ListenSocket::WaitForPredecessor(std::chrono::milliseconds timeout) {
+  if (!has_predecessor_) return Status::Ok();
+  if (!LockWithin(lock_fd_, timeout)) {
+    ReleaseHandoverLock();  // a hung predecessor must not block our own successor too
+    return Status::DeadlineExceeded("the previous helper still holds " + path_ + ".lock after " +
+                                    std::to_string(timeout.count()) + " ms");
+  }
+  has_predecessor_ = false;
+  ::unlink((path_ + ".prev").c_str());
+  ReleaseHandoverLock();
+  return Status::Ok();
+}
+
+bool ListenSocket::OwnsPath() const { return fd_ >= 0 && temp_path_.empty() && InodeOf(path_) == inode_; }
+
+bool ListenSocket::Restore() {
+  if (fd_ < 0) return false;
+  if (OwnsPath()) return true;
+  std::string handover_path = path_ + ".handover.lock";
+  auto fd = OpenLockFile(handover_path);
+  if (!fd.ok()) return false;
+  bool restored = false;
+  if (::flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+    std::string prev = path_ + ".prev";
+    auto addr = Address(path_);
+    // Under the lock no successor is mid-way: if the path is dead and the link is ours, the
+    // successor died after its rename.
+    if (InodeOf(prev) == inode_ && addr.ok() && !SomeoneListens(*addr)) {
+      restored = ::rename(prev.c_str(), path_.c_str()) == 0;
+    }
+  }
+  ::close(*fd);
+  return restored || OwnsPath();
+}
+
+void ListenSocket::ReleaseHandoverLock() {
+  if (handover_fd_ >= 0) {
+    ::close(handover_fd_);
+    handover_fd_ = -1;
+  }
+}
 
 void ListenSocket::Close() {
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
-    struct stat st;
-    if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == inode_) {
+    if (!temp_path_.empty()) {
+      ::unlink(temp_path_.c_str());
+      temp_path_.clear();
+    } else if (InodeOf(path_) == inode_) {
       ::unlink(path_.c_str());
     }
+    // A link to our socket (our own hand-over that a successor did not finish) names a dead socket now.
+    std::string prev = path_ + ".prev";
+    if (InodeOf(prev) == inode_) ::unlink(prev.c_str());
   }
+  ReleaseHandoverLock();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);  // releases the flock
     lock_fd_ = -1;

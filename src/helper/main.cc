@@ -3,15 +3,21 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <spdlog/spdlog.h>
 #include <thread>
 
 #include "aesm/client.h"
 #include "aesm/protobuf_log.h"
 #include "common/daemon_flags.h"
+#include "common/file_util.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "helper/aesm_service.h"
@@ -50,6 +56,51 @@ struct Flags {
   size_t max_buffered_mib = 64;
   uint32_t max_frame_size = kMaxRequestFrameSize;
   std::string metrics_address = "127.0.0.1:9464";
+  bool no_takeover = false;
+  std::string after_handover = "exit";
+  std::string ready_file;
+  int handover_timeout_ms = 60000;
+};
+
+// Test-only fault injection (docs/helper-handover.md): CONFCOM_HELPER_TEST_FAULT=<step> makes a
+// helper that takes over from a live one kill itself with SIGKILL at that step, as a crash
+// would: "before-rename" (its socket is bound beside the path), "after-rename" (the path is
+// its socket; the predecessor has not stopped yet).
+void MaybeInjectFault(const char* step) {
+  const char* fault = std::getenv("CONFCOM_HELPER_TEST_FAULT");
+  if (fault != nullptr && std::string(fault) == step) {
+    spdlog::warn("CONFCOM_HELPER_TEST_FAULT={}: killing myself (a test of the hand-over)", step);
+    spdlog::default_logger()->flush();
+    ::kill(::getpid(), SIGKILL);
+  }
+}
+
+// Whether a quote helper answers an AESM request on `path` (any reply counts: it is alive).
+bool Answers(const std::string& path) {
+  aesm::ClientOptions options;
+  options.socket_path = path;
+  options.timeout = std::chrono::milliseconds(2000);
+  aesm::message::Request request;
+  request.mutable_getsupportedattkeyidnumreq();
+  return aesm::Call(options, request).ok();
+}
+
+class ReadyFile {
+ public:
+  explicit ReadyFile(std::string path) : path_(std::move(path)) {}
+  ~ReadyFile() { Remove(); }
+  void Write() {
+    if (path_.empty()) return;
+    if (Status st = WriteFileAtomic(path_, std::to_string(::getpid()) + "\n", 0644); !st.ok()) {
+      spdlog::error("cannot write the readiness file: {}", st.ToString());
+    }
+  }
+  void Remove() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+ private:
+  std::string path_;
 };
 
 void RaiseFileLimit() {
@@ -118,7 +169,10 @@ int Serve(const Flags& f) {
   }
   helper::AesmService service(backend->get());
 
-  auto listener = helper::ListenSocket::Open(f.socket, *mode, 128);
+  const auto started_at = std::chrono::steady_clock::now();
+  auto listener = helper::ListenSocket::Open(f.socket, *mode, 128,
+                                             f.no_takeover ? helper::Takeover::kRefuse : helper::Takeover::kTakeOver,
+                                             std::chrono::milliseconds(f.handover_timeout_ms));
   if (!listener.ok()) {
     spdlog::error("cannot serve on {}: {}", f.socket, listener.status().ToString());
     return 1;
@@ -152,22 +206,115 @@ int Serve(const Flags& f) {
   helper::FrameServer server(listener->fd(), options, handler);
   if (metrics_server) metrics_server->Add(helper::QuoteHelperMetrics::ConnectionCollector(server.stats()));
 
+  ReadyFile ready(f.ready_file);
+  ready.Remove();
+  std::mutex mu;
+  std::condition_variable wake;
+  bool stopping = false;     // a termination signal came
+  bool served = false;       // server.Run() returned
+  bool handed_over = false;  // a successor owns the path
   Status st;
   {
-    StopOnSignal stop(signals, [&server](int sig) {
+    StopOnSignal stop(signals, [&](int sig) {
       spdlog::info("received {}: finishing requests in flight, then exiting", SignalName(sig));
       server.Shutdown();
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+      wake.notify_all();
     });
+    std::thread serving([&] {
+      Status result = server.Run();
+      std::lock_guard<std::mutex> lock(mu);
+      st = result;
+      served = true;
+      wake.notify_all();
+    });
+    // The server runs before the path is ours, so that a predecessor that checks who answers
+    // there after the rename reaches us.
+    bool took_over = listener->has_predecessor();
+    if (took_over) MaybeInjectFault("before-rename");
+    if (Status pst = listener->Publish(); !pst.ok()) {
+      spdlog::error("cannot take over {}: {}", f.socket, pst.ToString());
+      server.Shutdown();
+      serving.join();
+      return 1;
+    }
+    if (took_over) {
+      MaybeInjectFault("after-rename");
+      spdlog::info("took over {} from the running helper; waiting for it to finish its requests", f.socket);
+      Status wst = listener->WaitForPredecessor(std::chrono::milliseconds(f.handover_timeout_ms));
+      if (!wst.ok()) spdlog::warn("{}; serving anyway", wst.message());
+    }
     spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s), {} connection(s), "
-                 "{} per client, {} MiB for requests and replies)",
+                 "{} per client, {} MiB for requests and replies{})",
                  CONFCOM_VERSION, f.socket, unsigned(*mode), (*backend)->name(),
                  f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency())),
-                 f.max_connections, f.max_connections_per_client, f.max_buffered_mib);
-    st = server.Run();
+                 f.max_connections, f.max_connections_per_client, f.max_buffered_mib,
+                 took_over ? fmt::format("; hand-over took {} ms",
+                                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - started_at)
+                                             .count())
+                           : std::string());
+    ready.Write();
+
+    // Watch the path: a successor renames its socket over it. Hand over only once it has
+    // answered there twice, kConfirmGap apart (a successor that dies right after its rename is
+    // not trusted with the path); if nothing answers and no successor holds the hand-over lock,
+    // it died: put our socket back (ListenSocket::Restore).
+    constexpr auto kWatchInterval = std::chrono::milliseconds(5);
+    constexpr auto kConfirmGap = std::chrono::milliseconds(100);
+    std::unique_lock<std::mutex> lock(mu);
+    bool warned = false;
+    std::chrono::steady_clock::time_point first_answer{};  // epoch: no answer yet
+    while (!stopping && !served && !handed_over) {
+      wake.wait_for(lock, kWatchInterval);
+      if (stopping || served) continue;
+      if (listener->OwnsPath()) {
+        first_answer = {};
+        continue;
+      }
+      lock.unlock();
+      auto now = std::chrono::steady_clock::now();
+      if (Answers(f.socket)) {
+        if (first_answer == std::chrono::steady_clock::time_point{}) {
+          first_answer = now;
+        } else if (now - first_answer >= kConfirmGap) {
+          spdlog::info("a new helper took over {}: serving the connections already queued, then {}", f.socket,
+                       f.after_handover == "exit" ? "exiting" : "waiting for a termination signal");
+          ready.Remove();
+          server.HandOver();
+          lock.lock();
+          handed_over = true;
+          break;
+        }
+      } else {
+        first_answer = {};
+        if (listener->Restore()) {
+          spdlog::warn("the helper that took over {} is gone: serving it again", f.socket);
+          warned = false;
+        } else if (!warned) {
+          spdlog::warn("{} no longer names our socket and nothing answers there yet; waiting", f.socket);
+          warned = true;
+        }
+      }
+      lock.lock();
+    }
+    wake.wait(lock, [&] { return served; });
+    lock.unlock();
+    serving.join();
+    // The metrics server reads server.stats() at scrape time: stop it while `server` lives.
+    metrics_server.reset();
+    listener->Close();  // releases <path>.lock: the successor now knows we are done
+    if (handed_over) {
+      spdlog::info("handed {} over to the new helper", f.socket);
+      if (f.after_handover == "wait") {
+        // Under a supervisor that restarts exited processes (kubelet, systemd), exiting would
+        // start a helper that takes the path back: wait to be stopped instead.
+        lock.lock();
+        wake.wait(lock, [&] { return stopping; });
+      }
+    }
   }
-  // The metrics server reads server.stats() at scrape time: stop it while `server` lives.
-  metrics_server.reset();
-  listener->Close();
   const auto& s = server.stats();
   spdlog::info("stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
                "{} bad frame(s), {} closed unanswered, {} over a client's share, {} over the memory budget, "
@@ -251,6 +398,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1024, 16 << 20))
       ->capture_default_str();
   AddMetricsFlag(app, &f.metrics_address);
+  app.add_flag("--no-takeover", f.no_takeover,
+               "Refuse to start while another helper serves --socket, instead of taking the path over from "
+               "it without a gap (docs/helper-handover.md)");
+  app.add_option("--after-handover", f.after_handover,
+                 "What a helper does once a successor took its socket over and it has finished its "
+                 "requests: 'exit', or 'wait' until SIGTERM (under a supervisor that restarts exited "
+                 "processes, e.g. in a Kubernetes pod)")
+      ->check(CLI::IsMember({"exit", "wait"}))
+      ->capture_default_str();
+  app.add_option("--ready-file", f.ready_file,
+                 "File written while this helper owns --socket and its predecessor is gone, removed "
+                 "when it hands over or stops (for readiness probes; 'sgxctl ping --ready-file')");
+  app.add_option("--handover-timeout-ms", f.handover_timeout_ms,
+                 "How long a new helper waits for the one it takes over from to finish its requests")
+      ->check(CLI::Range(1000, 600000))
+      ->capture_default_str();
   RequireNonEmptyValues(app);
   CLI11_PARSE(app, argc, argv);
   return Serve(f);

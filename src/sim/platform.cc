@@ -1,5 +1,9 @@
 #include "sim/platform.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <ctime>
 #include <tuple>
@@ -150,9 +154,44 @@ std::string SimPlatform::PckChainPem(size_t profile_index) const {
   return pck_certs_[profile_index].ToPem() + pck_ca().ToPem() + root_ca_.ToPem();
 }
 
+namespace {
+
+// An exclusive flock on "<dir>/state.lock" for as long as it lives: two processes that load the
+// same state dir at once (an old and a new quote helper during a hand-over) take turns, so
+// exactly one creates (or upgrades) the platform and the other then loads the finished files.
+class StateLock {
+ public:
+  static Result<StateLock> Take(const std::string& dir) {
+    std::string path = PathIn(dir, "state.lock");
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Status::FromErrno("open " + path, errno);
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        int err = errno;
+        ::close(fd);
+        return Status::FromErrno("flock " + path, err);
+      }
+    }
+    return StateLock(fd);
+  }
+  StateLock(StateLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace
+
 Result<SimPlatform> SimPlatform::LoadOrCreate(const std::string& state_dir, bool* created,
                                               std::optional<PckCa> pck_ca) {
   CONFCOM_RETURN_IF_ERROR(EnsurePrivateDir(state_dir, 0700).WithContext("state dir"));
+  CONFCOM_ASSIGN_OR_RETURN(StateLock lock, StateLock::Take(state_dir));
   if (created != nullptr) *created = false;
   if (PathExists(PathIn(state_dir, kPlatformFile))) {
     CONFCOM_ASSIGN_OR_RETURN(SimPlatform p, Load(state_dir));

@@ -21,7 +21,11 @@
 // A state dir written by an older confcom (format 1: one PCK CA, the marker under a 128-bit OID
 // arc that Go and Python cannot parse) is upgraded in place on load: its keys are kept, every
 // certificate is reissued with the same keys, the Processor CA is added, platform.json is
-// rewritten last. The root's key stays, so does the PPID; the root certificate's bytes change.
+// rewritten last.
+//
+// LoadOrCreate() holds an exclusive flock on "<state dir>/state.lock" while it loads, creates
+// or upgrades: processes sharing a state dir (two quote helpers during a hand-over) never
+// create twice or read half-made files; nothing is re-keyed. The root's key stays, so does the PPID; the root certificate's bytes change.
 #pragma once
 
 #include <ctime>

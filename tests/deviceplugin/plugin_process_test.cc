@@ -102,8 +102,8 @@ TEST(KubeletEmulatorTest, RegistersAndListsBothResourcesWithTopology) {
   Events ev2(node.Log("emulator.log"));
   auto prov = ev2.Wait(EventIs("list", kProvisionResourceName));
   ASSERT_TRUE(prov);
-  EXPECT_EQ((*prov)["devices"], 1);
-  EXPECT_EQ((*prov)["healthy"], 1);
+  EXPECT_EQ((*prov)["devices"], 2);  // two quote helper pods during its rolling update
+  EXPECT_EQ((*prov)["healthy"], 2);
 }
 
 TEST(KubeletEmulatorTest, AllocateGivesEnclaveDeviceAndEpcEnvOnOneNumaNode) {
@@ -510,6 +510,46 @@ TEST(KubeletEmulatorTest, KubeletRestartReRegistersWithinASecond) {
               static_cast<long long>(took.count()));
   EXPECT_TRUE(ev.Wait(EventIs("list")));
   EXPECT_TRUE(Events(node.Log("emulator2.log")).Wait(EventIs("registered", kProvisionResourceName), 5s));
+}
+
+// The plugin's own upgrade (its DaemonSet pod replaced) while kubelet runs: the new process
+// registers again and must advertise the very IDs the old one did, Healthy — pods hold some
+// of them, and kubelet's checkpoint names them — and Allocate of those same IDs must work.
+TEST(KubeletEmulatorTest, PluginRestartAdvertisesTheSameIdsAndAllocatesThemAgain) {
+  Node node;
+  node.SgxHost(1, 1);
+  auto kubelet = node.Emulator({"--allocate-ids", "3,7", "--allocate-per-registration"});
+  auto plugin = node.Plugin();
+  Events ev(node.Log("emulator.log"));
+  Events prov(node.Log("emulator.log"));
+  auto list1 = ev.Wait(EventIs("list"), 10s);
+  ASSERT_TRUE(list1) << plugin->Log();
+  auto alloc1 = ev.Wait(EventIs("allocate"), 10s);
+  ASSERT_TRUE(alloc1) << kubelet->Log();
+  auto prov1 = prov.Wait(EventIs("list", kProvisionResourceName), 10s);
+  ASSERT_TRUE(prov1) << kubelet->Log();
+  EXPECT_EQ((*prov1)["healthy"], 2u) << "two quote helper pods need two provisioning devices";
+
+  plugin->Signal(SIGTERM);
+  ASSERT_EQ(plugin->Wait(10s), 0) << plugin->Log();
+  auto plugin2 = node.Plugin({}, "plugin2.log");
+  ASSERT_TRUE(ev.Wait(EventIs("registered"), 10s)) << plugin2->Log();
+  auto list2 = ev.Wait(EventIs("list"), 10s);
+  ASSERT_TRUE(list2) << plugin2->Log();
+  for (const char* key : {"devices", "healthy", "unhealthy", "first_id", "last_id", "ids_hash"}) {
+    EXPECT_EQ((*list2)[key], (*list1)[key]) << key;
+  }
+  EXPECT_EQ((*list2)["unhealthy"], 0u);
+  auto alloc2 = ev.Wait(EventIs("allocate"), 10s);
+  ASSERT_TRUE(alloc2) << kubelet->Log();
+  EXPECT_EQ((*alloc2)["ids"], (*alloc1)["ids"]);
+  EXPECT_EQ((*alloc2)["devices"], (*alloc1)["devices"]);
+  EXPECT_EQ((*alloc2)["envs"], (*alloc1)["envs"]);
+  ASSERT_TRUE(prov.Wait(EventIs("registered", kProvisionResourceName), 10s));
+  auto prov2 = prov.Wait(EventIs("list", kProvisionResourceName), 10s);
+  ASSERT_TRUE(prov2) << kubelet->Log();
+  EXPECT_EQ((*prov2)["ids_hash"], (*prov1)["ids_hash"]);
+  EXPECT_EQ((*prov2)["healthy_ids"], (*prov1)["healthy_ids"]);
 }
 
 TEST(KubeletEmulatorTest, PluginWaitsForKubeletAndRegistersWhenItAppears) {

@@ -62,6 +62,26 @@ TEST(DevicePluginSchemesTest, EachSchemeMakesItsResources) {
   }
 }
 
+// The quote helper rolls with maxSurge 1: its old and its new pod each hold one provisioning
+// device on the node for a while, so both schemes offer at least two by default.
+TEST(DevicePluginSchemesTest, DefaultsFitTwoQuoteHelperPodsPerNode) {
+  SchemeOptions o;
+  o.resource.simulation = true;
+  for (const char* scheme : {"legacy", "intel"}) {
+    auto resources = MakeResources(*ParseSchemes(scheme), OneGiB(), o);
+    bool found = false;
+    for (const auto& r : resources) {
+      if (r->name() != kProvisionResourceName && r->name() != kIntelProvisionResourceName) continue;
+      found = true;
+      uint64_t devices = 0;
+      for (const auto& block : r->Inventory()) devices += block.count;
+      EXPECT_GE(devices, 2u) << scheme << ": " << r->name();
+    }
+    EXPECT_TRUE(found) << scheme << " offers no provisioning resource";
+  }
+  EXPECT_EQ(SchemeOptions{}.provision_devices, 2u);
+}
+
 TEST(DevicePluginSchemesTest, IntelIdsAreCountedInTheMessageSize) {
   Layout plan = PlanLayout({DeviceBlock{-1, 110}}, false, kKubeletMaxMessageBytes, "sgx-enclave-");
   DeviceSet set(plan);

@@ -201,6 +201,42 @@ TEST_F(FrameServerTest, ShutdownFinishesARequestInFlight) {
   server_.reset();
 }
 
+// A successor took the socket's path: connections still queued in the listen backlog (never
+// accepted) and accepted ones that have not written yet are served, not reset or closed.
+TEST(FrameServerHandOverTest, ServesTheBacklogAndConnectionsThatHaveNotWrittenYet) {
+  testing::TempDir dir;
+  std::string path = dir.File("s.sock");
+  auto socket = ListenSocket::Open(path, 0666, 128);
+  ASSERT_TRUE(socket.ok());
+  FrameServerOptions o;
+  o.threads = 2;
+  FrameServer server(socket->fd(), o, [](std::string_view req, const RequestContext&) -> std::optional<std::string> {
+    return "echo:" + std::string(req);
+  });
+  // Queued before any loop runs: only the backlog holds them.
+  std::vector<int> queued;
+  for (int i = 0; i < 5; ++i) {
+    int fd = testing::ConnectUnix(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(aesm::WriteFrame(fd, "q" + std::to_string(i), Clock::now() + std::chrono::seconds(5)).ok());
+    queued.push_back(fd);
+  }
+  int silent = testing::ConnectUnix(path);  // writes only after the hand-over started
+  ASSERT_GE(silent, 0);
+  server.HandOver();
+  std::thread run([&] { EXPECT_TRUE(server.Run().ok()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(aesm::WriteFrame(silent, "late", Clock::now() + std::chrono::seconds(5)).ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(ReadToEof(queued[size_t(i)], std::chrono::seconds(5)), aesm::EncodeFrame("echo:q" + std::to_string(i)));
+    ::close(queued[size_t(i)]);
+  }
+  EXPECT_EQ(ReadToEof(silent, std::chrono::seconds(5)), aesm::EncodeFrame("echo:late"));
+  ::close(silent);
+  run.join();  // returns once the grace has passed and nothing is left
+  EXPECT_EQ(server.stats().answered.load(), 6u);
+}
+
 TEST_F(FrameServerTest, HandlerSeesThePeersCredentials) {
   Start();
   EXPECT_EQ(Roundtrip("who"), "echo:who");

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -81,6 +82,81 @@ TEST(ListenSocketTest, CloseLeavesASuccessorsSocketAlone) {
   MakeStaleSocket(path);
   s->Close();
   EXPECT_TRUE(PathExists(path));
+}
+
+ino_t InodeAt(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(ListenSocketTest, TakeOverRenamesOverTheLivePathAndWaitsForThePredecessor) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE(old->has_predecessor());
+  EXPECT_TRUE(old->OwnsPath());
+  ino_t old_inode = InodeAt(path);
+
+  auto next = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->has_predecessor());
+  EXPECT_TRUE(old->OwnsPath()) << "nothing changes for clients before Publish()";
+  EXPECT_EQ(InodeAt(path + ".prev"), old_inode);
+  ASSERT_TRUE(next->Publish().ok());
+  EXPECT_FALSE(old->OwnsPath());
+  EXPECT_TRUE(next->OwnsPath());
+  struct stat st;
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the successor's mode, set before the rename";
+  EXPECT_FALSE(old->Restore()) << "a live successor holds the hand-over lock";
+  // The predecessor still holds <path>.lock.
+  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(50)).code(), Status::Code::kDeadlineExceeded);
+  old->Close();
+  EXPECT_TRUE(next->OwnsPath()) << "the predecessor never unlinks a path it does not own";
+  EXPECT_TRUE(next->WaitForPredecessor(std::chrono::milliseconds(500)).ok());
+  EXPECT_FALSE(PathExists(path + ".prev"));
+  EXPECT_TRUE(testing::WaitForSocket(path, std::chrono::milliseconds(500)));
+}
+
+TEST(ListenSocketTest, RestorePutsTheOldSocketBackAfterTheSuccessorDied) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(old.ok());
+  ino_t old_inode = InodeAt(path);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The successor: takes the path, then dies without cleaning up.
+    auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(500));
+    if (!next.ok() || !next->has_predecessor() || !next->Publish().ok()) ::_exit(1);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_FALSE(old->OwnsPath());
+  EXPECT_NE(InodeAt(path), old_inode);
+  EXPECT_TRUE(old->Restore());
+  EXPECT_TRUE(old->OwnsPath());
+  EXPECT_EQ(InodeAt(path), old_inode);
+  EXPECT_TRUE(testing::WaitForSocket(path, std::chrono::milliseconds(500))) << "the old listener answers again";
+}
+
+TEST(ListenSocketTest, NoTakeoverRefusesWhileTakeOverNeedsNoLiveOwner) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  MakeStaleSocket(path);
+  testing::WriteAll(path + ".prev", "left by a crashed hand-over");
+  auto first = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->has_predecessor()) << "a stale socket is no predecessor";
+  EXPECT_FALSE(PathExists(path + ".prev"));
+  auto refused = ListenSocket::Open(path, 0666, 16, Takeover::kRefuse);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
+  EXPECT_TRUE(first->OwnsPath());
 }
 
 TEST(ListenSocketTest, AFolderIsRefusedBeforeAnyLockFileOrFolderIsCreated) {

@@ -198,14 +198,41 @@ TEST(QuoteHelperTest, SigtermRemovesTheSocketAndARestartReusesTheKeys) {
   EXPECT_EQ(first_key, second_key);
 }
 
-TEST(QuoteHelperTest, ASecondDaemonOnTheSameSocketRefusesToStart) {
+TEST(QuoteHelperTest, ASecondDaemonWithNoTakeoverOnTheSameSocketRefusesToStart) {
   testing::TempDir dir;
   HelperProcess first(dir);
   ASSERT_TRUE(first.WaitReady()) << first.Log();
-  HelperProcess second(dir, {}, first.socket(), dir.File("state2"));
+  HelperProcess second(dir, {"--no-takeover"}, first.socket(), dir.File("state2"));
   EXPECT_EQ(second.process().Wait(), 1);
   EXPECT_NE(second.Log().find("already"), std::string::npos) << second.Log();
   EXPECT_TRUE(FetchQuote(first.socket()).ok()) << "the first daemon keeps serving";
+}
+
+// The readiness probe during a hand-over: both pods reach whichever helper owns the path, so
+// `sgxctl ping --ready-file` also requires the pod's own helper's file.
+TEST(QuoteHelperTest, ReadyFileFollowsOwnershipOfTheSocket) {
+  testing::TempDir dir;
+  std::string ready0 = dir.File("ready0"), ready1 = dir.File("ready1");
+  HelperProcess first(dir, {"--ready-file", ready0});
+  ASSERT_TRUE(first.WaitReady()) << first.Log();
+  auto ping = [&](const std::string& ready) {
+    return testing::RunCommand(std::string(CONFCOM_SGXCTL_BIN) + " ping --socket " + first.socket() +
+                               " --ready-file " + ready);
+  };
+  for (int i = 0; i < 2000 && !PathExists(ready0); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(ping(ready0).status, 0) << ping(ready0).output;
+  auto not_ready = ping(ready1);
+  EXPECT_EQ(not_ready.status, 1) << not_ready.output;
+  EXPECT_NE(not_ready.output.find("does not own"), std::string::npos) << not_ready.output;
+
+  HelperProcess second(dir, {"--ready-file", ready1}, first.socket());
+  EXPECT_EQ(first.process().Wait(), 0) << "the first hands over and exits:\n" << first.Log();
+  for (int i = 0; i < 2000 && !PathExists(ready1); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(ping(ready1).status, 0) << second.Log();
+  EXPECT_NE(ping(ready0).status, 0) << "the helper that handed over is not ready";
+  EXPECT_TRUE(FetchQuote(first.socket()).ok());
+  EXPECT_EQ(second.Stop(), 0);
+  EXPECT_FALSE(PathExists(ready1)) << "removed at exit";
 }
 
 TEST(QuoteHelperTest, ReplacesAStaleSocketFromACrashedDaemon) {

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <thread>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
@@ -27,7 +29,7 @@ TEST(SimPlatformTest, CreatesPrivateStateAndReloadsTheSameKeys) {
     EXPECT_EQ(*FileMode(e.path().string()), mode_t(0600)) << e.path();
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "leftover " << e.path();
   }
-  EXPECT_EQ(files, 14);
+  EXPECT_EQ(files, 15);  // 14 files of the platform and state.lock
 
   auto second = SimPlatform::LoadOrCreate(state, &created);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
@@ -37,6 +39,29 @@ TEST(SimPlatformTest, CreatesPrivateStateAndReloadsTheSameKeys) {
   EXPECT_EQ(second->root_ca().SerialHex(), first->root_ca().SerialHex());
   EXPECT_EQ(second->info().qe_id, first->info().qe_id);
   EXPECT_EQ(second->info().ppid, first->info().ppid);
+}
+
+// Two helpers starting at once on one state dir (a hand-over): exactly one creates, the other
+// loads the finished platform — never two platforms, never half-written files.
+TEST(SimPlatformTest, ConcurrentLoadOrCreateCreatesOnce) {
+  testing::TempDir dir;
+  std::string state = dir.File("state");
+  constexpr int kN = 3;
+  std::vector<Result<SimPlatform>> results(kN, Status::Internal("not run"));
+  bool created[kN] = {};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kN; ++i) {
+    threads.emplace_back([&, i] { results[size_t(i)] = SimPlatform::LoadOrCreate(state, &created[i]); });
+  }
+  for (auto& t : threads) t.join();
+  int creations = 0;
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_TRUE(results[size_t(i)].ok()) << results[size_t(i)].status().ToString();
+    creations += created[i] ? 1 : 0;
+    EXPECT_EQ(results[size_t(i)]->attestation_key().PublicRaw(), results[0]->attestation_key().PublicRaw());
+    EXPECT_EQ(results[size_t(i)]->info().ppid, results[0]->info().ppid);
+  }
+  EXPECT_EQ(creations, 1);
 }
 
 TEST(SimPlatformTest, IdentityIsMarkedSimulated) {

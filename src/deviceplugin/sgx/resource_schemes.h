@@ -2,7 +2,9 @@
 // selected by --resource-scheme as a comma-separated list of scheme names.
 //
 //   legacy  kubernetes.azure.com/sgx_epc_mem_in_MiB (one device per MiB of EPC) and
-//           kubernetes.azure.com/sgx_provision (provision_devices devices; 0 = not offered)
+//           kubernetes.azure.com/sgx_provision (provision_devices devices; 0 = not offered;
+//           default 2: the quote helper's rolling update runs a second helper pod on the node
+//           while the first still holds its device, see docs/helper-handover.md)
 //   intel   sgx.intel.com/enclave and sgx.intel.com/provision (enclave_limit / provision_limit
 //           shared devices; EPC as the node's extended resource sgx.intel.com/epc, which
 //           --register-epc sets). A limit of 0 leaves that resource out.
@@ -24,11 +26,14 @@
 
 namespace confcom::deviceplugin {
 
+// Two quote helper pods (the old one and its surge successor) must fit on a node.
+inline constexpr uint64_t kDefaultProvisionDevices = 2;
+
 struct SchemeOptions {
   SgxResourceOptions resource;  // host root, simulation (names are per resource below)
   std::string legacy_epc_name = kEpcResourceName;
   std::string legacy_provision_name = kProvisionResourceName;
-  uint64_t provision_devices = 1;
+  uint64_t provision_devices = kDefaultProvisionDevices;
   uint64_t enclave_limit = 110;
   uint64_t provision_limit = 110;
 };
