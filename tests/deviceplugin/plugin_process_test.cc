@@ -660,12 +660,19 @@ TEST(DevicePluginProcessTest, NoSgxIdlesWithoutSocketsUntilSigterm) {
   node.host().NoSgxCpu();
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin();
-  std::this_thread::sleep_for(500ms);
+  // Signal only once it idles (its SIGTERM handling is set up before it logs this line): a
+  // fixed sleep raced a slow start under ASan on a loaded machine.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (plugin->Log().find("no SGX EPC on this node") == std::string::npos &&
+         plugin->running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(plugin->Log().find("no SGX EPC on this node"), std::string::npos) << plugin->Log();
+  std::this_thread::sleep_for(200ms);  // still idle a moment later: no socket, still running
   EXPECT_TRUE(plugin->running());
   EXPECT_FALSE(std::filesystem::exists(node.dp() + "/confcom-sgx-epc.sock"));
   plugin->Signal(SIGTERM);
   EXPECT_EQ(plugin->Wait(5s), 0);
-  EXPECT_NE(plugin->Log().find("no SGX EPC on this node"), std::string::npos);
 }
 
 // --probe (the DaemonSet's readiness/liveness check) dials our own socket as kubelet does.
