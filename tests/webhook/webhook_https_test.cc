@@ -350,6 +350,12 @@ TEST(WebhookCli, VersionHelpAndUsageErrors) {
   EXPECT_EQ(RunCommand(std::string(WEBHOOK_BIN) + " --legacy-translation maybe").status, 2);
   EXPECT_EQ(RunCommand(std::string(WEBHOOK_BIN) + " --listen nonsense").status, 2);
   EXPECT_EQ(RunCommand(std::string(WEBHOOK_BIN) + " --allow-provision-service-accounts nocolon").status, 2);
+  // The certgen subcommand is dispatched (built from webhook/certgen when that is present).
+  CommandResult certgen = RunCommand(std::string(WEBHOOK_BIN) + " certgen --help");
+  if (certgen.status != 0) {
+    EXPECT_EQ(certgen.status, 1);
+    EXPECT_NE(certgen.output.find("certgen is not built"), std::string::npos) << certgen.output;
+  }
   CommandResult nocert = RunCommand(std::string(WEBHOOK_BIN) + " --listen 127.0.0.1:0 --tls-cert-file /nonexistent "
                                     "--metrics-address off");
   EXPECT_EQ(nocert.status, 1);

@@ -286,6 +286,20 @@ TEST(WebhookValidator, WarnsAboutEpcWithoutTheEnclaveDevice) {
   EXPECT_NE(v.warnings[0].find("without sgx.intel.com/enclave"), std::string::npos);
 }
 
+TEST(WebhookConfig, ServiceAccountRefsAndThePodsServiceAccount) {
+  auto ok = ParseServiceAccountRef("kube-system:sgx-quote-helper");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->ns, "kube-system");
+  EXPECT_EQ(ok->name, "sgx-quote-helper");
+  for (const char* bad : {"", "nocolon", ":x", "x:", "a:b:c", "Kube:x", "a b:c", "-a:b"}) {
+    EXPECT_FALSE(ParseServiceAccountRef(bad).ok()) << bad;
+  }
+  EXPECT_EQ(PodServiceAccount(json::object()), "default");
+  EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccountName", ""}}}}), "default");
+  EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccount", "legacy"}}}}), "legacy");
+  EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccountName", "a"}, {"serviceAccount", "b"}}}}), "a");
+}
+
 json Review(json object, std::string op = "CREATE") {
   return {{"apiVersion", "admission.k8s.io/v1"},
           {"kind", "AdmissionReview"},
