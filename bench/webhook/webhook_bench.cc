@@ -60,13 +60,14 @@ std::string Review() {
 // loop; otherwise each client sends one request per interval (open loop, latency measured
 // from the scheduled send time, so queueing shows).
 Stats Run(const Args& a, int port, const std::string& ca, bool review, std::chrono::microseconds interval) {
-  std::atomic<bool> go{false};
   std::vector<std::vector<double>> lat(a.clients);
   std::atomic<size_t> failures{0};
   std::vector<std::thread> threads;
   const std::string body = Review();
-  auto start = Clock::now() + std::chrono::milliseconds(300);  // connections made before
-  auto end = start + std::chrono::microseconds(int64_t(a.seconds * 1e6));
+  // The clock starts once every client has connected (TLS handshake outside the measurement).
+  std::atomic<int> connected{0};
+  std::atomic<int64_t> start_ns{0};
+  auto start_time = [&] { return Clock::time_point(Clock::duration(start_ns.load())); };
   for (int i = 0; i < a.clients; ++i) {
     threads.emplace_back([&, i] {
       httplib::SSLClient cli("localhost", port);
@@ -76,6 +77,12 @@ Stats Run(const Args& a, int port, const std::string& ca, bool review, std::chro
       cli.set_tcp_nodelay(true);  // as Go clients (the API server) do: no Nagle/delayed-ACK stalls
       cli.set_read_timeout(10, 0);
       cli.Get("/healthz");  // connect + handshake outside the measurement
+      if (++connected == a.clients) {
+        start_ns = (Clock::now() + std::chrono::milliseconds(20)).time_since_epoch().count();
+      }
+      while (start_ns.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      const auto start = start_time();
+      const auto end = start + std::chrono::microseconds(int64_t(a.seconds * 1e6));
       while (Clock::now() < start) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       // Spread the open-loop clients evenly over one interval.
       auto next = start + (interval.count() ? interval * i / a.clients : std::chrono::microseconds(0));

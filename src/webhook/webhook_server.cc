@@ -1,6 +1,7 @@
 #include "webhook/webhook_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -97,6 +98,15 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
   s.set_keep_alive_timeout(o.keep_alive_timeout.count());
   s.set_keep_alive_max_count(o.keep_alive_max_requests);
   s.set_tcp_nodelay(true);
+  // cpp-httplib listens with a backlog of 5: a burst of new connections (API server replicas
+  // opening their pools) would see dropped SYNs and 1 s retransmits. Keep the listening socket
+  // and raise the backlog after the bind. No SO_REUSEPORT: no other process may share the port.
+  auto listen_fd = std::make_shared<int>(-1);
+  s.set_socket_options([listen_fd](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listen_fd = sock;
+  });
   const size_t conns = std::max<size_t>(1, o.max_connections);
   s.new_task_queue = [conns] { return new BoundedPool(conns, conns); };
 
@@ -155,6 +165,7 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
     }
     self->port_ = o.port;
   }
+  if (*listen_fd >= 0) ::listen(*listen_fd, SOMAXCONN);
   return self;
 }
 
