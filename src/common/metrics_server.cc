@@ -57,7 +57,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::StartFromFlag(const std::s
   return m;
 }
 
-MetricsServer::~MetricsServer() = default;
+// Stop serving (CivetWeb joins its threads) before the registry and collectables a scrape
+// may be reading go away; members would otherwise be destroyed registry first.
+MetricsServer::~MetricsServer() { exposer_.reset(); }
 
 void MetricsServer::Add(std::shared_ptr<prometheus::Collectable> collectable) {
   exposer_->RegisterCollectable(collectable);

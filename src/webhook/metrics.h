@@ -1,0 +1,30 @@
+// The webhook's Prometheus metrics:
+//   confcom_sgx_webhook_reviews_total{operation="mutate|validate",result="patched|unchanged|allowed|denied|error"}
+//   confcom_sgx_webhook_review_duration_seconds{operation}  (histogram, handler time)
+//   confcom_sgx_webhook_certificate_reloads_total{result="ok|failed"}
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+
+#include "webhook/admission_review.h"
+
+namespace confcom::webhook {
+
+class WebhookMetrics {
+ public:
+  explicit WebhookMetrics(prometheus::Registry& registry);
+  void Observe(ReviewOperation op, ReviewResult result, double seconds);
+  void CertificateReload(bool ok);
+
+ private:
+  std::array<std::array<prometheus::Counter*, 5>, 2> reviews_{};
+  std::array<prometheus::Histogram*, 2> duration_{};
+  prometheus::Counter* reload_ok_ = nullptr;
+  prometheus::Counter* reload_failed_ = nullptr;
+};
+
+}  // namespace confcom::webhook
