@@ -15,9 +15,7 @@
 #include "webhook/config.h"
 #include "webhook/metrics.h"
 #include "webhook/webhook_server.h"
-#ifdef CONFCOM_HAVE_CERTGEN
 #include "webhook/certgen/certgen.h"
-#endif
 
 namespace confcom::webhook {
 namespace {
@@ -118,12 +116,7 @@ int Serve(const Flags& f) {
 int main(int argc, char** argv) {
   using namespace confcom::webhook;
   if (argc >= 2 && std::strcmp(argv[1], "certgen") == 0) {
-#ifdef CONFCOM_HAVE_CERTGEN
     return RunCertgen(argc - 1, argv + 1);
-#else
-    std::fprintf(stderr, "sgx-webhook: certgen is not built into this binary\n");
-    return 1;
-#endif
   }
   Flags f;
   CLI::App app{
