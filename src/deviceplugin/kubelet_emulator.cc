@@ -11,7 +11,8 @@
 // N devices of --resource after the first message (asking GetPreferredAllocation first when
 // the plugin offers it) and prints the container config; --allocate-ids sends exact IDs.
 // Output is text, or one JSON object per line with --json. Runs --watch-seconds (0 = until
-// SIGTERM/SIGINT), or until the allocation is printed with --exit-after-allocate.
+// SIGTERM/SIGINT), or until the allocation is printed with --exit-after-allocate. Exits 1 when
+// the allocation failed (allocate_error), 2 on usage errors, 0 otherwise.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/cli_main.h"
 #include "common/signals.h"
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/framework/device_set.h"
@@ -226,6 +228,7 @@ class Emulator {
     } else if (healthy.size() < f_.allocate_mib) {
       ev["event"] = "allocate_error";
       ev["message"] = "only " + std::to_string(healthy.size()) + " healthy devices";
+      allocate_failed_ = true;
       Print(ev);
       Finish();
       return;
@@ -260,6 +263,7 @@ class Emulator {
       ev["code"] = int(st.error_code());
       ev["code_name"] = CodeName(st.error_code());
       ev["message"] = st.error_message();
+      allocate_failed_ = true;
       Print(ev);
       Finish();
       return;
@@ -280,6 +284,9 @@ class Emulator {
     Finish();
   }
 
+  // Kubelet would fail the pod: the exit code says so too.
+  bool allocate_failed() const { return allocate_failed_; }
+
   void Finish() {
     if (f_.exit_after_allocate) SetDone();
   }
@@ -290,6 +297,7 @@ class Emulator {
   bool stopping_ = false;
   std::atomic<uint64_t> registrations_{0};
   std::atomic<bool> allocated_{false};
+  std::atomic<bool> allocate_failed_{false};
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   std::atomic<bool> done_{false};
@@ -347,7 +355,7 @@ int Run(const Flags& f) {
   server->Wait();
   ::unlink(sock.c_str());
   emu.Print({{"event", "exit"}});
-  return 0;
+  return emu.allocate_failed() ? 1 : 0;
 }
 
 }  // namespace
@@ -359,6 +367,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sgx-kubelet-emulator: kubelet's side of the device plugin API, for tests and "
                "debugging",
                "sgx-kubelet-emulator"};
+  confcom::AddVersionFlag(app, "sgx-kubelet-emulator");
   app.add_option("--device-plugin-dir", f.dir, "Folder to serve kubelet.sock in")->required();
   app.add_option("--resource", f.resource, "Resource to allocate from")->capture_default_str();
   app.add_option("--allocate,--allocate-mib", f.allocate_mib,
@@ -371,6 +380,6 @@ int main(int argc, char** argv) {
   app.add_flag("--json", f.json, "One JSON object per line");
   app.add_flag("--keep-sockets", f.keep_sockets,
                "Do not delete the sockets in the folder at start (kubelet does)");
-  CLI11_PARSE(app, argc, argv);
+  if (int code = confcom::ParseCommandLine(app, argc, argv); code >= 0) return code;
   return Run(f);
 }

@@ -11,6 +11,7 @@
 
 #include "aesm/client.h"
 #include "aesm/protobuf_log.h"
+#include "common/cli_main.h"
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/signals.h"
@@ -193,7 +194,7 @@ int main(int argc, char** argv) {
       "Serves Intel's AESM protocol (ECDSA quote_ex API) so that apps with SGX_AESM_ADDR=1\n"
       "and Intel's libsgx_quote_ex get their DCAP quotes from this service.",
       "sgx-quote-helper"};
-  app.set_version_flag("--version", CONFCOM_VERSION);
+  AddVersionFlag(app, "sgx-quote-helper");
   app.add_option("--backend", f.backend,
                  "Quoting backend: " + quoting::DescribeBackendChoices() + ". Never simulates unless asked for.")
       ->check(CLI::IsMember(quoting::BackendNames()))
@@ -252,6 +253,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   AddMetricsFlag(app, &f.metrics_address);
   RequireNonEmptyValues(app);
-  CLI11_PARSE(app, argc, argv);
+  if (int code = confcom::ParseCommandLine(app, argc, argv); code >= 0) return code;
   return Serve(f);
 }
