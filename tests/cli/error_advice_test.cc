@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <set>
+
+#include "testing/test_util.h"
 
 namespace confcom::cli {
 namespace {
@@ -52,6 +55,16 @@ TEST(ErrorAdviceTest, RendersCodeNameCauseFix) {
   std::string text = RenderErrorAdvice(*FindErrorAdvice(0xE019));
   EXPECT_EQ(text.rfind("0xE019 SGX_QL_NETWORK_ERROR\n  cause: ", 0), 0u) << text;
   EXPECT_NE(text.find("\n  fix:   "), std::string::npos) << text;
+}
+
+// docs/troubleshooting.md carries the same table.
+TEST(ErrorAdviceTest, TroubleshootingDocHasEveryEntry) {
+  std::string here = __FILE__;
+  std::string doc = testing::ReadAll(here.substr(0, here.rfind("/tests/cli/")) + "/docs/troubleshooting.md");
+  for (const auto& a : AllErrorAdvice()) {
+    std::string row = fmt::format("| `0x{:04X}` | `{}` | {} | ", a.code, a.name, a.cause);
+    EXPECT_NE(doc.find(row), std::string::npos) << row;
+  }
 }
 
 }  // namespace

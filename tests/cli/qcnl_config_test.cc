@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/test_util.h"
+
 namespace confcom::cli {
 namespace {
 
@@ -64,6 +66,25 @@ TEST(QcnlConfigTest, ReportsUnknownKeys) {
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->unknown_keys.size(), 2u);
   EXPECT_TRUE(c->use_secure_cert);  // the misspelt key changes nothing
+}
+
+}  // namespace
+}  // namespace confcom::cli
+
+namespace confcom::cli {
+namespace {
+
+// The variants deploy/components ships parse, with no unknown keys.
+TEST(QcnlConfigTest, ShippedVariantsParse) {
+  std::string here = __FILE__;
+  std::string repo = here.substr(0, here.rfind("/tests/cli/"));
+  for (const char* file : {"/deploy/components/qcnl-config/azure.conf", "/deploy/components/qcnl-config-pccs/pccs.conf"}) {
+    auto text = testing::ReadAll(repo + file);
+    auto c = ParseQcnlConfig(text);
+    ASSERT_TRUE(c.ok()) << file << ": " << c.status().ToString();
+    EXPECT_TRUE(c->use_secure_cert) << file;
+    EXPECT_TRUE(c->unknown_keys.empty()) << file;
+  }
 }
 
 }  // namespace
