@@ -155,12 +155,25 @@ if (mode === "overlay") {
     }
     const probe = (c.readinessProbe?.exec?.command ?? []).join(" ");
     check(probe.includes("sgxctl ping") && probe.includes("/var/run/aesmd/aesm.socket"), "helper readiness probe is not sgxctl ping on the socket");
+    // On hardware the quote provider reads /etc/sgx_default_qcnl.conf: the ConfigMap of
+    // deploy/components/qcnl-config, mounted read-only, and the ConfigMap is in the overlay.
+    const qcnlMount = (c.volumeMounts ?? []).find((m) => m.mountPath === "/etc/sgx_default_qcnl.conf");
+    const qcnlVolume = qcnlMount && (spec.volumes ?? []).find((v) => v.name === qcnlMount.name);
+    const qcnlMap = qcnlVolume?.configMap && find("ConfigMap", qcnlVolume.configMap.name);
+    if (SIMULATED) {
+      check(!qcnlMount, "simulated helper mounts a QCNL config (no quote provider runs)");
+    } else {
+      check(qcnlMount?.readOnly === true && qcnlMount?.subPath === "sgx_default_qcnl.conf", "helper lacks /etc/sgx_default_qcnl.conf (read-only subPath mount)");
+      check(qcnlMap && typeof qcnlMap.data?.["sgx_default_qcnl.conf"] === "string" && qcnlMap.data["sgx_default_qcnl.conf"].includes("\"pccs_url\""), "the QCNL ConfigMap the helper mounts is missing or has no pccs_url");
+    }
   }
 } else {
   const workloads = objects.filter((o) => podSpec(o)?.containers);
   check(workloads.length > 0, "has no workload");
   for (const o of workloads) {
     const spec = podSpec(o);
+    check((spec.tolerations ?? []).some((t) => t.key === "kubernetes.azure.com/sgx" && t.operator === "Exists" && t.effect === "NoSchedule"),
+          `${o.kind}/${o.metadata?.name}: no toleration of the SGX taint kubernetes.azure.com/sgx (docs/operator-guide.md)`);
     const aesmd = hostPathVolume(spec, "/var/run/aesmd");
     for (const c of spec.containers) {
       const cid = `${o.kind}/${o.metadata?.name} container ${c.name}`;
@@ -169,6 +182,7 @@ if (mode === "overlay") {
       check(c.resources?.limits?.[EPC] !== undefined, `${cid}: no ${EPC} limit`);
       check(c.resources?.limits?.[PROVISION] === undefined && c.resources?.requests?.[PROVISION] === undefined, `${cid}: requests ${PROVISION} (only the quote helper may)`);
       check(aesmd && mountOf(c, aesmd)?.mountPath === "/var/run/aesmd", `${cid}: does not mount hostPath /var/run/aesmd at /var/run/aesmd`);
+      check(mountOf(c, aesmd)?.readOnly === true, `${cid}: the /var/run/aesmd mount is not readOnly (docs/app-developer-guide.md)`);
     }
   }
 }
