@@ -33,7 +33,8 @@ class FakePccs {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
+    // Connections queue from bind on; wait so that stop() finds the loop running.
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakePccs() {
     server_.stop();
