@@ -103,6 +103,12 @@ TEST(SgxctlTest, ExitCodesAndVersionOfEveryQuoteSideBinary) {
   EXPECT_NE(explain.output.find("0xE019 SGX_QL_NETWORK_ERROR"), std::string::npos) << explain.output;
   EXPECT_NE(explain.output.find("0x4004 SGX_ERROR_SERVICE_INVALID_PRIVILEGE"), std::string::npos);
   EXPECT_EQ(Sgxctl("explain 0x1234").status, 1);
+  // A failed call names the status and its fix.
+  testing::TempDir none;
+  auto no_service = Sgxctl("quote --socket " + none.File("none.sock") + " --report-data 00 -o " + none.File("q"));
+  EXPECT_EQ(no_service.status, 1);
+  EXPECT_NE(no_service.output.find("SGX_ERROR_SERVICE_UNAVAILABLE"), std::string::npos) << no_service.output;
+  EXPECT_NE(no_service.output.find("sgxctl: fix: check the sgx-quote-helper pod"), std::string::npos) << no_service.output;
   EXPECT_EQ(Sgxctl("explain nonsense").status, 2);
 
   testing::TempDir dir;

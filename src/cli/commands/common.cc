@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "aesm/client.h"
+#include "cli/error_advice.h"
 #include "client/error_map.h"
 #include "sgx/att_key_id.h"
 
@@ -22,7 +23,12 @@ int FailCall(const char* call, sgx_status_t st, const std::string& socket) {
   } else if (st == SGX_ERROR_MAC_MISMATCH) {
     hint = " (the report was not made for the helper's quoting enclave target info)";
   }
-  return Fail(std::string(call) + " failed: " + client::SgxStatusName(st) + hint);
+  Fail(std::string(call) + " failed: " + client::SgxStatusName(st) + hint);
+  // The code's one-line fix (cli/error_advice.h), as `sgxctl explain` prints it.
+  if (const ErrorAdvice* advice = FindErrorAdvice(uint32_t(st))) {
+    std::fprintf(stderr, "sgxctl: fix: %s\n", advice->fix);
+  }
+  return 1;
 }
 
 void AddSocketFlag(CLI::App& sub, std::string& socket) {
