@@ -137,6 +137,9 @@ class Emulator {
       done_cv_.wait_until(l, deadline, [&] { return done_.load(); });
     }
   }
+  // Kubelet would fail the pod: the exit code says so too.
+  bool allocate_failed() const { return allocate_failed_; }
+
   void SetDone() {
     std::lock_guard l(done_mu_);
     done_ = true;
@@ -283,9 +286,6 @@ class Emulator {
     Print(ev);
     Finish();
   }
-
-  // Kubelet would fail the pod: the exit code says so too.
-  bool allocate_failed() const { return allocate_failed_; }
 
   void Finish() {
     if (f_.exit_after_allocate) SetDone();
