@@ -59,8 +59,7 @@ TEST(ErrorAdviceTest, RendersCodeNameCauseFix) {
 
 // docs/troubleshooting.md carries the same table.
 TEST(ErrorAdviceTest, TroubleshootingDocHasEveryEntry) {
-  std::string here = __FILE__;
-  std::string doc = testing::ReadAll(here.substr(0, here.rfind("/tests/cli/")) + "/docs/troubleshooting.md");
+  std::string doc = testing::ReadAll(std::string(CONFCOM_SOURCE_DIR) + "/docs/troubleshooting.md");
   for (const auto& a : AllErrorAdvice()) {
     std::string row = fmt::format("| `0x{:04X}` | `{}` | {} | ", a.code, a.name, a.cause);
     EXPECT_NE(doc.find(row), std::string::npos) << row;

@@ -76,8 +76,7 @@ namespace {
 
 // The variants deploy/components ships parse, with no unknown keys.
 TEST(QcnlConfigTest, ShippedVariantsParse) {
-  std::string here = __FILE__;
-  std::string repo = here.substr(0, here.rfind("/tests/cli/"));
+  std::string repo = CONFCOM_SOURCE_DIR;
   for (const char* file : {"/deploy/components/qcnl-config/azure.conf", "/deploy/components/qcnl-config-pccs/pccs.conf"}) {
     auto text = testing::ReadAll(repo + file);
     auto c = ParseQcnlConfig(text);
