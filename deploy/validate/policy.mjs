@@ -192,6 +192,17 @@ if (mode === "overlay") {
     const readyFile = args.find((a) => a.startsWith("--ready-file="))?.slice("--ready-file=".length);
     check(readyFile && probe.includes(`--ready-file ${readyFile}`), "helper readiness probe does not check the helper's --ready-file");
     check(args.includes("--after-handover=wait"), "helper exits after a hand-over (kubelet would restart it and take the socket back)");
+    // On hardware the quote provider reads /etc/sgx_default_qcnl.conf: the ConfigMap of
+    // deploy/components/qcnl-config, mounted read-only, and the ConfigMap is in the overlay.
+    const qcnlMount = (c.volumeMounts ?? []).find((m) => m.mountPath === "/etc/sgx_default_qcnl.conf");
+    const qcnlVolume = qcnlMount && (spec.volumes ?? []).find((v) => v.name === qcnlMount.name);
+    const qcnlMap = qcnlVolume?.configMap && find("ConfigMap", qcnlVolume.configMap.name);
+    if (SIMULATED) {
+      check(!qcnlMount, "simulated helper mounts a QCNL config (no quote provider runs)");
+    } else {
+      check(qcnlMount?.readOnly === true && qcnlMount?.subPath === "sgx_default_qcnl.conf", "helper lacks /etc/sgx_default_qcnl.conf (read-only subPath mount)");
+      check(qcnlMap && typeof qcnlMap.data?.["sgx_default_qcnl.conf"] === "string" && qcnlMap.data["sgx_default_qcnl.conf"].includes("\"pccs_url\""), "the QCNL ConfigMap the helper mounts is missing or has no pccs_url");
+    }
   }
 } else {
   // The three forms an app may take (docs/app-developer-guide.md): the legacy name with the
@@ -202,6 +213,8 @@ if (mode === "overlay") {
   check(workloads.length > 0, "has no workload");
   for (const o of workloads) {
     const spec = podSpec(o);
+    check((spec.tolerations ?? []).some((t) => t.key === "kubernetes.azure.com/sgx" && t.operator === "Exists" && t.effect === "NoSchedule"),
+          `${o.kind}/${o.metadata?.name}: no toleration of the SGX taint kubernetes.azure.com/sgx (docs/operator-guide.md)`);
     const aesmd = hostPathVolume(spec, "/var/run/aesmd");
     const annotations = { ...(o.metadata?.annotations ?? {}), ...(o.spec?.template?.metadata?.annotations ?? {}) };
     const provider = annotations["sgx.intel.com/quote-provider"];
@@ -224,6 +237,7 @@ if (mode === "overlay") {
       }
       if (env || legacy) {
         check(aesmd && mountOf(c, aesmd)?.mountPath === "/var/run/aesmd", `${cid}: does not mount hostPath /var/run/aesmd at /var/run/aesmd`);
+        check(mountOf(c, aesmd)?.readOnly === true, `${cid}: the /var/run/aesmd mount is not readOnly (docs/app-developer-guide.md)`);
       }
     }
   }

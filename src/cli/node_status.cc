@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cmath>
+#include <fmt/format.h>
 #include <sstream>
 
 namespace confcom::cli {
@@ -17,6 +19,13 @@ double Sum(const std::vector<Sample>& s, const std::string& name, const std::map
     if (ok) total += x.value;
   }
   return total;
+}
+
+// Counters and gauges here count things: whole numbers (Prometheus sends them as floats).
+uint64_t Count(const std::vector<Sample>& s, const std::string& name,
+               const std::map<std::string, std::string>& match = {}) {
+  double total = Sum(s, name, match);
+  return total > 0 ? uint64_t(std::llround(total)) : 0;
 }
 
 const Sample* Find(const std::vector<Sample>& s, const std::string& name) {
@@ -94,10 +103,10 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
       h["simulated"] = info->labels.count("simulated") && info->labels.at("simulated") == "true";
       h["version"] = info->labels.count("version") ? info->labels.at("version") : "";
     }
-    h["quotes_served"] = Sum(m, "confcom_quote_helper_requests_total", {{"type", "GetQuoteEx"}, {"result", "SUCCESS"}});
-    h["requests_failed"] = Sum(m, "confcom_quote_helper_requests_total") -
-                           Sum(m, "confcom_quote_helper_requests_total", {{"result", "SUCCESS"}});
-    h["open_connections"] = Sum(m, "confcom_quote_helper_open_connections");
+    h["quotes_served"] = Count(m, "confcom_quote_helper_requests_total", {{"type", "GetQuoteEx"}, {"result", "SUCCESS"}});
+    h["requests_failed"] = Count(m, "confcom_quote_helper_requests_total") -
+                           Count(m, "confcom_quote_helper_requests_total", {{"result", "SUCCESS"}});
+    h["open_connections"] = Count(m, "confcom_quote_helper_open_connections");
   } else {
     h["metrics"] = in.helper_metrics.status().message();
   }
@@ -106,18 +115,18 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
   const std::string epc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
   if (in.plugin_metrics.ok()) {
     const auto& m = *in.plugin_metrics;
-    double registrations = Sum(m, "confcom_device_plugin_registrations_total", {{"resource", epc}});
+    uint64_t registrations = Count(m, "confcom_device_plugin_registrations_total", {{"resource", epc}});
     p["registered"] = registrations > 0;
     p["registrations"] = registrations;
-    p["epc_mib_advertised"] = Sum(m, "confcom_device_plugin_advertised_devices", {{"resource", epc}});
-    p["epc_mib_healthy"] = Sum(m, "confcom_device_plugin_devices", {{"resource", epc}, {"health", "Healthy"}});
-    p["epc_mib_allocated_total"] = Sum(m, "confcom_device_plugin_allocated_devices_total", {{"resource", epc}});
+    p["epc_mib_advertised"] = Count(m, "confcom_device_plugin_advertised_devices", {{"resource", epc}});
+    p["epc_mib_healthy"] = Count(m, "confcom_device_plugin_devices", {{"resource", epc}, {"health", "Healthy"}});
+    p["epc_mib_allocated_total"] = Count(m, "confcom_device_plugin_allocated_devices_total", {{"resource", epc}});
     if (const Sample* info = Find(m, "confcom_device_plugin_info")) {
       p["epc_source"] = info->labels.count("epc_source") ? info->labels.at("epc_source") : "";
       p["simulated"] = info->labels.count("simulated") && info->labels.at("simulated") == "true";
     }
     if (registrations == 0) problems.push_back("device plugin: not registered with kubelet yet");
-    if (p["epc_mib_advertised"].get<double>() == 0) problems.push_back("device plugin: no EPC advertised");
+    if (p["epc_mib_advertised"].get<uint64_t>() == 0) problems.push_back("device plugin: no EPC advertised");
   } else {
     p["registered"] = false;
     problems.push_back("device plugin: " + in.plugin_metrics.status().message());
@@ -125,6 +134,60 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
   j["problems"] = problems;
   j["ok"] = problems.empty();
   return j;
+}
+
+namespace {
+
+std::string Str(const nlohmann::ordered_json& j, const char* key, const std::string& fallback = "") {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+std::string Num(const nlohmann::ordered_json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? std::to_string(j[key].get<uint64_t>()) : "?";
+}
+bool Flag(const nlohmann::ordered_json& j, const char* key) {
+  return j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
+}
+
+}  // namespace
+
+std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
+  std::string out;
+  auto line = [&out](const std::string& key, const std::string& value) {
+    out += fmt::format("{:<20}{}\n", key + ":", value);
+  };
+  const auto& h = j["quote_helper"];
+  line("quote helper", Flag(h, "reachable") ? "reachable" : "NOT reachable");
+  line("  socket", Str(h, "socket", "?"));
+  if (h.contains("backend")) {
+    line("  backend", Str(h, "backend") + (Flag(h, "simulated") ? " (SIMULATED: no security)" : ""));
+    line("  version", Str(h, "version"));
+  }
+  if (h.contains("quotes_served")) {
+    line("  quotes served", Num(h, "quotes_served"));
+    line("  requests failed", Num(h, "requests_failed"));
+    line("  open connections", Num(h, "open_connections"));
+  } else {
+    line("  metrics", Str(h, "metrics", "not scraped"));
+  }
+  const auto& p = j["device_plugin"];
+  line("device plugin", Flag(p, "registered") ? "registered with kubelet" : "NOT registered");
+  std::string sockets;
+  for (const auto& s : p["sockets"]) sockets += (sockets.empty() ? "" : ", ") + s.get<std::string>();
+  line("  sockets", sockets.empty() ? "none" : sockets);
+  if (p.contains("epc_mib_advertised")) {
+    line("  registrations", Num(p, "registrations"));
+    line("  EPC advertised", Num(p, "epc_mib_advertised") + " MiB");
+    line("  EPC healthy", Num(p, "epc_mib_healthy") + " MiB");
+    line("  EPC allocated", Num(p, "epc_mib_allocated_total") + " MiB (total since start)");
+  }
+  if (p.contains("epc_source")) {
+    line("  EPC source", Str(p, "epc_source") + (Flag(p, "simulated") ? " (SIMULATED)" : ""));
+  }
+  const auto& problems = j["problems"];
+  line("status", problems.empty() ? "OK" : "NOT OK (" + std::to_string(problems.size()) + " problem" +
+                                               (problems.size() == 1 ? "" : "s") + ")");
+  for (const auto& problem : problems) out += "  - " + problem.get<std::string>() + "\n";
+  return out;
 }
 
 }  // namespace confcom::cli

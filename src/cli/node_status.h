@@ -32,6 +32,11 @@ struct StatusInputs {
 };
 
 // {"ok":…, "quote_helper":{…}, "device_plugin":{…}, "problems":[…]}
+// Counts are whole numbers.
 nlohmann::ordered_json SummarizeNode(const StatusInputs& in);
+
+// The summary as aligned "key: value" lines, one problem per line at the end (what `sgxctl
+// status` prints without -o json).
+std::string RenderNodeStatus(const nlohmann::ordered_json& summary);
 
 }  // namespace confcom::cli

@@ -14,7 +14,8 @@
 // plugin restart). List events carry "ids_hash" (all IDs and their health) and, for up to 16
 // healthy devices, "healthy_ids".
 // Output is text, or one JSON object per line with --json. Runs --watch-seconds (0 = until
-// SIGTERM/SIGINT), or until the allocation is printed with --exit-after-allocate.
+// SIGTERM/SIGINT), or until the allocation is printed with --exit-after-allocate. Exits 1 when
+// the allocation failed (allocate_error), 2 on usage errors, 0 otherwise.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +32,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/cli_main.h"
 #include "common/signals.h"
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/framework/device_set.h"
@@ -143,6 +145,9 @@ class Emulator {
       done_cv_.wait_until(l, deadline, [&] { return done_.load(); });
     }
   }
+  // Kubelet would fail the pod: the exit code says so too.
+  bool allocate_failed() const { return allocate_failed_; }
+
   void SetDone() {
     std::lock_guard l(done_mu_);
     done_ = true;
@@ -242,6 +247,7 @@ class Emulator {
     } else if (healthy.size() < f_.allocate_mib) {
       ev["event"] = "allocate_error";
       ev["message"] = "only " + std::to_string(healthy.size()) + " healthy devices";
+      allocate_failed_ = true;
       Print(ev);
       Finish();
       return;
@@ -276,6 +282,7 @@ class Emulator {
       ev["code"] = int(st.error_code());
       ev["code_name"] = CodeName(st.error_code());
       ev["message"] = st.error_message();
+      allocate_failed_ = true;
       Print(ev);
       Finish();
       return;
@@ -306,6 +313,7 @@ class Emulator {
   bool stopping_ = false;
   std::atomic<uint64_t> registrations_{0};
   std::atomic<bool> allocated_{false};
+  std::atomic<bool> allocate_failed_{false};
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   std::atomic<bool> done_{false};
@@ -363,7 +371,7 @@ int Run(const Flags& f) {
   server->Wait();
   ::unlink(sock.c_str());
   emu.Print({{"event", "exit"}});
-  return 0;
+  return emu.allocate_failed() ? 1 : 0;
 }
 
 }  // namespace
@@ -375,6 +383,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sgx-kubelet-emulator: kubelet's side of the device plugin API, for tests and "
                "debugging",
                "sgx-kubelet-emulator"};
+  confcom::AddVersionFlag(app, "sgx-kubelet-emulator");
   app.add_option("--device-plugin-dir", f.dir, "Folder to serve kubelet.sock in")->required();
   app.add_option("--resource", f.resource, "Resource to allocate from")->capture_default_str();
   app.add_option("--allocate,--allocate-mib", f.allocate_mib,
@@ -389,6 +398,6 @@ int main(int argc, char** argv) {
   app.add_flag("--json", f.json, "One JSON object per line");
   app.add_flag("--keep-sockets", f.keep_sockets,
                "Do not delete the sockets in the folder at start (kubelet does)");
-  CLI11_PARSE(app, argc, argv);
+  if (int code = confcom::ParseCommandLine(app, argc, argv); code >= 0) return code;
   return Run(f);
 }

@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 #include <vector>
 
+#include "common/cli_main.h"
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/signals.h"
@@ -284,7 +285,7 @@ int main(int argc, char** argv) {
       "sgx.intel.com/provision; EPC as the node resource sgx.intel.com/epc), and gives\n"
       "containers that get them the SGX device nodes.",
       "sgx-device-plugin"};
-  app.set_version_flag("--version", CONFCOM_VERSION);
+  confcom::AddVersionFlag(app, "sgx-device-plugin");
   app.add_option("--device-plugin-dir", f.dir, "Folder of kubelet.sock and our sockets")
       ->capture_default_str();
   app.add_option("--host-root", f.host_root,
@@ -354,6 +355,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   confcom::AddMetricsFlag(app, &f.metrics_address);
   confcom::RequireNonEmptyValues(app);  // --epc-mib '' is an error, not "discover"
-  CLI11_PARSE(app, argc, argv);
+  if (int code = confcom::ParseCommandLine(app, argc, argv); code >= 0) return code;
   return Run(f);
 }

@@ -16,6 +16,7 @@
 
 #include "aesm/client.h"
 #include "aesm/protobuf_log.h"
+#include "common/cli_main.h"
 #include "common/daemon_flags.h"
 #include "common/file_util.h"
 #include "common/logging.h"
@@ -340,7 +341,7 @@ int main(int argc, char** argv) {
       "Serves Intel's AESM protocol (ECDSA quote_ex API) so that apps with SGX_AESM_ADDR=1\n"
       "and Intel's libsgx_quote_ex get their DCAP quotes from this service.",
       "sgx-quote-helper"};
-  app.set_version_flag("--version", CONFCOM_VERSION);
+  AddVersionFlag(app, "sgx-quote-helper");
   app.add_option("--backend", f.backend,
                  "Quoting backend: " + quoting::DescribeBackendChoices() + ". Never simulates unless asked for.")
       ->check(CLI::IsMember(quoting::BackendNames()))
@@ -415,6 +416,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1000, 600000))
       ->capture_default_str();
   RequireNonEmptyValues(app);
-  CLI11_PARSE(app, argc, argv);
+  if (int code = confcom::ParseCommandLine(app, argc, argv); code >= 0) return code;
   return Serve(f);
 }

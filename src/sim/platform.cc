@@ -45,7 +45,8 @@ Result<crypto::EcKey> ReadKey(const std::string& dir, const std::string& file) {
   if ((mode & 077) != 0) {
     return Status::PermissionDenied("refusing key file " + path + " with mode " +
                                     ModeString(mode) +
-                                    ": group or others can access it (chmod 600 it)");
+                                    ": group or others can access it; fix: chmod 0600 " + path +
+                                    " and make the helper's user its owner (chown)");
   }
   CONFCOM_ASSIGN_OR_RETURN(std::string pem, ReadFile(path, 64 << 10));
   auto key = crypto::EcKey::FromPrivatePem(pem);
@@ -354,6 +355,13 @@ Result<SimPlatform> SimPlatform::Load(const std::string& dir) {
 
   // The keys are what must never change: say so instead of suggesting a new platform.
   auto context = [&](Status st) {
+    // A key others may read is intact: fixing its mode is the remedy, and removing the state
+    // dir (a new platform, a new root) would be the worst one.
+    if (st.code() == Status::Code::kPermissionDenied) {
+      return st.WithContext("simulated platform in " + dir +
+                            " (its keys are intact: fix the file's mode and owner; do not remove the state dir, "
+                            "which would create a new platform with a new root)");
+    }
     return st.WithContext("simulated platform in " + dir +
                           " is damaged (restore it from a backup; only a new, empty --state-dir "
                           "creates a new platform, with a new root that verifiers must trust again)");

@@ -83,6 +83,17 @@ TEST(DiscoveryTest, NoSgx) {
   EXPECT_TRUE(d.warnings.empty());
 }
 
+// A pod without the hostPath mount: "no such path", never "no SGX".
+TEST(DiscoveryTest, MissingHostRootIsNoSuchPathNotNoSgx) {
+  FakeHost host;
+  DiscoveryOptions o;
+  o.host_root = host.root() + "/host";
+  auto d = Discover(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(d.status().message().find("no such path: " + o.host_root), std::string::npos) << d.status().message();
+}
+
 TEST(DiscoveryTest, EmptyTreeNeverReadsTheRealCpu) {
   FakeHost host;  // no cpuid file: a fake root must not fall back to the instruction
   SgxDiscovery d = DiscoverIn(host);

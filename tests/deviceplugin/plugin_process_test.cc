@@ -222,13 +222,33 @@ TEST(KubeletEmulatorTest, UnknownIdsFailTheWholeAllocate) {
   node.SgxHost(1, 1);
   auto plugin = node.Plugin();
   auto kubelet = node.Emulator({"--allocate-ids", "0,5,1024", "--exit-after-allocate"});
-  ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log();
+  // Kubelet would fail the pod: the emulator's exit code says so.
+  ASSERT_EQ(kubelet->Wait(15s), 1) << kubelet->Log();
   auto err = Events(node.Log("emulator.log")).Wait(EventIs("allocate_error"), 1s);
   ASSERT_TRUE(err) << kubelet->Log();
   EXPECT_EQ((*err)["code_name"], "INVALID_ARGUMENT");
   EXPECT_NE((*err)["message"].get<std::string>().find("unknown device ID '1024'"),
             std::string::npos)
       << (*err)["message"];
+}
+
+// 0 success, 1 failure, 2 usage; --version names the component.
+TEST(KubeletEmulatorTest, ExitCodesAndVersionOfThePluginAndTheEmulator) {
+  using confcom::testing::RunCommand;
+  auto v1 = RunCommand(std::string(DP_PLUGIN_BIN) + " --version");
+  EXPECT_EQ(v1.status, 0);
+  EXPECT_EQ(v1.output, "sgx-device-plugin " CONFCOM_VERSION "\n");
+  auto v2 = RunCommand(std::string(DP_EMULATOR_BIN) + " --version");
+  EXPECT_EQ(v2.status, 0);
+  EXPECT_EQ(v2.output, "sgx-kubelet-emulator " CONFCOM_VERSION "\n");
+  EXPECT_EQ(RunCommand(std::string(DP_PLUGIN_BIN) + " --no-such-flag").status, 2);
+  EXPECT_EQ(RunCommand(std::string(DP_EMULATOR_BIN) + " --no-such-flag").status, 2);
+  EXPECT_EQ(RunCommand(std::string(DP_EMULATOR_BIN)).status, 2);  // --device-plugin-dir is required
+  TempDir dir;
+  auto missing = RunCommand(std::string(DP_PLUGIN_BIN) + " --discover --host-root " + dir.File("host"));
+  EXPECT_EQ(missing.status, 1) << missing.output;
+  EXPECT_NE(missing.output.find("no such path: " + dir.File("host")), std::string::npos) << missing.output;
+  EXPECT_EQ(missing.output.find("no SGX"), std::string::npos) << missing.output;
 }
 
 // --resource-scheme intel: 110 shared devices of each of Intel's names, with Intel's IDs; a

@@ -76,6 +76,51 @@ TEST(SgxctlTest, ClearErrors) {
   EXPECT_NE(help.output.find("inspect"), std::string::npos);
 }
 
+// 0 success, 1 failure, 2 usage; --version names the component.
+TEST(SgxctlTest, ExitCodesAndVersionOfEveryQuoteSideBinary) {
+  auto bare = Sgxctl("");
+  EXPECT_EQ(bare.status, 2) << bare.output;
+  EXPECT_NE(bare.output.find("Subcommands:"), std::string::npos) << bare.output;
+  EXPECT_NE(bare.output.find("doctor"), std::string::npos) << bare.output;
+  EXPECT_EQ(Sgxctl("quote").status, 2);                  // a required flag is missing
+  EXPECT_EQ(Sgxctl("--no-such-flag").status, 2);
+  EXPECT_EQ(Sgxctl("no-such-command").status, 2);
+  EXPECT_EQ(Sgxctl("status -o yaml").status, 2);
+  auto version = Sgxctl("--version");
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.output, "sgxctl " CONFCOM_VERSION "\n");
+
+  auto helper_version = testing::RunCommand(std::string(CONFCOM_HELPER_BIN) + " --version");
+  EXPECT_EQ(helper_version.status, 0);
+  EXPECT_EQ(helper_version.output, "sgx-quote-helper " CONFCOM_VERSION "\n");
+  auto helper_usage = testing::RunCommand(std::string(CONFCOM_HELPER_BIN) + " --threads nine");
+  EXPECT_EQ(helper_usage.status, 2) << helper_usage.output;
+  auto helper_backend = testing::RunCommand(std::string(CONFCOM_HELPER_BIN) + " --backend nope");
+  EXPECT_EQ(helper_backend.status, 2) << helper_backend.output;
+
+  auto explain = Sgxctl("explain 0xe019 4004");
+  EXPECT_EQ(explain.status, 0) << explain.output;
+  EXPECT_NE(explain.output.find("0xE019 SGX_QL_NETWORK_ERROR"), std::string::npos) << explain.output;
+  EXPECT_NE(explain.output.find("0x4004 SGX_ERROR_SERVICE_INVALID_PRIVILEGE"), std::string::npos);
+  EXPECT_EQ(Sgxctl("explain 0x1234").status, 1);
+  // A failed call names the status and its fix.
+  testing::TempDir none;
+  auto no_service = Sgxctl("quote --socket " + none.File("none.sock") + " --report-data 00 -o " + none.File("q"));
+  EXPECT_EQ(no_service.status, 1);
+  EXPECT_NE(no_service.output.find("SGX_ERROR_SERVICE_UNAVAILABLE"), std::string::npos) << no_service.output;
+  EXPECT_NE(no_service.output.find("sgxctl: fix: check the sgx-quote-helper pod"), std::string::npos) << no_service.output;
+  EXPECT_EQ(Sgxctl("explain nonsense").status, 2);
+
+  testing::TempDir dir;
+  auto doctor = Sgxctl("doctor --skip-helper --host-root " + dir.File("host"));
+  EXPECT_EQ(doctor.status, 1);
+  EXPECT_NE(doctor.output.find("no such path: " + dir.File("host")), std::string::npos) << doctor.output;
+  auto empty_node = Sgxctl("doctor --skip-helper --host-root " + dir.path());
+  EXPECT_EQ(empty_node.status, 1);
+  EXPECT_NE(empty_node.output.find("FAIL  device"), std::string::npos) << empty_node.output;
+  EXPECT_NE(empty_node.output.find("FAIL  qcnl"), std::string::npos) << empty_node.output;
+}
+
 }  // namespace
 }  // namespace confcom
 
@@ -125,6 +170,17 @@ TEST(SgxctlStatusTest, SummarisesTheNode) {
   EXPECT_EQ(j["device_plugin"]["epc_mib_advertised"], 128);
   EXPECT_EQ(j["device_plugin"]["simulated"], true);
 #endif
+  // The text form: aligned lines, whole numbers, no JSON.
+  std::string text_args = common.substr(std::string(" --json").size());
+  auto text = Sgxctl("status" + text_args + " --plugin-metrics http://127.0.0.1:1/metrics");
+  EXPECT_EQ(text.status, 1) << text.output;
+  EXPECT_NE(text.output.find("quote helper:       reachable\n"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("  backend:          sim (SIMULATED"), std::string::npos) << text.output;
+  EXPECT_EQ(text.output.find('['), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("status:             NOT OK"), std::string::npos) << text.output;
+  auto kubectl_style = Sgxctl("status -o json" + text_args + " --plugin-metrics http://127.0.0.1:1/metrics");
+  EXPECT_FALSE(nlohmann::json::parse(kubectl_style.output, nullptr, false).is_discarded()) << kubectl_style.output;
+
   // Without a device plugin, the node is not OK, and the summary says why.
   auto r = Sgxctl("status" + common + " --plugin-metrics http://127.0.0.1:1/metrics");
   EXPECT_EQ(r.status, 1) << r.output;

@@ -146,6 +146,11 @@ TEST(SimPlatformTest, RefusesKeysOthersCanRead) {
   EXPECT_EQ(p.status().code(), Status::Code::kPermissionDenied);
   EXPECT_NE(p.status().message().find("attestation.key"), std::string::npos);
   EXPECT_NE(p.status().message().find("0644"), std::string::npos);
+  // The advice fixes the mode; it never suggests a new platform (that would re-key it).
+  EXPECT_NE(p.status().message().find("chmod 0600 " + state + "/attestation.key"), std::string::npos)
+      << p.status().message();
+  EXPECT_EQ(p.status().message().find("damaged"), std::string::npos) << p.status().message();
+  EXPECT_EQ(p.status().message().find("only a new, empty --state-dir"), std::string::npos) << p.status().message();
 }
 
 TEST(SimPlatformTest, UnfinishedCreationIsRedoneDamageIsReported) {

@@ -224,6 +224,11 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
   SgxDiscovery d;
   d.host_root = options.host_root;
   const std::string& root = options.host_root;
+  // A --host-root that does not exist (the pod lacks the hostPath mount) must not read as
+  // "no SGX on this node".
+  if (!root.empty() && root != "/" && !PathExists(root)) {
+    return Status::NotFound("no such path: " + root + " (--host-root; is the host's root mounted there?)");
+  }
   ReadCpuid(root, d);
   CONFCOM_RETURN_IF_ERROR(ReadSysfs(root, d));
   ReadCpuinfo(root, d);
