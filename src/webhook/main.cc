@@ -7,15 +7,16 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
+#include "common/cli_main.h"
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
 #include "common/signals.h"
 #include "webhook/cert_reloader.h"
+#include "webhook/certgen/certgen.h"
 #include "webhook/config.h"
 #include "webhook/metrics.h"
 #include "webhook/webhook_server.h"
-#include "webhook/certgen/certgen.h"
 
 namespace confcom::webhook {
 namespace {
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
       "(POST /validate-pods): only the quote helper and allowed workloads may have the provisioning\n"
       "device. Subcommand: `sgx-webhook certgen --help` (the certificate Job). See docs/webhook.md.",
       "sgx-webhook"};
-  app.set_version_flag("--version", std::string("sgx-webhook ") + CONFCOM_VERSION);
+  confcom::AddVersionFlag(app, "sgx-webhook");
   app.add_option("--listen", f.listen, "[HOST]:PORT to serve HTTPS on")->capture_default_str();
   app.add_option("--tls-cert-file", f.cert_file, "PEM serving certificate (then its chain); reloaded when it changes")
       ->capture_default_str();
@@ -172,10 +173,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   confcom::AddLoggingFlags(app, &f.log_format, &f.log_level);
   confcom::RequireNonEmptyValues(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (int rc = confcom::ParseCommandLine(app, argc, argv); rc >= 0) return rc;
   return Serve(f);
 }

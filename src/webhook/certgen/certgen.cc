@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/cli_main.h"
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/time_format.h"
@@ -26,7 +27,7 @@ int RunCertgen(int argc, char** argv) {
       "reused. Run as a Job (deploy/components/webhook); see docs/webhook-deployment.md.\n"
       "Exit codes: 0 done, 1 failed, 2 usage.",
       "sgx-webhook certgen"};
-  app.set_version_flag("--version", std::string("sgx-webhook ") + CONFCOM_VERSION);
+  AddVersionFlag(app, "sgx-webhook");
   app.add_option("--service", o.service, "Name of the webhook's Service")->capture_default_str();
   app.add_option("--namespace", o.ns, "Namespace of the Service and the Secret")
       ->capture_default_str();
@@ -62,12 +63,7 @@ int RunCertgen(int argc, char** argv) {
       ->capture_default_str();
   AddLoggingFlags(app, &log_format, &log_level);
   RequireNonEmptyValues(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
+  if (int rc = ParseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (cert_days > ca_days) {
     std::fprintf(stderr, "sgx-webhook certgen: --cert-validity-days (%d) exceeds "
                  "--ca-validity-days (%d)\n", cert_days, ca_days);
