@@ -30,8 +30,8 @@ struct Flags {
   std::vector<std::string> allow_service_accounts;
   std::string quote_helper = "kube-system:sgx-quote-helper";
   std::string metrics_address = "127.0.0.1:9465";
-  size_t max_body_bytes = 4 << 20;
-  size_t max_connections = 128;
+  size_t max_body_bytes = 3 << 20;
+  size_t max_connections = 64;
   int read_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;
   std::string log_format = "text";
   std::string log_level = "info";

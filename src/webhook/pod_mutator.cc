@@ -27,7 +27,8 @@ void TranslateLegacy(PatchBuilder& b, const ContainerRef& c, std::vector<std::st
     if (m->contains(kLegacyEpc)) {
       if (!m->contains(kIntelEpc)) {
         auto text = QuantityText((*m)[kLegacyEpc]);
-        auto mib = text ? ParseQuantity(*text) : Result<int64_t>(Status::InvalidArgument("not a quantity"));
+        auto mib = text && !WrittenAsFraction(*text) ? ParseQuantity(*text)
+                                                    : Result<int64_t>(Status::InvalidArgument("not a whole number"));
         if (!mib.ok() || *mib > (int64_t(1) << 42)) {
           warnings.push_back("container \"" + c.name + "\": " + kLegacyEpc +
                              " is not a whole number of MiB; left untranslated");
@@ -95,6 +96,26 @@ std::string ExistingAesmdVolume(const json& pod) {
     vols = &pod["spec"]["volumes"];
   }
   if (!vols || !vols->is_array()) return "";
+  // A volume some container already mounts at /var/run/aesmd (e.g. an emptyDir shared with
+  // an aesmd sidecar under any name): the socket lives there, so app containers share it.
+  for (const char* list : {"initContainers", "containers"}) {
+    const json& spec = pod["spec"];
+    if (!spec.contains(list) || !spec[list].is_array()) continue;
+    for (const auto& container : spec[list]) {
+      if (!container.is_object() || !container.contains("volumeMounts")) continue;
+      const json& mounts = container["volumeMounts"];
+      if (!mounts.is_array()) continue;
+      for (const auto& m : mounts) {
+        if (!m.is_object() || !m.contains("mountPath") || !m["mountPath"].is_string() || !m.contains("name") ||
+            !m["name"].is_string()) {
+          continue;
+        }
+        std::string p = m["mountPath"].get<std::string>();
+        while (p.size() > 1 && p.back() == '/') p.pop_back();
+        if (p == kAesmdDir) return m["name"].get<std::string>();
+      }
+    }
+  }
   for (const auto& v : *vols) {
     if (!v.is_object() || !v.contains("name") || !v["name"].is_string()) continue;
     auto hp = v.find("hostPath");
@@ -158,7 +179,10 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
       all_parsed = false;
     }
   }
-  if (sgx_count == 0) return out;
+  if (sgx_count == 0) {
+    out.patch = b.patch();  // a legacy name translated without EPC (sgx_provision alone)
+    return out;
+  }
 
   const std::optional<std::string> provider = PodAnnotation(pod, kQuoteProviderAnnotation);
   const bool aesmd = provider && *provider == kAesmdQuoteProvider;

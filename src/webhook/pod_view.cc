@@ -55,6 +55,11 @@ std::optional<std::string> QuantityText(const nlohmann::json& value) {
   return std::nullopt;
 }
 
+bool WrittenAsFraction(std::string_view q) {
+  return q.find('.') != std::string_view::npos || (!q.empty() && q.back() == 'm') ||
+         q.find("e-") != std::string_view::npos || q.find("E-") != std::string_view::npos;
+}
+
 Result<int64_t> ContainerEpcBytes(const nlohmann::json& container) {
   for (const char* map : {"limits", "requests"}) {
     if (const auto* v = ResourceValue(container, map, kIntelEpc)) {
@@ -67,6 +72,9 @@ Result<int64_t> ContainerEpcBytes(const nlohmann::json& container) {
     if (const auto* v = ResourceValue(container, map, kLegacyEpc)) {
       auto text = QuantityText(*v);
       if (!text) return Status::InvalidArgument(std::string(kLegacyEpc) + " is not a quantity");
+      if (WrittenAsFraction(*text)) {
+        return Status::InvalidArgument(std::string(kLegacyEpc) + " is not a whole number of MiB");
+      }
       auto mib = ParseQuantity(*text);
       if (!mib.ok()) return mib.status();
       if (*mib > (int64_t(1) << 42)) return Status::InvalidArgument(std::string(kLegacyEpc) + " is too large");

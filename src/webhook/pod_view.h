@@ -33,6 +33,10 @@ bool HasResource(const nlohmann::json& container, std::string_view resource);
 // A quantity value as text (the API sends strings; hand-written JSON may have numbers).
 std::optional<std::string> QuantityText(const nlohmann::json& value);
 
+// Whether a quantity is written as a fraction ("0.5", "100m", "1e-3"): extended resources
+// such as the legacy MiB count must be whole numbers, so these are not translated.
+bool WrittenAsFraction(std::string_view quantity);
+
 // The container's EPC in bytes from sgx.intel.com/epc, else from the legacy MiB resource
 // (limits first, then requests); 0 when it asks for none; an error if the value is malformed.
 Result<int64_t> ContainerEpcBytes(const nlohmann::json& container);

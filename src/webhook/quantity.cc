@@ -104,15 +104,21 @@ Result<int64_t> ParseQuantity(std::string_view text) {
   if (mult != 1) {
     if (remainder) {
       // Redo exactly: value = ceil(N * mult / 10^drop) with N the full digit string.
-      std::string all = whole + frac;
+      // Trailing zeros change nothing; past 30 decimal places 10^places (and N) could
+      // overflow 128 bits, and no quantity the API server sends has that many.
+      std::string places = frac.substr(0, frac.find_last_not_of('0') + 1);
+      if (places.size() > 30) return Bad(text, "too many decimal places");
+      std::string all = whole + places;
       __int128 n = 0;
       for (char c : all) {
         n = n * 10 + (c - '0');
         if (n > (__int128(1) << 100)) return Bad(text, "too large");
       }
+      const __int128 kMax128 = ~(__int128(1) << 127);
+      if (n > kMax128 / mult) return Bad(text, "too large");
       __int128 scaled = n * mult;
       __int128 div = 1;
-      for (size_t k = 0; k < frac.size(); ++k) div *= 10;
+      for (size_t k = 0; k < places.size(); ++k) div *= 10;
       v = scaled / div + (scaled % div != 0 ? 1 : 0);
     } else {
       v *= mult;

@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
+#include "common/logging.h"
+
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -12,7 +15,47 @@
 namespace confcom::webhook {
 namespace {
 
-constexpr size_t kLargeReview = 256 * 1024;
+// Bytes of request bodies parsed at once, in total. Parsing multiplies a body's size (up to
+// ~20x for a body of empty arrays), so the sum is bounded, not only each body: ordinary
+// reviews (a few KiB) never wait; a body larger than the budget runs alone.
+constexpr size_t kParseBudgetBytes = 4 << 20;
+
+class ParseBudget {
+ public:
+  explicit ParseBudget(size_t bytes) : capacity_(bytes) {}
+  // Holds n bytes of the budget for its lifetime.
+  class Hold {
+   public:
+    Hold(ParseBudget& b, size_t n) : b_(b), n_(n) { b_.Acquire(n_); }
+    ~Hold() { b_.Release(n_); }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    ParseBudget& b_;
+    size_t n_;
+  };
+  void Acquire(size_t n) {
+    n = std::min(n, capacity_);
+    std::unique_lock<std::mutex> lock(mu_);
+    freed_.wait(lock, [&] { return used_ + n <= capacity_; });
+    used_ += n;
+  }
+  void Release(size_t n) {
+    n = std::min(n, capacity_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      used_ -= n;
+    }
+    freed_.notify_all();
+  }
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  size_t used_ = 0;
+};
 
 // httplib's task queue with a bound: `threads` workers, at most `max_queued` connections
 // waiting; when full, enqueue() (the accept loop) waits, so accepting pauses.
@@ -110,13 +153,12 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
   const size_t conns = std::max<size_t>(1, o.max_connections);
   s.new_task_queue = [conns] { return new BoundedPool(conns, conns); };
 
-  auto large_mu = std::make_shared<std::mutex>();
+  auto budget = std::make_shared<ParseBudget>(kParseBudgetBytes);
   WebhookServer* raw = self.get();
-  auto review = [raw, metrics, large_mu](ReviewOperation op) {
-    return [raw, metrics, large_mu, op](const httplib::Request& req, httplib::Response& res) {
+  auto review = [raw, metrics, budget](ReviewOperation op) {
+    return [raw, metrics, budget, op](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
-      std::unique_lock<std::mutex> big;
-      if (req.body.size() > kLargeReview) big = std::unique_lock<std::mutex>(*large_mu);
+      ParseBudget::Hold hold(*budget, req.body.size());
       HttpReply reply = HandleReview(op, req.get_header_value("Content-Type"), req.body, raw->config_);
       res.status = reply.status;
       res.set_content(reply.body, reply.content_type.c_str());
@@ -124,7 +166,8 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
       if (metrics) metrics->Observe(op, reply.result, seconds);
       if (reply.result == ReviewResult::kError) {
         spdlog::warn("{} review from {} answered {}: {}", ReviewOperationName(op), req.remote_addr, reply.status,
-                     reply.body.substr(0, std::min<size_t>(300, reply.body.find_last_not_of('\n') + 1)));
+                     confcom::EscapeForLog(
+                         reply.body.substr(0, std::min<size_t>(300, reply.body.find_last_not_of('\n') + 1))));
       } else {
         spdlog::debug("{} review: {}", ReviewOperationName(op), ReviewResultName(reply.result));
       }
@@ -134,12 +177,15 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
   s.Post("/validate-pods", review(ReviewOperation::kValidate));
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   s.Get("/readyz", [certs](const httplib::Request&, httplib::Response& res) {
-    // Ready while the certificate files hold a usable pair (a broken rotation shows here).
+    // Ready while a usable pair serves, which is always after Open: a broken rotation keeps
+    // the previous pair, and taking every replica out of the Service at once for it would
+    // be the outage the webhook must never cause. The body, the log and the
+    // certificate-reload metric report it instead.
     if (certs->Refresh()) {
       res.set_content("ok\n", "text/plain");
     } else {
-      res.status = 503;
-      res.set_content("the serving certificate files do not load; see the log\n", "text/plain");
+      res.set_content("ok (serving the previous certificate: the files on disk do not load; see the log)\n",
+                      "text/plain");
     }
   });
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

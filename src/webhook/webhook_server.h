@@ -29,8 +29,8 @@ namespace confcom::webhook {
 struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 8443;  // 0: any free port
-  size_t max_body_bytes = 4 << 20;
-  size_t max_connections = 128;
+  size_t max_body_bytes = 3 << 20;
+  size_t max_connections = 64;
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
   std::chrono::seconds keep_alive_timeout{30};
