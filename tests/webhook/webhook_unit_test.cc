@@ -54,7 +54,11 @@ TEST(WebhookQuantity, ParsesTheApiGrammar) {
   EXPECT_EQ(*ParseQuantity("100m"), 1);  // rounded up
   EXPECT_EQ(*ParseQuantity("0"), 0);
   EXPECT_EQ(*ParseQuantity("+5k"), 5000);
-  for (const char* bad : {"", "Mi", "10Xi", "-1", "1.2.3", "10 Mi", "1e", "99999999999999999999", "8Ei", "1e400"}) {
+  EXPECT_EQ(*ParseQuantity("1.50000000000000000000000000000000000000Ki"), 1536);  // zeros change nothing
+  // Without the bounds these wrapped 128-bit arithmetic (to negative or wrong values).
+  for (const char* bad : {"", "Mi", "10Xi", "-1", "1.2.3", "10 Mi", "1e", "99999999999999999999", "8Ei", "1e400",
+                          "1.000000000000000000000000001Ei", "1.0000000000000000000000001Ei",
+                          "1.0000000000000000000000000000000000000001"}) {
     EXPECT_FALSE(ParseQuantity(bad).ok()) << bad;
   }
 }
@@ -147,6 +151,32 @@ TEST(WebhookMutator, LegacyJobIsTranslated) {
   json kept = MutateApply(pod, off);
   EXPECT_EQ(kept["spec"]["containers"][0]["resources"]["limits"], json({{"kubernetes.azure.com/sgx_epc_mem_in_MiB", 10}}));
   EXPECT_EQ(kept["metadata"]["annotations"]["sgx.intel.com/epc"], "10Mi");
+}
+
+TEST(WebhookMutator, LegacyProvisionAloneIsTranslatedAndFractionsAreNot) {
+  json pod = Pod(json::array({Container("helper", {{"kubernetes.azure.com/sgx_provision", "1"}})}));
+  json out = MutateApply(pod);
+  EXPECT_EQ(out["spec"]["containers"][0]["resources"]["limits"], json({{"sgx.intel.com/provision", "1"}}));
+  // Extended resources are whole numbers: a fractional legacy EPC is left for the API server
+  // to refuse, not rounded into a valid request.
+  for (const char* fraction : {"0.5", "100m"}) {
+    json odd = Pod(json::array({Container("a", {{"kubernetes.azure.com/sgx_epc_mem_in_MiB", fraction}})}));
+    Mutation m = MutatePod(odd, "default", {});
+    json result = odd.patch(m.patch);
+    EXPECT_FALSE(result["spec"]["containers"][0]["resources"]["limits"].contains("sgx.intel.com/epc")) << fraction;
+  }
+}
+
+TEST(WebhookMutator, AnAesmdMountUnderAnyVolumeNameIsShared) {
+  json aesmd = Container("aesmd", {{"sgx.intel.com/epc", "1Mi"}});
+  aesmd["volumeMounts"] = json::parse(R"([{"name":"sock","mountPath":"/var/run/aesmd"}])");
+  json pod = Pod(json::array({aesmd, Container("app", {{"sgx.intel.com/epc", "8Mi"}})}),
+                 {{"sgx.intel.com/quote-provider", "aesmd"}}, json::parse(R"([{"name":"sock","emptyDir":{}}])"));
+  WebhookConfig allow;
+  allow.allow_provision_namespaces = {"default"};
+  json out = MutateApply(pod, allow);
+  EXPECT_EQ(out["spec"]["volumes"], json::parse(R"([{"name":"sock","emptyDir":{}}])"));
+  EXPECT_EQ(out["spec"]["containers"][1]["volumeMounts"][0]["name"], "sock");
 }
 
 TEST(WebhookMutator, LegacyBesideIntelNameKeepsTheUsersIntelValue) {
