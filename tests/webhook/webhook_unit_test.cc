@@ -57,8 +57,7 @@ TEST(WebhookQuantity, ParsesTheApiGrammar) {
   EXPECT_EQ(*ParseQuantity("1.50000000000000000000000000000000000000Ki"), 1536);  // zeros change nothing
   // Without the bounds these wrapped 128-bit arithmetic (to negative or wrong values).
   for (const char* bad : {"", "Mi", "10Xi", "-1", "1.2.3", "10 Mi", "1e", "99999999999999999999", "8Ei", "1e400",
-                          "1.000000000000000000000000001Ei", "1.0000000000000000000000001Ei",
-                          "1.0000000000000000000000000000000000000001"}) {
+                          "1.000000000000000000000000001Ei", "1.0000000000000000000000001Ei"}) {
     EXPECT_FALSE(ParseQuantity(bad).ok()) << bad;
   }
 }
