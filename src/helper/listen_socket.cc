@@ -75,20 +75,21 @@ int TryHandoverLock(const std::string& path) {
   return *fd;
 }
 
-// Removes "<dir>/.<name>.<pid>.new" temporaries of `path` on which nothing listens (left by
-// helpers that died before their rename). Called under the hand-over lock, so no live successor
-// is between its bind and its rename... except one that listens, which we leave alone.
+// Removes "<dir>/.<name>.<pid>.new" sockets of `path` on which nothing listens, left by helpers
+// that died before their rename. Called with the hand-over lock held, so no other successor is
+// between its bind and its rename; one that listens is left alone anyway.
 void RemoveStaleTemporaries(const std::filesystem::path& path, const std::string& own_temp) {
   std::string prefix = "." + path.filename().string() + ".";
-  std::error_code ec;
   std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
+  std::error_code ec;
+  // increment(ec), not ++: no exceptions from here.
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
     if (name.size() <= prefix.size() + 4 || name.compare(0, prefix.size(), prefix) != 0 ||
         name.compare(name.size() - 4, 4, ".new") != 0) {
       continue;
     }
-    std::string file = entry.path().string();
+    std::string file = it->path().string();
     if (file == own_temp || InodeOf(file) == 0) continue;
     auto addr = Address(file);
     if (addr.ok() && !SomeoneListens(*addr)) ::unlink(file.c_str());
