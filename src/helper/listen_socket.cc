@@ -31,11 +31,12 @@ Result<sockaddr_un> Address(const std::string& path) {
   return addr;
 }
 
-// True when something accepts connections on `path`.
+// True when something listens on `path`. Never blocks: a listener whose backlog is full (busy or
+// frozen) answers EAGAIN to a non-blocking AF_UNIX connect and counts as live.
 bool SomeoneListens(const sockaddr_un& addr) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
-  bool live = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  bool live = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN;
   ::close(fd);
   return live;
 }
@@ -61,6 +62,38 @@ ino_t InodeOf(const std::string& path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return 0;
   return st.st_ino;
+}
+
+// "<path>.handover.lock" taken without waiting: its fd, or -1 when a successor holds it (or on error).
+int TryHandoverLock(const std::string& path) {
+  auto fd = OpenLockFile(path + ".handover.lock");
+  if (!fd.ok()) return -1;
+  if (::flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(*fd);
+    return -1;
+  }
+  return *fd;
+}
+
+// Removes "<dir>/.<name>.<pid>.new" sockets of `path` on which nothing listens, left by helpers
+// that died before their rename. Called with the hand-over lock held, so no other successor is
+// between its bind and its rename; one that listens is left alone anyway.
+void RemoveStaleTemporaries(const std::filesystem::path& path, const std::string& own_temp) {
+  std::string prefix = "." + path.filename().string() + ".";
+  std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  // increment(ec), not ++: no exceptions from here.
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() + 4 || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - 4, 4, ".new") != 0) {
+      continue;
+    }
+    std::string file = it->path().string();
+    if (file == own_temp || InodeOf(file) == 0) continue;
+    auto addr = Address(file);
+    if (addr.ok() && !SomeoneListens(*addr)) ::unlink(file.c_str());
+  }
 }
 
 }  // namespace
@@ -137,6 +170,10 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   }
   std::string prev = path + ".prev";
   if (takeover == Takeover::kTakeOver) {
+    // A successor that died after its rename left a dead socket at the path; the link is the live
+    // predecessor's socket: put it back before linking, or the predecessor could never restore it.
+    if (predecessor && InodeOf(prev) != 0 && !SomeoneListens(addr)) ::rename(prev.c_str(), path.c_str());
+    RemoveStaleTemporaries(fs_path, temp);
     // A link left by a hand-over that never finished is stale: we hold the hand-over lock.
     if (::unlink(prev.c_str()) != 0 && errno != ENOENT) {
       return fail(Status::FromErrno("remove stale " + prev, errno));
@@ -203,10 +240,29 @@ Status ListenSocket::WaitForPredecessor(std::chrono::milliseconds timeout) {
     return Status::DeadlineExceeded("the previous helper still holds " + path_ + ".lock after " +
                                     std::to_string(timeout.count()) + " ms");
   }
-  has_predecessor_ = false;
-  ::unlink((path_ + ".prev").c_str());
-  ReleaseHandoverLock();
+  FinishTakeOver();
   return Status::Ok();
+}
+
+bool ListenSocket::TryFinishTakeOver() {
+  if (!has_predecessor_) return true;
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) return false;
+  FinishTakeOver();
+  return true;
+}
+
+void ListenSocket::FinishTakeOver() {
+  has_predecessor_ = false;
+  std::string prev = path_ + ".prev";
+  if (handover_fd_ >= 0) {
+    ::unlink(prev.c_str());  // our own hand-over's link to the predecessor's socket
+  } else if (int fd = TryHandoverLock(path_); fd >= 0) {
+    // Late (after a time-out): the link may be a later successor's to our socket, which we keep
+    // for Restore(); while a successor holds the lock, it is its link: leave it.
+    if (InodeOf(prev) != inode_) ::unlink(prev.c_str());
+    ::close(fd);
+  }
+  ReleaseHandoverLock();
 }
 
 bool ListenSocket::OwnsPath() const { return fd_ >= 0 && temp_path_.empty() && InodeOf(path_) == inode_; }
@@ -214,11 +270,9 @@ bool ListenSocket::OwnsPath() const { return fd_ >= 0 && temp_path_.empty() && I
 bool ListenSocket::Restore() {
   if (fd_ < 0) return false;
   if (OwnsPath()) return true;
-  std::string handover_path = path_ + ".handover.lock";
-  auto fd = OpenLockFile(handover_path);
-  if (!fd.ok()) return false;
+  int fd = TryHandoverLock(path_);
   bool restored = false;
-  if (::flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+  if (fd >= 0) {
     std::string prev = path_ + ".prev";
     auto addr = Address(path_);
     // Under the lock no successor is mid-way: if the path is dead and the link is ours, the
@@ -226,8 +280,8 @@ bool ListenSocket::Restore() {
     if (InodeOf(prev) == inode_ && addr.ok() && !SomeoneListens(*addr)) {
       restored = ::rename(prev.c_str(), path_.c_str()) == 0;
     }
+    ::close(fd);
   }
-  ::close(*fd);
   return restored || OwnsPath();
 }
 
@@ -245,12 +299,18 @@ void ListenSocket::Close() {
     if (!temp_path_.empty()) {
       ::unlink(temp_path_.c_str());
       temp_path_.clear();
-    } else if (InodeOf(path_) == inode_) {
-      ::unlink(path_.c_str());
+    } else {
+      // Check-then-unlink is safe only while no successor can rename over the path between the
+      // two: under the hand-over lock. If a successor holds it, it is replacing the path: leave it.
+      int held = handover_fd_ >= 0 ? -1 : TryHandoverLock(path_);
+      if (handover_fd_ >= 0 || held >= 0) {
+        if (InodeOf(path_) == inode_) ::unlink(path_.c_str());
+        // A link to our socket (a hand-over a successor did not finish) names a dead socket now.
+        std::string prev = path_ + ".prev";
+        if (InodeOf(prev) == inode_) ::unlink(prev.c_str());
+      }
+      if (held >= 0) ::close(held);
     }
-    // A link to our socket (our own hand-over that a successor did not finish) names a dead socket now.
-    std::string prev = path_ + ".prev";
-    if (InodeOf(prev) == inode_) ::unlink(prev.c_str());
   }
   ReleaseHandoverLock();
   if (lock_fd_ >= 0) {

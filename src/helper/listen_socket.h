@@ -16,11 +16,15 @@
 // `lock_wait`), and if a live helper holds "<path>.lock", links "<path>.prev" to the path and
 // reports has_predecessor(): the caller starts serving, calls Publish(), then
 // WaitForPredecessor() until the predecessor has drained and exited (it notices that the path
-// no longer names its socket: OwnsPath() is false). A stale socket file, lock file or link left
-// by a crashed helper never blocks: locks die with their process, files are replaced.
+// no longer names its socket: OwnsPath() is false); if that times out, TryFinishTakeOver() until
+// it succeeds. A stale socket file, lock file or link left by a crashed helper never blocks: locks
+// die with their process; a stale socket at the path is replaced, a stale ".prev" removed (or
+// renamed back over a dead path while its owner lives), and, in kTakeOver mode, temporaries
+// ".<name>.*.new" on which nothing listens are removed.
 // Without a live owner, a socket file on which something still answers (e.g. Intel's aesmd) is
 // refused in both modes.
-// Close() stops listening and removes the socket file only if it is still ours (same inode).
+// Close() stops listening and removes the socket file only if it is still ours (same inode),
+// checked under "<path>.handover.lock" (not waited for: if a successor holds it, the path is left).
 #pragma once
 
 #include <sys/types.h>
@@ -60,6 +64,10 @@ class ListenSocket {
   // then takes that lock, removes "<path>.prev" and releases "<path>.handover.lock".
   // DeadlineExceeded after `timeout` (the predecessor hangs; we keep serving the path anyway).
   Status WaitForPredecessor(std::chrono::milliseconds timeout);
+  // After WaitForPredecessor timed out: takes "<path>.lock" if the predecessor has released it
+  // by now (never blocks) and finishes the take-over as above, so that the next helper finds a
+  // live owner. True once no predecessor is left to wait for. Call it periodically.
+  bool TryFinishTakeOver();
   // Whether the path names our socket (same inode): false once a successor renamed its own over it.
   bool OwnsPath() const;
   // After a successor took the path and then died (nobody answers there and no helper holds
@@ -74,6 +82,7 @@ class ListenSocket {
       : path_(std::move(path)), fd_(fd), lock_fd_(lock_fd), handover_fd_(handover_fd), inode_(inode),
         temp_path_(std::move(temp_path)) {}
   void ReleaseHandoverLock();
+  void FinishTakeOver();
   std::string path_;
   int fd_ = -1;
   int lock_fd_ = -1;      // "<path>.lock"; locked unless waiting for a predecessor

@@ -270,6 +270,11 @@ int Serve(const Flags& f) {
     while (!stopping && !served && !handed_over) {
       wake.wait_for(lock, kWatchInterval);
       if (stopping || served) continue;
+      // After a hand-over time-out: take "<path>.lock" once the hung predecessor is gone, or the
+      // next helper would find the path served without a lock holder and refuse to start.
+      if (took_over && listener->has_predecessor() && listener->TryFinishTakeOver()) {
+        spdlog::info("the previous helper has exited; {}.lock is ours now", f.socket);
+      }
       if (listener->OwnsPath()) {
         first_answer = {};
         continue;

@@ -146,10 +146,11 @@ class Helpers {
   const std::string& socket() const { return socket_; }
   std::string ReadyFile(int i) const { return dir_.File("ready-" + std::to_string(i)); }
   std::string LogFile(int i) const { return dir_.File("helper-" + std::to_string(i) + ".log"); }
-  std::unique_ptr<Process> Start(int i, std::vector<std::string> env = {}) {
+  std::unique_ptr<Process> Start(int i, std::vector<std::string> env = {}, std::vector<std::string> args = {}) {
     std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--socket", socket_,
                                      "--state-dir", dir_.File("state"), "--metrics-address", "off",
                                      "--threads", "2", "--ready-file", ReadyFile(i)};
+    argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<Process>(argv, LogFile(i), std::move(env));
   }
   bool WaitReady(int i, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
@@ -270,6 +271,33 @@ TEST(FaultHelperHandoverTest, SuccessorKilledAfterItsRenameLeavesTheOldServing) 
   std::map<std::string, int> kinds;
   for (const auto& f : failures) ++kinds[f.substr(0, f.find(':'))];
   for (const auto& [kind, n] : kinds) std::cout << "  failed while the successor was dying: " << n << " x " << kind << std::endl;
+}
+
+// A predecessor that hangs (SIGSTOP) past the successor's --handover-timeout-ms: the successor
+// serves anyway, and once the hung one is gone it must hold <path>.lock, or the next helper would
+// refuse to start ("a live service that is not a quote helper") and the rollout would be stuck.
+TEST(FaultHelperHandoverTest, AfterAHungPredecessorDiesTheNextHelperStillTakesOver) {
+  TempDir dir;
+  Helpers helpers(dir);
+  auto hung = helpers.Start(0);
+  ASSERT_TRUE(helpers.WaitReady(0)) << hung->Log();
+  hung->Signal(SIGSTOP);
+  auto next = helpers.Start(1, {}, {"--handover-timeout-ms", "1000"});
+  ASSERT_TRUE(helpers.WaitReady(1)) << next->Log();
+  hung->Signal(SIGKILL);
+  EXPECT_EQ(hung->Wait(std::chrono::seconds(20)), 128 + SIGKILL);
+  // The successor notices within its 5 ms watch interval; its log says so.
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (next->Log().find(".lock is ours now") == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_NE(next->Log().find(".lock is ours now"), std::string::npos) << next->Log();
+  auto third = helpers.Start(2);
+  EXPECT_EQ(next->Wait(std::chrono::seconds(20)), 0) << next->Log() << "\n" << third->Log();
+  ASSERT_TRUE(helpers.WaitReady(2)) << third->Log();
+  EXPECT_TRUE(QuoteLikeIntel(helpers.socket()).ok());
+  third->Signal(SIGTERM);
+  EXPECT_EQ(third->Wait(), 0) << third->Log();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "helper/listen_socket.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +11,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "common/file_util.h"
 #include "testing/test_util.h"
@@ -142,6 +145,116 @@ TEST(ListenSocketTest, RestorePutsTheOldSocketBackAfterTheSuccessorDied) {
   EXPECT_TRUE(old->OwnsPath());
   EXPECT_EQ(InodeAt(path), old_inode);
   EXPECT_TRUE(testing::WaitForSocket(path, std::chrono::milliseconds(500))) << "the old listener answers again";
+}
+
+TEST(ListenSocketTest, AfterATimeOutTheSuccessorTakesTheLockOnceThePredecessorExits) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(old.ok());
+  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->Publish().ok());
+  // The predecessor hangs: the successor times out and serves anyway.
+  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(20)).code(), Status::Code::kDeadlineExceeded);
+  EXPECT_FALSE(next->TryFinishTakeOver()) << "the predecessor still holds <path>.lock";
+  old->Close();  // it exits at last
+  EXPECT_TRUE(next->TryFinishTakeOver());
+  EXPECT_FALSE(next->has_predecessor());
+  EXPECT_FALSE(PathExists(path + ".prev"));
+  // A third helper finds a live owner of <path>.lock, not "a live service that is not a quote helper".
+  auto third = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_TRUE(third->has_predecessor());
+  EXPECT_FALSE(ListenSocket::Open(path, 0666, 16, Takeover::kRefuse).ok());
+}
+
+TEST(ListenSocketTest, CloseLeavesThePathAloneWhileASuccessorHoldsTheHandoverLock) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  auto s = ListenSocket::Open(path, 0666, 16);
+  ASSERT_TRUE(s.ok());
+  // A successor mid-way holds the hand-over lock and may rename over the path at any moment:
+  // an inode check followed by unlink could delete its socket.
+  int held = ::open((path + ".handover.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  s->Close();
+  EXPECT_TRUE(PathExists(path));
+  ::close(held);
+  // Without a successor, Close removes our socket (CreatesFolderAndSetsMode).
+}
+
+TEST(ListenSocketTest, AFullBacklogStillCountsAsALiveServiceWithoutBlocking) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  // A frozen listener that never accepts, with its backlog full.
+  int frozen = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(frozen, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(frozen, 0), 0);
+  std::vector<int> queued;
+  for (int i = 0; i < 64; ++i) {
+    int c = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ASSERT_EQ(errno, EAGAIN) << std::strerror(errno);
+      ::close(c);
+      break;
+    }
+    queued.push_back(c);
+  }
+  ASSERT_LT(queued.size(), 64u) << "the backlog never filled";
+  // A blocking connect() would hang here for ever.
+  auto s = ListenSocket::Open(path, 0666, 16);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kAlreadyExists);
+  EXPECT_NE(s.status().message().find("not a quote helper"), std::string::npos) << s.status().ToString();
+  for (int c : queued) ::close(c);
+  ::close(frozen);
+}
+
+TEST(ListenSocketTest, TakeOverPutsTheLiveOwnersLinkBackOverADeadPath) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(old.ok());
+  ino_t old_inode = InodeAt(path);
+  // A successor linked .prev, renamed its socket over the path and died before the old helper
+  // noticed: the path is a dead socket, .prev the live one.
+  ASSERT_EQ(::link(path.c_str(), (path + ".prev").c_str()), 0);
+  std::string dead = dir.File(".aesm.socket.999999.new");
+  MakeStaleSocket(dead);
+  ASSERT_EQ(::rename(dead.c_str(), path.c_str()), 0);
+  ASSERT_FALSE(old->OwnsPath());
+  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->has_predecessor());
+  EXPECT_TRUE(old->OwnsPath()) << "the old helper serves the path again";
+  EXPECT_EQ(InodeAt(path + ".prev"), old_inode) << "its restore link names its live socket";
+}
+
+TEST(ListenSocketTest, TakeOverRemovesDeadTemporariesButNotLiveOnes) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  std::string dead = dir.File(".aesm.socket.999998.new");
+  MakeStaleSocket(dead);
+  std::string other = dir.File(".other.socket.999998.new");
+  MakeStaleSocket(other);
+  std::string live = dir.File(".aesm.socket.999997.new");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, live.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  auto s = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE(PathExists(dead));
+  EXPECT_TRUE(PathExists(live));
+  EXPECT_TRUE(PathExists(other)) << "another service's files are not ours to remove";
+  ::close(fd);
 }
 
 TEST(ListenSocketTest, NoTakeoverRefusesWhileTakeOverNeedsNoLiveOwner) {
