@@ -92,6 +92,11 @@ cleanup() {
     p=$(cat "$f" 2>/dev/null)
     [[ "$p" =~ ^[0-9]+$ ]] && kill -KILL "$p" 2>/dev/null && echo "containerd-e2e: cleanup: killed leftover PID $p (${f#"$work"/state/})"
   done
+  # containerd 1.6 records no shim.pid: its shims are the ones started with this run's socket.
+  for d in /proc/[0-9]*; do
+    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^/usr/bin/containerd-shim[^ ]* .*-address $sock $" || continue
+    kill -KILL "${d#/proc/}" 2>/dev/null && echo "containerd-e2e: cleanup: killed leftover shim PID ${d#/proc/}"
+  done
   # Snapshots are overlay mounts under the private root: unmount what is left before removing.
   grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   echo "containerd-e2e: cleanup: unmounted after $(( $(date +%s) - cleanup_t0 )) s"
