@@ -17,7 +17,7 @@
 # REGISTRY/PREFIX/NAME:TAG (TAG defaults to VERSION); skopeo reads ~/.docker/config.json or
 # $REGISTRY_AUTH_FILE for credentials (`skopeo login REGISTRY`).
 # IMAGES_BUILD_DIR=DIR installs the binaries from an existing, built CMake build dir instead of
-# compiling confcom again (CI reuses its Release build: IMAGES_BUILD_DIR=build-release).
+# compiling confcom again (CI reuses its Release demo build: IMAGES_BUILD_DIR=build).
 # The hardware variant (Intel's DCAP packages) is built from deploy/images/Dockerfile.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,7 +45,9 @@ missing=()
 for p in $(pkgs "$here/deps/image-build-packages.txt"); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; fi
+if [ ${#missing[@]} -gt 0 ]; then
+  timeout 600 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}"
+fi
 
 if [ -n "${IMAGES_BUILD_DIR:-}" ]; then
   build="$(realpath -m "$IMAGES_BUILD_DIR")"
@@ -67,7 +69,7 @@ if [ ! -x "$base/usr/bin/apt-get" ]; then
   # second download of the package indexes inside the chroot.
   step "debootstrap: Debian 12 minbase rootfs with $(echo $runtime_pkgs)"
   rm -rf "$base"
-  debootstrap --variant=minbase --include="$(echo $runtime_pkgs | tr ' ' ',')" bookworm "$base" \
+  timeout 900 debootstrap --variant=minbase --include="$(echo $runtime_pkgs | tr ' ' ',')" bookworm "$base" \
     http://deb.debian.org/debian >"$out/debootstrap.log" 2>&1 || { tail -n 20 "$out/debootstrap.log"; exit 1; }
 fi
 missing=()
@@ -77,8 +79,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   step "Runtime libraries into the base rootfs: ${missing[*]}"
   cp /etc/resolv.conf "$base/etc/resolv.conf"
-  chroot "$base" apt-get update -qq
-  chroot "$base" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  timeout 600 chroot "$base" apt-get update -qq
+  timeout 600 chroot "$base" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
 chroot "$base" sh -c 'getent passwd 65532 >/dev/null || { groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot; }'
@@ -156,7 +158,8 @@ r="$out/sgx-quote-helper-rootfs"
 chroot --userspec=65532:65532 "$r" /usr/local/bin/sgx-quote-helper --backend sim \
   --socket /var/run/aesmd/aesm.socket --state-dir /var/lib/sgx-quote-helper >"$out/smoke-helper.log" 2>&1 &
 hp=$!
-for _ in $(seq 1 100); do [ -S "$r/run/aesmd/aesm.socket" ] && break; sleep 0.05; done
+# Up to 120 s: the first start creates the simulated platform (slow on a loaded CI machine).
+for _ in $(seq 1 1200); do [ -S "$r/run/aesmd/aesm.socket" ] && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
 ok=0
 chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl ping \
  && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl quote --report-data 1234 -o /tmp/q.bin \
@@ -168,5 +171,5 @@ rm -rf "$r/tmp/q.bin" "$r/tmp/col" "$r/var/lib/sgx-quote-helper"/* "$r/run/aesmd
 [ "$ok" = 1 ] || { cat "$out/smoke-helper.log"; echo "build-images: smoke test FAILED" >&2; exit 1; }
 step "Done: $(ls "$out"/*-"$version".oci.tar | tr '\n' ' ')"
 if [ -n "$push" ]; then
-  bash "$here/scripts/push-images.sh" ${tag:+--tag "$tag"} "$push" "$out"
+  timeout 300 bash "$here/scripts/push-images.sh" ${tag:+--tag "$tag"} "$push" "$out"
 fi

@@ -22,6 +22,7 @@
 # Exit 0 on success, 77 when it cannot run here (not root), 1 on failure (naming the container
 # and printing what it wrote).
 set -euo pipefail
+shopt -s inherit_errexit   # a failing command inside $(...) fails the script too
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 images="$(realpath -m "${1:-$here/build/images}")"
 version="$(sed -n 's/^project(confcom VERSION \([0-9.]*\).*/\1/p' "$here/CMakeLists.txt")"
@@ -40,7 +41,8 @@ for p in $(pkgs "$here/deps/e2e-packages.txt") $(pkgs "$here/deps/image-build-pa
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  timeout 600 apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 containerd --version | sed 's/^/    /'
 runc --version | head -n 1 | sed 's/^/    /'
@@ -49,6 +51,7 @@ if [ "${E2E_REUSE_IMAGES:-0}" = 1 ] && ls "$images"/*-"$version".oci.tar >/dev/n
   step "Images: reusing $images (E2E_REUSE_IMAGES=1)"
 else
   step "Images: scripts/build-images.sh $images${IMAGES_BUILD_DIR:+ (binaries from IMAGES_BUILD_DIR=$IMAGES_BUILD_DIR)}"
+  mkdir -p "$(dirname "$images")"   # a fresh clone has no build/ yet
   bash "$here/scripts/build-images.sh" "$images" > "$images.log" 2>&1 \
     || { tail -n 40 "$images.log"; echo "containerd-e2e: FAILED: building the images (log: $images.log)" >&2; exit 1; }
   grep '^==> ' "$images.log" | sed 's/^/    /'
@@ -61,17 +64,20 @@ host="$work/host"        # the fake node's file system, for hostPath volumes
 logs="$work/logs"
 mkdir -p "$logs" "$work/fifo"
 containerd_pid=""
-ctr_() { ctr --address "$sock" --namespace "$ns" "$@"; }
+registry_pid=""
+# ctr with a time limit (timeout runs programs, not shell functions).
+ctr_t() { local limit=$1; shift; timeout "$limit" ctr --address "$sock" --namespace "$ns" "$@"; }
 cleanup() {
   set +e
+  trap '' TERM INT   # a second signal must not cut the cleanup short
   cleanup_t0=$(date +%s)
-  [ -z "${registry_pid:-}" ] || kill -TERM "$registry_pid" 2>/dev/null
+  [ -z "$registry_pid" ] || kill -TERM "$registry_pid" 2>/dev/null
   if [ -n "$containerd_pid" ]; then
-    for t in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s SIGKILL "$t" >/dev/null 2>&1; done
-    for t in $(ctr_ tasks ls -q 2>/dev/null); do
-      for _ in $(seq 1 50); do ctr_ tasks delete "$t" >/dev/null 2>&1 && break; sleep 0.1; done
+    for t in $(ctr_t 10 tasks ls -q 2>/dev/null); do ctr_t 10 tasks kill -s SIGKILL "$t" >/dev/null 2>&1; done
+    for t in $(ctr_t 10 tasks ls -q 2>/dev/null); do
+      for _ in $(seq 1 50); do ctr_t 10 tasks delete "$t" >/dev/null 2>&1 && break; sleep 0.1; done
     done
-    for c in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers delete "$c" >/dev/null 2>&1; done
+    for c in $(ctr_t 10 containers ls -q 2>/dev/null); do ctr_t 10 containers delete "$c" >/dev/null 2>&1; done
     echo "containerd-e2e: cleanup: tasks and containers removed after $(( $(date +%s) - cleanup_t0 )) s"
     kill -TERM "$containerd_pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$containerd_pid" 2>/dev/null || break; sleep 0.1; done
@@ -79,6 +85,18 @@ cleanup() {
     wait "$containerd_pid" 2>/dev/null
     echo "containerd-e2e: cleanup: containerd stopped after $(( $(date +%s) - cleanup_t0 )) s"
   fi
+  # A crashed or killed containerd leaves shims and their containers running: kill them by the
+  # PIDs recorded in this run's private state dir (nothing else on the machine is touched).
+  for f in "$work"/state/io.containerd.runtime.v2.task/*/*/init.pid "$work"/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
+    [ -f "$f" ] || continue
+    p=$(cat "$f" 2>/dev/null)
+    [[ "$p" =~ ^[0-9]+$ ]] && kill -KILL "$p" 2>/dev/null && echo "containerd-e2e: cleanup: killed leftover PID $p (${f#"$work"/state/})"
+  done
+  # containerd 1.6 records no shim.pid: its shims are the ones started with this run's socket.
+  for d in /proc/[0-9]*; do
+    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^/usr/bin/containerd-shim[^ ]* .*-address $sock $" || continue
+    kill -KILL "${d#/proc/}" 2>/dev/null && echo "containerd-e2e: cleanup: killed leftover shim PID ${d#/proc/}"
+  done
   # Snapshots are overlay mounts under the private root: unmount what is left before removing.
   grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   echo "containerd-e2e: cleanup: unmounted after $(( $(date +%s) - cleanup_t0 )) s"
@@ -86,6 +104,7 @@ cleanup() {
   echo "containerd-e2e: cleaned up in $(( $(date +%s) - cleanup_t0 )) s (total $(( $(date +%s) - t0 )) s)"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT   # CI's TERM (or ^C) runs the EXIT cleanup: no containerd, shim or mount left
 fail() {  # fail CONTAINER MESSAGE: says which container and prints what it wrote
   echo "containerd-e2e: FAILED: container $1: $2" >&2
   if [ -s "$logs/$1.log" ]; then echo "--- container $1 wrote:" >&2; tail -n 40 "$logs/$1.log" >&2; fi
@@ -109,18 +128,23 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 EOF
 containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
 containerd_pid=$!
-for _ in $(seq 1 100); do ctr --address "$sock" version >/dev/null 2>&1 && break; sleep 0.1; done
-ctr --address "$sock" version >/dev/null 2>&1 \
+# Generous waits throughout (they stop early): CI runs this while sanitizer builds load every core.
+deadline=$((SECONDS + 120))
+while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$containerd_pid" 2>/dev/null; do
+  timeout 10 ctr --address "$sock" version >/dev/null 2>&1 && break; sleep 0.1
+done
+timeout 10 ctr --address "$sock" version >/dev/null 2>&1 \
   || { tail -n 20 "$work/containerd.log"; echo "containerd-e2e: FAILED: containerd did not start" >&2; exit 1; }
 echo "    containerd PID $containerd_pid, $(ctr --address "$sock" version | grep -m1 Version | tr -s ' ')"
 
 step "Import the OCI archives with ctr; the names the manifests use must resolve"
 for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
-  ctr_ images import --base-name "docker.io/confcom/$name" "$images/$name-$version.oci.tar" >/dev/null
+  ctr_t 300 images import --base-name "docker.io/confcom/$name" "$images/$name-$version.oci.tar" >/dev/null \
+    || fail "$name" "ctr images import $images/$name-$version.oci.tar failed"
 done
 for o in default simulated; do kubectl kustomize "$here/deploy/overlays/$o" >"$work/$o.yaml"; done
 for ref in $(grep -ho 'image: .*' "$work/default.yaml" "$work/simulated.yaml" | grep -v dcap | awk '{print $2}' | sort -u); do
-  grep -qx "docker.io/$ref" <<<"$(ctr_ images ls -q)" || fail "$ref" "the manifests' image docker.io/$ref was not imported (names/tags differ)"
+  grep -qx "docker.io/$ref" <<<"$(ctr_t 30 images ls -q)" || fail "$ref" "the manifests' image docker.io/$ref was not imported (names/tags differ)"
   echo "    docker.io/$ref"
 done
 
@@ -130,11 +154,12 @@ image_as() {
   local ref=$1 user=$2 name
   name=${ref#docker.io/confcom/}; name=${name%:*}
   local tag="$version-as-${user/:/-}" layout="$work/oci-$name"
-  if ! grep -qx "docker.io/confcom/$name:$tag" <<<"$(ctr_ images ls -q)"; then
-    rm -rf "$layout" && mkdir -p "$layout" && tar -C "$layout" -xf "$images/$name-$version.oci.tar"
-    umoci config --image "$layout:$version" --tag "$tag" --config.user "$user" >/dev/null
-    tar -C "$layout" -cf "$work/$name-as.tar" .
-    ctr_ images import --base-name "docker.io/confcom/$name" "$work/$name-as.tar" >/dev/null
+  if ! grep -qx "docker.io/confcom/$name:$tag" <<<"$(ctr_t 30 images ls -q)"; then
+    # Called as $(image_as ...) || fail: errexit is off in there, so every step checks itself.
+    rm -rf "$layout" && mkdir -p "$layout" && tar -C "$layout" -xf "$images/$name-$version.oci.tar" || return 1
+    umoci config --image "$layout:$version" --tag "$tag" --config.user "$user" >/dev/null || return 1
+    tar -C "$layout" -cf "$work/$name-as.tar" . || return 1
+    ctr_t 300 images import --base-name "docker.io/confcom/$name" "$work/$name-as.tar" >/dev/null || return 1
   fi
   echo "docker.io/confcom/$name:$tag"
 }
@@ -149,25 +174,26 @@ run_container() {
   spec=$(python3 "$here/tests/e2e/pod_to_ctr.py" "$work/$overlay.yaml" "$ds" "$cname" "$host") \
     || fail "$id" "cannot translate $overlay DaemonSet/$ds container $cname to ctr flags"
   user=$(sed -n 's/^USER //p' <<<"$spec")
-  mapfile -t flags < <(sed -n 's/^FLAG //p' <<<"$spec")
-  mapfile -t cmd < <(sed -n 's/^CMD //p' <<<"$spec")
+  mapfile -t flags < <(sed -n 's/^FLAG //p' <<<"$spec") || return 1
+  mapfile -t cmd < <(sed -n 's/^CMD //p' <<<"$spec") || return 1
   [ $# -eq 0 ] || cmd=("$@")
-  image=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]==sys.argv[2]][0]["spec"]["template"]["spec"]; print([c for c in d.get("initContainers",[])+d["containers"] if c["name"]==sys.argv[3]][0]["image"])' "$work/$overlay.yaml" "$ds" "$cname")
+  image=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]==sys.argv[2]][0]["spec"]["template"]["spec"]; print([c for c in d.get("initContainers",[])+d["containers"] if c["name"]==sys.argv[3]][0]["image"])' "$work/$overlay.yaml" "$ds" "$cname") \
+    || fail "$id" "no image for $overlay DaemonSet/$ds container $cname"
   image="docker.io/$image"
-  [ -z "$user" ] || image=$(image_as "$image" "$user")
+  [ -z "$user" ] || image=$(image_as "$image" "$user") || fail "$id" "cannot make the image variant running as $user"
   local common=(--runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/$id.log"
                 ${flags[@]+"${flags[@]}"} ${extra_flags[@]+"${extra_flags[@]}"})
   printf '    %s: %s as %s, %s\n' "$id" "${image#docker.io/}" "${user:-the image user}" "${cmd[*]}"
   if [ "$mode" = bg ]; then
-    ctr_ run -d "${common[@]}" "$image" "$id" "${cmd[@]}" >/dev/null || fail "$id" "ctr run failed"
+    ctr_t 180 run -d "${common[@]}" "$image" "$id" "${cmd[@]}" >/dev/null || fail "$id" "ctr run failed"
   else
     local rc=0
-    timeout 120 ctr --address "$sock" --namespace "$ns" run --rm "${common[@]}" "$image" "$id" "${cmd[@]}" || rc=$?
+    ctr_t 180 run --rm "${common[@]}" "$image" "$id" "${cmd[@]}" || rc=$?
     return "$rc"
   fi
 }
-task_pid() { ctr_ tasks ls | awk -v id="$1" '$1 == id {print $2}'; }
-task_running() { [ "$(ctr_ tasks ls | awk -v id="$1" '$1 == id {print $3}')" = RUNNING ]; }
+task_pid() { ctr_t 30 tasks ls | awk -v id="$1" '$1 == id {print $2}'; }
+task_running() { [ "$(ctr_t 30 tasks ls | awk -v id="$1" '$1 == id {print $3}')" = RUNNING ]; }
 # Credentials and confinement of a running container's process, read from the host's /proc.
 show_confinement() {  # show_confinement ID WANT_UID
   local id=$1 want_uid=$2 pid status
@@ -181,7 +207,7 @@ show_confinement() {  # show_confinement ID WANT_UID
   done
   grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || fail "$id" "no_new_privs is not set"
   grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || fail "$id" "runs without a seccomp filter"
-  touch_out=$(ctr_ tasks exec --exec-id ro-check "$id" /bin/sh -c 'touch /usr/ro-check 2>&1; echo rc=$?' 2>&1 || true)
+  touch_out=$(ctr_t 120 tasks exec --exec-id ro-check "$id" /bin/sh -c 'touch /usr/ro-check 2>&1; echo rc=$?' 2>&1 || true)
   grep -q 'Read-only file system' <<<"$touch_out" || fail "$id" "its root file system is writable: $touch_out"
   echo "        root file system read-only: $(tail -n 1 <<<"$touch_out" | sed 's/rc=1/yes (touch fails)/')"
 }
@@ -206,12 +232,17 @@ kubelet_run() {  # kubelet_run ID RESOURCE COUNT: the emulator in a container of
     --resource "$2" --allocate-mib "$3" --exit-after-allocate --json
 }
 # The user variant the plugin's containers need, made before two of them start at once.
-image_as "docker.io/confcom/sgx-device-plugin:$version" 0:0 >/dev/null
+image_as "docker.io/confcom/sgx-device-plugin:$version" 0:0 >/dev/null || fail sgx-device-plugin "cannot make the image variant running as 0:0"
 kubelet_run kubelet-epc kubernetes.azure.com/sgx_epc_mem_in_MiB 10 &
 kubelet=$!
-for _ in $(seq 1 100); do [ -S "$host/var/lib/kubelet/device-plugins/kubelet.sock" ] && break; sleep 0.1; done
+for _ in $(seq 1 1200); do [ -S "$host/var/lib/kubelet/device-plugins/kubelet.sock" ] && break; kill -0 "$kubelet" 2>/dev/null || break; sleep 0.1; done
 [ -S "$host/var/lib/kubelet/device-plugins/kubelet.sock" ] || fail kubelet-epc "kubelet.sock did not appear"
 run_container sgx-device-plugin default sgx-plugin sgx-device-plugin bg
+# The emulator waits (up to its ctr run limit) for a plugin: stop early if the plugin exits.
+while kill -0 "$kubelet" 2>/dev/null; do
+  task_running sgx-device-plugin || { sleep 1; kill -0 "$kubelet" 2>/dev/null || break; fail sgx-device-plugin "exited before the emulator's Allocate"; }
+  sleep 0.2
+done
 wait "$kubelet" || fail kubelet-epc "the emulator did not allocate (is the plugin up? see also: $(tail -n 5 "$logs/sgx-device-plugin.log" | tr '\n' ' '))"
 task_running sgx-device-plugin || fail sgx-device-plugin "exited"
 show_confinement sgx-device-plugin 0
@@ -235,7 +266,7 @@ echo "        Allocate: $prov"
 grep -q '"container_path":"/dev/sgx_provision"' <<<"$prov" || fail kubelet-provision "no /dev/sgx_provision in $prov"
 probe=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]=="sgx-plugin"][0]; print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"]))' "$work/default.yaml")
 mapfile -t probe_cmd <<<"$probe"
-ctr_ tasks exec --exec-id readiness sgx-device-plugin "${probe_cmd[@]}" >"$logs/plugin-probe.log" 2>&1 \
+ctr_t 120 tasks exec --exec-id readiness sgx-device-plugin "${probe_cmd[@]}" >"$logs/plugin-probe.log" 2>&1 \
   || { cat "$logs/plugin-probe.log"; fail sgx-device-plugin "its readinessProbe (${probe_cmd[*]}) failed"; }
 echo "        readinessProbe (exec in the container): $(head -n 1 "$logs/plugin-probe.log")"
 
@@ -252,15 +283,15 @@ done
 step "Quote helper runs unprivileged; its socket appears in the host folder"
 run_container sgx-quote-helper simulated sgx-quote-helper sgx-quote-helper bg
 aesm="$host/var/run/aesmd/aesm.socket"
-for _ in $(seq 1 200); do { [ -S "$aesm" ] || ! task_running sgx-quote-helper; } && break; sleep 0.05; done
-[ -S "$aesm" ] || fail sgx-quote-helper "no socket $aesm (task: $(ctr_ tasks ls | grep sgx-quote-helper || echo gone))"
+for _ in $(seq 1 1200); do { [ -S "$aesm" ] || ! task_running sgx-quote-helper; } && break; sleep 0.1; done
+[ -S "$aesm" ] || fail sgx-quote-helper "no socket $aesm (task: $(ctr_t 30 tasks ls | grep sgx-quote-helper || echo gone))"
 show_confinement sgx-quote-helper 65532
 echo "        socket on the host: $(stat -c '%A %u:%g' "$aesm")"
 [ "$(stat -c '%a %u' "$aesm")" = "666 65532" ] || fail sgx-quote-helper "socket is not 0666 and the helper's"
 [ "$(stat -c '%u %a' "$host/var/lib/sgx-quote-helper/state")" = "65532 700" ] || fail sgx-quote-helper "state folder is not the helper's, 0700"
 probe=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]=="sgx-quote-helper"][0]; print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"]))' "$work/simulated.yaml")
 mapfile -t probe_cmd <<<"$probe"
-ctr_ tasks exec --exec-id readiness sgx-quote-helper "${probe_cmd[@]}" >"$logs/helper-probe.log" 2>&1 \
+ctr_t 120 tasks exec --exec-id readiness sgx-quote-helper "${probe_cmd[@]}" >"$logs/helper-probe.log" 2>&1 \
   || { cat "$logs/helper-probe.log"; fail sgx-quote-helper "its readinessProbe (${probe_cmd[*]}) failed"; }
 echo "        readinessProbe (exec in the container): $(head -n 1 "$logs/helper-probe.log")"
 
@@ -271,9 +302,10 @@ install -d -m 0700 -o "$app_uid" -g "$app_uid" "$out"
 nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 # The Allocate answer's environment (SGX_EPC_MIB, ...), as kubelet passes it to the container.
 mapfile -t app_env < <(python3 -c 'import json,sys; [print(f"--env={k}={v}") for k,v in json.loads(sys.argv[1])["envs"].items()]' "$epc")
-app_image=$(image_as "docker.io/confcom/confcom-attesting-app:$version" "$app_uid:$app_uid")
+app_image=$(image_as "docker.io/confcom/confcom-attesting-app:$version" "$app_uid:$app_uid") \
+  || fail attesting-app "cannot make the image variant running as $app_uid"
 echo "    attesting-app: ${app_image#docker.io/} (image CMD: ping, quote, inspect), then a quote for the host"
-ctr_ run --rm --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/attesting-app.log" \
+ctr_t 180 run --rm --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/attesting-app.log" \
   --read-only --seccomp $(printf -- '--cap-drop=%s ' CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD \
     CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE) \
   "${app_env[@]}" \
@@ -292,7 +324,7 @@ grep -q "^uid=$app_uid" "$logs/attesting-app.log" || fail attesting-app "did not
 [ -s "$out/quote.bin" ] || fail attesting-app "wrote no quote"
 echo "        quote: $(stat -c %s "$out/quote.bin") bytes"
 # The image's own CMD (examples/attesting-app/Dockerfile), unchanged.
-ctr_ run --rm --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/attesting-app-cmd.log" \
+ctr_t 180 run --rm --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/attesting-app-cmd.log" \
   --read-only --seccomp --mount "type=bind,src=$host/var/run/aesmd,dst=/var/run/aesmd,options=rbind:ro" \
   --mount "type=tmpfs,src=tmpfs,dst=/tmp,options=nosuid:nodev:size=16m" \
   "$app_image" attesting-app-cmd || fail attesting-app-cmd "the image's CMD failed"
@@ -318,9 +350,9 @@ assert v["enclave"]["report_data"].lower().startswith(sys.argv[2].lower()), "not
 PY
 
 step "The helper stops on SIGTERM and removes its socket from the host folder"
-ctr_ tasks kill -s SIGTERM sgx-quote-helper
-for _ in $(seq 1 100); do task_running sgx-quote-helper || break; sleep 0.1; done
-task_running sgx-quote-helper && fail sgx-quote-helper "still running 10 s after SIGTERM"
+ctr_t 30 tasks kill -s SIGTERM sgx-quote-helper
+for _ in $(seq 1 300); do task_running sgx-quote-helper || break; sleep 0.1; done
+task_running sgx-quote-helper && fail sgx-quote-helper "still running 30 s after SIGTERM"
 [ ! -e "$aesm" ] || fail sgx-quote-helper "left $aesm behind"
 echo "        stopped; socket removed"
 
@@ -331,13 +363,13 @@ printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  a
   "$work/registry" "$registry" >"$work/registry.yml"
 docker-registry serve "$work/registry.yml" >"$logs/registry.log" 2>&1 &
 registry_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://$registry/v2/" >/dev/null && break; sleep 0.1; done
-curl -fs "http://$registry/v2/" >/dev/null || fail registry "docker-registry did not answer on $registry"
-bash "$here/scripts/push-images.sh" --tag e2e --dest-tls-verify=false "$registry/platform" "$images" | sed 's/^/    /'
+for _ in $(seq 1 1200); do curl -fs -m 5 "http://$registry/v2/" >/dev/null && break; kill -0 "$registry_pid" 2>/dev/null || break; sleep 0.1; done
+curl -fs -m 5 "http://$registry/v2/" >/dev/null || fail registry "docker-registry did not answer on $registry"
+timeout 300 bash "$here/scripts/push-images.sh" --tag e2e --dest-tls-verify=false "$registry/platform" "$images" | sed 's/^/    /'
 for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
-  ctr_ images pull --plain-http "$registry/platform/$name:e2e" >/dev/null || fail registry "ctr cannot pull $registry/platform/$name:e2e"
-  pulled=$(ctr_ images ls | awk -v r="$registry/platform/$name:e2e" '$1 == r {print $3}')
-  imported=$(ctr_ images ls | awk -v r="docker.io/confcom/$name:$version" '$1 == r {print $3}')
+  ctr_t 300 images pull --plain-http "$registry/platform/$name:e2e" >/dev/null || fail registry "ctr cannot pull $registry/platform/$name:e2e"
+  pulled=$(ctr_t 30 images ls | awk -v r="$registry/platform/$name:e2e" '$1 == r {print $3}')
+  imported=$(ctr_t 30 images ls | awk -v r="docker.io/confcom/$name:$version" '$1 == r {print $3}')
   echo "    pulled $registry/platform/$name:e2e = the built image ($pulled)"
   [ -n "$pulled" ] && [ "$pulled" = "$imported" ] || fail registry "$name: pulled $pulled, built $imported"
 done
@@ -353,6 +385,7 @@ sed 's/^/    /' <<<"$rendered"
 ! grep -q 'image: confcom/' <<<"$rendered" || fail registry "an image still points at confcom/...: $rendered"
 [ "$(grep -c "image: $registry/platform/" <<<"$rendered")" = 2 ] || fail registry "not every image points at $registry"
 kill -TERM "$registry_pid"; wait "$registry_pid" 2>/dev/null || true
+registry_pid=""   # reaped: its PID may be reused, so cleanup must not signal it
 
 echo
 echo "containerd-e2e: PASSED ($n steps, $(( $(date +%s) - t0 )) s): plugin registered and allocated on a fake SGX node, helper ran as uid 65532 without capabilities, an app of another uid got a quote through the host folder, the quote verified"
