@@ -4,7 +4,8 @@
 # each container run as its rendered manifest says (tests/e2e/pod_to_ctr.py turns the
 # DaemonSet's command, args, securityContext and volumes into ctr flags; hostPath volumes come
 # from a fake host folder, emptyDirs are tmpfs):
-#   1. the plugin (deploy/overlays/default, on a fake SGX host: sysfs EPC, cpuinfo flags and
+#   1. the plugin (deploy/overlays/legacy: the default overlay's plugin also registers EPC
+#      through the API server, which this test has not; on a fake SGX host: sysfs EPC, cpuinfo flags and
 #      device nodes) registers with sgx-kubelet-emulator, run in its own container from the
 #      plugin image, and answers Allocate for EPC and for the provisioning device;
 #   2. the quote helper (deploy/overlays/simulated): its init container prepares the host
@@ -142,8 +143,8 @@ for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
   ctr_t 300 images import --base-name "docker.io/confcom/$name" "$images/$name-$version.oci.tar" >/dev/null \
     || fail "$name" "ctr images import $images/$name-$version.oci.tar failed"
 done
-for o in default simulated; do kubectl kustomize "$here/deploy/overlays/$o" >"$work/$o.yaml"; done
-for ref in $(grep -ho 'image: .*' "$work/default.yaml" "$work/simulated.yaml" | grep -v dcap | awk '{print $2}' | sort -u); do
+for o in default legacy simulated; do kubectl kustomize "$here/deploy/overlays/$o" >"$work/$o.yaml"; done
+for ref in $(grep -ho 'image: .*' "$work/default.yaml" "$work/legacy.yaml" "$work/simulated.yaml" | grep -v dcap | awk '{print $2}' | sort -u); do
   grep -qx "docker.io/$ref" <<<"$(ctr_t 30 images ls -q)" || fail "$ref" "the manifests' image docker.io/$ref was not imported (names/tags differ)"
   echo "    docker.io/$ref"
 done
@@ -225,9 +226,9 @@ printf 'processor\t: 0\nflags\t\t: fpu vme sgx sgx_lc\n\n' >"$host/proc/cpuinfo"
 : >"$host/dev/sgx_enclave"
 : >"$host/dev/sgx_provision"
 
-step "Device plugin (overlay default) registers with the kubelet emulator; Allocate for an app's EPC"
+step "Device plugin (overlay legacy) registers with the kubelet emulator; Allocate for an app's EPC"
 kubelet_run() {  # kubelet_run ID RESOURCE COUNT: the emulator in a container of the plugin image
-  run_container "$1" default sgx-plugin sgx-device-plugin fg \
+  run_container "$1" legacy sgx-plugin sgx-device-plugin fg \
     /usr/local/bin/sgx-kubelet-emulator --device-plugin-dir /var/lib/kubelet/device-plugins \
     --resource "$2" --allocate-mib "$3" --exit-after-allocate --json
 }
@@ -237,7 +238,7 @@ kubelet_run kubelet-epc kubernetes.azure.com/sgx_epc_mem_in_MiB 10 &
 kubelet=$!
 for _ in $(seq 1 1200); do [ -S "$host/var/lib/kubelet/device-plugins/kubelet.sock" ] && break; kill -0 "$kubelet" 2>/dev/null || break; sleep 0.1; done
 [ -S "$host/var/lib/kubelet/device-plugins/kubelet.sock" ] || fail kubelet-epc "kubelet.sock did not appear"
-run_container sgx-device-plugin default sgx-plugin sgx-device-plugin bg
+run_container sgx-device-plugin legacy sgx-plugin sgx-device-plugin bg
 # The emulator waits (up to its ctr run limit) for a plugin: stop early if the plugin exits.
 while kill -0 "$kubelet" 2>/dev/null; do
   task_running sgx-device-plugin || { sleep 1; kill -0 "$kubelet" 2>/dev/null || break; fail sgx-device-plugin "exited before the emulator's Allocate"; }
@@ -264,7 +265,7 @@ kubelet_run kubelet-provision kubernetes.azure.com/sgx_provision 1 || fail kubel
 prov=$(grep '"event":"allocate"' "$logs/kubelet-provision.log" | tail -n 1)
 echo "        Allocate: $prov"
 grep -q '"container_path":"/dev/sgx_provision"' <<<"$prov" || fail kubelet-provision "no /dev/sgx_provision in $prov"
-probe=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]=="sgx-plugin"][0]; print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"]))' "$work/default.yaml")
+probe=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]=="sgx-plugin"][0]; print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"]))' "$work/legacy.yaml")
 mapfile -t probe_cmd <<<"$probe"
 ctr_t 120 tasks exec --exec-id readiness sgx-device-plugin "${probe_cmd[@]}" >"$logs/plugin-probe.log" 2>&1 \
   || { cat "$logs/plugin-probe.log"; fail sgx-device-plugin "its readinessProbe (${probe_cmd[*]}) failed"; }
