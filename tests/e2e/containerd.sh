@@ -95,7 +95,7 @@ cleanup() {
   done
   # containerd 1.6 records no shim.pid: its shims are the ones started with this run's socket.
   for d in /proc/[0-9]*; do
-    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^/usr/bin/containerd-shim[^ ]* .*-address $sock $" || continue
+    tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -q "^/usr/bin/containerd-shim[^ ]* .*-address $sock $" || continue
     kill -KILL "${d#/proc/}" 2>/dev/null && echo "containerd-e2e: cleanup: killed leftover shim PID ${d#/proc/}"
   done
   # Snapshots are overlay mounts under the private root: unmount what is left before removing.
