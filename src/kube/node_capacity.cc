@@ -2,26 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
-namespace confcom::kube {
+#include "common/json_pointer.h"
 
-std::string JsonPointerEscape(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+namespace confcom::kube {
 
 std::string CapacityPatch(std::string_view resource, uint64_t value) {
   nlohmann::json patch = nlohmann::json::array(
       {{{"op", "add"},
-        {"path", "/status/capacity/" + JsonPointerEscape(resource)},
+        {"path", "/status/capacity/" + EscapeJsonPointerToken(resource)},
         {"value", std::to_string(value)}}});
   return patch.dump();
 }

@@ -17,7 +17,6 @@ namespace confcom::kube {
 
 inline constexpr const char* kJsonPatchContentType = "application/json-patch+json";
 
-std::string JsonPointerEscape(std::string_view token);
 std::string CapacityPatch(std::string_view resource, uint64_t value);
 
 // A Kubernetes quantity ("17179869184", "16Gi", "131072k", "1e3") as an integer, or nullopt

@@ -1,28 +1,15 @@
 #include "webhook/json_patch.h"
 
-namespace confcom::webhook {
+#include "common/json_pointer.h"
 
-std::string EscapePointerToken(std::string_view token) {
-  std::string out;
-  out.reserve(token.size());
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+namespace confcom::webhook {
 
 std::string JsonPointer(const JsonPath& path) {
   std::string out;
   for (const auto& t : path) {
     out += '/';
     if (const auto* s = std::get_if<std::string>(&t)) {
-      out += EscapePointerToken(*s);
+      out += EscapeJsonPointerToken(*s);
     } else {
       out += std::to_string(std::get<size_t>(t));
     }

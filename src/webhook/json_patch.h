@@ -19,7 +19,6 @@ namespace confcom::webhook {
 using PathToken = std::variant<std::string, size_t>;
 using JsonPath = std::vector<PathToken>;
 
-std::string EscapePointerToken(std::string_view token);
 std::string JsonPointer(const JsonPath& path);
 
 class PatchBuilder {

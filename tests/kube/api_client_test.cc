@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/json_pointer.h"
 #include "deviceplugin/sgx/epc_registrar.h"
 #include "kube/api_client.h"
 #include "kube/credentials.h"
@@ -198,7 +199,7 @@ TEST_F(KubeApiTest, AHangingServerDoesNotHoldAStopBack) {
 TEST(KubeNodeCapacityTest, PatchQuantitiesAndEscaping) {
   EXPECT_EQ(CapacityPatch("sgx.intel.com/epc", 8589934592),
             R"([{"op":"add","path":"/status/capacity/sgx.intel.com~1epc","value":"8589934592"}])");
-  EXPECT_EQ(JsonPointerEscape("a~b/c"), "a~0b~1c");
+  EXPECT_EQ(confcom::EscapeJsonPointerToken("a~b/c"), "a~0b~1c");
   EXPECT_EQ(ParseQuantity("8589934592"), 8589934592u);
   EXPECT_EQ(ParseQuantity("8Gi"), 8589934592u);
   EXPECT_EQ(ParseQuantity("131072k"), 131072000u);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/json_pointer.h"
 #include "webhook/admission_review.h"
 #include "webhook/json_patch.h"
 #include "webhook/pod_mutator.h"
@@ -71,8 +72,8 @@ TEST(WebhookQuantity, FormatsLikeTheApiServer) {
 }
 
 TEST(WebhookJsonPatch, EscapesAndCreatesParents) {
-  EXPECT_EQ(EscapePointerToken("sgx.intel.com/epc"), "sgx.intel.com~1epc");
-  EXPECT_EQ(EscapePointerToken("a~b/c"), "a~0b~1c");
+  EXPECT_EQ(confcom::EscapeJsonPointerToken("sgx.intel.com/epc"), "sgx.intel.com~1epc");
+  EXPECT_EQ(confcom::EscapeJsonPointerToken("a~b/c"), "a~0b~1c");
   json doc = {{"metadata", {{"name", "x"}}}, {"spec", {{"containers", json::array({{{"name", "c"}}})}}}};
   PatchBuilder b(doc);
   ASSERT_TRUE(b.Add({std::string("metadata"), std::string("annotations"), std::string("a/b")}, "1"));
