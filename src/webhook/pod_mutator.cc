@@ -153,8 +153,16 @@ int64_t PodEpcTotal(const std::vector<ContainerRef>& containers, const std::vect
 Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& config) {
   Mutation out;
   if (!pod.is_object()) return out;
-  PatchBuilder b(pod);
   const std::vector<ContainerRef> containers = ListContainers(pod, false);
+  // Only these names can lead to a patch. The webhook sees every pod in the cluster, so an
+  // ordinary one is answered without the working copy below.
+  const bool names_sgx = std::any_of(containers.begin(), containers.end(), [&](const ContainerRef& c) {
+    const json& container = pod["spec"][c.list][std::get<size_t>(c.path[2])];
+    return HasResource(container, kIntelEpc) || HasResource(container, kLegacyEpc) ||
+           HasResource(container, kLegacyProvision);
+  });
+  if (!names_sgx) return out;
+  PatchBuilder b(pod);
   if (config.legacy_translation) {
     for (const auto& c : containers) TranslateLegacy(b, c, out.warnings);
   }
