@@ -51,19 +51,23 @@ check() {
   fi
 }
 
+# render_and_check LABEL KUSTOMIZATION_DIR POLICY_NAME: kustomize, then the schema and policy.
+render_and_check() {
+  local rendered="$work/${1//\//-}.yaml"
+  if ! kubectl kustomize "$2" > "$rendered" 2> "$work/err"; then
+    sed "s|^|  [$1] |" "$work/err"
+    failed+=("$1 (kustomize)")
+    targets=$((targets + 1))
+    return
+  fi
+  check "$1" overlay "$3" "$rendered"
+}
+
 echo "== overlays"
 overlays=("$here"/deploy/overlays/*/)
 [ -e "${overlays[0]}" ] || die "no overlays under deploy/overlays"
 for dir in "${overlays[@]}"; do
-  name=$(basename "$dir")
-  rendered="$work/overlay-$name.yaml"
-  if ! kubectl kustomize "$dir" > "$rendered" 2> "$work/err"; then
-    sed "s|^|  [overlays/$name] |" "$work/err"
-    failed+=("overlays/$name (kustomize)")
-    targets=$((targets + 1))
-    continue
-  fi
-  check "overlays/$name" overlay "$name" "$rendered"
+  render_and_check "overlays/$(basename "$dir")" "$dir" "$(basename "$dir")"
 done
 
 # Every component, rendered on the base with what it needs (listed in order). A component
@@ -95,14 +99,7 @@ for dir in "$here"/deploy/components/*/; do
     echo "components:"
     for c in ${components[$name]}; do echo "  - $rel/components/$c"; done
   } > "$k/kustomization.yaml"
-  rendered="$work/component-$name.yaml"
-  if ! kubectl kustomize "$k" > "$rendered" 2> "$work/err"; then
-    sed "s|^|  [components/$name] |" "$work/err"
-    failed+=("components/$name (kustomize)")
-    targets=$((targets + 1))
-    continue
-  fi
-  check "components/$name" overlay "component-$name" "$rendered"
+  render_and_check "components/$name" "$k" "component-$name"
 done
 
 echo "== examples"
