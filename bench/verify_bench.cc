@@ -15,7 +15,7 @@
 #include "crypto/crypto.h"
 #include "quoting/sim_backend.h"
 #include "sgx/sim_report.h"
-#include "sim/collateral.h"
+#include "sim/collateral_issuer.h"
 #include "verify/verifier.h"
 
 namespace {

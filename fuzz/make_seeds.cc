@@ -19,7 +19,7 @@
 #include "quoting/sim_backend.h"
 #include "sgx/att_key_id.h"
 #include "sgx/sim_report.h"
-#include "sim/collateral.h"
+#include "sim/collateral_issuer.h"
 #include "sim/platform.h"
 #include "verify/collateral.h"
 #ifdef CONFCOM_FUZZ_DEVICEPLUGIN

@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "cli/quote_describe.h"
+#include "sgxctl/quote_describe.h"
 #include "common/file_util.h"
 #include "fuzz_util.h"
 #include "sgx/quote_v3.h"

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "client/sgx_uae_quote_ex.h"
+#include "quote_ex/sgx_uae_quote_ex.h"
 #include "crypto/crypto.h"
 #include "integration/helper_process.h"
 #include "quoting/sim_backend.h"

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "pki/crl.h"
-#include "sim/collateral.h"
+#include "sim/collateral_issuer.h"
 #include "testing/test_util.h"
 
 namespace confcom::pccs {

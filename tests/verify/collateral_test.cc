@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sgx/att_key_id.h"
-#include "sim/collateral.h"
+#include "sim/collateral_issuer.h"
 #include "testing/test_util.h"
 
 namespace confcom::verify {

@@ -12,7 +12,7 @@
 #include "quoting/sim_backend.h"
 #include "sgx/quote_v3.h"
 #include "sgx/sim_report.h"
-#include "sim/collateral.h"
+#include "sim/collateral_issuer.h"
 #include "testing/test_util.h"
 #include "verify/json_raw.h"
 
