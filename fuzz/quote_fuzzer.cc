@@ -2,7 +2,7 @@
 //
 // The input is a quote (fuzz/corpus/quote_fuzzer: real simulated v3 quotes of each TCB
 // profile, with and without zero padding, a DEBUG enclave's). Every input goes through
-// sgx::ParseQuoteV3; a parsed quote through cli::DescribeQuote + RenderText and through
+// sgx::ParseQuoteV3; a parsed quote through sgxctl::DescribeQuote + RenderText and through
 // verify::QuoteVerifier::Verify with a verifier made once from the committed simulated
 // collateral (fuzz/data/collateral, made by make_seeds from the same platform as the seed
 // quotes), at a fixed time inside the collateral's validity, so seeds verify and mutants get
@@ -97,8 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool zero = std::all_of(data + end, data + size, [](uint8_t b) { return b == 0; });
   FUZZ_CHECK(zero == parsed->trailing_all_zero, "trailing_all_zero is wrong");
 
-  auto description = cli::DescribeQuote(*parsed);
-  std::string text = cli::RenderText(description);
+  auto description = sgxctl::DescribeQuote(*parsed);
+  std::string text = sgxctl::RenderText(description);
   FUZZ_CHECK(!text.empty(), "empty description");
   // What `sgxctl inspect --json` prints (dump() throws on strings that are not UTF-8).
   FUZZ_CHECK(!description.dump(2).empty(), "empty JSON description");

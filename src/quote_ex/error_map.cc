@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-namespace confcom::client {
+namespace confcom::quote_ex {
 
 namespace {
 
@@ -106,9 +106,9 @@ uint32_t MapTransportError(const Status& status) {
   }
 }
 
-}  // namespace confcom::client
+}  // namespace confcom::quote_ex
 
-namespace confcom::client {
+namespace confcom::quote_ex {
 
 std::string SgxStatusName(uint32_t s) {
   switch (s) {
@@ -140,4 +140,4 @@ std::string SgxStatusName(uint32_t s) {
   }
 }
 
-}  // namespace confcom::client
+}  // namespace confcom::quote_ex

@@ -8,7 +8,7 @@
 #include "aesm/protocol.h"
 #include "common/status.h"
 
-namespace confcom::client {
+namespace confcom::quote_ex {
 
 enum class Call { kSelectAttKeyId, kInitQuoteEx, kGetQuoteSizeEx, kGetQuoteEx,
                   kGetSupportedAttKeyIdNum, kGetSupportedAttKeyIds };
@@ -18,9 +18,9 @@ uint32_t MapAesmError(Call call, uint32_t aesm_error);
 // A failed exchange (no usable reply) -> sgx_status_t.
 uint32_t MapTransportError(const Status& status);
 
-}  // namespace confcom::client
+}  // namespace confcom::quote_ex
 
-namespace confcom::client {
+namespace confcom::quote_ex {
 // "SGX_ERROR_SERVICE_UNAVAILABLE" etc.; "SGX_ERROR_0x...." for codes we do not name.
 std::string SgxStatusName(uint32_t status);
-}  // namespace confcom::client
+}  // namespace confcom::quote_ex

@@ -16,9 +16,9 @@
 namespace {
 
 using confcom::Status;
-using confcom::client::Call;
-using confcom::client::MapAesmError;
-using confcom::client::MapTransportError;
+using confcom::quote_ex::Call;
+using confcom::quote_ex::MapAesmError;
+using confcom::quote_ex::MapTransportError;
 namespace msg = confcom::aesm::message;
 
 static_assert(sizeof(sgx_target_info_t) == 512);

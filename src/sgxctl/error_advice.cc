@@ -4,7 +4,7 @@
 #include <cctype>
 #include <fmt/format.h>
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 const std::vector<ErrorAdvice>& AllErrorAdvice() {
   static const std::vector<ErrorAdvice> table = {
@@ -101,4 +101,4 @@ std::string RenderErrorAdvice(const ErrorAdvice& a) {
   return fmt::format("0x{:04X} {}\n  cause: {}\n  fix:   {}\n", a.code, a.name, a.cause, a.fix);
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -11,7 +11,7 @@
 
 #include "common/status.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 struct ErrorAdvice {
   uint32_t code;
@@ -32,4 +32,4 @@ Result<uint32_t> ParseErrorCode(const std::string& text);
 // "0xE019 SGX_QL_NETWORK_ERROR\n  cause: …\n  fix:   …\n".
 std::string RenderErrorAdvice(const ErrorAdvice& advice);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

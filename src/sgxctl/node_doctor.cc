@@ -13,7 +13,7 @@
 #include "sgxctl/qcnl_config.h"
 #include "common/file_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 Finding Ok(const char* check, std::string detail) { return {Level::kOk, check, std::move(detail), ""}; }
@@ -243,4 +243,4 @@ bool AnyFailed(const std::vector<Finding>& findings) {
   return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.level == Level::kFail; });
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -14,7 +14,7 @@
 
 #include "common/status.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 enum class Level { kOk, kWarn, kFail };
 const char* LevelName(Level level);  // "OK", "WARN", "FAIL"
@@ -67,4 +67,4 @@ bool AnyFailed(const std::vector<Finding>& findings);
 // The HTTP status of GET url, or kUnavailable with curl's reason (also for TLS failures).
 Result<long> HttpGetStatus(const std::string& url, int timeout_ms, bool verify_tls);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

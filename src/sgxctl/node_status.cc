@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <sstream>
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 namespace {
 
@@ -190,4 +190,4 @@ std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
   return out;
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -11,7 +11,7 @@
 
 #include "common/status.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 struct Sample {
   std::string name;
@@ -39,4 +39,4 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in);
 // status` prints without -o json).
 std::string RenderNodeStatus(const nlohmann::ordered_json& summary);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

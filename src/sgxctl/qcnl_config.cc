@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 bool IsHttpUrl(const std::string& url) { return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0; }
@@ -75,4 +75,4 @@ Result<QcnlConfig> ParseQcnlConfig(std::string_view text) {
   return c;
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

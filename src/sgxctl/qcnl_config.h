@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 struct QcnlConfig {
   std::string pccs_url;             // required: where PCK certificates come from
@@ -28,4 +28,4 @@ struct QcnlConfig {
 // position), the pre-1.13 KEY=VALUE format, a key of the wrong type, or no usable pccs_url.
 Result<QcnlConfig> ParseQcnlConfig(std::string_view text);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -6,7 +6,7 @@
 #include "pki/x509.h"
 #include "sim/platform.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 using Json = nlohmann::ordered_json;
 
@@ -152,4 +152,4 @@ std::string RenderText(const Json& j, int indent) {
   return out;
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

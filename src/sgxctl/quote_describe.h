@@ -8,10 +8,10 @@
 
 #include "sgx/quote_v3.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 nlohmann::ordered_json DescribeReportBody(const sgx::ReportBody& body);
 nlohmann::ordered_json DescribeQuote(const sgx::ParsedQuote& parsed);
 std::string RenderText(const nlohmann::ordered_json& j, int indent = 0);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
   CLI::App app{"sgxctl: confcom's command-line tool for SGX quotes, the quote helper and the node.", "sgxctl"};
   AddVersionFlag(app, "sgxctl");
   app.require_subcommand(1);
-  auto commands = cli::AllCommands();
-  std::vector<std::pair<CLI::App*, cli::Command*>> chosen;
+  auto commands = sgxctl::AllCommands();
+  std::vector<std::pair<CLI::App*, sgxctl::Command*>> chosen;
   for (auto& c : commands) {
     CLI::App* sub = app.add_subcommand(c->name(), c->help());
     c->Setup(*sub);

@@ -4,7 +4,7 @@
 
 #include "sgxctl/quote_describe.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 using verify::QvResult;
 
@@ -58,4 +58,4 @@ nlohmann::ordered_json DescribeVerdict(const verify::Verdict& v, const AcceptPol
   return j;
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -7,7 +7,7 @@
 
 #include "verify/verifier.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 // Which non-OK TCB results the caller accepts. OK is always accepted; REVOKED and failures
 // never are.
@@ -22,4 +22,4 @@ std::string Unacceptable(const verify::Verdict& v, const AcceptPolicy& policy);
 
 nlohmann::ordered_json DescribeVerdict(const verify::Verdict& v, const AcceptPolicy& policy);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

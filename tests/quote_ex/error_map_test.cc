@@ -4,7 +4,7 @@
 
 #include "quote_ex/sgx_uae_quote_ex.h"
 
-namespace confcom::client {
+namespace confcom::quote_ex {
 namespace {
 
 TEST(ErrorMapTest, CommonTableFromTheSpec) {
@@ -55,4 +55,4 @@ TEST(ErrorMapTest, Names) {
 }
 
 }  // namespace
-}  // namespace confcom::client
+}  // namespace confcom::quote_ex

@@ -7,7 +7,7 @@
 
 #include "testing/test_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 TEST(ErrorAdviceTest, TheCommonCodesHaveIntelsNames) {
@@ -67,4 +67,4 @@ TEST(ErrorAdviceTest, TroubleshootingDocHasEveryEntry) {
 }
 
 }  // namespace
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

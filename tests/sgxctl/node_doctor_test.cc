@@ -11,7 +11,7 @@
 
 #include "testing/test_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 void Touch(const std::string& path, mode_t mode, gid_t gid = 0) {
@@ -181,4 +181,4 @@ TEST_F(NodeDoctorTest, HelperProbeAndRendering) {
 }
 
 }  // namespace
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

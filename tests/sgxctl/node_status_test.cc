@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 TEST(NodeStatusTest, ParsesPrometheusText) {
@@ -74,4 +74,4 @@ TEST(NodeStatusTest, TextIsAlignedLinesWithWholeNumbers) {
 }
 
 }  // namespace
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -4,7 +4,7 @@
 
 #include "testing/test_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 // Intel's shipped layout: JSON with // comments.
@@ -69,9 +69,9 @@ TEST(QcnlConfigTest, ReportsUnknownKeys) {
 }
 
 }  // namespace
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 // The variants deploy/components ships parse, with no unknown keys.
@@ -87,4 +87,4 @@ TEST(QcnlConfigTest, ShippedVariantsParse) {
 }
 
 }  // namespace
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -6,7 +6,7 @@
 #include "sgx/sim_report.h"
 #include "testing/test_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 TEST(QuoteDescribeTest, DescribesEveryPartOfASimulatedQuote) {
@@ -52,4 +52,4 @@ TEST(QuoteDescribeTest, DescribesEveryPartOfASimulatedQuote) {
 }
 
 }  // namespace
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

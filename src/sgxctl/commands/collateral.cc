@@ -15,7 +15,7 @@
 #include "sim/platform.h"
 #include "verify/collateral.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 // The flags both share: which platform, and what collateral to issue for it.
@@ -135,4 +135,4 @@ int PccsCommand::Run() {
 std::unique_ptr<Command> MakeCollateralCommand() { return std::make_unique<CollateralCommand>(); }
 std::unique_ptr<Command> MakePccsCommand() { return std::make_unique<PccsCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 class Command {
  public:
@@ -32,4 +32,4 @@ std::unique_ptr<Command> MakeExplainCommand();
 // In the order `sgxctl --help` lists them.
 std::vector<std::unique_ptr<Command>> AllCommands();
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -11,7 +11,7 @@
 #include "common/status.h"
 #include "sgx/types.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 // Prints "sgxctl: <message>" to stderr; returns 1.
 int Fail(const std::string& message);
@@ -40,4 +40,4 @@ Status HexInto(const std::string& hex, sgx::Array<N>& out, const char* what, boo
 // OK when the helper answers and offers ECDSA P-256 quoting (the readiness probe's check).
 Status PingHelper(const std::string& socket);
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

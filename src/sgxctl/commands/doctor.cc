@@ -7,7 +7,7 @@
 #include "sgxctl/node_doctor.h"
 #include "common/file_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 class DoctorCommand final : public Command {
@@ -54,4 +54,4 @@ class DoctorCommand final : public Command {
 
 std::unique_ptr<Command> MakeDoctorCommand() { return std::make_unique<DoctorCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -7,7 +7,7 @@
 #include "sgxctl/commands/common.h"
 #include "sgxctl/error_advice.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 class ExplainCommand final : public Command {
@@ -47,4 +47,4 @@ class ExplainCommand final : public Command {
 
 std::unique_ptr<Command> MakeExplainCommand() { return std::make_unique<ExplainCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -7,7 +7,7 @@
 #include "common/file_util.h"
 #include "sgx/quote_v3.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 class InspectCommand final : public Command {
@@ -41,4 +41,4 @@ class InspectCommand final : public Command {
 
 std::unique_ptr<Command> MakeInspectCommand() { return std::make_unique<InspectCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -5,7 +5,7 @@
 #include "sgxctl/commands/common.h"
 #include "common/file_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 class PingCommand final : public Command {
@@ -46,4 +46,4 @@ class PingCommand final : public Command {
 
 std::unique_ptr<Command> MakePingCommand() { return std::make_unique<PingCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -11,7 +11,7 @@
 #include "sim/app_enclave.h"
 #include "sim/platform.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 class QuoteCommand final : public Command {
@@ -130,4 +130,4 @@ int QuoteCommand::Run() {
 
 std::unique_ptr<Command> MakeQuoteCommand() { return std::make_unique<QuoteCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

@@ -1,6 +1,6 @@
 #include "sgxctl/commands/command.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 
 std::vector<std::unique_ptr<Command>> AllCommands() {
   std::vector<std::unique_ptr<Command>> all;
@@ -16,4 +16,4 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   return all;
 }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

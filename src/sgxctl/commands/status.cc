@@ -8,7 +8,7 @@
 #include "sgxctl/node_status.h"
 #include "common/file_util.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 class StatusCommand final : public Command {
@@ -59,4 +59,4 @@ class StatusCommand final : public Command {
 
 std::unique_ptr<Command> MakeStatusCommand() { return std::make_unique<StatusCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl

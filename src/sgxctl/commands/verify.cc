@@ -16,7 +16,7 @@
 #include "verify/intel_root_ca.h"
 #include "verify/verifier.h"
 
-namespace confcom::cli {
+namespace confcom::sgxctl {
 namespace {
 
 Result<std::time_t> ParseTime(const std::string& text) {
@@ -123,4 +123,4 @@ int VerifyCommand::Run() {
 
 std::unique_ptr<Command> MakeVerifyCommand() { return std::make_unique<VerifyCommand>(); }
 
-}  // namespace confcom::cli
+}  // namespace confcom::sgxctl
