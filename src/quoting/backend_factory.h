@@ -31,12 +31,15 @@ struct BackendChoice {
   Result<std::unique_ptr<QuotingBackend>> (*make)(const BackendConfig& config);
 };
 
-// Every backend, "auto" first.
+// Every backend, "auto" first. A static table: safe from any thread.
 const std::vector<BackendChoice>& BackendChoices();
+// The names of BackendChoices(), in order.
 std::vector<std::string> BackendNames();
 // "--backend NAME: description" lines for --help.
 std::string DescribeBackendChoices();
-// Builds the backend called `name`; a clear error says what is missing.
+// Builds the backend called `name`. Errors: InvalidArgument for an unknown name; NotFound or
+// PermissionDenied naming what the node lacks for DCAP (device, provisioning access, quote
+// provider, library); the chosen backend's own Create() errors.
 Result<std::unique_ptr<QuotingBackend>> MakeBackend(std::string_view name, const BackendConfig& config);
 
 }  // namespace confcom::quoting

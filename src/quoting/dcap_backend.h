@@ -1,21 +1,8 @@
 // The hardware quoting backend: Intel's DCAP quote library (libsgx_dcap_ql.so.1), loaded at
-// run time with dlopen so confcom builds and runs without Intel's packages.
-//
-// Create() first removes SGX_AESM_ADDR from this process's environment (DCAP reads it when the
-// library loads and would otherwise send every request back to our own socket), loads the
-// library (every required symbol must be there), sets the persistent enclave load policy (QE3
-// and PCE stay loaded) and asks for the QE's target info once, so a broken platform fails at
-// start, not at the first app.
-//
-// DCAP's quoting is serialised inside the library (and aesmd holds a global lock too); we
-// serialise calls here and bound the queue: a request that finds `max_waiting` others already
-// waiting gets BUSY at once instead of waiting without end.
-//
-// qe_report_info: libsgx_dcap_ql's public API has no QE report for the app. When the loaded
-// library also exports QE3 logic's sgx_ql_get_quote (which takes one), it is used; otherwise a
-// request with qe_report_info gets UNABLE_TO_GENERATE_QE_REPORT with a message saying so.
-// pub_key_id: DCAP does not expose it before a quote; it is learned from the first quote's QE
-// report data (SHA-256(attestation key ‖ QE auth data)) and is all zeros until then.
+// run time with dlopen so confcom builds and runs without Intel's packages. Calls into the
+// library are serialised and the queue bounded (BUSY beyond `max_waiting`); a QE report for the
+// app needs the library's sgx_ql_get_quote; pub_key_id is learned from the first quote. Why each
+// of these, and what Create() checks at start: docs/hardware.md, "The DCAP backend".
 #pragma once
 
 #include <atomic>
@@ -31,8 +18,13 @@ struct DcapOptions {
   size_t max_waiting = 64;   // requests allowed to wait for the library
 };
 
+// Thread-safe: calls into the library run one at a time under a lock; at most `max_waiting`
+// callers wait for it.
 class DcapBackend final : public QuotingBackend {
  public:
+  // Removes SGX_AESM_ADDR from the environment, loads the library, sets the persistent enclave
+  // load policy and asks for the QE's target info once. Errors: NotFound (library not loadable),
+  // InvalidArgument (a required symbol missing), Unavailable (the QE does not start).
   static Result<std::unique_ptr<DcapBackend>> Create(const DcapOptions& options);
   ~DcapBackend() override;
 
@@ -44,6 +36,10 @@ class DcapBackend final : public QuotingBackend {
   QuoteResult<Bytes> Quote(ByteSpan app_report, const sgx::AttKeyId& key_id,
                            sgx::QeReportInfo* qe_report_info) override;
 
+  // Errors of Init/QuoteSize/Quote: BUSY when `max_waiting` calls already wait, the library's
+  // quote3_error_t mapped by MapQuote3Error(), PARAMETER for a report not 432 bytes,
+  // UNABLE_TO_GENERATE_QE_REPORT for qe_report_info without sgx_ql_get_quote.
+  // Whether the library exports sgx_ql_get_quote (a QE report for the app).
   bool offers_qe_report() const { return fns_.get_quote_with_report != nullptr; }
   // Whether SGX_AESM_ADDR had to be removed from the environment.
   bool removed_aesm_addr() const { return removed_aesm_addr_; }

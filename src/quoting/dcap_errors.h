@@ -22,6 +22,7 @@ inline constexpr uint32_t kQlErrorBusy = 0xE043;
 
 // "SGX_QL_ENCLAVE_LOAD_ERROR" etc.; "quote3_error_t 0x...." for codes we do not name.
 std::string Quote3ErrorName(uint32_t code);
+// The aesm_error_t aesmd answers for `code`; UNEXPECTED for codes without a row. Both are pure.
 aesm::AesmError MapQuote3Error(uint32_t code);
 
 }  // namespace confcom::quoting

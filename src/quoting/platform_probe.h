@@ -25,14 +25,17 @@ struct SgxPlatformProbe {
   std::string HostPath(const std::string& path) const { return host_root + path; }
   // What is missing for DCAP quoting, in words (empty when nothing is).
   std::vector<std::string> MissingForDcap() const;
+  // One line naming what was found, for the start-up log.
   std::string Describe() const;
 };
 
-// `dcap_library`: an explicit path (--dcap-library) or "" to search the standard library
-// folders (and $LD_LIBRARY_PATH) for libsgx_dcap_ql.so.1.
+// What the node under `host_root` offers; never fails (absent things are ""). `dcap_library`:
+// an explicit path (--dcap-library) or "" to search the standard library folders (and
+// $LD_LIBRARY_PATH) for libsgx_dcap_ql.so.1. Reads only the filesystem: safe from any thread.
 SgxPlatformProbe ProbeSgxPlatform(const std::string& host_root, const std::string& dcap_library);
 
-// Opens the device node read-write and closes it again: present is not enough.
+// Opens the device node read-write and closes it again: present is not enough. Ok, or
+// PermissionDenied naming `what`, the path and errno's reason.
 Status CheckDeviceOpenable(const std::string& path, const std::string& what);
 
 }  // namespace confcom::quoting

@@ -2,11 +2,9 @@
 // simulated PKI of a SimPlatform, for app reports made with the SDK's simulation-mode EREPORT.
 //
 // Per quote it checks the report MAC (both SDK key-derivation layouts), then signs
-// header ‖ app report body with the attestation key. Everything after the signature — the
-// attestation key, the QE report and its PCK signature, the QE authentication data and the
-// PCK chain — depends only on the TCB profile (chosen by the report's CPUSVN), as on hardware
-// where QE3 certifies its key once, so it is built once per profile at construction.
-// Thread-safe: Quote() may run on many threads at once.
+// header ‖ app report body with the attestation key. What follows the signature depends only on
+// the TCB profile (the report's CPUSVN), so it is built once per profile at construction, as
+// QE3 certifies its key once (docs/simulation.md).
 #pragma once
 
 #include <vector>
@@ -16,8 +14,11 @@
 
 namespace confcom::quoting {
 
+// Immutable after Create(): every method may run on many threads at once.
 class SimBackend final : public QuotingBackend {
  public:
+  // Builds the per-profile quote templates. Errors: a signing failure, or Corruption when the
+  // platform's PCK certificates differ in length (quotes would not all have QuoteSize()).
   static Result<std::unique_ptr<SimBackend>> Create(sim::SimPlatform platform);
 
   std::string_view name() const override { return "sim"; }
@@ -28,6 +29,8 @@ class SimBackend final : public QuotingBackend {
   QuoteResult<Bytes> Quote(ByteSpan app_report, const sgx::AttKeyId& key_id,
                            sgx::QeReportInfo* qe_report_info) override;
 
+  // Init() and QuoteSize() never fail; Quote() fails with INVALID_REPORT for a report whose MAC
+  // is wrong, PARAMETER for one that is malformed, UNABLE_TO_GENERATE_QE_REPORT or UNEXPECTED.
   const sim::SimPlatform& platform() const { return platform_; }
   // The 32 bytes 0x00..0x1f, as Intel's QE3 uses.
   static Bytes QeAuthData();

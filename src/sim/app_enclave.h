@@ -11,6 +11,7 @@
 
 namespace confcom::sim {
 
+// Immutable after construction: safe from any thread.
 class SimAppEnclave {
  public:
   // The identity `sgxctl quote` uses by default: fixed MRENCLAVE and MRSIGNER (SHA-256 of a
@@ -28,6 +29,7 @@ class SimAppEnclave {
   // EREPORT for the QE whose 512-byte target info is `qe_target_info`, carrying `report_data`
   // (at most 64 bytes, zero-padded). Refuses target info of another size, with an all-zero
   // MRENCLAVE, or of an enclave that is not initialised (no INIT attribute): no QE has those.
+  // Errors: InvalidArgument saying which of these, or for report data over 64 bytes.
   Result<sgx::Report> MakeReport(ByteSpan qe_target_info, ByteSpan report_data) const;
 
   // Checks the QE's 432-byte report: its MAC is for this enclave, and its report_data starts

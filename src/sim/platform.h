@@ -1,31 +1,10 @@
 // The simulated SGX platform: the identities and the Intel-style PKI a real platform gets from
-// Intel, made up here and kept in a state directory.
-//
-// On first use, LoadOrCreate() generates in the state dir (0700; files 0600, each written
-// atomically): Root CA, PCK Platform CA, TCB Signing and PCK certificates (one PCK certificate
-// per simulated CPUSVN, as a real platform has one per TCB level), their keys, the attestation
-// key, and platform.json — written last, so a directory without it is an unfinished creation
-// that is redone from scratch. Later uses load the same material, so quotes keep verifying
-// across restarts. Key files readable by group or others are refused.
-//
-// Like Intel's PKI, the simulated one has two PCK CAs under its root: the Processor CA and the
-// Platform CA. A platform's PCK certificates come from one of them, chosen when the platform is
-// created (Platform by default); Processor-CA certificates carry no PlatformInstanceID or
-// Configuration in their SGX extension, as Intel's do not.
-//
-// Everything is marked as simulated where no verifier compares it: the FMSPC spells "SIMULA",
-// the PPID starts with "confcom-sim", and every certificate and CRL carries a non-critical
-// extension (kSimMarkerOid) saying so. Subject names are Intel's (verifiers compare them); the
-// keys are ours, so a verifier that trusts Intel's real root rejects every simulated quote.
-//
-// A state dir written by an older confcom (format 1: one PCK CA, the marker under a 128-bit OID
-// arc that Go and Python cannot parse) is upgraded in place on load: its keys are kept, every
-// certificate is reissued with the same keys, the Processor CA is added, platform.json is
-// rewritten last.
-//
-// LoadOrCreate() holds an exclusive flock on "<state dir>/state.lock" while it loads, creates
-// or upgrades: processes sharing a state dir (two quote helpers during a hand-over) never
-// create twice or read half-made files; nothing is re-keyed. The root's key stays, so does the PPID; the root certificate's bytes change.
+// Intel (Root CA, Processor and Platform PCK CAs, TCB Signing, one PCK certificate per TCB
+// profile), made up here and kept in a state directory so quotes keep verifying across
+// restarts. Subject names are Intel's, the keys ours, and everything carries a "simulated"
+// marker, so a verifier that trusts Intel's real root rejects every simulated quote.
+// The state dir's files, its creation, locking and format-1 upgrade, the PKI and the markers:
+// docs/simulation.md, "confcom's simulated platform".
 #pragma once
 
 #include <ctime>
@@ -87,10 +66,12 @@ struct TcbProfile {
   uint16_t pcesvn = kPceSvn;
   sgx::Array<16> CertifiedCpuSvn() const { return components; }
 };
-// Best first.
+// The three profiles, best first ("upgraded", "default", "downgraded"); a static table.
 const std::vector<TcbProfile>& TcbProfiles();
+// "default": the profile of the SDK's default simulated CPUSVN, and the one a report with an
+// unknown CPUSVN is quoted under.
 const TcbProfile& DefaultTcbProfile();
-// The profile for a CPUSVN, or nullptr.
+// The profile for a CPUSVN or a name, or nullptr when none matches.
 const TcbProfile* FindTcbProfile(const sgx::Array<16>& cpusvn);
 const TcbProfile* FindTcbProfile(std::string_view name);
 
@@ -104,14 +85,20 @@ struct PlatformInfo {
   std::string created;  // RFC 3339
 };
 
+// A loaded platform: immutable, so its const methods are safe from any thread. Processes that
+// share a state dir are kept apart by an exclusive flock on "<state dir>/state.lock".
 class SimPlatform {
  public:
-  // `created` (optional) is set to whether this call generated the platform. `pck_ca`: the PCK
-  // issuer of a new platform (default Platform); an existing platform issued by the other CA
-  // is refused (InvalidArgument), since its certificates cannot change issuer.
+  // Loads the platform in `state_dir`, creating (or upgrading a format-1 dir) under the lock;
+  // nothing is ever re-keyed. `created` (optional) is set to whether this call generated the
+  // platform. `pck_ca`: the PCK issuer of a new platform (default Platform). Errors:
+  // InvalidArgument for an existing platform issued by the other CA (its certificates cannot
+  // change issuer); Load()'s errors; the file system's when creating.
   static Result<SimPlatform> LoadOrCreate(const std::string& state_dir, bool* created = nullptr,
                                           std::optional<PckCa> pck_ca = std::nullopt);
-  // Loads an existing platform; NotFound if the directory holds none.
+  // Loads an existing platform. Errors: NotFound if the directory holds none; PermissionDenied
+  // for a key file readable by others (the keys are intact: fix the mode); Corruption for a
+  // damaged platform (a certificate not matching its key, an unknown format, …).
   static Result<SimPlatform> Load(const std::string& state_dir);
 
   const std::string& state_dir() const { return state_dir_; }
@@ -129,7 +116,7 @@ class SimPlatform {
   const crypto::EcKey& pck_ca_key() const { return ca_key(info_.pck_ca); }
   // The PCK certificate for a profile (index into TcbProfiles()).
   const pki::Certificate& pck_certificate(size_t profile_index) const { return pck_certs_[profile_index]; }
-  // PEM chain: PCK leaf, its PCK CA, Root CA.
+  // PEM chain: PCK leaf, its PCK CA, Root CA. `profile_index` must be < TcbProfiles().size().
   std::string PckChainPem(size_t profile_index) const;
 
   // File names inside the state dir.

@@ -25,7 +25,9 @@ enum class TcbStatus {
   kOutOfDateConfigurationNeeded,
   kRevoked,
 };
+// "UpToDate", "OutOfDate", …, as in the documents; pure.
 const char* TcbStatusName(TcbStatus s);
+// The status Intel's name stands for; InvalidArgument for an unknown name.
 Result<TcbStatus> ParseTcbStatus(std::string_view name);
 
 struct TcbLevel {
@@ -73,12 +75,15 @@ struct QeIdentity : SignedCollateral {
   std::vector<QeTcbLevel> levels;  // best first
 };
 
-// Documents are bounded (1 MiB) and refused if any object in them has a member twice; errors
-// name the field.
+// The parsed document, keeping the exact signed text. Errors: InvalidArgument for a document
+// over 1 MiB, one in which any object has a member twice, or a field missing, mistyped or out
+// of range (the message names the field). Signatures are not checked here (QuoteVerifier does).
 Result<TcbInfo> ParseTcbInfo(std::string_view document);
 Result<QeIdentity> ParseQeIdentity(std::string_view document);
-// "2026-11-22T17:20:58Z" <-> time_t (UTC). Fractions of a second are accepted and ignored.
+// "2026-11-22T17:20:58Z" -> time_t (UTC). Fractions of a second are accepted and ignored;
+// InvalidArgument for other text or a time not in UTC.
 Result<std::time_t> ParseRfc3339(std::string_view text);
+// confcom::FormatRfc3339 (common/time_format.h), here beside its parser.
 std::string FormatRfc3339(std::time_t t);
 
 // The collateral bundle, as files or PCCS responses.
@@ -105,8 +110,11 @@ inline constexpr char kTcbSigningChainFile[] = "tcb_signing_chain.pem";
 inline constexpr char kPckCrlIssuerChainFile[] = "pck_crl_issuer_chain.pem";
 inline constexpr char kRootCaFile[] = "root_ca.pem";
 
+// Reads the six files above from `dir` (each bounded). Errors: ReadFile's (NotFound, …), with
+// "collateral" as context.
 Result<Collateral> LoadCollateralDir(const std::string& dir);
-// Writes the bundle (and the root certificate, if given) as files named for what they are.
+// Writes the bundle (and the root certificate, if given) as files named for what they are,
+// each atomically, mode 0644 (public material). Errors: MakeDirs' or WriteFileAtomic's.
 Status WriteCollateralDir(const Collateral& c, const std::string& root_ca_pem, const std::string& dir);
 
 }  // namespace confcom::verify

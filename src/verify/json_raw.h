@@ -1,11 +1,8 @@
 // JSON text as signed collateral needs it: the exact text of a top-level member, the refusal of
 // repeated member names, and the compact re-serialisation Intel's QVL verifies signatures over.
-//
-// Intel signs TCB Info and QE Identity over the compact text of the "tcbInfo" /
-// "enclaveIdentity" object, which a served document normally holds byte for byte; one that went
-// through a re-formatter holds it only after re-serialisation. nlohmann::json keeps no source
-// offsets, so a small scanner finds the member's value span (skipping strings with escapes and
-// nested objects/arrays). Inputs are bounded by the caller.
+// nlohmann::json keeps no source offsets, so a small scanner finds a member's value span. Why
+// both the exact and the compact text: docs/dcap-quote.md, "Strictness" (b). All functions
+// are pure and bounded by the caller's input.
 #pragma once
 
 #include <string>
@@ -16,7 +13,8 @@
 namespace confcom::verify {
 
 // The raw text of the value of top-level member `key` in `document` (an object). The whole
-// top-level object is scanned: a document with `key` twice is refused.
+// top-level object is scanned: a document with `key` twice is refused. NotFound when `document`
+// lacks `key`; InvalidArgument when it is not a JSON object or has `key` twice.
 Result<std::string_view> RawMemberText(std::string_view document, std::string_view key);
 
 // Refuses a document in which any object, at any depth, has two members of the same name:

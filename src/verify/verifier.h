@@ -1,24 +1,11 @@
-// DCAP ECDSA v3 quote verification in Intel's QVL order.
+// DCAP ECDSA v3 quote verification in Intel's QVL order: PCK and TCB-signing chains, CRLs and
+// revocation; platform match; QE report signature and binding; QE Identity; quote signature;
+// DEBUG; TCB level, combined with the QE's status into Intel's sgx_ql_qv_result_t.
 //
-// A QuoteVerifier is made once per collateral bundle and trust anchor and then verifies any
-// number of quotes, from any number of threads. Work that does not depend on the quote is done
-// once at Create() (collateral parsing, TCB Info / QE Identity / CRL signatures, the TCB-signing
-// chain); a quote's PCK chain is checked once per distinct chain and cached. What depends on
-// the quote or the time is checked on every Verify():
-//   1. PCK chain and TCB-signing chain to the trusted root; validity at the given time; CRLs
-//      (signature, issuer, validity) and revocation;
-//   2. FMSPC / PCE-ID of the PCK = those of TCB Info; TCB Info id matches the TEE type;
-//   3. QE report signature by the PCK key; binding hash in the QE report data;
-//   4. QE report against QE Identity (mrsigner, isvprodid, masked miscselect/attributes),
-//      ISVSVN -> QE TCB status;
-//   5. quote signature by the attestation key;
-//   6. the app report is not DEBUG (unless allowed); TCB level from the PCK's TCB, combined
-//      with the QE's status -> Intel's sgx_ql_qv_result_t.
-// Certificates are held to RFC 5280 as OpenSSL and QVL hold them (no extension twice, no
-// unknown critical extension, one SGX extension without repeated members); the PCK CRL must
-// be that of the PCK certificate's own issuer (Processor or Platform CA); collateral
-// signatures verify over the exact signed text or, as in QVL, its compact re-serialisation.
-// Every failure names the check and says why.
+// Work that does not depend on the quote is done once at Create(); a quote's PCK chain is
+// checked once per distinct chain and cached. Every failure names the check and says why. The
+// order, each check and where confcom is stricter than QVL: docs/dcap-quote.md, "Verification
+// order (confcom)" and "Strictness, compared with Intel's QVL".
 #pragma once
 
 #include <ctime>
@@ -48,7 +35,9 @@ enum class QvResult : uint32_t {
   kSwHardeningNeeded = 0xA007,
   kConfigAndSwHardeningNeeded = 0xA008,
 };
+// "SGX_QL_QV_RESULT_OK", …; pure.
 const char* QvResultName(QvResult r);
+// The result a TCB status stands for (UpToDate -> kOk, Revoked -> kRevoked, …); pure.
 QvResult QvResultFor(TcbStatus s);
 
 enum class Check {
@@ -94,12 +83,17 @@ struct Verdict {
   std::vector<std::string> warnings;  // accepted oddities, e.g. allowed zero padding
 };
 
+// Made once per collateral bundle and trust anchor; then immutable but for an internal
+// PCK-chain cache under a mutex, so Verify() may run on any number of threads at once.
 class QuoteVerifier {
  public:
-  // Fails only for collateral that cannot be parsed; chain and signature problems of the
-  // collateral are reported by Verify() in QVL order.
+  // Parses the collateral and checks what does not depend on a quote. Errors: InvalidArgument
+  // (or the parser's code) only for collateral that cannot be parsed; chain and signature
+  // problems of the collateral are reported by Verify() in QVL order.
   static Result<std::shared_ptr<QuoteVerifier>> Create(const Collateral& collateral,
                                                        const pki::Certificate& trusted_root);
+  // Never fails as a call: the Verdict says whether the quote verified, or which check failed
+  // and why (`failed`, `message`, `result`).
   Verdict Verify(ByteSpan quote, const VerifyOptions& options = {}) const;
 
   const TcbInfo& tcb_info() const { return tcb_info_; }
@@ -123,7 +117,7 @@ class QuoteVerifier {
   mutable std::unordered_map<std::string, std::shared_ptr<const PckChain>> chain_cache_;
 };
 
-// Intel's SGX Root CA, the default trust anchor.
+// Intel's SGX Root CA (intel_root_ca.h), parsed once; the default trust anchor.
 const pki::Certificate& IntelSgxRootCa();
 
 }  // namespace confcom::verify
