@@ -1,5 +1,6 @@
 // How Intel's client turns AESM replies and transport failures into sgx_status_t: a common
-// table, then per-call overrides for codes the common table leaves UNEXPECTED.
+// table, then per-call overrides for codes the common table leaves UNEXPECTED
+// (docs/aesm-protocol.md has both tables). Pure functions: safe from any thread.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,9 @@ enum class Call { kSelectAttKeyId, kInitQuoteEx, kGetQuoteSizeEx, kGetQuoteEx,
 
 // errorCode of a response -> sgx_status_t, as the named call returns it.
 uint32_t MapAesmError(Call call, uint32_t aesm_error);
-// A failed exchange (no usable reply) -> sgx_status_t.
+// A failed exchange (no usable reply) -> sgx_status_t: SERVICE_UNAVAILABLE when nothing
+// answers, SERVICE_TIMEOUT for a timeout, INVALID_PARAMETER for a request that cannot be
+// sent, UNEXPECTED otherwise.
 uint32_t MapTransportError(const Status& status);
 
 }  // namespace confcom::quote_ex

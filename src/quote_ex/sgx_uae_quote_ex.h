@@ -119,6 +119,12 @@ typedef struct _sgx_qe_report_info_t {
 
 #define CONFCOM_QUOTE_EX_API __attribute__((visibility("default")))
 
+/* Each call is one request on its own connection to the socket (15 s timeout), so the six are
+ * safe from any thread. Each returns SGX_SUCCESS, SGX_ERROR_INVALID_PARAMETER for a missing
+ * pointer or a size that does not fit, or the service's answer or a transport failure mapped as
+ * Intel's client maps them (docs/aesm-protocol.md, "How Intel's client turns them into
+ * sgx_status_t"), e.g. SGX_ERROR_SERVICE_UNAVAILABLE when nothing answers, SGX_ERROR_BUSY. */
+
 CONFCOM_QUOTE_EX_API sgx_status_t sgx_select_att_key_id(const uint8_t* p_att_key_id_list,
                                                         uint32_t att_key_id_list_size,
                                                         sgx_att_key_id_t* p_selected_key_id);

@@ -20,13 +20,14 @@ struct ErrorAdvice {
   const char* fix;    // one line
 };
 
-// Every entry, by code.
+// Every entry, by code; a static table, safe from any thread (as are all functions here).
 const std::vector<ErrorAdvice>& AllErrorAdvice();
-// nullptr for codes without advice.
+// The entry for `code`; nullptr for codes without advice.
 const ErrorAdvice* FindErrorAdvice(uint32_t code);
 
 // "0xe019", "E019", "e019", "0x4004", "4004" (SGX codes are always written in hex, so digits
 // alone are read as hex), or an enumerator name ("SGX_QL_NETWORK_ERROR", any case).
+// InvalidArgument for text that is neither.
 Result<uint32_t> ParseErrorCode(const std::string& text);
 
 // "0xE019 SGX_QL_NETWORK_ERROR\n  cause: …\n  fix:   …\n".

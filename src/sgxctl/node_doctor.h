@@ -2,7 +2,8 @@
 // runs (a node shell, or the helper's container): the SGX device nodes and whether this user
 // may open them (and which group owns /dev/sgx_provision), the quote provider's QCNL config
 // and whether its PCCS answers, the quote provider library, and the quote helper's socket.
-// Each check gives one finding: OK, WARN or FAIL, with a fix for the last two.
+// Each check gives one finding: OK, WARN or FAIL, with a fix for the last two. The checks read
+// the file system and network only: safe from any thread. What each looks at: docs/hardware.md.
 #pragma once
 
 #include <sys/types.h>
@@ -51,17 +52,22 @@ struct DoctorOptions {
   std::string helper_socket;  // for the message
 };
 
+// Each check returns its findings; a problem is a finding, never an error.
+// The enclave and provisioning devices: present, and openable read-write by the identity.
 std::vector<Finding> CheckDevices(const DoctorOptions& options);
 // The QCNL config and, when it parses and check_pccs is set, its PCCS (an HTTP(S) GET of
 // <pccs_url>rootcacrl with a short timeout; TLS verified when use_secure_cert is true).
 std::vector<Finding> CheckQcnl(const DoctorOptions& options);
+// libdcap_quoteprov.so.1 and the QCNL wrapper in `library_dirs` (without it: Azure's client).
 std::vector<Finding> CheckQuoteProvider(const DoctorOptions& options);
+// `ping_helper`'s answer; no finding when it is unset.
 std::vector<Finding> CheckHelper(const DoctorOptions& options);
 // All of the above, in that order.
 std::vector<Finding> RunDoctor(const DoctorOptions& options);
 
 // One line per finding: "FAIL  device          /dev/sgx_provision: … -> fix: …".
 std::string RenderFindings(const std::vector<Finding>& findings);
+// Whether any finding is FAIL (WARN does not fail the doctor).
 bool AnyFailed(const std::vector<Finding>& findings);
 
 // The HTTP status of GET url, or kUnavailable with curl's reason (also for TLS failures).

@@ -1,7 +1,7 @@
 // `sgxctl status`: one summary of a node's confcom state, from the quote helper's socket and
 // the two daemons' Prometheus endpoints: is the helper reachable and on which backend
 // (simulated?), is the device plugin registered with kubelet, how much EPC is advertised,
-// healthy and handed out.
+// healthy and handed out. Functions here share no state: safe from any thread.
 #pragma once
 
 #include <map>
@@ -19,9 +19,11 @@ struct Sample {
   double value = 0;
 };
 
-// Parses the Prometheus text format (comments skipped; malformed lines are an error).
+// Parses the Prometheus text format (comments skipped). InvalidArgument naming the line for a
+// malformed one.
 Result<std::vector<Sample>> ParsePrometheusText(std::string_view text);
-// GET http://host:port/metrics.
+// GET `url` (http://host:port/metrics) and parse it. Unavailable when it does not answer 200;
+// ParsePrometheusText's errors.
 Result<std::vector<Sample>> ScrapeMetrics(const std::string& url);
 
 struct StatusInputs {
@@ -31,8 +33,8 @@ struct StatusInputs {
   std::vector<std::string> plugin_sockets;  // present in the device-plugins folder
 };
 
-// {"ok":…, "quote_helper":{…}, "device_plugin":{…}, "problems":[…]}
-// Counts are whole numbers.
+// {"ok":…, "quote_helper":{…}, "device_plugin":{…}, "problems":[…]}; never fails (what
+// cannot be read becomes a problem). Counts are whole numbers.
 nlohmann::ordered_json SummarizeNode(const StatusInputs& in);
 
 // The summary as aligned "key: value" lines, one problem per line at the end (what `sgxctl

@@ -1,6 +1,6 @@
 // /etc/sgx_default_qcnl.conf, the configuration of Intel's quote provider library (its QCNL
 // part): JSON since DCAP 1.13 (// comments allowed, keys case-sensitive). Read by
-// `sgxctl doctor`; the keys are described in docs/hardware.md.
+// `sgxctl doctor`; the keys are described in docs/hardware.md. Pure: safe from any thread.
 #pragma once
 
 #include <optional>

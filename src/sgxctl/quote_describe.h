@@ -10,8 +10,13 @@
 
 namespace confcom::sgxctl {
 
+// All three are pure and never fail: what cannot be decoded (a certificate, the SGX extension)
+// is described as such in the output.
+// Every field of a report body (`sgxctl inspect`'s "app_report" and "qe_report").
 nlohmann::ordered_json DescribeReportBody(const sgx::ReportBody& body);
+// The whole quote: header, app report, signature data, certification data, trailing bytes.
 nlohmann::ordered_json DescribeQuote(const sgx::ParsedQuote& parsed);
+// Any JSON as indented "key: value" text, starting `indent` levels (two spaces each) deep.
 std::string RenderText(const nlohmann::ordered_json& j, int indent = 0);
 
 }  // namespace confcom::sgxctl

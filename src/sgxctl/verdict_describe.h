@@ -1,5 +1,5 @@
 // What `sgxctl verify` reports: the verdict as JSON (and text via RenderText), and whether a
-// verified quote's TCB result is acceptable under the caller's policy.
+// verified quote's TCB result is acceptable under the caller's policy. Pure functions.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,6 +20,8 @@ struct AcceptPolicy {
 // Empty if acceptable, else why not (naming the flag that would accept it).
 std::string Unacceptable(const verify::Verdict& v, const AcceptPolicy& policy);
 
+// {"verdict":…, "verified":…, "failed_check":…, "result":…, "tcb_status":…, …}, what
+// `sgxctl verify -o json` prints; never fails.
 nlohmann::ordered_json DescribeVerdict(const verify::Verdict& v, const AcceptPolicy& policy);
 
 }  // namespace confcom::sgxctl

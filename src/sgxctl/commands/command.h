@@ -10,14 +10,19 @@
 
 namespace confcom::sgxctl {
 
+// One subcommand. Used from main's one thread: Setup() once, then Run() at most once.
 class Command {
  public:
   virtual ~Command() = default;
+  // The subcommand's name ("quote") and one line of help.
   virtual const char* name() const = 0;
   virtual const char* help() const = 0;
+  // Declares the subcommand's flags on `sub`, bound to members Run() reads.
   virtual void Setup(CLI::App& sub) = 0;
+  // Runs with the parsed flags; returns the exit code (above). Errors are printed, not thrown.
   virtual int Run() = 0;
 };
+// One factory per subcommand; each returns a new, unset Command.
 
 std::unique_ptr<Command> MakeQuoteCommand();
 std::unique_ptr<Command> MakeInspectCommand();
