@@ -1,4 +1,5 @@
-// A blocking AESM client: one connection per call, like Intel's libsgx_quote_ex.
+// A blocking AESM client: one connection per call, like Intel's libsgx_quote_ex, so calls from
+// many threads at once share nothing.
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,8 @@ struct ClientOptions {
   uint32_t max_frame_size = kDefaultMaxFrameSize;
 };
 
-// Errors: kUnavailable when the socket cannot be connected; kIoError when the service
+// Sends one request on a new connection and returns the parsed reply. Errors: kUnavailable
+// when the socket cannot be connected; kIoError when the service
 // closes the connection without a reply; kDeadlineExceeded on time-out; kCorruption when the
 // reply does not parse.
 Result<message::Response> Call(const ClientOptions& options, const message::Request& request);

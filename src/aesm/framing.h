@@ -22,8 +22,10 @@ namespace confcom::aesm {
 inline constexpr uint32_t kDefaultMaxFrameSize = 64 * 1024;
 inline constexpr size_t kFrameHeaderSize = 4;
 
+// The 4-byte length followed by `payload`; pure.
 std::string EncodeFrame(std::string_view payload);
 
+// One frame from one connection; not thread-safe (each connection owns its reader).
 class FrameReader {
  public:
   explicit FrameReader(uint32_t max_payload_size = kDefaultMaxFrameSize)
@@ -32,14 +34,18 @@ class FrameReader {
   // Where the next read should go; its size is exactly what the frame still lacks.
   std::span<uint8_t> NextBuffer();
   // Records that `n` bytes were read into NextBuffer(). Fails (and stays failed) on a zero
-  // or oversize length.
+  // or oversize length (InvalidArgument naming the length).
   Status Commit(size_t n);
 
+  // Whether the whole frame has arrived.
   bool complete() const { return header_done_ && payload_.size() == filled_; }
+  // Whether any byte of the frame has arrived.
   bool started() const { return header_filled_ > 0; }
   // Valid once complete().
   std::string_view payload() const { return {payload_.data(), payload_.size()}; }
+  // Moves the payload out (valid once complete()); the reader is spent afterwards.
   std::string TakePayload() { return std::move(payload_); }
+  // The length the header declared (0 until the header is complete).
   uint32_t declared_size() const { return declared_; }
 
  private:
@@ -55,10 +61,12 @@ class FrameReader {
 
 using Clock = std::chrono::steady_clock;
 
-// Blocking I/O on a connected stream socket, each call bounded by `deadline`.
+// Blocking I/O on a connected stream socket, each call bounded by `deadline`. Errors:
+// DeadlineExceeded at the deadline; IoError when the peer closes or resets; errno's code for
+// other failures of poll/send/recv.
 Status WriteAll(int fd, std::string_view data, Clock::time_point deadline);
 Status WriteFrame(int fd, std::string_view payload, Clock::time_point deadline);
-// Fails with kIoError if the peer closes before a whole frame arrived.
+// One whole frame's payload; also FrameReader's InvalidArgument for a bad length.
 Result<std::string> ReadFrame(int fd, uint32_t max_payload_size, Clock::time_point deadline);
 
 }  // namespace confcom::aesm

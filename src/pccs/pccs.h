@@ -1,19 +1,7 @@
 // A PCCS-compatible collateral endpoint for the simulated platform (Intel's PCCS API v4
 // paths and issuer-chain headers), and the client side that fetches collateral from any PCCS.
-//
-// Served (GET):
-//   /sgx/certification/v4/tcb?fmspc=<12 hex>     TCB Info JSON; header TCB-Info-Issuer-Chain
-//   /sgx/certification/v4/qe/identity            QE Identity JSON; SGX-Enclave-Identity-Issuer-Chain
-//   /sgx/certification/v4/pckcrl?ca=processor    PCK CRL of that CA; SGX-PCK-CRL-Issuer-Chain
-//   /sgx/certification/v4/pckcrl?ca=platform
-//   /sgx/certification/v4/rootcacrl              Root CA CRL
-// CRLs are DER unless encoding=pem. Issuer chains are URL-encoded PEM, as Intel sends them.
-// An unknown FMSPC or CA, or an unknown path, is 404; a missing parameter is 400. A simulated
-// platform's responses carry the header "Confcom-Simulated: true" (verifiers ignore it).
-//
-// Slow clients: kServerThreads workers, each freed after kReadTimeoutSeconds by a connection
-// that sends no request (keep-alive connections after 1 s idle). Request lines are logged with
-// control characters escaped, at most ~100 per second.
+// Paths, headers, status codes, bounds and what the client requires: docs/dcap-quote.md,
+// "PCCS API v4".
 #pragma once
 
 #include <atomic>
@@ -32,12 +20,18 @@ class Server;
 
 namespace confcom::pccs {
 
+// Percent-encoding of issuer chains, as Intel sends them. PercentDecode: InvalidArgument for a
+// '%' not followed by two hex digits. Both pure.
 std::string PercentEncode(std::string_view s);
 Result<std::string> PercentDecode(std::string_view s);
 
+// Slow clients: kServerThreads workers, each freed after kReadTimeoutSeconds by a connection
+// that sends no request (keep-alive connections after 1 s idle).
 inline constexpr size_t kServerThreads = 32;
 inline constexpr time_t kReadTimeoutSeconds = 2;
 
+// Serves from its own worker threads; Stop() may be called from any thread, the rest from the
+// owner's. Request lines are logged with control characters escaped, at most ~100 per second.
 class PccsServer {
  public:
   // `collateral` gives TCB Info, QE Identity and the Root CA CRL; `pck_crls` the PCK CRL of
@@ -46,10 +40,13 @@ class PccsServer {
              std::map<std::string, verify::PckCrlBundle> pck_crls, bool simulated);
   ~PccsServer();
 
-  // Binds `host:port` (port 0: any free port). Then Serve() blocks until Stop().
+  // Binds `host:port` (port 0: any free port). IoError when the address cannot be bound.
   Status Bind(const std::string& host, int port);
+  // The bound port (0 before Bind()).
   int port() const { return port_; }
+  // Serves until Stop(); Ok then, IoError if the server stopped with an error.
   Status Serve();
+  // Makes a running Serve() return; from any thread.
   void Stop();
 
  private:
@@ -61,7 +58,9 @@ class PccsServer {
 };
 
 // Fetches the collateral for `fmspc` from a PCCS at `base_url` (e.g. http://127.0.0.1:8081),
-// with the PCK CRL of `ca`: the CA that issued the PCK certificate to be checked.
+// with the PCK CRL of `ca`: the CA that issued the PCK certificate to be checked. Errors:
+// InvalidArgument for an unusable URL, a body over 1 MiB or a missing issuer-chain header;
+// Unavailable when the PCCS does not answer; NotFound for an answer other than 200.
 Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc,
                                            pki::PckCa ca);
 
