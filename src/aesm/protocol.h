@@ -45,6 +45,8 @@ enum class AesmError : uint32_t {
   kUnableToGenerateQeReport = 49,
   kKeyCertificationError = 50,
 };
+// "SUCCESS", "BUSY_ERROR", …; "UNKNOWN_AESM_ERROR" for codes without a name. Pure, as is all
+// of this file.
 const char* AesmErrorName(AesmError e);
 
 // A Request's kind is the field number of its sub-message.
@@ -66,10 +68,11 @@ enum class RequestKind : int {
   kGetSupportedAttKeyIdNum = 21,
   kGetSupportedAttKeyIds = 22,
 };
+// "GetQuoteEx", …; "Unknown" for kinds without a name.
 const char* RequestKindName(RequestKind kind);
 
-// The kind of a parsed request. Fails when no known sub-message, or more than one, is set:
-// such a request cannot be answered with a matching response field.
+// The kind of a parsed request. InvalidArgument when no known sub-message, or more than one, is
+// set: such a request cannot be answered with a matching response field.
 Result<RequestKind> Classify(const message::Request& request);
 
 }  // namespace confcom::aesm
