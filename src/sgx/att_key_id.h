@@ -1,7 +1,8 @@
 // Attestation key ids (sgx_att_key_id_ext_t, 256 bytes) and the select-list format.
 //
 // A key id's meaningful part is its 158-byte base (sgx_ql_att_key_id_t); a server picks the
-// quoting provider by comparing bases, ignoring spid/att_key_type/reserved.
+// quoting provider by comparing bases, ignoring spid/att_key_type/reserved. All functions here
+// are pure: safe from any thread.
 #pragma once
 
 #include <string>
@@ -41,13 +42,16 @@ struct AttKeyIdFields {
   uint32_t algorithm_id = 0;
 };
 AttKeyIdFields DecodeAttKeyId(const AttKeyId& key);
+// One line for logs: "ECDSA-P256 (algorithm 2, mrsigner <hex>, prod_id 1)".
 std::string DescribeAttKeyId(const AttKeyId& key);
 
 // True when the 158-byte bases are equal. Both must be at least kAttKeyIdBaseSize long.
 bool SameKeyBase(ByteSpan a, ByteSpan b);
 
-// Parses {u16 id=0, u16 version=0, u32 n<=10} followed by exactly n key ids.
+// Parses {u16 id=0, u16 version=0, u32 n<=10} followed by exactly n key ids. InvalidArgument
+// naming what is wrong (length, header, count).
 Result<std::vector<AttKeyId>> ParseAttKeyIdList(ByteSpan list);
+// The inverse of ParseAttKeyIdList().
 Bytes EncodeAttKeyIdList(const std::vector<AttKeyId>& keys);
 
 }  // namespace confcom::sgx

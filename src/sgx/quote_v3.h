@@ -1,5 +1,6 @@
 // The DCAP ECDSA quote, version 3 (sgx_quote3_t): encoding and a bounds-checked parser whose
-// errors name the field and offset where the input went wrong.
+// errors name the field and offset where the input went wrong. Layout: docs/dcap-quote.md.
+// Plain values and pure functions: safe from any thread.
 #pragma once
 
 #include <string>
@@ -74,7 +75,9 @@ struct ParsedQuote {
   bool trailing_all_zero = true;
 };
 
-// Parses a v3 ECDSA-P256 quote. Errors say which field is wrong and at which offset.
+// Parses a v3 ECDSA-P256 quote; bytes after its declared end are counted, not refused.
+// InvalidArgument saying which field is wrong and at which offset (version, key type,
+// truncation, lengths, certification data type).
 Result<ParsedQuote> ParseQuoteV3(ByteSpan bytes);
 
 }  // namespace confcom::sgx

@@ -1,7 +1,7 @@
 // The Intel SGX SDK's simulation-mode EREPORT (docs/simulation.md): the report key is
 // AES-128-CMAC under a fixed key of a buffer built from the *target's* identity, the CPUSVN
 // and the report's key_id; the report MAC is AES-128-CMAC(report key, body). Anyone can make
-// or check such reports: this gives functional fidelity, no security.
+// or check such reports: this gives functional fidelity, no security. Pure functions.
 #pragma once
 
 #include "crypto/crypto.h"
@@ -22,7 +22,8 @@ inline constexpr Array<16> kSimCpuSvnDowngraded = {0x64, 0xea, 0x4f, 0x3f, 0xa0,
 // ff00 repeated over 16 bytes, then 16 zero bytes.
 Array<32> SimReportKeyId();
 
-// The report key the SDK derives when a report is made for `target`.
+// The report key the SDK derives when a report is made for `target`; fails only if the
+// cipher does.
 Result<crypto::Aes128Key> DeriveSimReportKey(const TargetInfo& target, const Array<16>& cpu_svn,
                                              const Array<32>& key_id, ReportKeyLayout layout);
 
@@ -32,7 +33,8 @@ Result<Report> MakeSimReport(const TargetInfo& target, const ReportBody& body,
                              ReportKeyLayout layout = ReportKeyLayout::kSdk219);
 
 // Checks the MAC of a 432-byte report as the enclave whose own target info is `self` would,
-// trying both layouts. Returns the layout that matched, or kPermissionDenied.
+// trying both layouts. Returns the layout that matched; InvalidArgument for a report that is
+// not 432 bytes, PermissionDenied when neither layout's MAC matches.
 Result<ReportKeyLayout> CheckSimReportMac(const TargetInfo& self, ByteSpan report);
 
 }  // namespace confcom::sgx

@@ -1,5 +1,7 @@
 // SGX structures with their exact byte layouts (docs/dcap-quote.md), as plain C++
 // values with explicit encode/decode: no packed structs, no reinterpret_cast of wire bytes.
+// Each Decode() takes exactly kSize bytes and fails with InvalidArgument otherwise; Encode()
+// never fails. Plain values: safe from any thread.
 #pragma once
 
 #include <array>
