@@ -1,4 +1,5 @@
-// Byte helpers: hex encoding, little-endian loads/stores, constant-time comparison.
+// Byte helpers: hex encoding, little-endian loads/stores, constant-time comparison. All pure;
+// the loads and stores read or write exactly 2, 4 or 8 bytes at `p`, which the caller bounds.
 #pragma once
 
 #include <cstddef>
@@ -15,10 +16,13 @@ namespace confcom {
 using Bytes = std::vector<uint8_t>;
 using ByteSpan = std::span<const uint8_t>;
 
+// Lower-case hex, two digits per byte.
 std::string ToHex(ByteSpan bytes);
-// Accepts upper or lower case; an optional "0x" prefix. Errors name the offending position.
+// Accepts upper or lower case; an optional "0x" prefix. InvalidArgument naming the offending
+// position for a non-hex digit or an odd length.
 Result<Bytes> FromHex(std::string_view hex);
-// Like FromHex, but the result must have exactly `size` bytes.
+// Like FromHex, but the result must have exactly `size` bytes (else InvalidArgument naming
+// `what`).
 Result<Bytes> FromHexExact(std::string_view hex, size_t size, std::string_view what);
 
 inline ByteSpan AsBytes(std::string_view s) {

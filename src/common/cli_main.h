@@ -12,8 +12,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// "<component> <CONFCOM_VERSION>".
 inline std::string VersionLine(const std::string& component) { return component + " " + CONFCOM_VERSION; }
 
+// Adds --version, printing VersionLine(component).
 inline void AddVersionFlag(CLI::App& app, const std::string& component) {
   app.set_version_flag("--version", VersionLine(component));
 }

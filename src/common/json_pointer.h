@@ -7,6 +7,7 @@
 
 namespace confcom {
 
+// The escaped token; pure, never fails.
 std::string EscapeJsonPointerToken(std::string_view token);
 
 }  // namespace confcom

@@ -2,7 +2,8 @@
 //
 // A Status is either OK or carries a Code and a human-readable message that says what went
 // wrong and where (e.g. "quote: truncated at offset 1012: need 2 bytes, have 0"). Result<T>
-// holds either a T or a non-OK Status.
+// holds either a T or a non-OK Status. Both are plain values: const use from many threads is
+// safe, as for any std type.
 #pragma once
 
 #include <cassert>
@@ -59,6 +60,7 @@ class Status {
   std::string message_;
 };
 
+// "InvalidArgument", "NotFound", …; pure.
 const char* CodeName(Status::Code code);
 
 // Holds a T or an error E (by default a non-OK Status). E must have `bool ok() const`.
