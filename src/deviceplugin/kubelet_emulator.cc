@@ -37,7 +37,7 @@
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/framework/device_set.h"
 #include "deviceplugin/framework/plugin_server.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::deviceplugin {
 namespace {

@@ -35,7 +35,7 @@
 #include "deviceplugin/sgx/resource_schemes.h"
 #include "kube/api_client.h"
 #include "kube/credentials.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::deviceplugin {
 namespace {

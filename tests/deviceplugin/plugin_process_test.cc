@@ -20,7 +20,7 @@
 #include "deviceplugin/fake_host.h"
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/sgx/intel_resources.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 #include "deviceplugin/json_events.h"
 #include "kube/kube_api_double.h"
 #include "testing/test_util.h"

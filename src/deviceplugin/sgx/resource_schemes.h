@@ -22,7 +22,7 @@
 #include "common/status.h"
 #include "deviceplugin/framework/resource.h"
 #include "deviceplugin/sgx/discovery.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::deviceplugin {
 
