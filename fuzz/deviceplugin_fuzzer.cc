@@ -40,7 +40,7 @@
 #include "deviceplugin/framework/kubelet_requests.h"
 #include "deviceplugin/framework/plugin_server.h"
 #include "deviceplugin/framework/resource.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 #include "fuzz_util.h"
 
 namespace {

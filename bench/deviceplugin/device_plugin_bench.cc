@@ -9,9 +9,6 @@
 //      over every available ID, then Allocate of 10 MiB; intel: Allocate of one enclave share,
 //      the EPC being a node resource the plugin is not asked about), plugin CPU and RSS.
 // Missed targets are marked MISSED; the exit status is 0 (a benchmark, not a test).
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +24,8 @@
 
 #include "deviceplugin/api.grpc.pb.h"
 #include "deviceplugin/framework/device_set.h"
+#include "deviceplugin/plugin_node.h"
+#include "kube/kubelet_dial.h"
 
 namespace dp = confcom::deviceplugin;
 using Clock = std::chrono::steady_clock;
@@ -73,19 +72,18 @@ void MessageSizes() {
   }
 }
 
-struct Plugin {
-  pid_t pid = -1;
-  std::string dir;
-  ~Plugin() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      int st;
-      ::waitpid(pid, &st, 0);
-    }
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-  }
-};
+// `plugin_bin` at 256 GiB (--epc-mib 262144) on a fake host without SGX hardware but with the
+// device nodes of `devices`, and `args`: the tests' shared fixture (tests/deviceplugin).
+std::unique_ptr<confcom::testing::Process> StartPlugin(dp::testing::PluginNode& node,
+                                                       const std::string& plugin_bin,
+                                                       const std::vector<std::string>& devices,
+                                                       std::vector<std::string> args) {
+  node.UsePluginBinary(plugin_bin);
+  node.host().NoSgxCpu();
+  for (const auto& d : devices) node.host().AddDevice(d);
+  args.insert(args.begin(), {"--epc-mib", "262144", "--log-level", "warn"});
+  return node.StartPlugin(args);
+}
 
 // User + system CPU time of a process, in microseconds (/proc/PID/stat fields 14 and 15).
 double CpuMicros(pid_t pid) {
@@ -122,32 +120,12 @@ long StatusKiB(pid_t pid, const std::string& field) { return ProcKiB(pid, "statu
 long RollupKiB(pid_t pid, const std::string& field) { return ProcKiB(pid, "smaps_rollup", field); }
 
 int LiveBench(const std::string& plugin_bin, int iterations) {
-  Plugin p;
-  char tmpl[] = "/tmp/dp-bench-XXXXXX";
-  p.dir = ::mkdtemp(tmpl);
-  std::filesystem::create_directories(p.dir + "/root/dev");
-  std::filesystem::create_directories(p.dir + "/dp");
-  std::ofstream(p.dir + "/root/dev/sgx_enclave").put('\n');
-  p.pid = ::fork();
-  if (p.pid == 0) {
-    int fd = ::open((p.dir + "/plugin.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::string dpdir = p.dir + "/dp", root = p.dir + "/root";
-    ::execl(plugin_bin.c_str(), plugin_bin.c_str(), "--device-plugin-dir", dpdir.c_str(),
-            "--host-root", root.c_str(), "--epc-mib", "262144", "--provision-devices", "0",
-            "--log-level", "warn", nullptr);
-    ::_exit(127);
-  }
-  std::string sock = p.dir + "/dp/confcom-sgx-epc.sock";
-  for (int i = 0; i < 200 && !std::filesystem::exists(sock); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(int(dp::kKubeletMaxMessageBytes));
-  args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");
-  auto channel =
-      grpc::CreateCustomChannel("unix://" + sock, grpc::InsecureChannelCredentials(), args);
+  dp::testing::PluginNode node;
+  auto plugin = StartPlugin(node, plugin_bin, {"/dev/sgx_enclave"}, {"--provision-devices", "0"});
+  const pid_t pid = plugin->pid();
+  std::string sock = node.dp() + "/confcom-sgx-epc.sock";
+  confcom::testing::WaitForSocket(sock, std::chrono::seconds(5));
+  auto channel = confcom::kube::DialUnixSocket(sock);
   auto stub = v1beta1::DevicePlugin::NewStub(channel);
 
   // Follow ListAndWatch as kubelet would, then take the healthy IDs from the first message.
@@ -189,7 +167,7 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
   std::vector<double> lat;
   double cpu0 = 0;
   for (int i = 0; i < iterations + 20; ++i) {
-    if (i == 20) cpu0 = CpuMicros(p.pid);
+    if (i == 20) cpu0 = CpuMicros(pid);
     grpc::ClientContext ctx;
     v1beta1::AllocateResponse resp;
     auto t0 = Clock::now();
@@ -201,7 +179,7 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
     }
     if (i >= 20) lat.push_back(ms);  // warm-up excluded
   }
-  double plugin_us = (CpuMicros(p.pid) - cpu0) / iterations;
+  double plugin_us = (CpuMicros(pid) - cpu0) / iterations;
   Latency a = Summarise(lat), e = Summarise(empty_lat);
   std::printf("Allocate 10 GiB (10,240 IDs, %zu bytes), %d calls: p50 %.3f ms, p99 %.3f ms, "
               "max %.3f ms (target p99 < 1 ms) %s\n",
@@ -209,20 +187,20 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
   std::printf("  baselines: empty call p50 %.3f ms, p99 %.3f ms; client encoding %.0f us; "
               "plugin CPU %.0f us per Allocate\n",
               e.p50, e.p99, encode_us, plugin_us);
-  long rss = StatusKiB(p.pid, "VmRSS");
+  long rss = StatusKiB(pid, "VmRSS");
   std::printf("Plugin RSS at 256 GiB, one stream open, after the calls: %.1f MiB "
               "(target < 16 MiB) %s\n",
               double(rss) / 1024, Mark(rss > 0 && rss < 16 * 1024));
   std::printf("  of which anonymous %.1f MiB, file-backed (shared libraries: gRPC, absl, "
               "protobuf, libstdc++) %.1f MiB\n",
-              double(StatusKiB(p.pid, "RssAnon")) / 1024,
-              double(StatusKiB(p.pid, "RssFile")) / 1024);
+              double(StatusKiB(pid, "RssAnon")) / 1024,
+              double(StatusKiB(pid, "RssFile")) / 1024);
   // RSS counts every mapped page of the shared libraries, including those the kernel maps
   // around a fault from the page cache; what the plugin alone costs the node is its private
   // memory (USS), and its fair share of the shared pages is PSS.
-  long private_kib = RollupKiB(p.pid, "Private_Clean") + RollupKiB(p.pid, "Private_Dirty");
+  long private_kib = RollupKiB(pid, "Private_Clean") + RollupKiB(pid, "Private_Dirty");
   std::printf("  private (USS) %.1f MiB, PSS %.1f MiB\n", double(private_kib) / 1024,
-              double(RollupKiB(p.pid, "Pss")) / 1024);
+              double(RollupKiB(pid, "Pss")) / 1024);
   watch_ctx.TryCancel();
   while (reader->Read(&first)) {
   }
@@ -244,24 +222,10 @@ struct SchemeFigures {
 
 bool SchemeBench(const std::string& plugin_bin, const std::string& scheme, int iterations,
                  SchemeFigures* out) {
-  Plugin p;
-  char tmpl[] = "/tmp/dp-bench-XXXXXX";
-  p.dir = ::mkdtemp(tmpl);
-  std::filesystem::create_directories(p.dir + "/root/dev");
-  std::filesystem::create_directories(p.dir + "/dp");
-  std::ofstream(p.dir + "/root/dev/sgx_enclave").put('\n');
-  std::ofstream(p.dir + "/root/dev/sgx_provision").put('\n');
-  p.pid = ::fork();
-  if (p.pid == 0) {
-    int fd = ::open((p.dir + "/plugin.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::string dpdir = p.dir + "/dp", root = p.dir + "/root";
-    ::execl(plugin_bin.c_str(), plugin_bin.c_str(), "--device-plugin-dir", dpdir.c_str(),
-            "--host-root", root.c_str(), "--epc-mib", "262144", "--resource-scheme",
-            scheme.c_str(), "--log-level", "warn", "--metrics-address", "off", nullptr);
-    ::_exit(127);
-  }
+  dp::testing::PluginNode node;
+  auto plugin = StartPlugin(node, plugin_bin, {"/dev/sgx_enclave", "/dev/sgx_provision"},
+                            {"--resource-scheme", scheme, "--metrics-address", "off"});
+  const pid_t pid = plugin->pid();
   const bool legacy = scheme == "legacy";
   std::vector<std::string> sockets =
       legacy ? std::vector<std::string>{"confcom-sgx-epc.sock", "confcom-sgx-provision.sock"}
@@ -272,15 +236,9 @@ bool SchemeBench(const std::string& plugin_bin, const std::string& scheme, int i
   std::vector<std::unique_ptr<grpc::ClientReader<v1beta1::ListAndWatchResponse>>> readers;
   std::vector<std::string> first_ids;  // of the first resource
   for (const auto& s : sockets) {
-    std::string path = p.dir + "/dp/" + s;
-    for (int i = 0; i < 400 && !std::filesystem::exists(path); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(int(dp::kKubeletMaxMessageBytes));
-    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");
-    stubs.push_back(v1beta1::DevicePlugin::NewStub(
-        grpc::CreateCustomChannel("unix://" + path, grpc::InsecureChannelCredentials(), args)));
+    std::string path = node.dp() + "/" + s;
+    confcom::testing::WaitForSocket(path, std::chrono::seconds(10));
+    stubs.push_back(v1beta1::DevicePlugin::NewStub(confcom::kube::DialUnixSocket(path)));
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     readers.push_back(stubs.back()->ListAndWatch(contexts.back().get(), v1beta1::Empty()));
     v1beta1::ListAndWatchResponse m;
@@ -294,7 +252,7 @@ bool SchemeBench(const std::string& plugin_bin, const std::string& scheme, int i
       for (const auto& d : m.devices()) first_ids.push_back(d.id());
     }
   }
-  out->start_cpu_ms = CpuMicros(p.pid) / 1000;
+  out->start_cpu_ms = CpuMicros(pid) / 1000;
   auto& stub = *stubs[0];
   v1beta1::PreferredAllocationRequest pref;
   auto* pc = pref.add_container_requests();
@@ -304,7 +262,7 @@ bool SchemeBench(const std::string& plugin_bin, const std::string& scheme, int i
   std::vector<double> lat;
   double cpu0 = 0;
   for (int i = 0; i < iterations + 5; ++i) {
-    if (i == 5) cpu0 = CpuMicros(p.pid);
+    if (i == 5) cpu0 = CpuMicros(pid);
     auto t0 = Clock::now();
     v1beta1::AllocateRequest req;
     auto* c = req.add_container_requests();
@@ -329,9 +287,9 @@ bool SchemeBench(const std::string& plugin_bin, const std::string& scheme, int i
     }
     if (i >= 5) lat.push_back(Ms(Clock::now() - t0));
   }
-  out->admit_cpu_us = (CpuMicros(p.pid) - cpu0) / iterations;
+  out->admit_cpu_us = (CpuMicros(pid) - cpu0) / iterations;
   out->admit = Summarise(lat);
-  out->rss_kib = StatusKiB(p.pid, "VmRSS");
+  out->rss_kib = StatusKiB(pid, "VmRSS");
   for (auto& c : contexts) c->TryCancel();
   for (auto& r : readers) {
     v1beta1::ListAndWatchResponse m;

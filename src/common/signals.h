@@ -1,5 +1,6 @@
 // Daemon signal handling: SIGTERM/SIGINT are taken with sigwait by one thread, so they must be
 // blocked in every thread first; SIGPIPE is ignored (peers that vanish are handled as errors).
+// Daemons use these through common/daemon.h.
 #pragma once
 
 #include <pthread.h>
@@ -24,6 +25,7 @@ inline sigset_t BlockTerminationSignals() {
   return signals;
 }
 
+// "SIGTERM", "SIGINT", or "a signal" for any other number.
 inline const char* SignalName(int sig) {
   return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal";
 }
@@ -31,6 +33,7 @@ inline const char* SignalName(int sig) {
 // Calls `on_signal(sig)` once, on a thread of its own, when SIGTERM or SIGINT arrives: the
 // daemons' "stop serving" hook. Create it after BlockTerminationSignals() (with its set). The
 // destructor ends the thread whether or not a signal came (on_signal is then not called).
+// Thread-safe: signalled() may be read from any thread; on_signal must not destroy this object.
 class StopOnSignal {
  public:
   StopOnSignal(sigset_t signals, std::function<void(int sig)> on_signal)
@@ -51,6 +54,7 @@ class StopOnSignal {
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
 
+  // Whether on_signal has been called (or is running).
   bool signalled() const { return signalled_; }
 
  private:

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::testing {
 

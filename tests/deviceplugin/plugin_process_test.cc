@@ -18,11 +18,13 @@
 
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/fake_host.h"
+#include "deviceplugin/plugin_node.h"
 #include "deviceplugin/grpc_api.h"
 #include "deviceplugin/sgx/intel_resources.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 #include "deviceplugin/json_events.h"
 #include "kube/kube_api_double.h"
+#include "kube/kubelet_dial.h"
 #include "testing/test_util.h"
 
 namespace confcom::deviceplugin {
@@ -31,55 +33,13 @@ namespace {
 using nlohmann::json;
 using confcom::testing::Process;
 using confcom::testing::TempDir;
-using testing::FakeHost;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 using Events = confcom::testing::JsonEvents;
 using confcom::testing::EventIs;
 
-class Node {
- public:
-  Node() {
-    dp_ = logs_.path() + "/device-plugins";
-    std::filesystem::create_directories(dp_);
-  }
-  FakeHost& host() { return host_; }
-  const std::string& dp() const { return dp_; }
-  std::string Log(const std::string& name) const { return logs_.File(name); }
-
-  // A host with the in-tree driver and `gib_per_node` GiB of EPC on each of `nodes` nodes.
-  void SgxHost(int nodes, uint64_t gib_per_node) {
-    std::vector<testing::FakeSection> sections;
-    for (int n = 0; n < nodes; ++n) {
-      sections.push_back({0x1000000000ull * uint64_t(n + 1), gib_per_node << 30});
-      host_.NumaNode(n, int64_t(gib_per_node << 30));
-    }
-    host_.SgxCpu(sections);
-    host_.Cpuinfo("fpu sgx sgx_lc");
-    host_.InTreeDriver();
-  }
-
-  std::unique_ptr<Process> Plugin(std::vector<std::string> extra = {},
-                                  const std::string& log = "plugin.log") {
-    std::vector<std::string> argv = {DP_PLUGIN_BIN, "--device-plugin-dir", dp_, "--host-root",
-                                     host_.root(), "--log-level", "debug", "--metrics-address",
-                                     "127.0.0.1:0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<Process>(argv, Log(log));
-  }
-  std::unique_ptr<Process> Emulator(std::vector<std::string> extra = {},
-                                    const std::string& log = "emulator.log") {
-    std::vector<std::string> argv = {DP_EMULATOR_BIN, "--device-plugin-dir", dp_, "--json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<Process>(argv, Log(log));
-  }
-
- private:
-  FakeHost host_;
-  TempDir logs_;
-  std::string dp_;
-};
+using Node = testing::PluginNode;
 
 TEST(KubeletEmulatorTest, RegistersAndListsBothResourcesWithTopology) {
   Node node;
@@ -145,7 +105,7 @@ TEST(DevicePluginProcessTest, MalformedOrUnknownAllocateIsRefusedAndTheNextCallS
   auto plugin = node.Plugin();
   std::string socket = node.dp() + "/" + kEpcEndpoint;
   ASSERT_TRUE(confcom::testing::WaitForSocket(socket)) << plugin->Log();
-  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  auto channel = kube::DialUnixSocket(socket);
   const std::string method = "/v1beta1.DevicePlugin/Allocate";
 
   // A string field whose length runs past the end of the message.
@@ -370,7 +330,7 @@ TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
   auto plugin = node.Plugin();
   std::string socket = node.dp() + "/" + kEpcEndpoint;
   ASSERT_TRUE(confcom::testing::WaitForSocket(socket)) << plugin->Log();
-  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  auto channel = kube::DialUnixSocket(socket);
   grpc::ByteBuffer response;
 
   v1beta1::AllocateRequest dup;
@@ -751,13 +711,7 @@ TEST(DevicePluginMetricsTest, ReportCapacityAllocationsAndRegistrations) {
   Node node;
   auto kubelet = node.Emulator({"--allocate-mib", "7"});
   auto plugin = node.Plugin({"--epc-mib", "64"});
-  int port = 0;
-  for (int i = 0; i < 200 && port == 0; ++i) {
-    std::string log = plugin->Log();
-    auto pos = log.find("metrics on http://127.0.0.1:");
-    if (pos != std::string::npos) port = std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  int port = testing::MetricsPort(*plugin);
   ASSERT_GT(port, 0) << plugin->Log();
   std::string metrics;
   for (int i = 0; i < 100; ++i) {  // until the emulator's Allocate has happened

@@ -19,7 +19,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "deviceplugin/api.grpc.pb.h"
-#include "deviceplugin/fake_host.h"
+#include "deviceplugin/plugin_node.h"
 #include "deviceplugin/json_events.h"
 #include "faults/fault_util.h"
 #include "testing/test_util.h"
@@ -39,32 +39,14 @@ using confcom::testing::EventIs;
 
 // A node without SGX hardware: the EPC is set with --epc-mib, the in-tree driver nodes exist
 // in a fake host tree (so nothing is read from this machine).
-class Node {
+class Node : public deviceplugin::testing::PluginNode {
  public:
   Node() {
-    dp_ = logs_.path() + "/device-plugins";
-    std::filesystem::create_directories(dp_);
-    host_.NoSgxCpu();
-    host_.InTreeDriver();
+    host().NoSgxCpu();
+    host().InTreeDriver();
   }
-  const std::string& dp() const { return dp_; }
-  std::string Log(const std::string& name) const { return logs_.File(name); }
-  std::unique_ptr<Process> Plugin() {
-    return std::make_unique<Process>(
-        std::vector<std::string>{DP_PLUGIN_BIN, "--device-plugin-dir", dp_, "--host-root",
-                                 host_.root(), "--epc-mib", std::to_string(kEpcMib),
-                                 "--log-level", "debug", "--metrics-address", "127.0.0.1:0"},
-        Log("plugin.log"));
-  }
-  std::unique_ptr<Process> Emulator(const std::string& log) {
-    return std::make_unique<Process>(
-        std::vector<std::string>{DP_EMULATOR_BIN, "--device-plugin-dir", dp_, "--json"}, Log(log));
-  }
-
- private:
-  deviceplugin::testing::FakeHost host_;
-  TempDir logs_;
-  std::string dp_;
+  std::unique_ptr<Process> Plugin() { return PluginNode::Plugin({"--epc-mib", std::to_string(kEpcMib)}); }
+  std::unique_ptr<Process> Emulator(const std::string& log) { return PluginNode::Emulator({}, log); }
 };
 
 // ---------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@
 #include "deviceplugin/framework/inotify_watch.h"
 #include "deviceplugin/framework/list_and_watch.h"
 #include "deviceplugin/grpc_api.h"
+#include "kube/kubelet_dial.h"
 
 namespace confcom::deviceplugin {
 namespace {
@@ -97,15 +98,9 @@ struct PluginServer::Impl {
     if (!PathExists(kubelet_path)) {
       return Status::Unavailable(kubelet_path + " does not exist (kubelet not running yet?)");
     }
-    // A subchannel of its own: gRPC otherwise shares subchannels between channels to the same
-    // address, and one that failed against the previous kubelet.sock carries that failure's
-    // reconnect backoff (1 s by default) into our attempts to reach the new kubelet.
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(
-        "unix:" + std::filesystem::absolute(kubelet_path).string(),
-        grpc::InsecureChannelCredentials(), args);
-    auto stub = v1beta1::Registration::NewStub(channel);
+    // A fresh channel each time (kube/kubelet_dial.h: with a subchannel of its own, so no
+    // reconnect backoff from a previous kubelet.sock delays reaching the new one).
+    auto stub = v1beta1::Registration::NewStub(kube::DialUnixSocket(kubelet_path));
     v1beta1::RegisterRequest req;
     req.set_version(kApiVersion);
     req.set_endpoint(resource->endpoint());

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "common/file_util.h"
@@ -319,6 +320,24 @@ nlohmann::json ToJson(const SgxDiscovery& d) {
               {"total_mib", d.total_epc_bytes() >> 20}, {"per_numa_node", epc}};
   j["warnings"] = d.warnings;
   return j;
+}
+
+void LogDiscovery(const SgxDiscovery& d, bool simulation) {
+  for (const auto& w : d.warnings) spdlog::warn("discovery: {}", w);
+  if (d.epc_source == "override") {
+    spdlog::warn("==================================================================");
+    spdlog::warn("EPC SET BY --epc-mib ({} MiB), NOT DISCOVERED. The node's own", d.total_epc_bytes() >> 20);
+    spdlog::warn("SGX facts are ignored for the size. For testing and simulation only.");
+    if (simulation) {
+      spdlog::warn("No SGX device node exists: containers get NO device, only SGX_EPC_MIB.");
+    }
+    spdlog::warn("==================================================================");
+  }
+  if (d.total_epc_bytes() < (1 << 20)) return;
+  std::string nodes;
+  for (const auto& p : d.device_nodes) nodes += " " + p;
+  spdlog::info("EPC: {} MiB on {} NUMA node(s) (from {}); device nodes:{}", d.total_epc_bytes() >> 20,
+               d.epc_bytes.size(), d.epc_source, nodes.empty() ? std::string(" none") : nodes);
 }
 
 std::string ToText(const SgxDiscovery& d) {

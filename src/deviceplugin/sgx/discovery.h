@@ -69,6 +69,11 @@ struct SgxDiscovery {
 // Fails only on unreadable inputs that should be readable (e.g. a malformed sysfs number).
 Result<SgxDiscovery> Discover(const DiscoveryOptions& options);
 
+// Logs what a daemon found at start: each warning; a loud banner when the EPC was set by
+// --epc-mib (saying, with `simulation`, that containers get no device); and, when there is
+// at least 1 MiB of EPC, its size, nodes, source and the device nodes.
+void LogDiscovery(const SgxDiscovery& d, bool simulation);
+
 nlohmann::json ToJson(const SgxDiscovery& d);
 std::string ToText(const SgxDiscovery& d);
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 #include "kube/node_capacity.h"
 
 namespace confcom::deviceplugin {
@@ -113,6 +115,32 @@ void EpcRegistrar::Run() {
     std::unique_lock l(mu_);
     if (cv_.wait_for(l, wait, [this] { return stopping_; })) return;
   }
+}
+
+Result<std::unique_ptr<EpcRegistrar>> MakeEpcRegistrar(
+    std::string node_name, const std::function<Result<kube::Credentials>()>& credentials,
+    std::chrono::seconds resync, DiscoveryOptions discovery) {
+  if (node_name.empty()) {
+    const char* env = std::getenv("NODE_NAME");
+    node_name = env ? env : "";
+  }
+  if (node_name.empty()) {
+    return Status::InvalidArgument("the node's name is unknown: set NODE_NAME (downward API "
+                                   "fieldRef spec.nodeName) or --node-name");
+  }
+  auto creds = credentials();
+  if (!creds.ok()) return creds.status();
+  auto client = kube::ApiClient::Create(std::move(creds).value());
+  if (!client.ok()) return client.status();
+  EpcRegistrarOptions o;
+  o.node_name = node_name;
+  o.resync = resync;
+  auto epc_bytes = [discovery = std::move(discovery)]() -> Result<uint64_t> {
+    auto d = Discover(discovery);
+    if (!d.ok()) return d.status();
+    return d->total_epc_bytes();
+  };
+  return std::make_unique<EpcRegistrar>(std::move(client).value(), epc_bytes, o);
 }
 
 }  // namespace confcom::deviceplugin

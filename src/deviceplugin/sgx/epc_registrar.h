@@ -23,7 +23,9 @@
 #include <thread>
 
 #include "common/status.h"
+#include "deviceplugin/sgx/discovery.h"
 #include "kube/api_client.h"
+#include "kube/credentials.h"
 
 namespace confcom::deviceplugin {
 
@@ -72,5 +74,13 @@ class EpcRegistrar {
   bool stopping_ = false;
   std::thread thread_;
 };
+
+// The registrar of --register-epc for this node, EPC re-discovered with `discovery` at each
+// reconciliation. The node is `node_name`, else $NODE_NAME (the downward API's spec.nodeName);
+// `credentials` is called only once the node is known. Errors: InvalidArgument when the node's
+// name is unknown, else those of `credentials` and kube::ApiClient::Create.
+Result<std::unique_ptr<EpcRegistrar>> MakeEpcRegistrar(
+    std::string node_name, const std::function<Result<kube::Credentials>()>& credentials,
+    std::chrono::seconds resync, DiscoveryOptions discovery);
 
 }  // namespace confcom::deviceplugin

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "deviceplugin/framework/resource.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::deviceplugin {
 

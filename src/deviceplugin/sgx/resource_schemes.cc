@@ -91,4 +91,11 @@ std::vector<std::shared_ptr<Resource>> MakeResources(
   return out;
 }
 
+bool AdvertisesEpcAsDevices(const std::vector<const ResourceScheme*>& schemes) {
+  for (const auto* s : schemes) {
+    if (!s->epc_as_node_resource) return true;
+  }
+  return false;
+}
+
 }  // namespace confcom::deviceplugin

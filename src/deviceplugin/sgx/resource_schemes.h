@@ -22,7 +22,7 @@
 #include "common/status.h"
 #include "deviceplugin/framework/resource.h"
 #include "deviceplugin/sgx/discovery.h"
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::deviceplugin {
 
@@ -51,6 +51,9 @@ const std::vector<ResourceScheme>& ResourceSchemes();
 std::string DescribeSchemes();
 
 Result<std::vector<const ResourceScheme*>> ParseSchemes(std::string_view flag);
+// Whether one of `schemes` advertises EPC as device plugin devices (legacy does): with
+// --register-epc, EPC is then schedulable under two names.
+bool AdvertisesEpcAsDevices(const std::vector<const ResourceScheme*>& schemes);
 
 std::vector<std::shared_ptr<Resource>> MakeResources(
     const std::vector<const ResourceScheme*>& schemes, const SgxDiscovery& d,

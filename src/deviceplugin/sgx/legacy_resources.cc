@@ -1,4 +1,4 @@
-#include "deviceplugin/sgx/sgx_resources.h"
+#include "deviceplugin/sgx/legacy_resources.h"
 
 #include <filesystem>
 

@@ -1,19 +1,12 @@
-// The two SGX resources, each a small Resource for the generic PluginServer.
-//
-// EpcResource ("kubernetes.azure.com/sgx_epc_mem_in_MiB"): one device per MiB of EPC, one
-// block per NUMA node (topology only with two or more known nodes). Healthy while an enclave
-// device node exists under the host root (/dev/sgx_enclave, /dev/sgx/enclave or /dev/isgx);
-// all devices go Unhealthy when none does. A container gets every enclave node present (rw,
-// same path inside; a symlink such as /dev/sgx/enclave -> ../sgx_enclave is given as its
-// target, because runtimes refuse symlinks as devices) and SGX_EPC_MIB=<devices>, plus
-// SGX_EPC_NUMA_NODES=<a,b> when the nodes are known. Never /dev/sgx_provision.
-//
-// ProvisionResource ("kubernetes.azure.com/sgx_provision"): a small fixed count (default 1)
-// meant only for the quote helper's DaemonSet. A container gets /dev/sgx_provision (or
-// /dev/sgx/provision) and the enclave nodes. Healthy while both kinds of node exist.
-//
-// Simulation (EPC set by --epc-mib on a node without any enclave device node): always Healthy,
-// no device specs, only the environment; the caller logs this loudly.
+// The legacy scheme's two resources (the names AKS advertised until 2021), each a small
+// Resource for the generic PluginServer. EPC: "kubernetes.azure.com/sgx_epc_mem_in_MiB", one
+// device per MiB, one block per NUMA node; a container gets every enclave device node present
+// and SGX_EPC_MIB (and SGX_EPC_NUMA_NODES when known), never /dev/sgx_provision. Provision:
+// "kubernetes.azure.com/sgx_provision", a fixed count (--provision-devices, default 2:
+// kDefaultProvisionDevices) for the quote helper; a container gets /dev/sgx_provision and the
+// enclave nodes. Symlinked device nodes are given as their targets (runtimes refuse symlinks).
+// Simulation (--epc-mib on a node without enclave device nodes): always Healthy, only the
+// environment. Health rules and details: docs/device-plugin.md.
 #pragma once
 
 #include <memory>
@@ -35,7 +28,11 @@ struct SgxResourceOptions {
   bool simulation = false;
 };
 
+// The EPC resource of `d` (Healthy while an enclave device node exists: /dev/sgx_enclave,
+// /dev/sgx/enclave or /dev/isgx). Never fails.
 std::shared_ptr<Resource> MakeEpcResource(const SgxDiscovery& d, SgxResourceOptions options);
+// The provisioning resource with `count` devices (Healthy while an enclave and a provisioning
+// device node exist). Never fails.
 std::shared_ptr<Resource> MakeProvisionResource(const SgxDiscovery& d, SgxResourceOptions options,
                                                 uint64_t count);
 

@@ -1,0 +1,20 @@
+// The readiness and liveness check of a device plugin: dial its socket as kubelet does
+// (kube/kubelet_dial.h) and ask GetDevicePluginOptions within a deadline. What a DaemonSet's
+// exec probe runs (`sgx-device-plugin --probe`), so a plugin that serves is seen as kubelet
+// sees it, whether or not kubelet is there.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/status.h"
+
+namespace confcom::deviceplugin {
+
+// Returns Ok when the socket at `path` answers GetDevicePluginOptions within `timeout`.
+// Errors, each message naming `path`: NotFound (nothing there: the plugin is not serving),
+// InvalidArgument (not a socket), Unavailable (no answer in time; with gRPC's message and
+// code). Thread-safe.
+Status ProbePluginSocket(const std::string& path, std::chrono::milliseconds timeout);
+
+}  // namespace confcom::deviceplugin
