@@ -96,21 +96,21 @@ class FrameServer::Loop {
     epoll_event events[64];
     Clock::time_point drain_deadline{};
     for (;;) {
-      if (draining_) {
+      if (phase_ != Phase::kServing) {
         auto now = Clock::now();
-        if (handing_over_ && !handover_accept_done_ && now >= accept_until_) {
-          if (!accept_paused_) AcceptAll();  // what is queued now came before the grace ended
-          if (!accept_paused_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
-          handover_accept_done_ = true;
+        if (phase_ == Phase::kHandOverAccepting && now >= accept_until_) {
+          if (!accept_resume_) AcceptAll();  // what is queued now came before the grace ended
+          if (!accept_resume_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
+          phase_ = Phase::kHandOverDraining;
         }
-        if ((conns_.empty() && (!handing_over_ || handover_accept_done_)) || now >= drain_deadline) break;
+        if ((conns_.empty() && phase_ != Phase::kHandOverAccepting) || now >= drain_deadline) break;
       }
-      if (accept_paused_ && (!draining_ || (handing_over_ && !handover_accept_done_)) &&
-          Clock::now() >= accept_resume_) {
-        ResumeAccept();
-      }
+      if (accept_resume_ && Accepting() && Clock::now() >= *accept_resume_) ResumeAccept();
       int n = ::epoll_wait(epfd_, events, 64,
-                           conns_.empty() && !draining_ && !accept_paused_ ? -1 : handing_over_ ? 20 : 100);
+                           conns_.empty() && phase_ == Phase::kServing && !accept_resume_ ? -1
+                           : phase_ == Phase::kHandOverAccepting || phase_ == Phase::kHandOverDraining
+                               ? 20
+                               : 100);
       if (n < 0) {
         if (errno == EINTR) continue;
         spdlog::error("epoll_wait: {}", std::strerror(errno));
@@ -119,16 +119,16 @@ class FrameServer::Loop {
       for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
         if (fd == s_->listen_fd_) {
-          if ((!draining_ || (handing_over_ && !handover_accept_done_)) && !accept_paused_) AcceptAll();
+          if (Accepting() && !accept_resume_) AcceptAll();
         } else if (fd == s_->shutdown_fd_) {
-          if (!draining_) {
-            draining_ = true;
+          if (phase_ == Phase::kServing) {
             drain_deadline = Clock::now() + s_->options_.drain_timeout;
             if (s_->handover_.load()) {
-              handing_over_ = true;
+              phase_ = Phase::kHandOverAccepting;
               accept_until_ = Clock::now() + s_->options_.handover_accept_grace;
               ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->shutdown_fd_, nullptr);
             } else {
+              phase_ = Phase::kShutdownDraining;
               StartDrain();
             }
           }
@@ -149,18 +149,37 @@ class FrameServer::Loop {
   }
 
  private:
+  // What a loop does; it only moves down this list (kServing straight to kShutdownDraining, or
+  // through the two hand-over phases).
+  enum class Phase {
+    kServing,            // accepting, serving
+    kHandOverAccepting,  // HandOver(): still accepting until accept_until_, keeping idle connections
+    kHandOverDraining,   // HandOver(), grace over: not accepting, finishing every connection
+    kShutdownDraining,   // Shutdown(): not accepting, idle connections closed, finishing requests
+  };
+  // A connection reads one request, then writes one reply.
+  enum class Stage { kReadingRequest, kWritingReply };
   struct Conn {
     uint64_t id;
     aesm::FrameReader reader;
     Peer peer;
-    Refusal share = Refusal::kNone;  // kOverShare: in a refusal slot
+    ShareAdmission admission = ShareAdmission::kWithinShare;  // kRefusalSlot: answered BUSY
+    Stage stage = Stage::kReadingRequest;
     std::string out;
     size_t out_done = 0;
     size_t charged = 0;  // bytes charged to the memory budget
-    bool writing = false;
     bool registered = false;  // in the epoll set
     Clock::time_point deadline;
   };
+
+  bool Accepting() const { return phase_ == Phase::kServing || phase_ == Phase::kHandOverAccepting; }
+  Refusal RefusalOf(const Conn& c) const {
+    return c.admission == ShareAdmission::kRefusalSlot ? Refusal::kOverShare : Refusal::kNone;
+  }
+  std::chrono::milliseconds TimeoutOf(ShareAdmission admission) const {
+    return admission == ShareAdmission::kRefusalSlot ? std::min(s_->options_.io_timeout, s_->options_.refusal_timeout)
+                                                     : s_->options_.io_timeout;
+  }
 
   void AcceptAll() {
     for (int i = 0; i < 64; ++i) {
@@ -198,8 +217,8 @@ class FrameServer::Loop {
         continue;
       }
       Peer peer = PeerOf(fd);
-      Refusal share = Refusal::kNone;
-      if (!s_->Admit(peer.uid, &share)) {
+      ShareAdmission admission = s_->shares_.Admit(peer.uid);
+      if (admission == ShareAdmission::kClosed) {
         --s_->stats_.open;
         ++s_->stats_.refused;
         ++s_->stats_.over_share;
@@ -212,13 +231,9 @@ class FrameServer::Loop {
         continue;
       }
       ++s_->stats_.accepted;
-      auto timeout = s_->options_.io_timeout;
-      if (share == Refusal::kOverShare) {
-        ++s_->stats_.over_share;
-        timeout = std::min(timeout, s_->options_.refusal_timeout);
-      }
+      if (admission == ShareAdmission::kRefusalSlot) ++s_->stats_.over_share;
       Conn conn{s_->next_connection_id_++, aesm::FrameReader(s_->options_.max_frame_size), peer,
-                share, {}, 0, 0, false, false, Clock::now() + timeout};
+                admission, Stage::kReadingRequest, {}, 0, 0, false, Clock::now() + TimeoutOf(admission)};
       auto [it, inserted] = conns_.emplace(fd, std::move(conn));
       // Clients write their request right after connecting, so it has often arrived by now:
       // try it before paying for epoll registration.
@@ -242,8 +257,8 @@ class FrameServer::Loop {
     ::close(fd);  // also removes it from the epoll set: we never duplicate connection fds
     auto it = conns_.find(fd);
     if (it != conns_.end()) {
-      s_->Unreserve(it->second.charged);
-      s_->Release(it->second.peer.uid, it->second.share);
+      s_->budget_.Release(it->second.charged);
+      s_->shares_.Release(it->second.peer.uid, it->second.admission);
       conns_.erase(it);
     }
     --s_->stats_.open;
@@ -253,7 +268,7 @@ class FrameServer::Loop {
     auto it = conns_.find(fd);
     if (it == conns_.end()) return;
     Conn& c = it->second;
-    if (c.writing) {
+    if (c.stage == Stage::kWritingReply) {
       if (events & (EPOLLERR | EPOLLHUP)) {
         spdlog::debug("conn {}: peer went away before reading the reply", c.id);
         return Close(fd);
@@ -293,7 +308,7 @@ class FrameServer::Loop {
       }
       if (!had_header && c.reader.declared_size() != 0) {
         // The header is in: charge the body it announces before any of it is read.
-        if (!s_->Reserve(c.reader.declared_size())) {
+        if (!s_->budget_.TryCharge(c.reader.declared_size())) {
           ++s_->stats_.over_budget;
           LimitedWarn(g_budget_log,
                       "{}: closing: its {}-byte request does not fit the memory budget of {} bytes "
@@ -304,9 +319,9 @@ class FrameServer::Loop {
         c.charged += c.reader.declared_size();
       }
     }
-    RequestContext context{c.id, c.peer, c.share};
+    RequestContext context{c.id, c.peer, RefusalOf(c)};
     size_t reply_room = s_->options_.max_reply_size + aesm::kFrameHeaderSize;
-    if (s_->Reserve(reply_room)) {
+    if (s_->budget_.TryCharge(reply_room)) {
       c.charged += reply_room;
     } else {
       ++s_->stats_.over_budget;
@@ -332,7 +347,7 @@ class FrameServer::Loop {
       return Close(fd);
     }
     // The request is no longer needed: give its bytes back now.
-    s_->Unreserve(c.charged - reply_room);
+    s_->budget_.Release(c.charged - reply_room);
     c.charged = reply_room;
     (void)c.reader.TakePayload();
     if (!reply) {
@@ -349,12 +364,12 @@ class FrameServer::Loop {
     if (reply_room == 0) {
       // Refused for the budget: the short BUSY reply is charged as is (it may overdraw by a
       // few bytes; that is what answering instead of dropping costs).
-      s_->ForceReserve(c.out.size());
+      s_->budget_.ForceCharge(c.out.size());
     } else {
-      s_->Unreserve(reply_room - c.out.size());  // keep the charge to what the reply weighs
+      s_->budget_.Release(reply_room - c.out.size());  // keep the charge to what the reply weighs
     }
     c.charged = c.out.size();
-    c.writing = true;
+    c.stage = Stage::kWritingReply;
     c.deadline = Clock::now() + s_->options_.io_timeout;
     Flush(fd, c);
   }
@@ -376,9 +391,8 @@ class FrameServer::Loop {
   }
 
   void PauseAccept() {
-    if (accept_paused_) return;
+    if (accept_resume_) return;
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
-    accept_paused_ = true;
     accept_resume_ = Clock::now() + kAcceptBackoff;
   }
 
@@ -391,15 +405,15 @@ class FrameServer::Loop {
       accept_resume_ = Clock::now() + kAcceptBackoff;
       return;
     }
-    accept_paused_ = false;
+    accept_resume_.reset();
   }
 
   void StartDrain() {
-    if (!accept_paused_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
+    if (!accept_resume_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->listen_fd_, nullptr);
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s_->shutdown_fd_, nullptr);
     std::vector<int> idle;
     for (auto& [fd, c] : conns_) {
-      if (!c.writing && !c.reader.started()) idle.push_back(fd);
+      if (c.stage == Stage::kReadingRequest && !c.reader.started()) idle.push_back(fd);
     }
     for (int fd : idle) Close(fd);
   }
@@ -415,9 +429,8 @@ class FrameServer::Loop {
     for (int fd : expired) {
       const Conn& c = conns_.at(fd);
       LimitedWarn(g_timeout_log, "{}: closing after its I/O deadline of {} ms ({})", Describe(c.id, c.peer),
-                   c.share == Refusal::kOverShare ? std::min(s_->options_.io_timeout, s_->options_.refusal_timeout).count()
-                                                  : s_->options_.io_timeout.count(),
-                   c.writing ? "client did not read the reply"
+                   TimeoutOf(c.admission).count(),
+                   c.stage == Stage::kWritingReply ? "client did not read the reply"
                    : c.reader.started() ? "request incomplete"
                                         : "client sent nothing");
       ++s_->stats_.timed_out;
@@ -428,18 +441,19 @@ class FrameServer::Loop {
   FrameServer* s_;
   int epfd_ = -1;
   int reserve_fd_ = -1;
-  bool draining_ = false;
-  bool handing_over_ = false;  // draining for a successor: accepting until accept_until_
-  bool handover_accept_done_ = false;
-  Clock::time_point accept_until_{};
-  bool accept_paused_ = false;  // the listener is out of the epoll set until accept_resume_
-  Clock::time_point accept_resume_{};
+  Phase phase_ = Phase::kServing;
+  Clock::time_point accept_until_{};  // kHandOverAccepting ends then
+  // Set while accepting is paused (out of descriptors): the listener is out of the epoll set
+  // until then.
+  std::optional<Clock::time_point> accept_resume_;
   Clock::time_point next_sweep_{};
   std::unordered_map<int, Conn> conns_;
 };
 
 FrameServer::FrameServer(int listen_fd, FrameServerOptions options, Handler handler)
-    : listen_fd_(listen_fd), options_(options), handler_(std::move(handler)) {
+    : listen_fd_(listen_fd), options_(options), handler_(std::move(handler)),
+      shares_(options.max_connections_per_client, options.refusal_slots_per_client),
+      budget_(options.max_buffered_bytes, &stats_.buffered_bytes, &stats_.buffered_bytes_peak) {
   options_.threads = Threads(options_.threads);
   shutdown_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
@@ -449,66 +463,9 @@ FrameServer::~FrameServer() {
 }
 
 Status CheckMemoryBudget(const FrameServerOptions& o) {
-  const uint64_t requests = uint64_t(o.max_connections) * (uint64_t(o.max_frame_size) + aesm::kFrameHeaderSize);
-  const uint64_t replies = uint64_t(Threads(o.threads)) * (uint64_t(o.max_reply_size) + aesm::kFrameHeaderSize);
-  if (requests + replies <= o.max_buffered_bytes) return Status::Ok();
-  const uint64_t mib = 1u << 20;
-  return Status::InvalidArgument(
-      "the memory budget of " + std::to_string(o.max_buffered_bytes / mib) + " MiB (--max-buffered-mib) is smaller "
-      "than " + std::to_string(o.max_connections) + " connections (--max-connections) x " +
-      std::to_string(o.max_frame_size) + "-byte requests (--max-frame-size) + " + std::to_string(Threads(o.threads)) +
-      " thread(s) x " + std::to_string(o.max_reply_size) + "-byte replies = " +
-      std::to_string((requests + replies + mib - 1) / mib) +
-      " MiB: clients sending only request headers could fill it and lock everyone out. Raise "
-      "--max-buffered-mib or lower --max-connections or --max-frame-size");
+  return MemoryBudget::CheckHolds(o.max_buffered_bytes, o.max_connections, o.max_frame_size, Threads(o.threads),
+                                  o.max_reply_size);
 }
-
-bool FrameServer::Admit(int64_t uid, Refusal* refusal) {
-  std::lock_guard<std::mutex> lock(shares_mu_);
-  ClientShare& share = shares_[uid];
-  if (share.held < options_.max_connections_per_client) {
-    ++share.held;
-    *refusal = Refusal::kNone;
-    return true;
-  }
-  if (share.refusing < options_.refusal_slots_per_client) {
-    ++share.refusing;
-    *refusal = Refusal::kOverShare;
-    return true;
-  }
-  return false;
-}
-
-void FrameServer::Release(int64_t uid, Refusal refusal) {
-  std::lock_guard<std::mutex> lock(shares_mu_);
-  auto it = shares_.find(uid);
-  if (it == shares_.end()) return;
-  if (refusal == Refusal::kOverShare) {
-    --it->second.refusing;
-  } else {
-    --it->second.held;
-  }
-  if (it->second.held == 0 && it->second.refusing == 0) shares_.erase(it);
-}
-
-bool FrameServer::Reserve(size_t bytes) {
-  int64_t now = stats_.buffered_bytes.load();
-  do {
-    if (size_t(now) + bytes > options_.max_buffered_bytes) return false;
-  } while (!stats_.buffered_bytes.compare_exchange_weak(now, now + int64_t(bytes)));
-  UpdatePeak(now + int64_t(bytes));
-  return true;
-}
-
-void FrameServer::ForceReserve(size_t bytes) { UpdatePeak(stats_.buffered_bytes += int64_t(bytes)); }
-
-void FrameServer::UpdatePeak(int64_t value) {
-  int64_t peak = stats_.buffered_bytes_peak.load();
-  while (value > peak && !stats_.buffered_bytes_peak.compare_exchange_weak(peak, value)) {
-  }
-}
-
-void FrameServer::Unreserve(size_t bytes) { stats_.buffered_bytes -= int64_t(bytes); }
 
 void FrameServer::Shutdown() {
   uint64_t one = 1;

@@ -1,41 +1,11 @@
-// A server for one-request-per-connection framed protocols (AESM) on a listening socket.
-//
-// `threads` event loops (epoll, non-blocking sockets) share the listening socket; each accepts
-// connections and owns them until they close. A connection sends one frame (aesm/framing.h),
-// the handler answers it inline on the loop's thread, the answer is written and the connection
-// closed. Slow or silent clients cost a few hundred bytes and never block anyone: every
-// connection has an I/O deadline and is closed when it passes. Oversize, zero-length or
-// unparseable requests close the connection without a reply. Connections beyond
-// `max_connections` are accepted and closed at once.
-//
-// Fair share: every connection carries its peer's credentials (SO_PEERCRED: pid, uid, gid),
-// and a client (one uid) may hold at most `max_connections_per_client` connections. Beyond
-// that it gets up to `refusal_slots_per_client` more, whose requests are read and handed to
-// the handler marked Refusal::kOverShare (so it can answer BUSY, which Intel's library maps to
-// SGX_ERROR_BUSY: "retry", not "is the service running?"), with a short deadline; further
-// connections are closed at once. One client therefore never holds more than
-// share + refusal slots connections, and never locks others out.
-//
-// Memory: every byte held for a connection (the request as declared by its frame header, the
-// reply until written) is charged to a budget of `max_buffered_bytes` shared by all loops. A
-// request whose declared size does not fit is closed unread; before a handler runs, room for
-// `max_reply_size` is reserved, and when there is none the handler is told Refusal::kOverloaded
-// (answer BUSY cheaply). Per connection: at most max_frame_size + max_reply_size + 4 bytes.
-// CheckMemoryBudget() tells whether the budget holds a full request on every connection plus a
-// reply in progress on every loop, so that clients sending only headers cannot fill it.
-//
-// A handler that throws closes its connection without a reply (counted in handler_failed);
-// the server keeps serving. When accept() runs out of descriptors, the pending connection is
-// closed with a reserved descriptor; without one, accepting pauses briefly instead of spinning.
-//
-// Run() serves until Shutdown() (callable from any thread): loops then stop accepting, close
-// connections that have sent nothing, finish the requests in flight (up to `drain_timeout`)
-// and return; every connection is then closed and its budget bytes and share given back.
-// HandOver() (a successor took the socket's path) drains instead: loops keep accepting for
-// `handover_accept_grace` so that connections queued on the listening socket (its backlog, and
-// connects that resolved the path just before it changed) are served too, keep connections
-// that have sent nothing yet (a client writes right after connecting), finish everything (up
-// to `drain_timeout`) and return.
+// A server for one-request-per-connection framed protocols (AESM) on a listening socket:
+// `threads` epoll loops share the socket; a connection sends one frame (aesm/framing.h), the
+// handler answers it inline, the answer is written and the connection closed. Every
+// connection has an I/O deadline; bad frames close it unanswered; connections beyond
+// `max_connections` are closed at once. Each client (uid) has a share of connections
+// (client_shares.h) and all connections one memory budget (memory_budget.h): beyond either,
+// requests are answered BUSY or closed. Shutdown() drains; HandOver() drains for a successor
+// that took the socket's path. docs/helper-handover.md tells how, with the numbers.
 #pragma once
 
 #include <atomic>
@@ -43,12 +13,12 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <mutex>
 #include <string_view>
-#include <unordered_map>
 
 #include "aesm/framing.h"
 #include "common/status.h"
+#include "helper/client_shares.h"
+#include "helper/memory_budget.h"
 
 namespace confcom::helper {
 
@@ -104,42 +74,42 @@ struct FrameServerStats {
   std::atomic<int64_t> buffered_bytes_peak{0};
 };
 
-// OK when max_buffered_bytes holds max_connections requests of max_frame_size (with headers)
-// plus one max_reply_size reply per loop (`threads`, 0 = one per core); otherwise an
-// InvalidArgument naming the sizes (for flag checks at startup).
+// MemoryBudget::CheckHolds for these options: OK when max_buffered_bytes holds max_connections
+// requests of max_frame_size plus one max_reply_size reply per loop (`threads`, 0 = one per
+// core); otherwise InvalidArgument naming the sizes (for flag checks at startup).
 Status CheckMemoryBudget(const FrameServerOptions& options);
 
+// Thread safety: Shutdown() and HandOver() may be called from any thread (Shutdown() even from
+// a signal handler: it writes an eventfd); stats() is readable from any thread; Run() once.
 class FrameServer {
  public:
   // Returns the reply payload (at most options.max_reply_size bytes; longer replies are
-  // dropped), or nullopt to close the connection without one.
+  // dropped), or nullopt to close the connection without one. May throw: the connection is
+  // then closed unanswered (counted in handler_failed). Called on the loops' threads.
   using Handler =
       std::function<std::optional<std::string>(std::string_view request, const RequestContext& context)>;
 
+  // Serves `listen_fd` (not owned; must outlive the server) once Run() is called.
   FrameServer(int listen_fd, FrameServerOptions options, Handler handler);
   ~FrameServer();
   FrameServer(const FrameServer&) = delete;
   FrameServer& operator=(const FrameServer&) = delete;
 
+  // Serves on `threads` loops (this thread is one) until Shutdown() or HandOver() and their
+  // drain; every connection is then closed and its budget bytes and share given back. Errors:
+  // creating the loops' epoll or eventfd descriptors.
   Status Run();
+  // Stop accepting, close connections that have sent nothing, finish the requests in flight
+  // (up to drain_timeout); then Run() returns.
   void Shutdown();
+  // A successor took the socket's path: keep accepting for handover_accept_grace (the backlog,
+  // and connects that resolved the path just before it changed), keep connections that have
+  // sent nothing yet, finish everything (up to drain_timeout); then Run() returns.
   void HandOver();
   const FrameServerStats& stats() const { return stats_; }
 
  private:
   class Loop;
-  struct ClientShare {
-    size_t held = 0;      // connections within the share
-    size_t refusing = 0;  // connections in refusal slots
-  };
-  // Admits a new connection of `uid`: kNone (within its share), kOverShare (a refusal slot),
-  // or false when it must be closed at once.
-  bool Admit(int64_t uid, Refusal* refusal);
-  void Release(int64_t uid, Refusal refusal);
-  bool Reserve(size_t bytes);
-  void ForceReserve(size_t bytes);
-  void Unreserve(size_t bytes);
-  void UpdatePeak(int64_t value);
 
   int listen_fd_;
   FrameServerOptions options_;
@@ -148,8 +118,8 @@ class FrameServer {
   std::atomic<bool> handover_{false};  // set before shutdown_fd_ is signalled by HandOver()
   std::atomic<uint64_t> next_connection_id_{1};
   FrameServerStats stats_;
-  std::mutex shares_mu_;
-  std::unordered_map<int64_t, ClientShare> shares_;
+  UidShares shares_;
+  MemoryBudget budget_;
 };
 
 }  // namespace confcom::helper
