@@ -1,10 +1,10 @@
-// The serving certificate and key, reloaded when their files change (certificate rotation:
-// cert-manager or `sgx-webhook certgen` rewrite the Secret, the kubelet swaps the mounted
-// files). Install() sets an OpenSSL certificate callback on an SSL_CTX: at each TLS handshake
-// it stats both files (device, inode, size, mtime) and, if that changed since the last
-// attempt, loads the pair (certificate file: leaf first, then its chain); a pair that does not
-// load or does not match is refused, the previous one stays in use and the failure is logged
-// once per change. So the next handshake after a rotation presents the new certificate.
+// The serving certificate and key of an HTTPS daemon, reloaded when their files change
+// (rotation: cert-manager or `sgx-webhook certgen` rewrite the Secret, the kubelet swaps the
+// mounted files). At each TLS handshake the files are stat'ed (device, inode, size, mtime);
+// after a change the pair is loaded (certificate file: leaf first, then its chain). A pair
+// that does not load or does not match is refused and the previous one keeps serving, so the
+// next handshake after a good rotation presents the new certificate. docs/https.md.
+// Thread safety: every method may be called from any thread at once (one mutex).
 #pragma once
 
 #include <openssl/ssl.h>
@@ -16,19 +16,24 @@
 
 #include "common/status.h"
 
-namespace confcom::webhook {
+namespace confcom::https {
 
 class CertReloader {
  public:
-  // Loads the pair now; fails (clear message) if it cannot.
+  // Loads the pair now. Errors (naming the flag --tls-cert-file or --tls-private-key-file and
+  // the path, never key material): IoError (cannot open), InvalidArgument (no PEM certificate
+  // or key in it, or the key is not the certificate's).
   static Result<std::unique_ptr<CertReloader>> Open(std::string cert_file, std::string key_file);
   ~CertReloader();
 
-  // Sets the certificate callback (the reloader must outlive ctx's use).
+  // Makes every handshake on `ctx` present the current pair (an OpenSSL certificate
+  // callback); the reloader must outlive ctx's use.
   void Install(SSL_CTX* ctx);
-  // Reloads if the files changed; returns whether the current pair is the files' content.
+  // Reloads if the files changed since the last attempt (logging the outcome once per change);
+  // returns whether the pair in use is the files' content (false: a broken rotation, the
+  // previous pair serves).
   bool Refresh();
-  // Called after each reload attempt with its outcome (metrics).
+  // `f(ok)` is called after each reload attempt (e.g. a metric). Set it before serving.
   void set_on_reload(std::function<void(bool ok)> f) { on_reload_ = std::move(f); }
 
  private:
@@ -40,10 +45,10 @@ class CertReloader {
 
   std::string cert_file_, key_file_;
   std::mutex mu_;
-  std::string fingerprint_;   // of the files at the last attempt
+  std::string fingerprint_;  // of the files at the last attempt
   bool last_ok_ = false;
   std::shared_ptr<Pair> current_;
   std::function<void(bool)> on_reload_;
 };
 
-}  // namespace confcom::webhook
+}  // namespace confcom::https

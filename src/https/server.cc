@@ -1,25 +1,22 @@
-#include "webhook/webhook_server.h"
+#include "https/server.h"
 
 #include <httplib.h>
 #include <sys/socket.h>
-#include <spdlog/spdlog.h>
-
-#include "common/logging.h"
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <vector>
+#include <optional>
+#include <regex>
+#include <thread>
 
-namespace confcom::webhook {
+namespace confcom::https {
 namespace {
 
-// Bytes of request bodies parsed at once, in total. Parsing multiplies a body's size (up to
-// ~20x for a body of empty arrays), so the sum is bounded, not only each body: ordinary
-// reviews (a few KiB) never wait; a body larger than the budget runs alone.
-constexpr size_t kParseBudgetBytes = 4 << 20;
-
+// Bytes of request bodies inside handlers at once (ServerOptions::max_body_bytes_in_handlers):
+// ordinary requests (a few KiB) never wait; a body larger than the budget runs alone.
 class ParseBudget {
  public:
   explicit ParseBudget(size_t bytes) : capacity_(bytes) {}
@@ -103,7 +100,76 @@ class BoundedPool : public httplib::TaskQueue {
   bool shutdown_ = false;
 };
 
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// cpp-httplib matches a route's path as a regular expression; ours are exact.
+std::string ExactPattern(const std::string& path) {
+  static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+  return std::regex_replace(path, special, R"(\$&)");
+}
+
+Request ToRequest(const httplib::Request& req) {
+  Request r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [name, value] : req.params) r.query.emplace_back(name, value);
+  for (const auto& [name, value] : req.headers) r.headers.emplace_back(name, value);
+  r.body = req.body;
+  r.remote_address = req.remote_addr;
+  return r;
+}
+
+void Write(const Response& from, httplib::Response& to) {
+  to.status = from.status;
+  to.set_content(from.body, from.content_type.c_str());
+}
+
+const std::vector<std::string>& Methods() {
+  static const std::vector<std::string> methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+  return methods;
+}
+
+Status CheckRoutes(const std::vector<Route>& routes) {
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const Route& r = routes[i];
+    std::string name = r.method + " " + r.path;
+    if (std::find(Methods().begin(), Methods().end(), r.method) == Methods().end()) {
+      return Status::InvalidArgument("route " + name + ": the method is not GET, POST, PUT, PATCH or DELETE");
+    }
+    if (r.path.empty() || r.path.front() != '/') return Status::InvalidArgument("route " + name + ": the path must start with /");
+    if (r.path == "/healthz" || r.path == "/readyz") {
+      return Status::InvalidArgument("route " + name + ": the server answers " + r.path + " itself");
+    }
+    if (!r.handler) return Status::InvalidArgument("route " + name + " has no handler");
+    for (size_t j = 0; j < i; ++j) {
+      if (routes[j].method == r.method && routes[j].path == r.path) {
+        return Status::InvalidArgument("route " + name + " is in the table twice");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string Request::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (EqualsIgnoringCase(n, name)) return v;
+  }
+  return std::string();
+}
+
+std::string Request::Query(std::string_view name) const {
+  for (const auto& [n, v] : query) {
+    if (n == name) return v;
+  }
+  return std::string();
+}
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
   auto bad = [&] {
@@ -121,19 +187,24 @@ Status ParseListenAddress(const std::string& text, std::string* host, int* port)
   return Status::Ok();
 }
 
-WebhookServer::~WebhookServer() = default;
+struct Server::Impl {
+  std::unique_ptr<httplib::SSLServer> http;
+};
 
-Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions& o, const WebhookConfig& config,
-                                                            CertReloader* certs, WebhookMetrics* metrics) {
-  std::unique_ptr<WebhookServer> self(new WebhookServer());
-  self->config_ = config;
-  self->server_ = std::make_unique<httplib::SSLServer>([certs](SSL_CTX& ctx) {
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& o, std::vector<Route> routes,
+                                              CertReloader* certs) {
+  CONFCOM_RETURN_IF_ERROR(CheckRoutes(routes));
+  std::unique_ptr<Server> self(new Server());
+  self->impl_ = std::make_unique<Impl>();
+  self->impl_->http = std::make_unique<httplib::SSLServer>([certs](SSL_CTX& ctx) {
     SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(&ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     certs->Install(&ctx);
     return true;
   });
-  httplib::SSLServer& s = *self->server_;
+  httplib::SSLServer& s = *self->impl_->http;
   if (!s.is_valid()) return Status::Internal("cannot create the TLS context");
   s.set_payload_max_length(o.max_body_bytes);
   s.set_read_timeout(o.read_timeout);
@@ -153,34 +224,45 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
   const size_t conns = std::max<size_t>(1, o.max_connections);
   s.new_task_queue = [conns] { return new BoundedPool(conns, conns); };
 
-  auto budget = std::make_shared<ParseBudget>(kParseBudgetBytes);
-  WebhookServer* raw = self.get();
-  auto review = [raw, metrics, budget](ReviewOperation op) {
-    return [raw, metrics, budget, op](const httplib::Request& req, httplib::Response& res) {
-      auto start = std::chrono::steady_clock::now();
-      ParseBudget::Hold hold(*budget, req.body.size());
-      HttpReply reply = HandleReview(op, req.get_header_value("Content-Type"), req.body, raw->config_);
-      res.status = reply.status;
-      res.set_content(reply.body, reply.content_type.c_str());
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (metrics) metrics->Observe(op, reply.result, seconds);
-      if (reply.result == ReviewResult::kError) {
-        spdlog::warn("{} review from {} answered {}: {}", ReviewOperationName(op), req.remote_addr, reply.status,
-                     confcom::EscapeForLog(
-                         reply.body.substr(0, std::min<size_t>(300, reply.body.find_last_not_of('\n') + 1))));
-      } else {
-        spdlog::debug("{} review: {}", ReviewOperationName(op), ReviewResultName(reply.result));
+  const std::string internal_error = o.server_name + ": internal error\n";
+  std::shared_ptr<ParseBudget> budget;
+  if (o.max_body_bytes_in_handlers > 0) budget = std::make_shared<ParseBudget>(o.max_body_bytes_in_handlers);
+  std::string paths;  // for the 404 answer
+  for (Route& route : routes) {
+    paths += route.method + " " + route.path + ", ";
+    auto serve = [handler = std::move(route.handler), budget, internal_error](const httplib::Request& req,
+                                                                               httplib::Response& res) {
+      std::optional<ParseBudget::Hold> hold;
+      if (budget) hold.emplace(*budget, req.body.size());
+      Response response;
+      try {
+        response = handler(ToRequest(req));
+      } catch (...) {
+        response = Response{500, "text/plain", internal_error};
       }
+      Write(response, res);
     };
-  };
-  s.Post("/mutate-pods", review(ReviewOperation::kMutate));
-  s.Post("/validate-pods", review(ReviewOperation::kValidate));
+    const std::string pattern = ExactPattern(route.path);
+    if (route.method == "GET") s.Get(pattern, serve);
+    if (route.method == "POST") s.Post(pattern, httplib::Server::Handler(serve));
+    if (route.method == "PUT") s.Put(pattern, httplib::Server::Handler(serve));
+    if (route.method == "PATCH") s.Patch(pattern, httplib::Server::Handler(serve));
+    if (route.method == "DELETE") s.Delete(pattern, httplib::Server::Handler(serve));
+  }
+  paths += "GET /healthz, GET /readyz";
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  s.Get("/readyz", [certs](const httplib::Request&, httplib::Response& res) {
+  s.Get("/readyz", [certs, readiness = o.readiness](const httplib::Request&, httplib::Response& res) {
+    if (readiness) {
+      if (Status st = readiness(); !st.ok()) {
+        res.status = 503;
+        res.set_content("not ready: " + st.message() + "\n", "text/plain");
+        return;
+      }
+    }
     // Ready while a usable pair serves, which is always after Open: a broken rotation keeps
     // the previous pair, and taking every replica out of the Service at once for it would
-    // be the outage the webhook must never cause. The body, the log and the
-    // certificate-reload metric report it instead.
+    // be the outage a daemon behind a Service must never cause. The body, the log and the
+    // reload hook report it instead.
     if (certs->Refresh()) {
       res.set_content("ok\n", "text/plain");
     } else {
@@ -188,17 +270,16 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
                       "text/plain");
     }
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+  s.set_exception_handler([internal_error](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
-    res.set_content("sgx-webhook: internal error\n", "text/plain");
+    res.set_content(internal_error, "text/plain");
   });
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  s.set_error_handler([name = o.server_name, paths](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string msg = res.status == 413   ? "request body too large"
-                      : res.status == 404 ? "no such path: use POST /mutate-pods, POST /validate-pods, GET /healthz, GET /readyz"
+                      : res.status == 404 ? "no such path: use " + paths
                                           : "request refused";
-    (void)req;
-    res.set_content("sgx-webhook: " + msg + "\n", "text/plain");
+    res.set_content(name + ": " + msg + "\n", "text/plain");
   });
   if (o.port == 0) {
     int port = s.bind_to_any_port(o.host.c_str());
@@ -215,8 +296,8 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const ServerOptions&
   return self;
 }
 
-void WebhookServer::Run() { server_->listen_after_bind(); }
+void Server::Run() { impl_->http->listen_after_bind(); }
 
-void WebhookServer::Stop() { server_->stop(); }
+void Server::Stop() { impl_->http->stop(); }
 
-}  // namespace confcom::webhook
+}  // namespace confcom::https
