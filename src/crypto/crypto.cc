@@ -31,12 +31,11 @@ Sha256Digest Sha256(ByteSpan data) {
 
 Sha256Digest Sha256(std::initializer_list<ByteSpan> parts) {
   Sha256Digest out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  for (ByteSpan p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (ByteSpan p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_MD_CTX_free(ctx);
+  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
   return out;
 }
 
@@ -44,7 +43,7 @@ Result<Cmac128> AesCmac(const Aes128Key& key, ByteSpan data) {
   // The fetched MAC algorithm is immutable and thread-safe; fetch it once.
   static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
   if (mac == nullptr) return Status::Internal("CMAC unavailable: " + OpenSslError());
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  EvpMacCtxPtr ctx(EVP_MAC_CTX_new(mac));
   if (ctx == nullptr) return Status::Internal("EVP_MAC_CTX_new: " + OpenSslError());
   char cipher[] = "AES-128-CBC";
   OSSL_PARAM params[] = {
@@ -53,10 +52,9 @@ Result<Cmac128> AesCmac(const Aes128Key& key, ByteSpan data) {
   };
   Cmac128 out{};
   size_t len = 0;
-  bool ok = EVP_MAC_init(ctx, key.data(), key.size(), params) == 1 &&
-            EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
-            EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
-  EVP_MAC_CTX_free(ctx);
+  bool ok = EVP_MAC_init(ctx.get(), key.data(), key.size(), params) == 1 &&
+            EVP_MAC_update(ctx.get(), data.data(), data.size()) == 1 &&
+            EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) == 1 && len == out.size();
   if (!ok) return Status::Internal("AES-CMAC: " + OpenSslError());
   return out;
 }
@@ -70,7 +68,7 @@ Status RandomBytes(std::span<uint8_t> out) {
 
 namespace {
 
-std::shared_ptr<EVP_PKEY> Share(EVP_PKEY* p) { return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free); }
+std::shared_ptr<EVP_PKEY> Share(EVP_PKEY* p) { return std::shared_ptr<EVP_PKEY>(EvpPkeyPtr(p)); }
 
 Status CheckP256(EVP_PKEY* pkey) {
   if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) return Status::InvalidArgument("not an EC key");
@@ -108,9 +106,7 @@ Result<EcKey> EcKey::Generate() {
 }
 
 Result<EcKey> EcKey::FromPrivatePem(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
-  EVP_PKEY* p = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
+  EVP_PKEY* p = PEM_read_bio_PrivateKey(MemoryBioOver(pem).get(), nullptr, nullptr, nullptr);
   if (p == nullptr) return Status::Corruption("not a PEM private key: " + OpenSslError());
   auto shared = Share(p);
   CONFCOM_RETURN_IF_ERROR(CheckP256(p));
@@ -133,19 +129,18 @@ Result<EcKey> EcKey::FromPublicRaw(ByteSpan xy) {
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
       OSSL_PARAM_construct_end(),
   };
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* p = nullptr;
-  bool ok = ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
-            EVP_PKEY_fromdata(ctx, &p, EVP_PKEY_PUBLIC_KEY, params) == 1;
-  EVP_PKEY_CTX_free(ctx);
+  bool ok = ctx != nullptr && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+            EVP_PKEY_fromdata(ctx.get(), &p, EVP_PKEY_PUBLIC_KEY, params) == 1;
   if (!ok || p == nullptr) {
+    EvpPkeyPtr discard(p);
     return Status::InvalidArgument("not a valid P-256 public point: " + OpenSslError());
   }
   auto shared = Share(p);
   // fromdata does not check that the point is on the curve; do it here.
-  EVP_PKEY_CTX* check = EVP_PKEY_CTX_new_from_pkey(nullptr, p, nullptr);
-  bool on_curve = check != nullptr && EVP_PKEY_public_check(check) == 1;
-  EVP_PKEY_CTX_free(check);
+  EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, p, nullptr));
+  bool on_curve = check != nullptr && EVP_PKEY_public_check(check.get()) == 1;
   if (!on_curve) return Status::InvalidArgument("public key is not a point on P-256");
   EcKey key(shared, false);
   std::memcpy(key.public_raw_.data(), xy.data(), 64);
@@ -162,16 +157,12 @@ Result<EcKey> EcKey::FromEvp(EVP_PKEY* pkey) {
 
 Result<std::string> EcKey::PrivatePem() const {
   if (!has_private_) return Status::InvalidArgument("key has no private part");
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (PEM_write_bio_PrivateKey(bio, pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    BIO_free(bio);
+  BioPtr bio = NewMemoryBio();
+  if (bio == nullptr ||
+      PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return Status::Internal("PEM encoding of private key: " + OpenSslError());
   }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size_t(len));
-  BIO_free(bio);
-  return pem;
+  return MemoryBioText(bio.get());
 }
 
 RawPublicKey EcKey::PublicRaw() const { return public_raw_; }
@@ -182,27 +173,15 @@ namespace {
 // per key. A context holds a reference to its key, so a cached pointer never dangles or
 // aliases another key.
 EVP_PKEY_CTX* ThreadSignContext(EVP_PKEY* pkey) {
-  struct Cache {
-    std::vector<std::pair<EVP_PKEY*, EVP_PKEY_CTX*>> entries;
-    ~Cache() {
-      for (auto& [key, ctx] : entries) EVP_PKEY_CTX_free(ctx);
-    }
-  };
-  thread_local Cache cache;
-  for (auto& [key, ctx] : cache.entries) {
-    if (key == pkey) return ctx;
+  thread_local std::vector<std::pair<EVP_PKEY*, EvpPkeyCtxPtr>> cache;
+  for (auto& [key, ctx] : cache) {
+    if (key == pkey) return ctx.get();
   }
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
-  if (ctx == nullptr || EVP_PKEY_sign_init(ctx) != 1) {
-    EVP_PKEY_CTX_free(ctx);
-    return nullptr;
-  }
-  if (cache.entries.size() >= 16) {  // bound the cache; a daemon uses a handful of keys
-    EVP_PKEY_CTX_free(cache.entries.front().second);
-    cache.entries.erase(cache.entries.begin());
-  }
-  cache.entries.emplace_back(pkey, ctx);
-  return ctx;
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (ctx == nullptr || EVP_PKEY_sign_init(ctx.get()) != 1) return nullptr;
+  if (cache.size() >= 16) cache.erase(cache.begin());  // bound it; a daemon uses a handful of keys
+  cache.emplace_back(pkey, std::move(ctx));
+  return cache.back().second.get();
 }
 
 }  // namespace
@@ -222,25 +201,23 @@ Result<RawSignature> EcKey::Sign(ByteSpan message) const {
 bool EcKey::Verify(ByteSpan message, ByteSpan raw_signature) const {
   auto der = RawSignatureToDer(raw_signature);
   if (!der.ok()) return false;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   bool ok = ctx != nullptr &&
-            EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
-            EVP_DigestVerify(ctx, der->data(), der->size(), message.data(), message.size()) == 1;
-  EVP_MD_CTX_free(ctx);
+            EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), der->data(), der->size(), message.data(), message.size()) == 1;
   ERR_clear_error();
   return ok;
 }
 
 Result<RawSignature> DerSignatureToRaw(ByteSpan der) {
   const uint8_t* p = der.data();
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, long(der.size()));
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, long(der.size())));
   if (sig == nullptr) return Status::Corruption("not a DER ECDSA signature");
   RawSignature raw{};
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
-  ECDSA_SIG_get0(sig, &r, &s);
+  ECDSA_SIG_get0(sig.get(), &r, &s);
   bool ok = BN_bn2binpad(r, raw.data(), 32) == 32 && BN_bn2binpad(s, raw.data() + 32, 32) == 32;
-  ECDSA_SIG_free(sig);
   if (!ok) return Status::Corruption("ECDSA signature component larger than 32 bytes");
   return raw;
 }
@@ -250,20 +227,18 @@ Result<Bytes> RawSignatureToDer(ByteSpan raw) {
     return Status::InvalidArgument("raw ECDSA signature must be 64 bytes, got " +
                                    std::to_string(raw.size()));
   }
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(raw.data(), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(raw.data() + 32, 32, nullptr);
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  BignumPtr r(BN_bin2bn(raw.data(), 32, nullptr));
+  BignumPtr s(BN_bin2bn(raw.data() + 32, 32, nullptr));
+  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
     return Status::Internal("ECDSA_SIG: " + OpenSslError());
   }
-  int len = i2d_ECDSA_SIG(sig, nullptr);
+  (void)r.release();  // set0 took both
+  (void)s.release();
+  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
   Bytes der(size_t(len > 0 ? len : 0));
   uint8_t* p = der.data();
-  i2d_ECDSA_SIG(sig, &p);
-  ECDSA_SIG_free(sig);
+  i2d_ECDSA_SIG(sig.get(), &p);
   return der;
 }
 

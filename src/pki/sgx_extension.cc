@@ -15,10 +15,7 @@ namespace confcom::pki {
 
 namespace {
 
-struct TypeStackDeleter {
-  void operator()(STACK_OF(ASN1_TYPE) * s) const { sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free); }
-};
-using TypeStack = std::unique_ptr<STACK_OF(ASN1_TYPE), TypeStackDeleter>;
+using TypeStack = crypto::Asn1TypeStackPtr;
 
 const std::string kBase = kSgxExtensionOid;
 
@@ -62,12 +59,12 @@ ASN1_TYPE* MakeBool(bool v) {
 
 // Encodes a stack as a SEQUENCE and wraps it as an ASN1_TYPE; takes ownership of `items`.
 ASN1_TYPE* MakeSequence(TypeStack items) {
-  uint8_t* der = nullptr;
-  int len = i2d_ASN1_SEQUENCE_ANY(items.get(), &der);
+  uint8_t* der_raw = nullptr;
+  int len = i2d_ASN1_SEQUENCE_ANY(items.get(), &der_raw);
+  crypto::OpenSslMemoryPtr<uint8_t> der(der_raw);
   if (len <= 0) return nullptr;
   ASN1_STRING* s = ASN1_STRING_new();
-  ASN1_STRING_set(s, der, len);
-  OPENSSL_free(der);
+  ASN1_STRING_set(s, der.get(), len);
   ASN1_TYPE* t = ASN1_TYPE_new();
   ASN1_TYPE_set(t, V_ASN1_SEQUENCE, s);
   return t;
@@ -173,12 +170,11 @@ Result<Bytes> EncodeSgxExtension(const SgxExtension& ext) {
     sk_ASN1_TYPE_push(conf.get(), MakePair(kBase + ".7.3", MakeBool(ext.configuration->smt_enabled)));
     sk_ASN1_TYPE_push(top.get(), MakePair(kBase + ".7", MakeSequence(std::move(conf))));
   }
-  uint8_t* der = nullptr;
-  int len = i2d_ASN1_SEQUENCE_ANY(top.get(), &der);
+  uint8_t* der_raw = nullptr;
+  int len = i2d_ASN1_SEQUENCE_ANY(top.get(), &der_raw);
+  crypto::OpenSslMemoryPtr<uint8_t> der(der_raw);
   if (len <= 0) return Status::Internal("encoding the SGX extension failed");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
+  return Bytes(der.get(), der.get() + len);
 }
 
 Result<SgxExtension> DecodeSgxExtension(ByteSpan der) {

@@ -13,13 +13,9 @@ namespace confcom::pki {
 namespace {
 
 std::string NameToString(const X509_NAME* name) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  X509_NAME_print_ex(bio, name, 0, XN_FLAG_SEP_CPLUS_SPC | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB));
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, size_t(len));
-  BIO_free(bio);
-  return out;
+  crypto::BioPtr bio = crypto::NewMemoryBio();
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_SEP_CPLUS_SPC | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB));
+  return crypto::MemoryBioText(bio.get());
 }
 
 std::time_t AsnTime(const ASN1_TIME* t) {
@@ -57,9 +53,7 @@ Result<Certificate> Certificate::FromDer(ByteSpan der) {
 }
 
 Result<Certificate> Certificate::FromPem(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
-  X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
+  X509* x = PEM_read_bio_X509(crypto::MemoryBioOver(pem).get(), nullptr, nullptr, nullptr);
   if (x == nullptr) return Status::InvalidArgument("not a PEM certificate: " + crypto::OpenSslError());
   return Certificate(x);
 }
@@ -90,13 +84,9 @@ Result<std::vector<Certificate>> Certificate::ChainFromPem(std::string_view pem)
 }
 
 std::string Certificate::ToPem() const {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, x509_.get());
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, size_t(len));
-  BIO_free(bio);
-  return out;
+  crypto::BioPtr bio = crypto::NewMemoryBio();
+  PEM_write_bio_X509(bio.get(), x509_.get());
+  return crypto::MemoryBioText(bio.get());
 }
 
 Bytes Certificate::ToDer() const {
@@ -120,12 +110,9 @@ std::string Certificate::SubjectCommonName() const {
 }
 
 std::string Certificate::SerialHex() const {
-  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr);
-  char* hex = BN_bn2hex(bn);
-  std::string out(hex);
-  OPENSSL_free(hex);
-  BN_free(bn);
-  return out;
+  crypto::BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr));
+  crypto::OpenSslMemoryPtr<char> hex(BN_bn2hex(bn.get()));
+  return std::string(hex.get());
 }
 
 size_t Certificate::SignatureSize() const {
@@ -151,10 +138,9 @@ bool Certificate::IsSignedBy(const Certificate& issuer) const {
 }
 
 std::optional<Bytes> Certificate::ExtensionValue(const std::string& oid) const {
-  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  crypto::Asn1ObjectPtr obj(OBJ_txt2obj(oid.c_str(), 1));
   if (obj == nullptr) return std::nullopt;
-  int idx = X509_get_ext_by_OBJ(x509_.get(), obj, -1);
-  ASN1_OBJECT_free(obj);
+  int idx = X509_get_ext_by_OBJ(x509_.get(), obj.get(), -1);
   if (idx < 0) return std::nullopt;
   ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(x509_.get(), idx));
   return Bytes(data->data, data->data + data->length);
@@ -183,22 +169,20 @@ Result<SgxExtension> Certificate::SgxExt() const {
   auto der = ExtensionValue(kSgxExtensionOid);
   if (!der) return Status::NotFound("certificate has no SGX extension (" + std::string(kSgxExtensionOid) + ")");
   // With two, which one counts would depend on the parser.
-  ASN1_OBJECT* obj = OBJ_txt2obj(kSgxExtensionOid, 1);
-  int first = X509_get_ext_by_OBJ(x509_.get(), obj, -1);
-  int second = X509_get_ext_by_OBJ(x509_.get(), obj, first);
-  ASN1_OBJECT_free(obj);
+  crypto::Asn1ObjectPtr obj(OBJ_txt2obj(kSgxExtensionOid, 1));
+  int first = X509_get_ext_by_OBJ(x509_.get(), obj.get(), -1);
+  int second = X509_get_ext_by_OBJ(x509_.get(), obj.get(), first);
   if (second >= 0) return Status::InvalidArgument("certificate has more than one SGX extension");
   return DecodeSgxExtension(*der);
 }
 
 Bytes EncodeUtf8StringDer(std::string_view text) {
-  ASN1_UTF8STRING* s = ASN1_UTF8STRING_new();
-  ASN1_STRING_set(s, text.data(), int(text.size()));
-  int len = i2d_ASN1_UTF8STRING(s, nullptr);
+  crypto::Asn1StringPtr s(ASN1_UTF8STRING_new());
+  ASN1_STRING_set(s.get(), text.data(), int(text.size()));
+  int len = i2d_ASN1_UTF8STRING(s.get(), nullptr);
   Bytes out(size_t(len > 0 ? len : 0));
   uint8_t* p = out.data();
-  i2d_ASN1_UTF8STRING(s, &p);
-  ASN1_UTF8STRING_free(s);
+  i2d_ASN1_UTF8STRING(s.get(), &p);
   return out;
 }
 
@@ -209,27 +193,45 @@ std::string OidText(const ASN1_OBJECT* obj) {
 }
 
 Result<ExtensionPtr> MakeExtension(const std::string& oid, ByteSpan der) {
-  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  crypto::Asn1ObjectPtr obj(OBJ_txt2obj(oid.c_str(), 1));
   if (obj == nullptr) return Status::InvalidArgument("bad extension OID " + oid);
-  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
-  ASN1_OCTET_STRING_set(value, der.data(), int(der.size()));
-  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, value);
-  ASN1_OBJECT_free(obj);
-  ASN1_OCTET_STRING_free(value);
+  crypto::Asn1StringPtr value(ASN1_OCTET_STRING_new());
+  ASN1_OCTET_STRING_set(value.get(), der.data(), int(der.size()));
+  ExtensionPtr ext(X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), 0, value.get()));
   if (ext == nullptr) return Status::Internal("extension " + oid + ": " + crypto::OpenSslError());
-  return ExtensionPtr(ext, X509_EXTENSION_free);
+  return ext;
 }
 
 namespace {
 
 Status AddConfExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str());
+  crypto::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
   if (ext == nullptr) {
     return Status::Internal(std::string("extension ") + OBJ_nid2sn(nid) + "=" + value + ": " +
                             crypto::OpenSslError());
   }
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
+  X509_add_ext(cert, ext.get(), -1);
+  return Status::Ok();
+}
+
+// subjectAltName with one dNSName per name, built as values (not OpenSSL's "DNS:a,DNS:b"
+// text), so no name can add entries of its own.
+Status AddDnsNames(X509* cert, const std::vector<std::string>& dns_names) {
+  crypto::GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+  if (names == nullptr) return Status::Internal("subjectAltName: out of memory");
+  for (const std::string& n : dns_names) {
+    crypto::Asn1StringPtr ia5(ASN1_IA5STRING_new());
+    crypto::GeneralNamePtr gn(GENERAL_NAME_new());
+    if (ia5 == nullptr || gn == nullptr || ASN1_STRING_set(ia5.get(), n.data(), int(n.size())) != 1) {
+      return Status::Internal("subjectAltName: out of memory");
+    }
+    GENERAL_NAME_set0_value(gn.get(), GEN_DNS, ia5.release());
+    if (sk_GENERAL_NAME_push(names.get(), gn.get()) <= 0) return Status::Internal("subjectAltName: out of memory");
+    (void)gn.release();  // the stack owns it
+  }
+  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_APPEND) != 1) {
+    return Status::Internal("subjectAltName: " + crypto::OpenSslError());
+  }
   return Status::Ok();
 }
 
@@ -241,6 +243,31 @@ Status AddRawExtension(X509* cert, const std::string& oid, ByteSpan der) {
 
 }  // namespace
 
+CertificateSpec TlsCaSpec(std::string common_name, std::time_t not_before, std::time_t not_after) {
+  CertificateSpec spec;
+  spec.common_name = std::move(common_name);
+  spec.subject = SubjectStyle::kCommonNameOnly;
+  spec.is_ca = true;
+  spec.path_len = 0;
+  spec.key_usage = "critical,keyCertSign,cRLSign";
+  spec.not_before = not_before;
+  spec.not_after = not_after;
+  return spec;
+}
+
+CertificateSpec TlsServerSpec(const std::vector<std::string>& dns_names, std::time_t not_before,
+                              std::time_t not_after) {
+  CertificateSpec spec;
+  spec.common_name = dns_names.empty() ? std::string() : dns_names.front();
+  spec.subject = SubjectStyle::kCommonNameOnly;
+  spec.key_usage = "critical,digitalSignature";
+  spec.extended_key_usage = "serverAuth";
+  spec.dns_names = dns_names;
+  spec.not_before = not_before;
+  spec.not_after = not_after;
+  return spec;
+}
+
 Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::EcKey& subject_key,
                                      const Certificate* issuer, const crypto::EcKey& issuer_key) {
   Certificate cert = Certificate::Adopt(X509_new());
@@ -251,9 +278,8 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::
   uint8_t serial[16];
   CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(serial));
   serial[0] = uint8_t((serial[0] & 0x7f) | 0x01);
-  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
-  BN_free(bn);
+  crypto::BignumPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x));
 
   X509_NAME* name = X509_get_subject_name(x);
   auto add = [&](const char* field, const std::string& value) {
@@ -261,10 +287,12 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::
                                reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0);
   };
   add("CN", spec.common_name);
-  add("O", kIntelOrganization);
-  add("L", kIntelLocality);
-  add("ST", kIntelState);
-  add("C", kIntelCountry);
+  if (spec.subject == SubjectStyle::kIntel) {
+    add("O", kIntelOrganization);
+    add("L", kIntelLocality);
+    add("ST", kIntelState);
+    add("C", kIntelCountry);
+  }
   X509_set_issuer_name(x, issuer != nullptr ? X509_get_subject_name(issuer->x509()) : name);
   ASN1_TIME_set(X509_getm_notBefore(x), spec.not_before);
   ASN1_TIME_set(X509_getm_notAfter(x), spec.not_after);
@@ -280,6 +308,10 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::
   if (!spec.key_usage.empty()) {
     CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_key_usage, spec.key_usage));
   }
+  if (!spec.extended_key_usage.empty()) {
+    CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_ext_key_usage, spec.extended_key_usage));
+  }
+  if (!spec.dns_names.empty()) CONFCOM_RETURN_IF_ERROR(AddDnsNames(x, spec.dns_names));
   if (!spec.crl_distribution_point.empty()) {
     CONFCOM_RETURN_IF_ERROR(AddConfExtension(x, &ctx, NID_crl_distribution_points,
                                              "URI:" + spec.crl_distribution_point));

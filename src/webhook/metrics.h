@@ -2,6 +2,8 @@
 //   confcom_sgx_webhook_reviews_total{operation="mutate|validate",result="patched|unchanged|allowed|denied|error"}
 //   confcom_sgx_webhook_review_duration_seconds{operation}  (histogram, handler time)
 //   confcom_sgx_webhook_certificate_reloads_total{result="ok|failed"}
+// Thread safety: every method may be called from any thread at once (prometheus-cpp's
+// counters and histograms are atomic).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -16,8 +18,11 @@ namespace confcom::webhook {
 
 class WebhookMetrics {
  public:
+  // Registers the three families in `registry`, which must outlive this object.
   explicit WebhookMetrics(prometheus::Registry& registry);
+  // Counts one review with its result and observes its handling time.
   void Observe(ReviewOperation op, ReviewResult result, double seconds);
+  // Counts one certificate reload attempt (https::CertReloader's on_reload hook).
   void CertificateReload(bool ok);
 
  private:

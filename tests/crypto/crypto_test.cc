@@ -62,5 +62,38 @@ TEST(SignatureEncodingTest, DerAndRawRoundTrip) {
   EXPECT_FALSE(DerSignatureToRaw(Bytes{0x30, 0x00}).ok());
 }
 
+TEST(OpenSslPtrTest, MemoryBiosAndOwnersFreeWhatTheyHold) {
+  BioPtr out = NewMemoryBio();
+  ASSERT_NE(out, nullptr);
+  BIO_write(out.get(), "abc", 3);
+  EXPECT_EQ(MemoryBioText(out.get()), "abc");
+  EXPECT_EQ(MemoryBioText(NewMemoryBio().get()), "");
+  EXPECT_EQ(MemoryBioText(nullptr), "");
+  std::string text = "hello";
+  BioPtr in = MemoryBioOver(text);
+  char buf[8] = {};
+  EXPECT_EQ(BIO_read(in.get(), buf, sizeof buf), 5);
+  EXPECT_EQ(std::string(buf), "hello");
+  // Null pointers are fine to destroy; owned objects are freed (ASan/valgrind would report).
+  X509Ptr none;
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  BignumPtr bn(BN_new());
+  OpenSslMemoryPtr<char> hex(BN_bn2hex(bn.get()));
+  EXPECT_EQ(std::string(hex.get()), "0");
+  X509StackPtr stack(sk_X509_new_null());
+  sk_X509_push(stack.get(), X509_new());  // owned by the stack
+  EXPECT_EQ(sk_X509_num(stack.get()), 1);
+}
+
+TEST(EcKeyTest, PrivatePemRoundTripsThroughTheOwnedBio) {
+  auto key = *EcKey::Generate();
+  auto pem = key.PrivatePem();
+  ASSERT_TRUE(pem.ok());
+  auto again = EcKey::FromPrivatePem(*pem);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->PublicRaw(), key.PublicRaw());
+  EXPECT_FALSE(EcKey::FromPublicRaw(key.PublicRaw())->PrivatePem().ok());
+}
+
 }  // namespace
 }  // namespace confcom::crypto

@@ -1,9 +1,10 @@
 // The webhook's TLS material: a CA (ECDSA P-256, self-signed, pathlen 0) and a serving
 // certificate it signs for the Service's DNS names (SAN dNSName, extendedKeyUsage serverAuth),
-// all PEM; and the check that decides whether a stored bundle can be kept.
-//
+// all PEM, issued by pki (pki::TlsCaSpec, pki::TlsServerSpec); and the check that decides
+// whether a stored bundle can be kept.
 // The CA's private key is not kept anywhere: renewal makes a new CA (certgen_run.h orders the
 // caBundle and Secret updates so that both the old and the new certificate verify meanwhile).
+// Thread safety: every function is thread-safe (no shared state).
 #pragma once
 
 #include <chrono>
@@ -27,6 +28,8 @@ std::vector<std::string> ServiceDnsNames(const std::string& service, const std::
 
 // A new CA valid from `now` - 1 h (clock skew) for `ca_validity`, and a serving certificate
 // for `dns_names` (the first is also its CN) valid for `cert_validity`, never beyond the CA.
+// Errors: InvalidArgument (no name, a name not [a-zA-Z0-9.-], or cert_validity not in
+// (0, ca_validity]), Internal (OpenSSL).
 Result<TlsBundle> GenerateBundle(const std::vector<std::string>& dns_names, std::time_t now,
                                  std::chrono::seconds ca_validity,
                                  std::chrono::seconds cert_validity);

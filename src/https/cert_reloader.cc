@@ -1,4 +1,4 @@
-#include "webhook/cert_reloader.h"
+#include "https/cert_reloader.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -6,29 +6,20 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-namespace confcom::webhook {
+#include "crypto/crypto.h"
+#include "crypto/openssl_ptr.h"
+
+namespace confcom::https {
 
 struct CertReloader::Pair {
-  X509* cert = nullptr;
-  EVP_PKEY* key = nullptr;
-  STACK_OF(X509)* chain = nullptr;
-  ~Pair() {
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    sk_X509_pop_free(chain, X509_free);
-  }
+  crypto::X509Ptr cert;
+  crypto::EvpPkeyPtr key;
+  crypto::X509StackPtr chain;
 };
 
 namespace {
 
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "no details";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  return buf;
-}
+using crypto::OpenSslError;
 
 std::string StatFingerprint(const std::string& path) {
   struct stat st {};
@@ -60,25 +51,29 @@ Result<std::unique_ptr<CertReloader>> CertReloader::Open(std::string cert_file, 
 Status CertReloader::LoadLocked() {
   ERR_clear_error();
   auto pair = std::make_shared<Pair>();
-  BIO* cb = BIO_new_file(cert_file_.c_str(), "r");
-  if (!cb) return Status::IoError("--tls-cert-file " + cert_file_ + ": cannot open: " + OpenSslError());
-  pair->cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-  if (pair->cert) {
-    pair->chain = sk_X509_new_null();
-    while (X509* extra = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr)) sk_X509_push(pair->chain, extra);
+  {
+    crypto::BioPtr cb(BIO_new_file(cert_file_.c_str(), "r"));
+    if (!cb) return Status::IoError("--tls-cert-file " + cert_file_ + ": cannot open: " + OpenSslError());
+    pair->cert.reset(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+    if (pair->cert) {
+      pair->chain.reset(sk_X509_new_null());
+      while (crypto::X509Ptr extra{PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr)}) {
+        if (sk_X509_push(pair->chain.get(), extra.get()) > 0) (void)extra.release();  // the chain owns it
+      }
+    }
   }
-  BIO_free(cb);
   ERR_clear_error();  // the end of the chain reads as an error
   if (!pair->cert) return Status::InvalidArgument("--tls-cert-file " + cert_file_ + ": no PEM certificate in it");
-  BIO* kb = BIO_new_file(key_file_.c_str(), "r");
-  if (!kb) return Status::IoError("--tls-private-key-file " + key_file_ + ": cannot open: " + OpenSslError());
-  pair->key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-  BIO_free(kb);
+  {
+    crypto::BioPtr kb(BIO_new_file(key_file_.c_str(), "r"));
+    if (!kb) return Status::IoError("--tls-private-key-file " + key_file_ + ": cannot open: " + OpenSslError());
+    pair->key.reset(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+  }
   if (!pair->key) {
     return Status::InvalidArgument("--tls-private-key-file " + key_file_ + ": no PEM private key in it: " +
                                    OpenSslError());
   }
-  if (X509_check_private_key(pair->cert, pair->key) != 1) {
+  if (X509_check_private_key(pair->cert.get(), pair->key.get()) != 1) {
     ERR_clear_error();
     return Status::InvalidArgument("--tls-private-key-file " + key_file_ + " does not match the certificate in " +
                                    cert_file_);
@@ -112,8 +107,8 @@ int CertReloader::CertCallback(SSL* ssl, void* arg) {
     pair = self->current_;
   }
   if (!pair) return 0;
-  if (SSL_use_certificate(ssl, pair->cert) != 1 || SSL_use_PrivateKey(ssl, pair->key) != 1 ||
-      SSL_set1_chain(ssl, pair->chain) != 1) {
+  if (SSL_use_certificate(ssl, pair->cert.get()) != 1 || SSL_use_PrivateKey(ssl, pair->key.get()) != 1 ||
+      SSL_set1_chain(ssl, pair->chain.get()) != 1) {
     ERR_clear_error();
     return 0;
   }
@@ -122,4 +117,4 @@ int CertReloader::CertCallback(SSL* ssl, void* arg) {
 
 void CertReloader::Install(SSL_CTX* ctx) { SSL_CTX_set_cert_cb(ctx, &CertReloader::CertCallback, this); }
 
-}  // namespace confcom::webhook
+}  // namespace confcom::https

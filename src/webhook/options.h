@@ -1,0 +1,51 @@
+// sgx-webhook's command line when it serves: the flags with their --help texts, and their
+// conversion into the HTTPS layer's options and the admission configuration (flags in
+// docs/webhook.md). `sgx-webhook certgen` has its own (webhook/certgen/certgen.h).
+// Thread safety: plain data and functions without shared state.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "https/server.h"
+#include "webhook/config.h"
+
+namespace confcom::webhook {
+
+struct WebhookFlags {
+  std::string listen = ":8443";
+  std::string cert_file = "/etc/sgx-webhook/tls/tls.crt";
+  std::string key_file = "/etc/sgx-webhook/tls/tls.key";
+  std::string legacy_translation = "intel";
+  std::vector<std::string> allow_namespaces;
+  std::vector<std::string> allow_service_accounts;
+  std::string quote_helper = "kube-system:sgx-quote-helper";
+  std::string metrics_address = "127.0.0.1:9465";
+  size_t max_body_bytes = 3 << 20;
+  size_t max_connections = 64;
+  int read_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+// Gives `app` the description and every flag (--version, --listen … --log-level, in --help
+// order) bound to `flags`, with CLI11's range and membership checks. Never fails.
+void AddWebhookFlags(CLI::App& app, WebhookFlags* flags);
+
+// What the flags mean once checked beyond CLI11.
+struct WebhookSettings {
+  https::ServerOptions server;  // server_name "sgx-webhook"
+  WebhookConfig config;
+};
+
+// Errors (usage errors, exit 2): InvalidArgument naming the flag, for --listen,
+// --quote-helper-service-account, --allow-provision-service-accounts or --metrics-address.
+Result<WebhookSettings> SettingsFromFlags(const WebhookFlags& flags);
+
+// The start log line's "in-proc quoting allowed for:" part (" nobody else" when empty).
+std::string DescribeProvisionAllowList(const WebhookConfig& config);
+
+}  // namespace confcom::webhook
