@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "kube/api_status.h"
+#include "kube/names.h"
 #include "kube/node_capacity.h"
 
 namespace confcom::deviceplugin {
@@ -70,7 +72,7 @@ Status EpcRegistrar::ReconcileOnce() {
   auto have = kube::CapacityOf(got->body, opt_.resource);
   if (!have.ok()) return have.status();
   std::optional<uint64_t> have_bytes;
-  if (*have) have_bytes = kube::ParseQuantity(**have);
+  if (*have) have_bytes = kube::CapacityValue(**have);
   if (have_bytes && *have_bytes == *want) {
     stats_.registered = *want;
     spdlog::debug("{}: Node {} already has {} = {}", opt_.resource, opt_.node_name,

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/logging.h"
+#include "kube/api_status.h"
 #include "webhook/certgen/tls_bundle.h"
 
 namespace confcom::webhook::certgen {
@@ -17,32 +18,6 @@ constexpr char kJson[] = "application/json";
 constexpr char kJsonPatch[] = "application/json-patch+json";
 constexpr char kTlsType[] = "kubernetes.io/tls";
 constexpr char kAdmissionApi[] = "/apis/admissionregistration.k8s.io/v1/";
-
-// The message of an API server Status body, else the start of the body.
-std::string ServerMessage(const kube::Response& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-    return EscapeForLog(j["message"].get<std::string>());
-  }
-  return EscapeForLog(r.body.substr(0, 200));
-}
-
-// A non-2xx answer as an error that says what failed and, for 401/403, what to fix.
-// `permission` is the RBAC rule the call needs, in kubectl's words.
-Status ApiError(const std::string& what, const kube::Response& r, const std::string& permission) {
-  const std::string detail = " (HTTP " + std::to_string(r.status) + ": " + ServerMessage(r) + ")";
-  if (r.status == 403) {
-    return Status::PermissionDenied(what + ": forbidden: the service account lacks the RBAC "
-                                    "permission to " + permission + detail);
-  }
-  if (r.status == 401) {
-    return Status::PermissionDenied(what + ": unauthorized: the API server did not accept the "
-                                    "credentials" + detail);
-  }
-  if (r.status == 409) return Status::AlreadyExists(what + ": conflict" + detail);
-  if (r.status == 404) return Status::NotFound(what + ": not found" + detail);
-  return Status::Unavailable(what + ": failed" + detail);
-}
 
 bool Ok2xx(long status) { return status >= 200 && status < 300; }
 
@@ -106,8 +81,8 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
       return Status::NotFound(config.What() + " does not exist: apply the webhook's manifests "
                               "(deploy/components/webhook) before running certgen");
     }
-    return ApiError("reading " + config.What(), got,
-                    "get " + config.resource + " (resourceNames: [" + config.name + "])");
+    return kube::ApiStatus(got.status, got.body, "reading " + config.What(),
+                           "get " + config.resource + " (resourceNames: [" + config.name + "])");
   }
   auto object = json::parse(got.body, nullptr, false);
   if (object.is_discarded()) return Status::Corruption(config.What() + ": the answer is not JSON");
@@ -115,8 +90,8 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
   if (patch.empty()) return false;
   CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PATCH", config.Path(), patch, kJsonPatch));
   if (!Ok2xx(r.status)) {
-    return ApiError("setting the caBundle of " + config.What(), r,
-                    "patch " + config.resource + " (resourceNames: [" + config.name + "])");
+    return kube::ApiStatus(r.status, r.body, "setting the caBundle of " + config.What(),
+                           "patch " + config.resource + " (resourceNames: [" + config.name + "])");
   }
   return true;
 }
@@ -201,7 +176,7 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
   if (got.status == 404) {
     out.why_new = "the Secret does not exist";
   } else if (!Ok2xx(got.status)) {
-    return ApiError("reading " + secret_what, got, secret_rule);
+    return kube::ApiStatus(got.status, got.body, "reading " + secret_what, secret_rule);
   } else {
     auto secret = json::parse(got.body, nullptr, false);
     if (!secret.is_object()) return Status::Corruption(secret_what + ": the answer is not JSON");
@@ -259,12 +234,16 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
     if (resource_version.empty()) {
       const std::string body = SecretObject(o, fresh, "").dump();
       CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("POST", SecretsPath(o), body, kJson));
-      if (!Ok2xx(r.status)) return ApiError("creating " + secret_what, r, secret_rule);
+      if (!Ok2xx(r.status)) {
+        return kube::ApiStatus(r.status, r.body, "creating " + secret_what, secret_rule);
+      }
       out.secret = CertgenOutcome::Secret::kCreated;
     } else {
       const std::string body = SecretObject(o, fresh, resource_version).dump();
       CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PUT", secret_path, body, kJson));
-      if (!Ok2xx(r.status)) return ApiError("replacing " + secret_what, r, secret_rule);
+      if (!Ok2xx(r.status)) {
+        return kube::ApiStatus(r.status, r.body, "replacing " + secret_what, secret_rule);
+      }
       out.secret = CertgenOutcome::Secret::kReplaced;
     }
     return out;
