@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kube/base64.h"
 #include "webhook/admission_review.h"
 #include "webhook/pod_fixtures.h"
 #include "webhook/pod_mutator.h"
@@ -48,7 +49,7 @@ TEST(WebhookReview, MutationResponseEchoesUidAndCarriesABase64Patch) {
   EXPECT_EQ(resp["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
   EXPECT_EQ(resp["response"]["allowed"], true);
   EXPECT_EQ(resp["response"]["patchType"], "JSONPatch");
-  EXPECT_EQ(resp["response"]["patch"], Base64(MutatePod(pod, "default", {}).patch.dump()));
+  EXPECT_EQ(resp["response"]["patch"], kube::Base64Encode(MutatePod(pod, "default", {}).patch.dump()));
 }
 
 TEST(WebhookReview, DenialHasStatus403AndTheMessage) {

@@ -1,7 +1,5 @@
 #include "webhook/certgen/certgen_run.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -137,27 +135,6 @@ Result<TlsBundle> BundleOf(const json& secret) {
 }
 
 }  // namespace
-
-std::string Base64Encode(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-Result<std::string> Base64Decode(const std::string& text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("base64 length is not a multiple of 4");
-  std::string out(text.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
-  if (n < 0) return Status::InvalidArgument("not base64");
-  size_t pad = 0;  // EVP_DecodeBlock counts the padding as zero bytes
-  if (!text.empty() && text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  out.resize(size_t(n) - pad);
-  return out;
-}
 
 Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const CertgenOptions& o) {
   Api api{client, o.retry};
