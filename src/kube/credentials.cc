@@ -1,34 +1,22 @@
 #include "kube/credentials.h"
 
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "kube/base64.h"
 
 namespace confcom::kube {
 namespace {
 
 constexpr size_t kMaxFile = 1 << 20;
 
-Result<std::string> Base64Decode(const std::string& in, const std::string& what) {
-  std::string clean;
-  for (char c : in) {
-    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') clean.push_back(c);
-  }
-  if (clean.empty() || clean.size() % 4 != 0) {
-    return Status::InvalidArgument(what + " is not base64");
-  }
-  std::string out(clean.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()), int(clean.size()));
-  if (n < 0) return Status::InvalidArgument(what + " is not base64");
-  size_t pad = 0;
-  if (clean.back() == '=') pad++;
-  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') pad++;
-  out.resize(size_t(n) - pad);
+// A kubeconfig's *-data field: base64 of something non-empty.
+Result<std::string> DecodeData(const std::string& in, const std::string& what) {
+  auto out = Base64Decode(in);
+  if (!out.ok() || out->empty()) return Status::InvalidArgument(what + " is not base64");
   return out;
 }
 
@@ -94,7 +82,7 @@ Result<Credentials> ParseKubeconfig(const std::string& path, const std::string& 
                                    "is always verified here");
   }
   if (std::string data = Str(cluster, "certificate-authority-data"); !data.empty()) {
-    auto pem = Base64Decode(data, path + ": certificate-authority-data");
+    auto pem = DecodeData(data, path + ": certificate-authority-data");
     if (!pem.ok()) return pem.status();
     c.ca_pem = *pem;
   } else if (std::string file = Str(cluster, "certificate-authority"); !file.empty()) {
@@ -126,7 +114,7 @@ Result<Credentials> ParseKubeconfig(const std::string& path, const std::string& 
        {std::tuple{"client-certificate-data", "client-certificate", &c.client_cert_pem},
         std::tuple{"client-key-data", "client-key", &c.client_key_pem}}) {
     if (std::string data = Str(user, data_key); !data.empty()) {
-      auto pem = Base64Decode(data, path + ": " + data_key);
+      auto pem = DecodeData(data, path + ": " + data_key);
       if (!pem.ok()) return pem.status();
       *out = *pem;
     } else if (std::string file = Str(user, file_key); !file.empty()) {

@@ -1,9 +1,8 @@
 #include "webhook/admission_review.h"
 
-#include <openssl/evp.h>
-
 #include <cctype>
 
+#include "kube/base64.h"
 #include "webhook/pod_mutator.h"
 #include "webhook/pod_validator.h"
 
@@ -88,14 +87,6 @@ bool JsonTooDeep(std::string_view text, int max_depth) {
   return false;
 }
 
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
 Result<AdmissionRequest> ParseAdmissionReview(std::string_view body) {
   if (JsonTooDeep(body, kMaxJsonDepth)) {
     return Status::InvalidArgument("the review nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels");
@@ -161,7 +152,7 @@ HttpReply HandleReview(ReviewOperation op, std::string_view content_type, std::s
       Mutation m = MutatePod(req.object, ns, config);
       if (!m.patch.empty()) {
         response["patchType"] = "JSONPatch";
-        response["patch"] = Base64(m.patch.dump(-1, ' ', false, json::error_handler_t::replace));
+        response["patch"] = kube::Base64Encode(m.patch.dump(-1, ' ', false, json::error_handler_t::replace));
         reply.result = ReviewResult::kPatched;
       } else {
         reply.result = ReviewResult::kUnchanged;

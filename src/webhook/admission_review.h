@@ -1,18 +1,9 @@
-// admission.k8s.io/v1 AdmissionReview: parsing the API server's request and building the
-// response, plus the whole review handler (HTTP request body -> HTTP reply) that the server
-// and the fuzzer call.
-//
-// A request must be a JSON object with apiVersion admission.k8s.io/v1, kind AdmissionReview, a
-// request object with a non-empty string uid (at most 256 bytes), a kind object and an
-// operation; for a Pod CREATE, object must be an object. Anything else is malformed: HTTP 400
-// with a one-line message (the API server logs it and applies the failure policy). JSON nested
-// deeper than kMaxJsonDepth is refused before parsing (bounded recursion everywhere after).
-//
-// Responses echo the uid. Mutation: allowed, with patchType JSONPatch and the base64 patch when
-// there is one. Validation: allowed, or allowed=false with status {code 403, reason Forbidden,
-// message}. Warnings (e.g. a legacy name translated) go in response.warnings. Reviews of other
-// kinds, sub-resources or operations other than CREATE are allowed unchanged (pods are
-// immutable where it matters: resources and the annotation's effect are fixed at creation).
+// admission.k8s.io/v1 AdmissionReview: parsing the API server's request, building the
+// response, and the whole review handler (HTTP request body -> HTTP reply) that the server and
+// the fuzzer call. What is malformed (HTTP 400), what a response carries and which reviews are
+// allowed unchanged is in docs/webhook.md, "HTTP interface". Only CREATE of a Pod is reviewed:
+// the resources and the annotation's effect are fixed at creation. Pure functions over a
+// WebhookConfig that does not change: safe from any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,9 +32,12 @@ struct AdmissionRequest {
   nlohmann::json object;  // null unless present
 };
 
-// Whether `text` has JSON arrays/objects nested deeper than `max_depth` (strings skipped).
+// Returns whether `text` has JSON arrays/objects nested deeper than `max_depth` (strings
+// skipped); a scan without parsing, so hostile nesting is refused before any recursion.
 bool JsonTooDeep(std::string_view text, int max_depth);
 
+// Returns the request of an AdmissionReview body. InvalidArgument naming what is malformed
+// (the message follows "malformed AdmissionReview: " in the 400 answer).
 Result<AdmissionRequest> ParseAdmissionReview(std::string_view body);
 
 struct HttpReply {
@@ -53,10 +47,9 @@ struct HttpReply {
   ReviewResult result = ReviewResult::kError;
 };
 
-// The complete handling of POST /mutate-pods or /validate-pods. Never throws.
+// Returns the reply to POST /mutate-pods or /validate-pods: 200 with the AdmissionReview
+// response, 400 for a malformed review, 415 for another Content-Type. Never fails or throws.
 HttpReply HandleReview(ReviewOperation op, std::string_view content_type, std::string_view body,
                        const WebhookConfig& config);
-
-std::string Base64(std::string_view bytes);
 
 }  // namespace confcom::webhook

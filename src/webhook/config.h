@@ -5,7 +5,8 @@
 // kube-system:sgx-quote-helper) and the namespaces and service accounts the operator lists may
 // request it (either resource scheme's name, or through Intel's in-proc annotation). A pod's
 // service account is spec.serviceAccountName ("default" when empty, as the API server's
-// ServiceAccount admission sets it before any webhook).
+// ServiceAccount admission sets it before any webhook). Pure functions over a WebhookConfig
+// that is not changed after start: safe from any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "kube/names.h"
 
 namespace confcom::webhook {
 
@@ -29,14 +31,9 @@ inline constexpr char kNriEpcAnnotationPrefix[] = "epc-limit.nri.io/container.";
 inline constexpr char kAesmdDir[] = "/var/run/aesmd";
 inline constexpr char kAesmdVolumeName[] = "aesmd-socket";  // Intel's name, so both agree
 
-struct ServiceAccountRef {
-  std::string ns;
-  std::string name;
-  bool operator==(const ServiceAccountRef&) const = default;
-};
-
-// "NAMESPACE:NAME" (both DNS names, non-empty).
-Result<ServiceAccountRef> ParseServiceAccountRef(std::string_view text);
+// "NAMESPACE:NAME" references, as Kubernetes names them (kube/names.h).
+using kube::ParseServiceAccountRef;
+using kube::ServiceAccountRef;
 
 struct WebhookConfig {
   // Translate kubernetes.azure.com/sgx_epc_mem_in_MiB: N into sgx.intel.com/epc: NMi (plus the
@@ -48,10 +45,13 @@ struct WebhookConfig {
   std::vector<ServiceAccountRef> allow_provision_service_accounts;
 };
 
-// The pod's service account name as the API server has set it.
+// Returns the pod's service account name as the API server has set it (spec.serviceAccountName,
+// else the deprecated spec.serviceAccount, else "default"); never fails, whatever the shape.
 std::string PodServiceAccount(const nlohmann::json& pod);
 
-// Whether a pod in `ns` running as `service_account` may have the provisioning device.
-bool MayProvision(const WebhookConfig& config, std::string_view ns, std::string_view service_account);
+// Returns whether a pod in `ns` running as `service_account` may have the provisioning device:
+// it is the quote helper, or its namespace or service account is on the operator's lists.
+bool MayProvision(const WebhookConfig& config, std::string_view ns,
+                  std::string_view service_account);
 
 }  // namespace confcom::webhook

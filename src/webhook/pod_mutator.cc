@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "kube/quantity.h"
 #include "webhook/json_patch.h"
 #include "webhook/pod_view.h"
-#include "webhook/quantity.h"
 
 namespace confcom::webhook {
 namespace {
@@ -27,17 +27,18 @@ void TranslateLegacy(PatchBuilder& b, const ContainerRef& c, std::vector<std::st
     if (m->contains(kLegacyEpc)) {
       if (!m->contains(kIntelEpc)) {
         auto text = QuantityText((*m)[kLegacyEpc]);
-        auto mib = text && !WrittenAsFraction(*text) ? ParseQuantity(*text)
-                                                    : Result<int64_t>(Status::InvalidArgument("not a whole number"));
-        if (!mib.ok() || *mib > (int64_t(1) << 42)) {
+        auto mib = text && !WrittenAsFraction(*text)
+                       ? kube::ParseQuantity(*text)
+                       : Result<kube::Quantity>(Status::InvalidArgument("not a whole number"));
+        if (!mib.ok() || mib->value > (int64_t(1) << 42)) {
           warnings.push_back("container \"" + c.name + "\": " + kLegacyEpc +
                              " is not a whole number of MiB; left untranslated");
           continue;
         }
-        b.Add(Join(map_path, {std::string(kIntelEpc)}), std::to_string(*mib) + "Mi");
+        b.Add(Join(map_path, {std::string(kIntelEpc)}), std::to_string(mib->value) + "Mi");
         if (std::string(map) == "limits") {
           warnings.push_back("container \"" + c.name + "\": " + kLegacyEpc + ": " + *text + " translated to " +
-                             kIntelEpc + ": " + std::to_string(*mib) + "Mi");
+                             kIntelEpc + ": " + std::to_string(mib->value) + "Mi");
         }
       }
       b.Remove(Join(map_path, {std::string(kLegacyEpc)}));
@@ -240,7 +241,7 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
   const JsonPath annotations = {std::string("metadata"), std::string("annotations")};
   const int64_t total = PodEpcTotal(containers, epc);
   if (all_parsed && total > 0) {
-    std::string want = FormatBinaryQuantity(total);
+    std::string want = kube::FormatBinaryQuantity(total);
     JsonPath key = Join(annotations, {std::string(kIntelEpc)});
     const json* have = b.Find(key);
     if (!have) {

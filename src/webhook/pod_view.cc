@@ -1,7 +1,7 @@
 #include "webhook/pod_view.h"
 
+#include "kube/quantity.h"
 #include "webhook/config.h"
-#include "webhook/quantity.h"
 
 namespace confcom::webhook {
 
@@ -65,7 +65,9 @@ Result<int64_t> ContainerEpcBytes(const nlohmann::json& container) {
     if (const auto* v = ResourceValue(container, map, kIntelEpc)) {
       auto text = QuantityText(*v);
       if (!text) return Status::InvalidArgument(std::string(kIntelEpc) + " is not a quantity");
-      return ParseQuantity(*text);
+      auto bytes = kube::ParseQuantity(*text);
+      if (!bytes.ok()) return bytes.status();
+      return bytes->value;  // rounded up, as the scheduler counts it
     }
   }
   for (const char* map : {"limits", "requests"}) {
@@ -75,10 +77,10 @@ Result<int64_t> ContainerEpcBytes(const nlohmann::json& container) {
       if (WrittenAsFraction(*text)) {
         return Status::InvalidArgument(std::string(kLegacyEpc) + " is not a whole number of MiB");
       }
-      auto mib = ParseQuantity(*text);
+      auto mib = kube::ParseQuantity(*text);
       if (!mib.ok()) return mib.status();
-      if (*mib > (int64_t(1) << 42)) return Status::InvalidArgument(std::string(kLegacyEpc) + " is too large");
-      return *mib << 20;
+      if (mib->value > (int64_t(1) << 42)) return Status::InvalidArgument(std::string(kLegacyEpc) + " is too large");
+      return mib->value << 20;
     }
   }
   return int64_t(0);

@@ -25,6 +25,7 @@
 #include "deviceplugin/json_events.h"
 #include "kube/kube_api_double.h"
 #include "kube/kubelet_dial.h"
+#include "kube/node_fixture.h"
 #include "testing/test_util.h"
 
 namespace confcom::deviceplugin {
@@ -408,9 +409,7 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   std::string err;
   auto tls = confcom::testing::MakeTlsFiles(api_dir.path(), "cluster-ca", &err);
   ASSERT_FALSE(tls.ca_crt.empty()) << err;
-  const std::string node_json =
-      R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"sgx-node-0"},)"
-      R"("status":{"capacity":{"cpu":"2","pods":"110"},"allocatable":{"cpu":"2","pods":"110"}}})";
+  const std::string node_json = confcom::testing::NodeJson("sgx-node-0");
   confcom::testing::KubeApiDouble api(tls, "pod-token", "sgx-node-0", node_json, api_dir.path());
   std::filesystem::create_directories(api_dir.File("sa"));
   std::filesystem::copy_file(tls.ca_crt, api_dir.File("sa/ca.crt"));

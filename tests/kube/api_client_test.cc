@@ -11,12 +11,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/json_pointer.h"
 #include "deviceplugin/sgx/epc_registrar.h"
 #include "kube/api_client.h"
 #include "kube/credentials.h"
 #include "kube/kube_api_double.h"
-#include "kube/node_capacity.h"
+#include "kube/node_fixture.h"
 #include "testing/test_util.h"
 
 namespace confcom::kube {
@@ -27,10 +26,7 @@ using confcom::testing::TempDir;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const char* kNode = R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1",
-  "labels":{"kubernetes.io/hostname":"node-1"}},"spec":{"podCIDR":"10.0.0.0/24"},
-  "status":{"capacity":{"cpu":"2","memory":"24Gi","pods":"110"},
-  "allocatable":{"cpu":"2","memory":"23Gi","pods":"110"}}})";
+const std::string kNode = confcom::testing::NodeJson("node-1");
 
 class KubeApiTest : public ::testing::Test {
  protected:
@@ -196,23 +192,6 @@ TEST_F(KubeApiTest, AHangingServerDoesNotHoldAStopBack) {
   ::close(fd);
 }
 
-TEST(KubeNodeCapacityTest, PatchQuantitiesAndEscaping) {
-  EXPECT_EQ(CapacityPatch("sgx.intel.com/epc", 8589934592),
-            R"([{"op":"add","path":"/status/capacity/sgx.intel.com~1epc","value":"8589934592"}])");
-  EXPECT_EQ(confcom::EscapeJsonPointerToken("a~b/c"), "a~0b~1c");
-  EXPECT_EQ(ParseQuantity("8589934592"), 8589934592u);
-  EXPECT_EQ(ParseQuantity("8Gi"), 8589934592u);
-  EXPECT_EQ(ParseQuantity("131072k"), 131072000u);
-  EXPECT_EQ(ParseQuantity("1e3"), 1000u);
-  EXPECT_FALSE(ParseQuantity("1.5Gi"));
-  EXPECT_FALSE(ParseQuantity("-1"));
-  EXPECT_FALSE(ParseQuantity("99999999999999999999"));
-  EXPECT_FALSE(ParseQuantity("16Ei"));
-  EXPECT_FALSE(CapacityOf("[]", "x").ok());
-  EXPECT_FALSE(CapacityOf(R"({"kind":"Pod"})", "x").ok());
-  EXPECT_FALSE(CapacityOf(R"({"kind":"Node"})", "x")->has_value());
-}
-
 using confcom::deviceplugin::EpcRegistrar;
 using confcom::deviceplugin::EpcRegistrarOptions;
 
@@ -271,9 +250,6 @@ TEST_F(KubeApiTest, RegistrarSaysWhatToFix) {
   Status bad = reg2.ReconcileOnce();
   EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument) << bad.ToString();
   EXPECT_EQ(api_->requests().size(), before);
-  EXPECT_TRUE(IsDnsSubdomain("aks-sgx-12345678-vmss000000"));
-  EXPECT_FALSE(IsDnsSubdomain("Node-1"));
-  EXPECT_FALSE(IsDnsSubdomain("-a"));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "kube/api_status.h"
+#include "kube/names.h"
 #include "kube/node_capacity.h"
 
 namespace confcom::deviceplugin {
@@ -72,7 +74,7 @@ Status EpcRegistrar::ReconcileOnce() {
   auto have = kube::CapacityOf(got->body, opt_.resource);
   if (!have.ok()) return have.status();
   std::optional<uint64_t> have_bytes;
-  if (*have) have_bytes = kube::ParseQuantity(**have);
+  if (*have) have_bytes = kube::CapacityValue(**have);
   if (have_bytes && *have_bytes == *want) {
     stats_.registered = *want;
     spdlog::debug("{}: Node {} already has {} = {}", opt_.resource, opt_.node_name,

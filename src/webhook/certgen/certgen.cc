@@ -10,6 +10,7 @@
 #include "common/time_format.h"
 #include "kube/api_client.h"
 #include "kube/credentials.h"
+#include "kube/kube_flags.h"
 #include "webhook/certgen/certgen_run.h"
 
 namespace confcom::webhook {
@@ -17,7 +18,7 @@ namespace confcom::webhook {
 int RunCertgen(int argc, char** argv) {
   certgen::CertgenOptions o;
   int ca_days = 3650, cert_days = 365, renew_days = 30, attempts = 8;
-  std::string kubeconfig, kube_context, sa_dir = kube::kServiceAccountDir;
+  kube::KubeFlags kube_flags;
   std::string log_format = "text", log_level = "info";
   CLI::App app{
       "sgx-webhook certgen: makes a CA and a serving certificate for the webhook Service, keeps\n"
@@ -50,13 +51,7 @@ int RunCertgen(int argc, char** argv) {
                  "Replace the certificate when it expires within this many days")
       ->check(CLI::Range(0, 36500))
       ->capture_default_str();
-  app.add_option("--kubeconfig", kubeconfig,
-                 "Out of cluster: kubectl's config file (default: the pod's service account)");
-  app.add_option("--kube-context", kube_context,
-                 "With --kubeconfig: the context to use (default: current-context)");
-  app.add_option("--serviceaccount-dir", sa_dir,
-                 "In cluster: folder of the service account's token and ca.crt")
-      ->capture_default_str();
+  kube::AddKubeFlags(app, &kube_flags);
   app.add_option("--attempts", attempts,
                  "Tries per API request while the API server is away or overloaded")
       ->check(CLI::Range(1, 100))
@@ -89,8 +84,7 @@ int RunCertgen(int argc, char** argv) {
     spdlog::warn("{}; retrying in {} ms", what, wait.count());
   };
 
-  auto creds = kubeconfig.empty() ? kube::InClusterFromEnv(sa_dir)
-                                  : kube::FromKubeconfig(kubeconfig, kube_context);
+  auto creds = kube::CredentialsFromFlags(kube_flags);
   if (!creds.ok()) {
     spdlog::error("Kubernetes credentials: {}", creds.status().ToString());
     return 1;

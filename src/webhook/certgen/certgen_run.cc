@@ -1,11 +1,10 @@
 #include "webhook/certgen/certgen_run.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "common/logging.h"
+#include "kube/api_status.h"
 #include "webhook/certgen/tls_bundle.h"
 
 namespace confcom::webhook::certgen {
@@ -17,32 +16,6 @@ constexpr char kJson[] = "application/json";
 constexpr char kJsonPatch[] = "application/json-patch+json";
 constexpr char kTlsType[] = "kubernetes.io/tls";
 constexpr char kAdmissionApi[] = "/apis/admissionregistration.k8s.io/v1/";
-
-// The message of an API server Status body, else the start of the body.
-std::string ServerMessage(const kube::Response& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-    return EscapeForLog(j["message"].get<std::string>());
-  }
-  return EscapeForLog(r.body.substr(0, 200));
-}
-
-// A non-2xx answer as an error that says what failed and, for 401/403, what to fix.
-// `permission` is the RBAC rule the call needs, in kubectl's words.
-Status ApiError(const std::string& what, const kube::Response& r, const std::string& permission) {
-  const std::string detail = " (HTTP " + std::to_string(r.status) + ": " + ServerMessage(r) + ")";
-  if (r.status == 403) {
-    return Status::PermissionDenied(what + ": forbidden: the service account lacks the RBAC "
-                                    "permission to " + permission + detail);
-  }
-  if (r.status == 401) {
-    return Status::PermissionDenied(what + ": unauthorized: the API server did not accept the "
-                                    "credentials" + detail);
-  }
-  if (r.status == 409) return Status::AlreadyExists(what + ": conflict" + detail);
-  if (r.status == 404) return Status::NotFound(what + ": not found" + detail);
-  return Status::Unavailable(what + ": failed" + detail);
-}
 
 bool Ok2xx(long status) { return status >= 200 && status < 300; }
 
@@ -106,8 +79,8 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
       return Status::NotFound(config.What() + " does not exist: apply the webhook's manifests "
                               "(deploy/components/webhook) before running certgen");
     }
-    return ApiError("reading " + config.What(), got,
-                    "get " + config.resource + " (resourceNames: [" + config.name + "])");
+    return kube::ApiStatus(got.status, got.body, "reading " + config.What(),
+                           "get " + config.resource + " (resourceNames: [" + config.name + "])");
   }
   auto object = json::parse(got.body, nullptr, false);
   if (object.is_discarded()) return Status::Corruption(config.What() + ": the answer is not JSON");
@@ -115,8 +88,8 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
   if (patch.empty()) return false;
   CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PATCH", config.Path(), patch, kJsonPatch));
   if (!Ok2xx(r.status)) {
-    return ApiError("setting the caBundle of " + config.What(), r,
-                    "patch " + config.resource + " (resourceNames: [" + config.name + "])");
+    return kube::ApiStatus(r.status, r.body, "setting the caBundle of " + config.What(),
+                           "patch " + config.resource + " (resourceNames: [" + config.name + "])");
   }
   return true;
 }
@@ -163,27 +136,6 @@ Result<TlsBundle> BundleOf(const json& secret) {
 
 }  // namespace
 
-std::string Base64Encode(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-Result<std::string> Base64Decode(const std::string& text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("base64 length is not a multiple of 4");
-  std::string out(text.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
-  if (n < 0) return Status::InvalidArgument("not base64");
-  size_t pad = 0;  // EVP_DecodeBlock counts the padding as zero bytes
-  if (!text.empty() && text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  out.resize(size_t(n) - pad);
-  return out;
-}
-
 Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const CertgenOptions& o) {
   Api api{client, o.retry};
   const std::time_t now = o.now != 0 ? o.now : std::time(nullptr);
@@ -201,7 +153,7 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
   if (got.status == 404) {
     out.why_new = "the Secret does not exist";
   } else if (!Ok2xx(got.status)) {
-    return ApiError("reading " + secret_what, got, secret_rule);
+    return kube::ApiStatus(got.status, got.body, "reading " + secret_what, secret_rule);
   } else {
     auto secret = json::parse(got.body, nullptr, false);
     if (!secret.is_object()) return Status::Corruption(secret_what + ": the answer is not JSON");
@@ -259,12 +211,16 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
     if (resource_version.empty()) {
       const std::string body = SecretObject(o, fresh, "").dump();
       CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("POST", SecretsPath(o), body, kJson));
-      if (!Ok2xx(r.status)) return ApiError("creating " + secret_what, r, secret_rule);
+      if (!Ok2xx(r.status)) {
+        return kube::ApiStatus(r.status, r.body, "creating " + secret_what, secret_rule);
+      }
       out.secret = CertgenOutcome::Secret::kCreated;
     } else {
       const std::string body = SecretObject(o, fresh, resource_version).dump();
       CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PUT", secret_path, body, kJson));
-      if (!Ok2xx(r.status)) return ApiError("replacing " + secret_what, r, secret_rule);
+      if (!Ok2xx(r.status)) {
+        return kube::ApiStatus(r.status, r.body, "replacing " + secret_what, secret_rule);
+      }
       out.secret = CertgenOutcome::Secret::kReplaced;
     }
     return out;

@@ -1,23 +1,9 @@
-// What `sgx-webhook certgen` does, over an ApiClient (tests drive it against the API-server
-// double; RunCertgen only parses flags and composes).
-//
-// 1. GET the Secret <namespace>/<secret_name>. If it is a kubernetes.io/tls Secret whose
-//    tls.crt/tls.key/ca.crt pass CheckBundle (the Service's names, not within renew_before of
-//    expiry), it is reused: nothing is written.
-// 2. Otherwise a new CA and serving certificate are made (GenerateBundle). The caBundle of
-//    every webhook in both configurations is set FIRST to the new CA followed by the CA
-//    currently in the Secret (if any and still valid), so the serving certificate verifies
-//    while the webhook pods still serve the old one; then the Secret is created (POST) or
-//    replaced (PUT with its resourceVersion: a concurrent writer gives a Conflict error,
-//    never a silent overwrite). A Secret of another type is an error (the type is immutable).
-// 3. Each webhook of the MutatingWebhookConfiguration and the ValidatingWebhookConfiguration
-//    gets clientConfig.caBundle = base64(ca.crt) through a JSON patch (each "add" guarded by a
-//    "test" of the webhook's name, so a configuration edited meanwhile fails the patch instead
-//    of getting a wrong webhook patched). A configuration that already carries that bundle is
-//    not patched. A configuration that does not exist is an error.
-// API errors name the object and, for 403, the RBAC permission that is missing. Transport
-// errors, 429 and 5xx are retried per `retry`. The private key never appears in a log or an
-// error.
+// What `sgx-webhook certgen` does, over an ApiClient: keep the webhook's CA and serving
+// certificate in a kubernetes.io/tls Secret and every webhook's caBundle trusting that CA.
+// The steps (reuse, renewal trusting old and new CA meanwhile, caBundle patches guarded by a
+// test of each webhook's name, the Secret written last under its resourceVersion) are in
+// docs/webhook-deployment.md, "Built in: sgx-webhook certgen". RunCertgen (certgen.h) parses
+// flags and calls this; tests drive it against the API-server double.
 #pragma once
 
 #include <chrono>
@@ -27,6 +13,7 @@
 
 #include "common/status.h"
 #include "kube/api_client.h"
+#include "kube/base64.h"
 
 namespace confcom::webhook::certgen {
 
@@ -51,10 +38,16 @@ struct CertgenOutcome {
   std::vector<std::string> unchanged;  // configurations that already had the bundle
 };
 
+// Returns what it did: the Secret reused, created or replaced, and which configurations were
+// patched. Errors: API answers as kube::ApiStatus maps them (a 403 names the missing RBAC
+// permission; a 409 means a concurrent writer), NotFound for a missing configuration,
+// InvalidArgument for a Secret of another type or a configuration without webhooks,
+// Corruption for an answer that is not the expected object, transport errors once `o.retry`
+// gives up. Never logs or returns key material. Thread-compatible (as the ApiClient it uses).
 Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& api, const CertgenOptions& o);
 
-// Standard base64 (RFC 4648, with padding), as the API server encodes Secret data and caBundle.
-std::string Base64Encode(const std::string& bytes);
-Result<std::string> Base64Decode(const std::string& text);
+// Secret data and caBundle are base64 (kube/base64.h).
+using kube::Base64Decode;
+using kube::Base64Encode;
 
 }  // namespace confcom::webhook::certgen
