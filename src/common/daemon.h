@@ -6,7 +6,8 @@
 // Stop() runs in this fixed order: (1) the OnSignal hook's thread ends, so no hook runs during
 // the teardown; (2) the metrics server stops serving, so no scrape reads what the steps tear
 // down (collectors read the daemon's objects at scrape time); (3) the stop steps, the last
-// added first (like destructors). Call Stop() before destroying anything a collector reads.
+// added first (like destructors). ~Daemon runs Stop(): declare the objects that steps and
+// collectors use before the Daemon, or call Stop() before they are destroyed.
 #pragma once
 
 #include <atomic>
@@ -61,7 +62,8 @@ class Daemon {
 
   // Blocks until SIGTERM or SIGINT arrives; logs "received SIGTERM: stopping" and returns the
   // signal. Requires BlockSignals() (called here if it was not, which is too late if threads
-  // already run). Not while an OnSignal hook is set: the hook's thread would take the signal.
+  // already run). Not while an OnSignal hook is set (its thread would take the signal); after
+  // Stop() it may be (e.g. a helper that handed over idles until it is told to exit).
   int WaitForSignal();
 
   // Calls `hook(sig)` once, on a thread of its own, when SIGTERM or SIGINT arrives: the daemons'

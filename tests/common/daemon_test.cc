@@ -162,5 +162,22 @@ TEST(DaemonTest, StopEndsTheSignalThreadWithoutCallingTheHook) {
   EXPECT_FALSE(d.signalled());
 }
 
+// The quote helper's hand-over: the hook's thread stops serving, the daemon stops, and the
+// old helper then idles until it is told to exit.
+TEST(DaemonTest, AfterStopTheMainThreadCanWaitForTheNextSignal) {
+  Daemon d("daemon-test");
+  ASSERT_EQ(d.Configure(Flags("off")), -1);
+  d.BlockSignals();
+  d.OnSignal([](int) {});
+  d.Stop();
+  std::thread sender([] {
+    std::this_thread::sleep_for(50ms);
+    ::kill(::getpid(), SIGINT);
+  });
+  EXPECT_EQ(d.WaitForSignal(), SIGINT);
+  sender.join();
+  EXPECT_FALSE(d.signalled());
+}
+
 }  // namespace
 }  // namespace confcom

@@ -1,17 +1,11 @@
 // What the node offers for SGX, read from a host tree (every path below --host-root, so tests
-// use a fake tree). Sources, in the order they are trusted for the EPC size:
-//   1. --epc-mib overrides (nodes without SGX: testing, simulation; logged loudly by the caller);
-//   2. sysfs /sys/devices/system/node/nodeN/x86/sgx_total_bytes (Linux >= 5.17): the EPC the
-//      kernel actually manages, per NUMA node;
-//   3. CPUID leaf 0x12 EPC sections, read through the Linux cpuid driver at
-//      <root>/dev/cpu/0/cpuid (pread of 16 bytes eax,ebx,ecx,edx at offset leaf | subleaf << 32).
-//      Only when that file is absent AND the root is "/" is the CPUID instruction used instead
-//      (a container runs on the same CPU; a fake tree must never see the real CPU).
-//      Sections are mapped to NUMA nodes by sysfs totals when present, else: one NUMA node ->
-//      all there; as many sections as nodes -> in address order (one section per socket, the
-//      BIOS layout); otherwise the NUMA node is unknown (-1) and no topology is advertised.
-// CPUID and sysfs are cross-checked; a mismatch is a warning and the kernel's figure wins.
-// /proc/cpuinfo flags (sgx, sgx_lc) and the SGX device nodes are reported as found.
+// use a fake tree). The EPC size comes from, in this order of trust: --epc-mib; sysfs
+// nodeN/x86/sgx_total_bytes (Linux >= 5.17, per NUMA node); CPUID leaf 0x12 through the cpuid
+// driver at <root>/dev/cpu/0/cpuid (the CPUID instruction only when that file is absent AND
+// the root is "/": a fake tree must never see the real CPU). Sections are mapped to NUMA nodes
+// (unknown: -1, then no topology); CPUID and sysfs are cross-checked (a mismatch warns, the
+// kernel wins). /proc/cpuinfo flags and the SGX device nodes are reported as found. The rules
+// in full: docs/device-plugin.md, "Discovery". Pure functions: thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -74,6 +68,7 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options);
 // at least 1 MiB of EPC, its size, nodes, source and the device nodes.
 void LogDiscovery(const SgxDiscovery& d, bool simulation);
 
+// `sgx-device-plugin --discover --json` and its text form: every field above.
 nlohmann::json ToJson(const SgxDiscovery& d);
 std::string ToText(const SgxDiscovery& d);
 

@@ -1,15 +1,11 @@
 // EPC as the Node's extended resource: keeps status.capacity["sgx.intel.com/epc"] of our own
-// Node equal to the EPC discovered on this host, in bytes, as Intel's `sgx_epchook -register`
-// and NFD's rule do, through the API server (kube::ApiClient).
-//
-// A thread reconciles: GET /api/v1/nodes/NODE; if the capacity entry is missing or differs
-// (compared as quantities: the API server may write 131072000 as "131072k"), PATCH
-// /api/v1/nodes/NODE/status with one JSON patch "add" of that entry, nothing else. While the
-// API server is away (connection failures, 429, 5xx) it retries with exponential backoff;
-// other failures (401/403: RBAC; 404: NODE_NAME wrong) are logged with what to fix and tried
-// again after the backoff maximum. After a success it re-discovers EPC and re-checks the Node
-// every `resync` (kubelet keeps extended resources others set, but a Node object deleted and
-// re-created by kubelet loses them). The kubelet derives allocatable from capacity itself.
+// Node equal to the EPC discovered on this host, in bytes (as Intel's `sgx_epchook -register`
+// and NFD's rule do), through the API server. A thread GETs the Node and, when the entry is
+// missing or differs as a quantity, PATCHes nodes/NODE/status with one JSON patch "add". While
+// the API server is away (connection failures, 429, 5xx) it retries with exponential backoff;
+// other failures (401/403: RBAC; 404: NODE_NAME wrong) are logged with what to fix and retried
+// after the backoff maximum. After a success it re-discovers and re-checks every `resync` (a
+// Node deleted and re-created by kubelet loses extended resources). docs/device-plugin.md.
 #pragma once
 
 #include <atomic>
@@ -46,6 +42,7 @@ struct EpcRegistrarStats {
   std::atomic<uint64_t> registered{0};   // bytes last confirmed on the Node (0 = not yet)
 };
 
+// Thread-safe: Start() and Stop() may be called from any thread; stats() read at any time.
 class EpcRegistrar {
  public:
   // `epc_bytes` discovers the EPC now (called on the registrar's thread).
@@ -55,9 +52,14 @@ class EpcRegistrar {
   EpcRegistrar(const EpcRegistrar&) = delete;
   EpcRegistrar& operator=(const EpcRegistrar&) = delete;
 
+  // Starts the reconciling thread (a second call does nothing).
   void Start();
+  // Ends the thread, interrupting a backoff wait; idempotent. The destructor calls it.
   void Stop();
   // One reconciliation (with retries while the API server is away), on the caller's thread.
+  // Returns Ok once the Node carries the EPC. Errors: InvalidArgument (not a valid Node
+  // name), discovery's, the client's once retries end (Stop() ends them), Unavailable for an
+  // HTTP refusal with what to fix (404: NODE_NAME; 401/403: token or RBAC).
   Status ReconcileOnce();
   const EpcRegistrarStats& stats() const { return stats_; }
 

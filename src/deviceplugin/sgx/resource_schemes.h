@@ -1,17 +1,11 @@
 // Resource schemes as data: a table of the sets of resources sgx-device-plugin can advertise,
-// selected by --resource-scheme as a comma-separated list of scheme names.
-//
-//   legacy  kubernetes.azure.com/sgx_epc_mem_in_MiB (one device per MiB of EPC) and
-//           kubernetes.azure.com/sgx_provision (provision_devices devices; 0 = not offered;
-//           default 2: the quote helper's rolling update runs a second helper pod on the node
-//           while the first still holds its device, see docs/helper-handover.md)
-//   intel   sgx.intel.com/enclave and sgx.intel.com/provision (enclave_limit / provision_limit
-//           shared devices; EPC as the node's extended resource sgx.intel.com/epc, which
-//           --register-epc sets). A limit of 0 leaves that resource out.
-//
-// ParseSchemes accepts each known name at most once, in any order ("legacy,intel"), and
-// refuses empty or unknown names with the list of choices. MakeResources builds the
-// resources of the chosen schemes in table order. A new scheme is one table row.
+// selected by --resource-scheme as a comma-separated list of names. legacy: the EPC in MiB
+// devices and kubernetes.azure.com/sgx_provision (provision_devices, default 2: the quote
+// helper's rolling update runs a second helper pod beside the first, docs/helper-handover.md).
+// intel: sgx.intel.com/enclave and sgx.intel.com/provision (enclave_limit / provision_limit
+// shared devices; EPC as the node's extended resource sgx.intel.com/epc, which --register-epc
+// sets). A limit or count of 0 leaves that resource out. A new scheme is one table row. The
+// table is constant: every function here is thread-safe.
 #pragma once
 
 #include <memory>
@@ -50,11 +44,14 @@ const std::vector<ResourceScheme>& ResourceSchemes();
 // "legacy, intel" style help text listing every scheme.
 std::string DescribeSchemes();
 
+// Each known name at most once, in any order ("legacy,intel"). Errors: InvalidArgument for an
+// empty, unknown or repeated name, listing the choices.
 Result<std::vector<const ResourceScheme*>> ParseSchemes(std::string_view flag);
 // Whether one of `schemes` advertises EPC as device plugin devices (legacy does): with
 // --register-epc, EPC is then schedulable under two names.
 bool AdvertisesEpcAsDevices(const std::vector<const ResourceScheme*>& schemes);
 
+// The resources of `schemes`, in table order. Never fails.
 std::vector<std::shared_ptr<Resource>> MakeResources(
     const std::vector<const ResourceScheme*>& schemes, const SgxDiscovery& d,
     const SchemeOptions& o);
