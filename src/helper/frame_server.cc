@@ -106,11 +106,10 @@ class FrameServer::Loop {
         if ((conns_.empty() && phase_ != Phase::kHandOverAccepting) || now >= drain_deadline) break;
       }
       if (accept_resume_ && Accepting() && Clock::now() >= *accept_resume_) ResumeAccept();
-      int n = ::epoll_wait(epfd_, events, 64,
-                           conns_.empty() && phase_ == Phase::kServing && !accept_resume_ ? -1
-                           : phase_ == Phase::kHandOverAccepting || phase_ == Phase::kHandOverDraining
-                               ? 20
-                               : 100);
+      // Idle: sleep until something happens. Handing over: look at the clock every 20 ms (the
+      // grace is 250 ms); otherwise every 100 ms (deadlines, the drain period, accept back-off).
+      int timeout_ms = conns_.empty() && phase_ == Phase::kServing && !accept_resume_ ? -1 : HandingOver() ? 20 : 100;
+      int n = ::epoll_wait(epfd_, events, 64, timeout_ms);
       if (n < 0) {
         if (errno == EINTR) continue;
         spdlog::error("epoll_wait: {}", std::strerror(errno));
@@ -173,6 +172,7 @@ class FrameServer::Loop {
   };
 
   bool Accepting() const { return phase_ == Phase::kServing || phase_ == Phase::kHandOverAccepting; }
+  bool HandingOver() const { return phase_ == Phase::kHandOverAccepting || phase_ == Phase::kHandOverDraining; }
   Refusal RefusalOf(const Conn& c) const {
     return c.admission == ShareAdmission::kRefusalSlot ? Refusal::kOverShare : Refusal::kNone;
   }
