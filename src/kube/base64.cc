@@ -12,7 +12,7 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
-Result<std::string> Base64Decode(std::string_view text) {
+Result<std::string> Base64Decode(const std::string& text) {
   std::string clean;
   clean.reserve(text.size());
   for (char c : text) {

@@ -16,6 +16,6 @@ std::string Base64Encode(std::string_view bytes);
 // Returns the bytes `text` encodes; spaces, tabs and line breaks are ignored (kubeconfigs wrap
 // long values). InvalidArgument when the rest is not a multiple of 4 characters of the
 // alphabet with at most two '=' at the end.
-Result<std::string> Base64Decode(std::string_view text);
+Result<std::string> Base64Decode(const std::string& text);
 
 }  // namespace confcom::kube
