@@ -1,30 +1,13 @@
 // Owning the service's UNIX socket path, and handing it over to a successor without a gap.
+// Open() binds a fresh socket beside the path (".<name>.<pid>.new"); Publish() renames it over
+// the path, so connect() reaches the previous socket or ours, never nothing. Beside the path:
+// "<path>.lock" (flock of the helper serving it), "<path>.handover.lock" (flock of a helper
+// taking it over) and "<path>.prev" (a link to the predecessor's socket during a hand-over, for
+// Restore()). Stale files from a crashed helper never block: locks die with their process.
+// A socket on which something answers without a live owner (e.g. Intel's aesmd) is refused.
+// docs/helper-handover.md tells the whole protocol.
 //
-// ListenSocket::Open checks the path (CheckSocketPath), creates the socket's folder and binds a
-// fresh socket at a temporary name beside the path ("<dir>/.<name>.<pid>.new"); Publish()
-// renames it over the path, so connect() on the path reaches either the previous socket or
-// ours, never nothing. Files beside the path (docs/helper-handover.md):
-//   "<path>.lock"          flock held exclusively by the helper that serves the path, for as
-//                          long as it runs (the kernel drops it when the process dies);
-//   "<path>.handover.lock" flock held by a helper while it takes the path over, so two
-//                          successors never race;
-//   "<path>.prev"          a hard link to the predecessor's socket during a hand-over, so the
-//                          predecessor can rename it back if the successor dies (Restore()).
-//
-// Open with Takeover::kRefuse fails when a live helper holds "<path>.lock" (the old
-// behaviour). With Takeover::kTakeOver it takes "<path>.handover.lock" (waiting up to
-// `lock_wait`), and if a live helper holds "<path>.lock", links "<path>.prev" to the path and
-// reports has_predecessor(): the caller starts serving, calls Publish(), then
-// WaitForPredecessor() until the predecessor has drained and exited (it notices that the path
-// no longer names its socket: OwnsPath() is false); if that times out, TryFinishTakeOver() until
-// it succeeds. A stale socket file, lock file or link left by a crashed helper never blocks: locks
-// die with their process; a stale socket at the path is replaced, a stale ".prev" removed (or
-// renamed back over a dead path while its owner lives), and, in kTakeOver mode, temporaries
-// ".<name>.*.new" on which nothing listens are removed.
-// Without a live owner, a socket file on which something still answers (e.g. Intel's aesmd) is
-// refused in both modes.
-// Close() stops listening and removes the socket file only if it is still ours (same inode),
-// checked under "<path>.handover.lock" (not waited for: if a successor holds it, the path is left).
+// Thread safety: one thread calls the methods; fd() is also read by the server's loops.
 #pragma once
 
 #include <sys/types.h>
@@ -45,6 +28,10 @@ enum class Takeover { kRefuse, kTakeOver };
 
 class ListenSocket {
  public:
+  // Checks the path (CheckSocketPath), creates its folder and binds a listening socket beside
+  // it. kRefuse: fails (AlreadyExists) while a live helper holds "<path>.lock". kTakeOver: takes
+  // "<path>.handover.lock" (waiting up to `lock_wait`) and, with a live helper there, links
+  // "<path>.prev" and reports has_predecessor(). Errors: the path's, the lock wait's, syscalls'.
   static Result<ListenSocket> Open(const std::string& path, mode_t mode, int backlog,
                                    Takeover takeover = Takeover::kRefuse,
                                    std::chrono::milliseconds lock_wait = std::chrono::seconds(60));

@@ -21,7 +21,8 @@ struct KubeFlags {
 // Adds --kubeconfig, --kube-context and --serviceaccount-dir to `app`, writing into `*flags`
 // (which must outlive the parse). `when`, if not empty, starts each help text with the
 // condition under which the flag matters ("With --register-epc" gives "With --register-epc
-// out of cluster: ..."); empty gives "Out of cluster: ...".
+// out of cluster: ..."); empty gives "Out of cluster: ...". Call while building `app`, from
+// the thread that parses it.
 inline void AddKubeFlags(CLI::App& app, KubeFlags* flags, std::string_view when = "") {
   const std::string w(when);
   app.add_option("--kubeconfig", flags->kubeconfig,
