@@ -41,6 +41,12 @@ Result<MetricsServer*> Daemon::StartMetrics() {
   return metrics_.get();
 }
 
+void Daemon::StopMetrics() {
+  if (!metrics_) return;
+  spdlog::debug("stopping: the metrics server");
+  metrics_.reset();
+}
+
 void Daemon::AddStopStep(std::string what, std::function<void()> step) {
   steps_.emplace_back(std::move(what), std::move(step));
 }
@@ -66,10 +72,7 @@ void Daemon::Stop() {
   if (stopped_) return;
   stopped_ = true;
   watcher_.reset();
-  if (metrics_) {
-    spdlog::debug("stopping: the metrics server");
-    metrics_.reset();
-  }
+  StopMetrics();
   for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
     spdlog::debug("stopping: {}", it->first);
     it->second();

@@ -55,6 +55,9 @@ class Daemon {
   Result<MetricsServer*> StartMetrics();
   // The server StartMetrics() started; nullptr before, when "off", and after Stop().
   MetricsServer* metrics() const { return metrics_.get(); }
+  // Stops the metrics server now, for a daemon whose collectors read objects that go before
+  // Stop() (the quote helper's counters go with its server). Idempotent; Stop() then skips it.
+  void StopMetrics();
 
   // Registers `step` (e.g. "stop the plugins") for Stop(); steps run last added first, each
   // once. `what` names it in the debug log.

@@ -1,17 +1,14 @@
 // sgx-quote-helper: the per-node out-of-proc quoting service (an AESM-compatible server for
 // Intel's libsgx_quote_ex clients) on /var/run/aesmd/aesm.socket. This file only composes:
-// flags (helper/options.h), logging, metrics, signals and the daemon (helper/quote_helper_daemon.h).
+// flags (helper/options.h), the daemon skeleton (common/daemon.h) and the quote helper
+// (helper/quote_helper_daemon.h).
 #include <CLI/CLI.hpp>
-#include <cstdio>
-#include <memory>
 #include <spdlog/spdlog.h>
 
 #include "aesm/protobuf_log.h"
 #include "common/cli_main.h"
+#include "common/daemon.h"
 #include "common/daemon_flags.h"
-#include "common/logging.h"
-#include "common/metrics_server.h"
-#include "common/signals.h"
 #include "helper/options.h"
 #include "helper/quote_helper_daemon.h"
 
@@ -19,49 +16,38 @@ namespace confcom {
 namespace {
 
 int Serve(const helper::HelperFlags& f) {
-  // Logging first, so that every later error is a log line.
-  if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-quote-helper"); !st.ok()) {
-    std::fprintf(stderr, "sgx-quote-helper: %s\n", st.message().c_str());
-    return kExitUsage;
-  }
+  Daemon daemon("sgx-quote-helper");
+  if (int rc = daemon.Configure({f.log_format, f.log_level, f.metrics_address}); rc >= 0) return rc;
   aesm::RouteProtobufLogs();
   auto config = helper::ToQuoteHelperConfig(f);
   if (!config.ok()) {
     spdlog::error("{}", config.status().message());
     return kExitUsage;
   }
-  if (f.metrics_address != "off") {
-    if (Status st = CheckMetricsAddress(f.metrics_address); !st.ok()) {
-      spdlog::error("{}", st.message());
-      return kExitUsage;
-    }
-  }
-
-  // Signals are taken by one thread with sigwait: block them before any thread starts.
-  sigset_t signals = BlockTerminationSignals();
+  daemon.BlockSignals();
   helper::RaiseFileLimit();
 
   // The backend and the socket, then metrics (a helper refused the socket never binds the
   // metrics address).
-  auto daemon = helper::QuoteHelperDaemon::Open(std::move(config).value());
-  if (!daemon.ok()) {
-    spdlog::error("{}", daemon.status().message());
+  auto helper = helper::QuoteHelperDaemon::Open(std::move(config).value());
+  if (!helper.ok()) {
+    spdlog::error("{}", helper.status().message());
     return kExitFailure;
   }
-  auto started = MetricsServer::StartFromFlag(f.metrics_address);
-  if (!started.ok()) {
-    spdlog::error("{}", started.status().message());
+  auto metrics = daemon.StartMetrics();
+  if (!metrics.ok()) {
+    spdlog::error("{}", metrics.status().message());
     return kExitFailure;
   }
-  std::unique_ptr<MetricsServer> metrics_server = std::move(started).value();
-  if (metrics_server) metrics_server->Add((*daemon)->ExportMetrics(metrics_server->registry()));
+  if (*metrics != nullptr) (*metrics)->Add((*helper)->ExportMetrics((*metrics)->registry()));
 
-  StopOnSignal stop(signals, [&](int sig) {
+  daemon.OnSignal([&](int sig) {
     spdlog::info("received {}: finishing requests in flight, then exiting", SignalName(sig));
-    (*daemon)->Stop();
+    (*helper)->Stop();
   });
   // The metrics server reads the server's counters at scrape time: it stops before they go.
-  Status st = (*daemon)->Run([&] { metrics_server.reset(); });
+  Status st = (*helper)->Run([&] { daemon.StopMetrics(); });
+  daemon.Stop();
   return st.ok() ? kExitOk : kExitFailure;
 }
 

@@ -2,17 +2,14 @@
 //   sgx-webhook [flags]          serve HTTPS
 //   sgx-webhook certgen [flags]  the certificate Job (webhook/certgen)
 // main only composes: flags (webhook/options.h), the serving certificate and the HTTPS layer
-// (https/), the review routes (webhook/review_routes.h), metrics and the signal that stops.
+// (https/), the review routes (webhook/review_routes.h) and the daemon skeleton (common/daemon.h).
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <spdlog/spdlog.h>
 
 #include "common/cli_main.h"
-#include "common/logging.h"
-#include "common/metrics_server.h"
-#include "common/signals.h"
+#include "common/daemon.h"
 #include "https/cert_reloader.h"
 #include "https/server.h"
 #include "webhook/certgen/certgen.h"
@@ -24,10 +21,8 @@ namespace confcom::webhook {
 namespace {
 
 int Serve(const WebhookFlags& f) {
-  if (Status st = SetupLogging(f.log_format, f.log_level, "sgx-webhook"); !st.ok()) {
-    std::fprintf(stderr, "sgx-webhook: %s\n", st.message().c_str());
-    return kExitUsage;
-  }
+  Daemon daemon("sgx-webhook");
+  if (int rc = daemon.Configure({f.log_format, f.log_level, f.metrics_address}); rc >= 0) return rc;
   auto settings = SettingsFromFlags(f);
   if (!settings.ok()) {
     spdlog::error("{}", settings.status().message());
@@ -36,21 +31,20 @@ int Serve(const WebhookFlags& f) {
   const https::ServerOptions& options = settings->server;
   const WebhookConfig& config = settings->config;
 
-  sigset_t signals = BlockTerminationSignals();
+  daemon.BlockSignals();
   auto certs = https::CertReloader::Open(f.cert_file, f.key_file);
   if (!certs.ok()) {
     spdlog::error("cannot load the serving certificate: {}", certs.status().message());
     return kExitFailure;
   }
-  auto started = MetricsServer::StartFromFlag(f.metrics_address);
-  if (!started.ok()) {
-    spdlog::error("{}", started.status().message());
+  auto metrics_server = daemon.StartMetrics();
+  if (!metrics_server.ok()) {
+    spdlog::error("{}", metrics_server.status().message());
     return kExitFailure;
   }
-  std::unique_ptr<MetricsServer> metrics_server = std::move(started).value();
   std::unique_ptr<WebhookMetrics> metrics;
-  if (metrics_server) {
-    metrics = std::make_unique<WebhookMetrics>(metrics_server->registry());
+  if (*metrics_server != nullptr) {
+    metrics = std::make_unique<WebhookMetrics>((*metrics_server)->registry());
     (*certs)->set_on_reload([m = metrics.get()](bool ok) { m->CertificateReload(ok); });
   }
   auto server = https::Server::Start(options, ReviewRoutes(config, metrics.get()), certs->get());
@@ -58,19 +52,17 @@ int Serve(const WebhookFlags& f) {
     spdlog::error("cannot serve on {}: {}", f.listen, server.status().message());
     return kExitFailure;
   }
-  {
-    StopOnSignal stop(signals, [s = server->get()](int sig) {
-      spdlog::info("received {}: stopping", SignalName(sig));
-      s->Stop();
-    });
-    spdlog::info("sgx-webhook {} serving HTTPS on {}:{} (legacy translation {}, quote helper {}:{}, "
-                 "in-proc quoting allowed for:{}; {} connection(s), bodies up to {} bytes)",
-                 CONFCOM_VERSION, options.host, (*server)->port(), f.legacy_translation, config.quote_helper.ns,
-                 config.quote_helper.name, DescribeProvisionAllowList(config), options.max_connections,
-                 options.max_body_bytes);
-    (*server)->Run();
-  }
-  metrics_server.reset();
+  daemon.OnSignal([s = server->get()](int sig) {
+    spdlog::info("received {}: stopping", SignalName(sig));
+    s->Stop();
+  });
+  spdlog::info("sgx-webhook {} serving HTTPS on {}:{} (legacy translation {}, quote helper {}:{}, "
+               "in-proc quoting allowed for:{}; {} connection(s), bodies up to {} bytes)",
+               CONFCOM_VERSION, options.host, (*server)->port(), f.legacy_translation, config.quote_helper.ns,
+               config.quote_helper.name, DescribeProvisionAllowList(config), options.max_connections,
+               options.max_body_bytes);
+  (*server)->Run();
+  daemon.Stop();  // the signal thread, then the metrics server (it reads `metrics`)
   spdlog::info("stopped");
   return kExitOk;
 }
