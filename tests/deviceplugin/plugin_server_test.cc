@@ -13,6 +13,7 @@
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/framework/plugin_server.h"
 #include "deviceplugin/grpc_api.h"
+#include "kube/kubelet_dial.h"
 #include "testing/test_util.h"
 
 namespace confcom::deviceplugin {
@@ -90,8 +91,7 @@ class DevicePluginServerTest : public ::testing::Test {
     server_ = std::make_unique<PluginServer>(resource_, o);
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_TRUE(confcom::testing::WaitForSocket(o.dir + "/widget.sock", 10s));
-    channel_ = grpc::CreateChannel("unix:" + o.dir + "/widget.sock",
-                                   grpc::InsecureChannelCredentials());
+    channel_ = kube::DialUnixSocket(o.dir + "/widget.sock");
     stub_ = v1beta1::DevicePlugin::NewStub(channel_);
   }
   grpc::Status Allocate(std::vector<std::vector<std::string>> containers,

@@ -232,8 +232,7 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
       ev["event"] = "allocate_error";
       ev["message"] = "only " + std::to_string(healthy.size()) + " healthy devices";
       allocate_failed_ = true;
-      Report(ev);
-      Reported();
+      ReportAllocation(ev);
       return;
     } else if (preferred) {
       v1beta1::PreferredAllocationRequest req;
@@ -267,8 +266,7 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
       ev["code_name"] = CodeName(st.error_code());
       ev["message"] = st.error_message();
       allocate_failed_ = true;
-      Report(ev);
-      Reported();
+      ReportAllocation(ev);
       return;
     }
     json envs = json::object(), devices = json::array();
@@ -283,13 +281,17 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
     }
     ev["envs"] = envs;
     ev["devices"] = devices;
-    Report(ev);
-    Reported();
+    ReportAllocation(ev);
   }
 
-  void Reported() {
-    std::lock_guard l(wait_mu_);
-    allocation_reported_ = true;
+  // Marks the allocation reported before the event goes out: whoever sees the event also
+  // sees Wait() return true.
+  void ReportAllocation(const json& ev) {
+    {
+      std::lock_guard l(wait_mu_);
+      allocation_reported_ = true;
+    }
+    Report(ev);
     wait_cv_.notify_all();
   }
 
