@@ -52,7 +52,7 @@ fi
 if [ -n "${IMAGES_BUILD_DIR:-}" ]; then
   build="$(realpath -m "$IMAGES_BUILD_DIR")"
   step "Staging the install from the existing build $build (IMAGES_BUILD_DIR)"
-  [ -f "$build/cmake_install.cmake" ] && [ -x "$build/src/sgx-quote-helper" ] \
+  [ -f "$build/cmake_install.cmake" ] && [ -x "$build/bin/sgx-quote-helper" ] \
     || { echo "build-images: IMAGES_BUILD_DIR=$IMAGES_BUILD_DIR is not a built confcom build dir" >&2; exit 1; }
 else
   build="$out/build"

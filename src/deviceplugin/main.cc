@@ -89,7 +89,7 @@ int Run(const PluginFlags& f) {
   }
   if (f.register_epc) {
     auto made = MakeEpcRegistrar(
-        f.node_name, [&] { return CredentialsFromFlags(f.kube); },
+        f.node_name, [&] { return kube::CredentialsFromFlags(f.kube); },
         std::chrono::seconds(f.epc_resync_seconds), dopt);
     if (!made.ok()) {
       spdlog::error("--register-epc: {}", made.status().message());

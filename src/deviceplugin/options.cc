@@ -48,18 +48,9 @@ void AddPluginFlags(CLI::App& app, PluginFlags* f) {
   app.add_flag("--register-epc", f->register_epc,
                "Set this Node's status.capacity[sgx.intel.com/epc] to the EPC in bytes through "
                "the API server, and keep it up to date (needs get nodes, patch nodes/status)");
-  // The kube flag block (with --node-name between its options, as --help has always listed it).
-  app.add_option("--kubeconfig", f->kube.kubeconfig,
-                 "With --register-epc out of cluster: kubectl's config file (default: the "
-                 "pod's service account)");
-  app.add_option("--kube-context", f->kube.kube_context,
-                 "With --kubeconfig: the context to use (default: current-context)");
+  kube::AddKubeFlags(app, &f->kube, "With --register-epc");
   app.add_option("--node-name", f->node_name,
                  "With --register-epc: this node's name (default: $NODE_NAME)");
-  app.add_option("--serviceaccount-dir", f->kube.serviceaccount_dir,
-                 "With --register-epc in cluster: folder of the service account's token and "
-                 "ca.crt")
-      ->capture_default_str();
   app.add_option("--epc-resync-seconds", f->epc_resync_seconds,
                  "With --register-epc: re-discover EPC and re-check the Node this often")
       ->check(CLI::Range(1, 86400))
@@ -104,11 +95,6 @@ PluginOptions MakePluginOptions(const PluginFlags& f) {
   o.max_message_bytes = f.max_message_bytes;
   o.recheck = std::chrono::milliseconds(f.recheck_ms);
   return o;
-}
-
-Result<kube::Credentials> CredentialsFromFlags(const PluginKubeFlags& f) {
-  return f.kubeconfig.empty() ? kube::InClusterFromEnv(f.serviceaccount_dir)
-                              : kube::FromKubeconfig(f.kubeconfig, f.kube_context);
 }
 
 }  // namespace confcom::deviceplugin

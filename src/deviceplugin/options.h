@@ -11,17 +11,9 @@
 #include "common/status.h"
 #include "deviceplugin/framework/plugin_server.h"
 #include "deviceplugin/sgx/resource_schemes.h"
-#include "kube/credentials.h"
+#include "kube/kube_flags.h"
 
 namespace confcom::deviceplugin {
-
-// The API server's credentials for --register-epc (kept together so that one shared kube
-// flag block can replace them).
-struct PluginKubeFlags {
-  std::string kubeconfig;  // empty: in cluster
-  std::string kube_context;
-  std::string serviceaccount_dir = kube::kServiceAccountDir;
-};
 
 struct PluginFlags {
   std::string dir = kDefaultDevicePluginDir;
@@ -34,7 +26,7 @@ struct PluginFlags {
   uint64_t enclave_limit = 110;
   uint64_t provision_limit = 110;
   bool register_epc = false;
-  PluginKubeFlags kube;
+  kube::KubeFlags kube;  // --kubeconfig, --kube-context, --serviceaccount-dir
   std::string node_name;
   int epc_resync_seconds = 300;
   bool discover = false;
@@ -55,8 +47,5 @@ void AddPluginFlags(CLI::App& app, PluginFlags* f);
 SchemeOptions MakeSchemeOptions(const PluginFlags& f, bool simulation);
 // What each PluginServer needs from the flags.
 PluginOptions MakePluginOptions(const PluginFlags& f);
-// The credentials of --kubeconfig/--kube-context, else the pod's service account in
-// --serviceaccount-dir. Errors: those of kube::FromKubeconfig and kube::InClusterFromEnv.
-Result<kube::Credentials> CredentialsFromFlags(const PluginKubeFlags& f);
 
 }  // namespace confcom::deviceplugin

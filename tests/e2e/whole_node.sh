@@ -10,10 +10,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$here/build}"
-plugin="$build/src/deviceplugin/sgx-device-plugin"
-kubelet="$build/src/deviceplugin/sgx-kubelet-emulator"
-helper="$build/src/sgx-quote-helper"
-sgxctl="$build/src/sgxctl"
+plugin="$build/bin/sgx-device-plugin"
+kubelet="$build/bin/sgx-kubelet-emulator"
+helper="$build/bin/sgx-quote-helper"
+sgxctl="$build/bin/sgxctl"
 for b in "$plugin" "$kubelet" "$helper" "$sgxctl"; do
   [ -x "$b" ] || { echo "e2e: $b is missing: build first (bash scripts/build.sh)" >&2; exit 1; }
 done

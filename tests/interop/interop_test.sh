@@ -14,8 +14,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 build="$(cd "${1:?usage: interop_test.sh BUILD_DIR}" && pwd)"
-helper="$build/src/sgx-quote-helper"
-sgxctl="$build/src/sgxctl"
+helper="$build/bin/sgx-quote-helper"
+sgxctl="$build/bin/sgxctl"
 py=/usr/bin/python3  # Debian's interpreter, with Debian's python3-cryptography
 for b in "$helper" "$sgxctl"; do
   [ -x "$b" ] || { echo "interop: $b is not built (build the whole tree first)"; exit 1; }

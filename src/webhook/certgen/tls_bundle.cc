@@ -6,11 +6,10 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include <cctype>
-
 #include "common/time_format.h"
 #include "crypto/crypto.h"
 #include "crypto/openssl_ptr.h"
+#include "kube/names.h"
 #include "pki/x509.h"
 
 namespace confcom::webhook::certgen {
@@ -33,14 +32,6 @@ std::vector<X509Ptr> ParsePemChain(const std::string& pem) {
   return out;
 }
 
-bool ValidDnsName(const std::string& n) {
-  if (n.empty() || n.size() > 253) return false;
-  for (char c : n) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) return false;
-  }
-  return n.front() != '.' && n.back() != '.' && n.find("..") == std::string::npos;
-}
-
 }  // namespace
 
 std::vector<std::string> ServiceDnsNames(const std::string& service, const std::string& ns) {
@@ -52,7 +43,7 @@ Result<TlsBundle> GenerateBundle(const std::vector<std::string>& dns_names, std:
                                  std::chrono::seconds cert_validity) {
   if (dns_names.empty()) return Status::InvalidArgument("no DNS name for the certificate");
   for (const auto& n : dns_names) {
-    if (!ValidDnsName(n)) return Status::InvalidArgument("not a DNS name: '" + n + "'");
+    if (!kube::IsDnsSubdomain(n)) return Status::InvalidArgument("not a DNS name: '" + n + "'");
   }
   if (cert_validity.count() <= 0 || ca_validity < cert_validity) {
     return Status::InvalidArgument("the serving certificate must be valid for some time, and "
