@@ -2,9 +2,9 @@
 // out, answering like Intel's aesmd on its ECDSA (quote_ex) path.
 //
 // Every request kind Intel defines is answered in its own response field with an errorCode
-// (Intel's client reads that field unchecked); EPID and platform-service requests get
-// SERVICE_UNAVAILABLE. A request that does not parse or names no (or several) known messages
-// gets no reply. Replies never exceed kMaxReplySize, however large the client's buf_size.
+// (Intel's client reads that field unchecked); EPID, launch-token, white-list and platform
+// service requests get SERVICE_UNAVAILABLE. A request that does not parse or names no (or
+// several) known messages gets no reply. No reply exceeds kMaxReplySize, whatever buf_size.
 // The protocol, the padding of quotes and every error code: docs/aesm-protocol.md.
 #pragma once
 
