@@ -1,21 +1,11 @@
 // The AESM request dispatcher: one serialized aesm.message.Request in, one serialized Response
 // out, answering like Intel's aesmd on its ECDSA (quote_ex) path.
 //
-// Every request kind Intel defines gets its own response field with an errorCode (Intel's
-// client dereferences that field unchecked, so a reply without it would crash the app);
-// EPID, launch-token, white-list and platform-service requests get SERVICE_UNAVAILABLE, as
-// aesmd answers on a platform without those services. A request that does not parse or
-// carries no (or more than one) known message gets no reply at all: the caller closes the
-// connection, as aesmd does. Thread-safe if the backend is.
-//
-// Replies are small by design. aesmd answers GetQuoteEx with the client's whole buffer
-// (buf_size bytes: the quote, then zeros), so a client could make it build a reply as large as
-// any buf_size it names. Intel's client copies quote().size() bytes into its buffer (it checks
-// quote().size() <= buf_size). We pad the quote with zeros only up to the smallest of buf_size
-// and the size the backend announces (GetQuoteSizeEx), so an app whose buffer came from
-// GetQuoteSizeEx finds its tail zeroed as with aesmd even when the real quote is shorter, and
-// a large buf_size costs nothing. No reply exceeds kMaxReplySize whatever a client asks for; a
-// quote (or any response) that would is answered with UNEXPECTED instead.
+// Every request kind Intel defines is answered in its own response field with an errorCode
+// (Intel's client reads that field unchecked); EPID, launch-token, white-list and platform
+// service requests get SERVICE_UNAVAILABLE. A request that does not parse or names no (or
+// several) known messages gets no reply. No reply exceeds kMaxReplySize, whatever buf_size.
+// The protocol, the padding of quotes and every error code: docs/aesm-protocol.md.
 #pragma once
 
 #include <string>
@@ -51,16 +41,23 @@ struct Outcome {
   std::string response;   // serialized Response, when answered
 };
 
+// Thread-safe if the backend is: the service keeps no state of its own.
 class AesmService {
  public:
+  // `backend` is not owned and must outlive the service.
   explicit AesmService(quoting::QuotingBackend* backend) : backend_(backend) {}
 
+  // Parses, classifies and answers one request. Never fails as a call: the Outcome says what
+  // became of the request (kAnswered with the backend's `code`, including errors such as
+  // SERVICE_UNAVAILABLE; kUnparseable or kUnclassifiable, no reply; kInternal, no reply). A
+  // response over kMaxReplySize is replaced by UNEXPECTED in the same field.
   Outcome Handle(std::string_view request_bytes) const;
   // Answers a well-formed request with `code` (e.g. BUSY) in its own response field without
   // asking the backend, so the client's library reports that code; `detail` is for the log.
-  // Malformed requests get the same outcome as from Handle().
+  // Returns reason kRefused; malformed requests get the same outcome as from Handle().
   Outcome Refuse(std::string_view request_bytes, aesm::AesmError code, std::string detail) const;
-  // The typed core of Handle(), for tests.
+  // The typed core of Handle(), for tests: returns the Response for `request` (of `kind`, as
+  // aesm::Classify found it) and sets `code` (kSuccess or the error) and, on error, `detail`.
   aesm::message::Response Dispatch(const aesm::message::Request& request, aesm::RequestKind kind,
                                    aesm::AesmError* code, std::string* detail) const;
 

@@ -50,6 +50,7 @@ enum class Refusal {
   kOverShare,   // the client holds more than its share of connections
   kOverloaded,  // the memory budget has no room for a reply
 };
+// Returns the refusal's log word: "none", "over_share" or "overloaded".
 const char* RefusalName(Refusal r);
 
 struct RequestContext {

@@ -22,13 +22,20 @@
 
 namespace confcom::helper {
 
+// Thread-safe: the counters are prometheus-cpp's, which any thread may update.
 class QuoteHelperMetrics {
  public:
+  // Registers the families above in `registry` (which must outlive this) and sets the info
+  // gauge. prometheus-cpp throws if a family of the same name and another type is there.
   QuoteHelperMetrics(prometheus::Registry& registry, std::string_view backend, bool simulated);
 
+  // Counts a request answered with `code` (or refused with it) and its handling time.
   void Answered(aesm::RequestKind kind, aesm::AesmError code, double seconds);
+  // Counts a request closed without a reply; `reason` is OutcomeReasonName()'s word.
   void Rejected(std::string_view reason);
-  // Reads the server's connection counters at scrape time.
+  // Returns a collectable that reads the server's connection counters and gauges at scrape
+  // time (the _connections_total, _open_connections and _buffered_bytes families above);
+  // `stats` must outlive it.
   static std::shared_ptr<prometheus::Collectable> ConnectionCollector(const FrameServerStats& stats);
 
  private:

@@ -33,7 +33,8 @@ struct QuoteHelperConfig {
   HandoverOptions handover;  // its path is `socket`
 };
 
-// Raises the soft limit of open files to the hard one (every connection is a descriptor).
+// Raises the soft limit of open files to the hard one (every connection is a descriptor). A
+// failure is ignored: the server then refuses connections it has no descriptor for.
 void RaiseFileLimit();
 
 // Thread safety: Stop() is callable from any thread; the rest from one thread.

@@ -18,18 +18,20 @@
 
 namespace confcom::helper {
 
-// The metric label (and log word) of an outcome's reason.
+// Returns the metric label (and log word) of an outcome's reason, e.g. "unparseable".
 const char* OutcomeReasonName(Outcome::Reason reason);
 
+// Thread-safe if the service's backend is: the FrameServer calls it from all its loops at once.
 class RequestHandler {
  public:
   // `metrics` may be null (metrics off). Both must outlive the handler.
   RequestHandler(const AesmService* service, QuoteHelperMetrics* metrics)
       : service_(service), metrics_(metrics) {}
 
-  // The reply payload, or nullopt to close without one (FrameServer::Handler).
+  // Returns the reply payload, or nullopt to close without one (FrameServer::Handler). Never
+  // throws: an exception from the service becomes a kInternal outcome.
   std::optional<std::string> operator()(std::string_view request, const RequestContext& context) const;
-  // The same, with the whole outcome (for tests).
+  // The same, returning the whole outcome (for tests); logs and counts it as operator() does.
   Outcome Handle(std::string_view request, const RequestContext& context) const;
 
  private:

@@ -1,16 +1,10 @@
 // Where the Kubernetes API server is and how to prove who we are: from the pod's service
 // account (in cluster) or from a kubeconfig file (kubectl's format), as client-go does.
 //
-// In cluster: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (an IPv6 host is
-// bracketed), the CA bundle <dir>/ca.crt and the bearer token <dir>/token, dir defaulting to
-// /var/run/secrets/kubernetes.io/serviceaccount. The token file is named, not copied: the
-// kubelet rotates it, so the client reads it for every request.
-// Kubeconfig: the context named (or current-context), its cluster's server and CA
-// (certificate-authority-data, base64 PEM, or certificate-authority, a file relative to the
-// kubeconfig's folder), its user's token, tokenFile, or client certificate and key (-data or
-// file). Refused with a clear error: insecure-skip-tls-verify (TLS is always verified), a
-// server that is not https://, exec and auth-provider plugins (not supported), a missing CA.
-// Nothing here is logged; Describe() names the server and the kind of credential only.
+// Refused: insecure-skip-tls-verify (TLS is always verified), a server that is not https://, a
+// cluster without a CA, exec and auth-provider plugins. A token file is named, not copied (the
+// kubelet rotates it). Nothing here is logged. What a kubeconfig may contain and where each
+// field comes from: docs/kubernetes-api.md, "Credentials".
 #pragma once
 
 #include <string>
@@ -21,6 +15,7 @@ namespace confcom::kube {
 
 inline constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
+// A plain value: thread-compatible.
 struct Credentials {
   std::string server;           // "https://host:port", no trailing slash
   std::string ca_pem;           // the CA bundle that must sign the server's certificate
@@ -30,17 +25,26 @@ struct Credentials {
   std::string client_key_pem;
   std::string source;           // "in-cluster" or "kubeconfig <path> context <name>"
 
+  // Returns "<server> (<source>, <kind of credential>)" for logs; never a secret.
   std::string Describe() const;
 };
 
-// `host`/`port` as read from the environment (empty = unset).
+// Returns the in-cluster credentials: the server https://host:port, the CA <dir>/ca.crt and
+// the token file <dir>/token. `host`/`port` as read from the environment (empty = unset).
+// Errors: InvalidArgument when host or port is unset (not in a cluster), the CA cannot be
+// read or the token file does not exist.
 Result<Credentials> InCluster(const std::string& host, const std::string& port,
                               const std::string& dir = kServiceAccountDir);
-// Reads KUBERNETES_SERVICE_HOST/PORT from the environment.
+// InCluster() with KUBERNETES_SERVICE_HOST/PORT read from the environment; same errors.
 Result<Credentials> InClusterFromEnv(const std::string& dir = kServiceAccountDir);
+// Returns the credentials of `context` (empty = current-context) in the kubeconfig at `path`.
+// Errors: Unsupported for exec and auth-provider plugins; InvalidArgument for a file that
+// cannot be read or parsed, a missing context, cluster, user, CA or credential, a server that
+// is not https://, insecure-skip-tls-verify, or a client certificate without its key.
 Result<Credentials> FromKubeconfig(const std::string& path, const std::string& context = "");
 
-// The token to send now: `token`, or the trimmed contents of `token_file`.
+// Returns the token to send now: `token`, or the trimmed contents of `token_file` (read on
+// every call). Errors: Unavailable when the file cannot be read or is empty.
 Result<std::string> BearerToken(const Credentials& c);
 
 }  // namespace confcom::kube

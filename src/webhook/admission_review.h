@@ -15,6 +15,7 @@
 
 namespace confcom::webhook {
 
+// Reviews nesting JSON deeper than this, or with a longer request.uid, are malformed (400).
 inline constexpr int kMaxJsonDepth = 100;
 inline constexpr size_t kMaxUidLength = 256;
 
@@ -48,7 +49,8 @@ struct HttpReply {
 };
 
 // Returns the reply to POST /mutate-pods or /validate-pods: 200 with the AdmissionReview
-// response, 400 for a malformed review, 415 for another Content-Type. Never fails or throws.
+// response, 400 for a malformed review, 415 for another Content-Type, 500 (a bug) if the JSON
+// library throws on a shape nobody foresaw. Never fails or throws.
 HttpReply HandleReview(ReviewOperation op, std::string_view content_type, std::string_view body,
                        const WebhookConfig& config);
 

@@ -41,11 +41,14 @@ struct WebhookSettings {
   WebhookConfig config;
 };
 
-// Errors (usage errors, exit 2): InvalidArgument naming the flag, for --listen,
-// --quote-helper-service-account, --allow-provision-service-accounts or --metrics-address.
+// Returns the server options and the admission configuration the flags give. Errors (usage
+// errors, exit 2): InvalidArgument naming the flag, for --listen,
+// --quote-helper-service-account, --allow-provision-service-accounts or --metrics-address
+// (unless "off").
 Result<WebhookSettings> SettingsFromFlags(const WebhookFlags& flags);
 
-// The start log line's "in-proc quoting allowed for:" part (" nobody else" when empty).
+// Returns the start log line's "in-proc quoting allowed for:" part, each entry after a space
+// (" namespace N", " NS:NAME"), or " nobody else" when both lists are empty.
 std::string DescribeProvisionAllowList(const WebhookConfig& config);
 
 }  // namespace confcom::webhook

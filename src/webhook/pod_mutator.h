@@ -1,22 +1,12 @@
 // The mutating half: a Pod (JSON, as in an AdmissionReview) -> the JSON Patch that opts its SGX
-// containers in. A pure function; see docs/webhook.md for every rule with an example.
+// containers in. A pure function.
 //
-// Per SGX container (init containers too; one that asks for sgx.intel.com/epc, or for the
-// legacy kubernetes.azure.com/sgx_epc_mem_in_MiB):
-//   - legacy translation (config.legacy_translation): sgx_epc_mem_in_MiB: N ->
-//     sgx.intel.com/epc: NMi, sgx_provision -> sgx.intel.com/provision, in limits and requests;
-//   - sgx.intel.com/epc -> sgx.intel.com/enclave: 1 in limits and requests;
-//   - annotation sgx.intel.com/quote-provider: aesmd -> env SGX_AESM_ADDR=1 and a mount of
-//     /var/run/aesmd (a hostPath volume; Intel's in-pod emptyDir when a container named aesmd
-//     is one of two or more SGX containers);
-//   - annotation naming the container -> sgx.intel.com/provision: 1, ONLY if MayProvision()
-//     (otherwise nothing: the validating webhook denies the pod with the reason);
-// and for the pod: annotation sgx.intel.com/epc (the pod's total EPC, as Kubernetes sums pod
-// requests) and epc-limit.nri.io/container.<name> (each SGX container's EPC in bytes).
-//
-// Idempotent: anything already present (a resource, an env var by name, a mount by path, a
-// volume by name or by the same hostPath, an annotation) is left as the user wrote it, so the
-// mutation of a mutated pod is empty. Pods without SGX containers get an empty patch.
+// Per SGX container (one that asks for sgx.intel.com/epc or the legacy sgx_epc_mem_in_MiB):
+// legacy names translated (config.legacy_translation), sgx.intel.com/enclave added, the
+// quote-provider annotation honoured (aesmd: env and socket mount; a container's name: the
+// provision device only if MayProvision()); for the pod, the EPC annotations. Idempotent: only
+// what is missing is added (the derived sgx.intel.com/epc annotation is corrected), so the
+// mutation of a mutated pod is empty. Every rule with an example: docs/webhook.md, "Mutation".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -34,11 +24,17 @@ struct Mutation {
   std::vector<std::string> warnings;               // shown to the user by kubectl
 };
 
+// Returns the patch that opts `pod` (in namespace `ns`) in, and warnings for the user (a legacy
+// quantity translated or left untranslated, a container name too long for its NRI
+// annotation). Never fails: a pod that is not an object or names no SGX resource gets an
+// empty patch, and an EPC quantity that does not parse only leaves the pod's total unwritten.
+// Thread-safe (no state).
 Mutation MutatePod(const nlohmann::json& pod, std::string_view ns, const WebhookConfig& config);
 
-// The pod's EPC the way Kubernetes sums a pod's requests: the larger of (containers +
-// restartable init containers) and, for each other init container, itself plus the
-// restartable init containers before it. `epc` is indexed like ListContainers(pod, false).
+// Returns the pod's EPC in bytes the way Kubernetes sums a pod's requests: the larger of
+// (containers + restartable init containers) and, for each other init container, itself plus
+// the restartable init containers before it. `epc` is indexed like `containers`
+// (ListContainers(pod, false)) and must be as long; ephemeral containers count nothing.
 int64_t PodEpcTotal(const std::vector<ContainerRef>& containers, const std::vector<int64_t>& epc);
 
 }  // namespace confcom::webhook

@@ -1,14 +1,11 @@
 // The validating half: least privilege for the SGX provisioning device. A pure function.
 //
-// Denied, unless MayProvision(namespace, service account) (the quote helper or what the
-// operator allows):
-//   - any container (init, regular or ephemeral) with sgx.intel.com/provision or
-//     kubernetes.azure.com/sgx_provision in its limits or requests;
-//   - Intel's in-proc annotation: sgx.intel.com/quote-provider naming one of the pod's SGX
-//     containers (Intel's webhook would give that container the provisioning device).
-// The denial says why and what to do instead (out-of-proc: SGX_AESM_ADDR=1 and the node's
-// quote helper on /var/run/aesmd). Everything else is allowed; an SGX container without the
-// enclave device (the mutating webhook was skipped) is allowed with a warning.
+// Denied, unless MayProvision(namespace, service account): any container (init, regular or
+// ephemeral) asking for sgx.intel.com/provision (or the legacy sgx_provision), or Intel's
+// in-proc annotation (sgx.intel.com/quote-provider naming one of the pod's SGX containers).
+// The denial says why and how to quote out-of-proc instead. Everything else is allowed; an
+// SGX container without the enclave device is allowed with a warning. The rules and the
+// reasons: docs/webhook.md, "Validation".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -26,7 +23,10 @@ struct Verdict {
   std::vector<std::string> warnings;
 };
 
-// `name` is the pod's name for messages (may be empty on CREATE with generateName).
+// Returns the verdict on `pod` in namespace `ns`: denied with the first reason found, else
+// allowed with its warnings. Never fails: parts of the pod in an unexpected shape are simply
+// not found (pod_view.h), so they deny nothing. `name` is the pod's name for messages (may be
+// empty on CREATE with generateName). Thread-safe (no state).
 Verdict ValidatePod(const nlohmann::json& pod, std::string_view ns, std::string_view name,
                     const WebhookConfig& config);
 

@@ -1,6 +1,6 @@
 // Read-only helpers over a Pod object (JSON as the API server sends it): its containers and
 // their SGX resources. Tolerant of anything odd (missing or null maps, wrong types): what is
-// not there in the expected shape is simply not found.
+// not there in the expected shape is simply not found. Pure functions, safe from any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,27 +21,32 @@ struct ContainerRef {
   bool restartable_init = false;  // an init container with restartPolicy Always (a sidecar)
 };
 
-// Init containers first (in order), then containers; ephemeral containers only if asked (they
-// cannot have resources, but validation still looks).
+// Returns the pod's containers: init containers first (in order), then containers; ephemeral
+// containers last, only if asked (they cannot have resources, but validation still looks).
+// Empty for a pod without a spec.
 std::vector<ContainerRef> ListContainers(const nlohmann::json& pod, bool include_ephemeral);
 
-// container.resources.<map>.<resource> or nullptr; map is "limits" or "requests".
+// Returns container.resources.<map>.<resource>, or nullptr when absent or null; map is
+// "limits" or "requests".
 const nlohmann::json* ResourceValue(const nlohmann::json& container, std::string_view map,
                                     std::string_view resource);
-// Limits or requests has the resource.
+// Returns whether limits or requests names the resource with a non-null value.
 bool HasResource(const nlohmann::json& container, std::string_view resource);
-// A quantity value as text (the API sends strings; hand-written JSON may have numbers).
+// Returns a quantity value as text (the API sends strings; hand-written JSON may have
+// numbers), or nullopt for any other type.
 std::optional<std::string> QuantityText(const nlohmann::json& value);
 
-// Whether a quantity is written as a fraction ("0.5", "100m", "1e-3"): extended resources
+// Returns whether a quantity is written as a fraction ("0.5", "100m", "1e-3"): extended resources
 // such as the legacy MiB count must be whole numbers, so these are not translated.
 bool WrittenAsFraction(std::string_view quantity);
 
-// The container's EPC in bytes from sgx.intel.com/epc, else from the legacy MiB resource
-// (limits first, then requests); 0 when it asks for none; an error if the value is malformed.
+// Returns the container's EPC in bytes from sgx.intel.com/epc, else from the legacy MiB
+// resource (limits first, then requests); 0 when it asks for none. Errors: InvalidArgument
+// when the value is not a quantity (kube::ParseQuantity), a legacy value is a fraction or
+// above 2^42 MiB.
 Result<int64_t> ContainerEpcBytes(const nlohmann::json& container);
 
-// The pod's annotation or nullopt.
+// Returns the pod's annotation `key`, or nullopt when absent or not a string.
 std::optional<std::string> PodAnnotation(const nlohmann::json& pod, std::string_view key);
 
 }  // namespace confcom::webhook

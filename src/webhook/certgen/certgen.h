@@ -10,6 +10,7 @@
 
 namespace confcom::webhook {
 
+// Call from main's thread only: it sets up the process's logging and prints to stdout.
 int RunCertgen(int argc, char** argv);
 
 }  // namespace confcom::webhook
