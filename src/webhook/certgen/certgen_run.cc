@@ -94,6 +94,20 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
   return true;
 }
 
+// Sets the caBundle of both webhook configurations, listing each in out->patched or
+// out->unchanged. Errors: SetCaBundle's, for the first configuration that fails.
+Status SetBothCaBundles(Api& api, const CertgenOptions& o, const std::string& ca_pem,
+                        CertgenOutcome* out) {
+  for (const Config& c : {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+                                 o.mutating_config},
+                          Config{"ValidatingWebhookConfiguration",
+                                 "validatingwebhookconfigurations", o.validating_config}}) {
+    CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_pem));
+    (patched ? out->patched : out->unchanged).push_back(c.What());
+  }
+  return Status::Ok();
+}
+
 std::string SecretsPath(const CertgenOptions& o) {
   return "/api/v1/namespaces/" + kube::EscapePathSegment(o.ns) + "/secrets";
 }
@@ -201,13 +215,7 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
     // Old and new CA trusted before the Secret changes: no window in which the API server
     // rejects what the webhook pods serve.
     ca_bundle = fresh.ca_crt + old_ca;
-    for (const Config& c : {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
-                                   o.mutating_config},
-                            Config{"ValidatingWebhookConfiguration",
-                                   "validatingwebhookconfigurations", o.validating_config}}) {
-      CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_bundle));
-      (patched ? out.patched : out.unchanged).push_back(c.What());
-    }
+    CONFCOM_RETURN_IF_ERROR(SetBothCaBundles(api, o, ca_bundle, &out));
     if (resource_version.empty()) {
       const std::string body = SecretObject(o, fresh, "").dump();
       CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("POST", SecretsPath(o), body, kJson));
@@ -226,13 +234,7 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
     return out;
   }
   // Reused: make sure both configurations trust exactly the Secret's CA.
-  for (const Config& c : {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
-                                 o.mutating_config},
-                          Config{"ValidatingWebhookConfiguration",
-                                 "validatingwebhookconfigurations", o.validating_config}}) {
-    CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_bundle));
-    (patched ? out.patched : out.unchanged).push_back(c.What());
-  }
+  CONFCOM_RETURN_IF_ERROR(SetBothCaBundles(api, o, ca_bundle, &out));
   return out;
 }
 
