@@ -25,24 +25,14 @@
 namespace confcom::deviceplugin {
 namespace {
 
-// Every socket of the chosen schemes must answer: exit 0 if so, 1 otherwise. One line each.
+// Every socket of the chosen schemes must answer: exit 0 if so, 1 otherwise.
 int Probe(const PluginFlags& f, const std::vector<const ResourceScheme*>& schemes) {
-  bool ok = true;
+  std::vector<std::string> endpoints;
   for (const auto& r : MakeResources(schemes, SgxDiscovery{}, MakeSchemeOptions(f, false))) {
-    std::string path = f.dir + "/" + r->endpoint();
-    Status st = ProbePluginSocket(path, std::chrono::milliseconds(f.probe_timeout_ms));
-    if (st.ok()) {
-      std::printf("ok: %s answers (device plugin API v1beta1)\n", path.c_str());
-    } else {
-      std::printf("sgx-device-plugin probe: %s%s\n", st.message().c_str(),
-                  st.code() == Status::Code::kNotFound
-                      ? " (the plugin is not serving; a node without EPC serves nothing, see the "
-                        "plugin's log)"
-                      : "");
-    }
-    ok = st.ok() && ok;
+    endpoints.push_back(r->endpoint());
   }
-  return ok ? kExitOk : kExitFailure;
+  const auto timeout = std::chrono::milliseconds(f.probe_timeout_ms);
+  return ProbePluginSockets(f.dir, endpoints, timeout) ? kExitOk : kExitFailure;
 }
 
 int Run(const PluginFlags& f) {
@@ -81,9 +71,10 @@ int Run(const PluginFlags& f) {
   const bool simulation = IsSimulation(d);
   LogDiscovery(d, simulation);
   if (d.total_epc_bytes() < (1 << 20)) {
-    spdlog::warn("no SGX EPC on this node (source: {}): advertising nothing; idle until "
-                 "SIGTERM (run with --discover to see why)",
-                 d.epc_source);
+    spdlog::warn(
+        "no SGX EPC on this node (source: {}): advertising nothing; idle until "
+        "SIGTERM (run with --discover to see why)",
+        d.epc_source);
     daemon.WaitForSignal();
     return kExitOk;
   }
@@ -97,10 +88,11 @@ int Run(const PluginFlags& f) {
     }
     registrar = std::move(made).value();
     if (AdvertisesEpcAsDevices(*schemes)) {
-      spdlog::warn("--register-epc with --resource-scheme {}: EPC is schedulable under two "
-                   "names on this node (pods may together claim twice the EPC); see "
-                   "docs/device-plugin.md",
-                   f.resource_scheme);
+      spdlog::warn(
+          "--register-epc with --resource-scheme {}: EPC is schedulable under two "
+          "names on this node (pods may together claim twice the EPC); see "
+          "docs/device-plugin.md",
+          f.resource_scheme);
     }
   }
 

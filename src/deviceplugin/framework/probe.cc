@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -23,12 +24,32 @@ Status ProbePluginSocket(const std::string& path, std::chrono::milliseconds time
   v1beta1::DevicePluginOptions options;
   grpc::Status st = stub->GetDevicePluginOptions(&ctx, v1beta1::Empty(), &options);
   if (!st.ok()) {
-    return Status::Unavailable(fmt::format("{} does not answer GetDevicePluginOptions within {} ms: "
-                                           "{} (code {})",
-                                           path, timeout.count(), st.error_message(),
-                                           int(st.error_code())));
+    return Status::Unavailable(
+        fmt::format("{} does not answer GetDevicePluginOptions within {} ms: "
+                    "{} (code {})",
+                    path, timeout.count(), st.error_message(), int(st.error_code())));
   }
   return Status::Ok();
+}
+
+bool ProbePluginSockets(const std::string& dir, const std::vector<std::string>& endpoints,
+                        std::chrono::milliseconds timeout) {
+  bool ok = true;
+  for (const std::string& endpoint : endpoints) {
+    const std::string path = dir + "/" + endpoint;
+    Status st = ProbePluginSocket(path, timeout);
+    if (st.ok()) {
+      std::printf("ok: %s answers (device plugin API v1beta1)\n", path.c_str());
+    } else {
+      std::printf("sgx-device-plugin probe: %s%s\n", st.message().c_str(),
+                  st.code() == Status::Code::kNotFound
+                      ? " (the plugin is not serving; a node without EPC serves nothing, see the "
+                        "plugin's log)"
+                      : "");
+    }
+    ok = st.ok() && ok;
+  }
+  return ok;
 }
 
 }  // namespace confcom::deviceplugin

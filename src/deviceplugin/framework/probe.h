@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -16,5 +17,10 @@ namespace confcom::deviceplugin {
 // InvalidArgument (not a socket), Unavailable (no answer in time; with gRPC's message and
 // code). Thread-safe.
 Status ProbePluginSocket(const std::string& path, std::chrono::milliseconds timeout);
+
+// Probes each of `endpoints` (socket names in `dir`) and prints one line per socket on stdout:
+// "ok: ... answers" or why not. Returns true when every one answers. Thread-safe.
+bool ProbePluginSockets(const std::string& dir, const std::vector<std::string>& endpoints,
+                        std::chrono::milliseconds timeout);
 
 }  // namespace confcom::deviceplugin
