@@ -148,10 +148,9 @@ class HelperProcess {
 
   bool Start(const Flags& f, const std::string& socket, const std::string& state_dir,
              const std::string& log_path) {
-    std::vector<std::string> args = {f.helper,        "--backend",       "sim",
-                                     "--socket",      socket,            "--state-dir",
-                                     state_dir,       "--io-timeout-ms", "60000",
-                                     "--log-level",   f.keep_helper_log ? "info" : "error",
+    std::vector<std::string> args = {f.helper, "--backend", "sim", "--socket", socket,
+                                     "--state-dir", state_dir, "--io-timeout-ms", "60000",
+                                     "--log-level", f.keep_helper_log ? "info" : "error",
                                      // All bench connections come from one uid: measure the
                                      // server, not the per-client share.
                                      "--max-connections-per-client", "1000000"};
@@ -355,8 +354,8 @@ std::optional<Setup> PrepareRequest(const std::string& socket, std::string* why)
   auto sel_res = aesm::Call(opts, sel);
   if (!sel_res.ok() || sel_res->selectattkeyidres().errorcode() != 0 ||
       sel_res->selectattkeyidres().selected_att_key_id().size() != sgx::kAttKeyIdSize) {
-    *why = "SelectAttKeyId failed: " + (sel_res.ok() ? std::string("bad reply")
-                                                     : sel_res.status().ToString());
+    *why = "SelectAttKeyId failed: " +
+           (sel_res.ok() ? std::string("bad reply") : sel_res.status().ToString());
     return std::nullopt;
   }
   std::string key_id = sel_res->selectattkeyidres().selected_att_key_id();
@@ -367,9 +366,10 @@ std::optional<Setup> PrepareRequest(const std::string& socket, std::string* why)
   init.mutable_initquoteexreq()->set_timeout(15000);
   auto init_res = aesm::Call(opts, init);
   if (!init_res.ok() || init_res->initquoteexres().errorcode() != 0) {
-    *why = "InitQuoteEx failed: " + (init_res.ok() ? std::string("errorCode ") +
-                                                         std::to_string(init_res->initquoteexres().errorcode())
-                                                   : init_res.status().ToString());
+    *why = "InitQuoteEx failed: " +
+           (init_res.ok()
+                ? std::string("errorCode ") + std::to_string(init_res->initquoteexres().errorcode())
+                : init_res.status().ToString());
     return std::nullopt;
   }
   auto target = sgx::TargetInfo::Decode(AsBytes(init_res->initquoteexres().target_info()));
@@ -422,8 +422,9 @@ std::optional<Setup> PrepareRequest(const std::string& socket, std::string* why)
   // Check one quote end to end before timing anything.
   auto res = aesm::Call(opts, s.get_quote);
   if (!res.ok() || res->getquoteexres().errorcode() != 0) {
-    *why = "GetQuoteEx failed: " + (res.ok() ? "errorCode " + std::to_string(res->getquoteexres().errorcode())
-                                             : res.status().ToString());
+    *why = "GetQuoteEx failed: " +
+           (res.ok() ? "errorCode " + std::to_string(res->getquoteexres().errorcode())
+                     : res.status().ToString());
     return std::nullopt;
   }
   auto parsed = sgx::ParseQuoteV3(AsBytes(res->getquoteexres().quote()));
@@ -483,8 +484,7 @@ LoadResult RunLoad(const std::string& socket, pid_t helper_pid, const Setup& set
         auto t0 = Clock::now();
         auto res = aesm::Call(opts, setup.get_quote);
         auto t1 = Clock::now();
-        bool good = res.ok() && res->has_getquoteexres() &&
-                    res->getquoteexres().errorcode() == 0 &&
+        bool good = res.ok() && res->has_getquoteexres() && res->getquoteexres().errorcode() == 0 &&
                     res->getquoteexres().quote().size() == setup.quote_size;
         if (good) {
           lat.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
@@ -504,7 +504,8 @@ LoadResult RunLoad(const std::string& socket, pid_t helper_pid, const Setup& set
   double helper_cpu0 = ReadCpuSeconds(helper_pid);
   double self_cpu0 = SelfCpuSeconds();
   auto start = Clock::now();
-  deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   go = true;
   for (auto& th : threads) th.join();
   r.seconds = SecondsSince(start);
@@ -611,9 +612,10 @@ int Main(int argc, char** argv) {
     dump_log();
     return 1;
   }
-  std::printf("request: GetQuoteEx report=432 B qe_report_info=960 B quote_size=%u B (first quote "
-              "parsed and verified)\n",
-              setup->quote_size);
+  std::printf(
+      "request: GetQuoteEx report=432 B qe_report_info=960 B quote_size=%u B (first quote "
+      "parsed and verified)\n",
+      setup->quote_size);
   long rss_start = ReadRssKib(helper.pid());
   std::printf("mem: helper VmRSS at idle after start = %ld KiB (%.1f MiB)\n", rss_start,
               double(rss_start) / 1024);
@@ -626,20 +628,22 @@ int Main(int argc, char** argv) {
     helper.Stop();
     return 1;
   }
-  std::printf("sign: ECDSA P-256 (OpenSSL %s, EVP_PKEY_sign on SHA-256 digests) threads=%d "
-              "signs/s=%.0f per_thread=%.0f/s (%.1f us/sign)\n",
-              OpenSSL_version(OPENSSL_VERSION_STRING), sign.threads, sign.rate(),
-              sign.rate() / sign.threads, 1e6 * sign.threads / sign.rate());
+  std::printf(
+      "sign: ECDSA P-256 (OpenSSL %s, EVP_PKEY_sign on SHA-256 digests) threads=%d "
+      "signs/s=%.0f per_thread=%.0f/s (%.1f us/sign)\n",
+      OpenSSL_version(OPENSSL_VERSION_STRING), sign.threads, sign.rate(),
+      sign.rate() / sign.threads, 1e6 * sign.threads / sign.rate());
   std::fflush(stdout);
 
   std::vector<LoadResult> loads;
   for (int n : f.clients) {
     LoadResult r = RunLoad(socket, helper.pid(), *setup, n, f.seconds);
     double ratio = r.rate() / sign.rate();
-    std::printf("N=%d quotes/s=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f ratio_vs_sign=%.2f "
-                "(target >= %.1f) %s",
-                n, r.rate(), r.p50_us, r.p99_us, r.max_us, ratio, kRatioTarget,
-                Mark(ratio >= kRatioTarget));
+    std::printf(
+        "N=%d quotes/s=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f ratio_vs_sign=%.2f "
+        "(target >= %.1f) %s",
+        n, r.rate(), r.p50_us, r.p99_us, r.max_us, ratio, kRatioTarget,
+        Mark(ratio >= kRatioTarget));
     if (n == kP99TargetClients) {
       std::printf(" p99 (target < %.0f us) %s", kP99TargetUs, Mark(r.p99_us < kP99TargetUs));
     }
@@ -648,19 +652,20 @@ int Main(int argc, char** argv) {
     }
     std::printf("\n");
     double quotes = double(std::max<uint64_t>(r.ok, 1));
-    std::printf("  N=%d cpu: helper=%.0f us/quote (%.2f cores) clients=%.0f us/quote "
-                "(%.2f cores); quotes=%llu in %.2f s\n",
-                n, 1e6 * r.helper_cpu_s / quotes, r.helper_cpu_s / r.seconds,
-                1e6 * r.client_cpu_s / quotes, r.client_cpu_s / r.seconds,
-                (unsigned long long)r.ok, r.seconds);
+    std::printf(
+        "  N=%d cpu: helper=%.0f us/quote (%.2f cores) clients=%.0f us/quote "
+        "(%.2f cores); quotes=%llu in %.2f s\n",
+        n, 1e6 * r.helper_cpu_s / quotes, r.helper_cpu_s / r.seconds, 1e6 * r.client_cpu_s / quotes,
+        r.client_cpu_s / r.seconds, (unsigned long long)r.ok, r.seconds);
     // What the ratio could reach here at best: the clients share the cores, and every quote
     // needs at least one signature in the helper plus the clients' own per-connection cost.
     double sign_us = 1e6 * sign.threads / std::max(sign.rate(), 1.0);
     double client_us = 1e6 * r.client_cpu_s / quotes;
     double bound = (1e6 * sign.threads / (sign_us + client_us)) / std::max(sign.rate(), 1.0);
-    std::printf("  N=%d ceiling with co-located clients: ratio <= %.2f (1 signature %.1f us + "
-                "client %.1f us per quote on %d cores)\n",
-                n, bound, sign_us, client_us, sign.threads);
+    std::printf(
+        "  N=%d ceiling with co-located clients: ratio <= %.2f (1 signature %.1f us + "
+        "client %.1f us per quote on %d cores)\n",
+        n, bound, sign_us, client_us, sign.threads);
     std::fflush(stdout);
     loads.push_back(r);
   }
@@ -695,10 +700,11 @@ int Main(int argc, char** argv) {
   int still_open = int(idle.size()) - std::max(closed, 0);
   bool rss_ok = rss_idle >= 0 && rss_idle < kRssTargetKib && int(idle.size()) == f.idle_conns &&
                 still_open == f.idle_conns;
-  std::printf("mem: idle_conns=%zu still_open=%d VmRSS=%ld KiB (%.1f MiB, +%ld KiB vs before) "
-              "(target < 32 MiB) %s",
-              idle.size(), still_open, rss_idle, double(rss_idle) / 1024, rss_idle - rss_before,
-              Mark(rss_ok));
+  std::printf(
+      "mem: idle_conns=%zu still_open=%d VmRSS=%ld KiB (%.1f MiB, +%ld KiB vs before) "
+      "(target < 32 MiB) %s",
+      idle.size(), still_open, rss_idle, double(rss_idle) / 1024, rss_idle - rss_before,
+      Mark(rss_ok));
   if (int(idle.size()) < f.idle_conns) {
     std::printf(" [only %zu of %d connected: %s; RLIMIT_NOFILE=%llu]", idle.size(), f.idle_conns,
                 idle_error.c_str(), (unsigned long long)nofile);
@@ -750,10 +756,11 @@ int Main(int argc, char** argv) {
     amp_rss = ReadRssKib(helper.pid());
     amp_hwm = ReadStatusKib(helper.pid(), "VmHWM");
     amp_ok = amp_hwm >= 0 && amp_hwm < kRssTargetKib && int(amp_answered) == f.idle_conns;
-    std::printf("mem: amplifying_conns=%zu (buf_size 4294967295, replies unread) answered=%zu "
-                "VmRSS=%ld KiB (%.1f MiB) peak VmHWM=%ld KiB (%.1f MiB) (target < 32 MiB) %s\n",
-                amp.size(), amp_answered, amp_rss, double(amp_rss) / 1024, amp_hwm,
-                double(amp_hwm) / 1024, Mark(amp_ok));
+    std::printf(
+        "mem: amplifying_conns=%zu (buf_size 4294967295, replies unread) answered=%zu "
+        "VmRSS=%ld KiB (%.1f MiB) peak VmHWM=%ld KiB (%.1f MiB) (target < 32 MiB) %s\n",
+        amp.size(), amp_answered, amp_rss, double(amp_rss) / 1024, amp_hwm, double(amp_hwm) / 1024,
+        Mark(amp_ok));
     for (int fd : amp) ::close(fd);
   }
 
@@ -768,8 +775,9 @@ int Main(int argc, char** argv) {
       std::printf(" p99@N=64 %.0f us %s;", r.p99_us, Mark(r.p99_us < kP99TargetUs));
     }
   }
-  std::printf(" RSS@%d idle conns %.1f MiB %s; peak RSS@%d amplifying conns %.1f MiB %s\n", f.idle_conns,
-              double(rss_idle) / 1024, Mark(rss_ok), f.idle_conns, double(amp_hwm) / 1024, Mark(amp_ok));
+  std::printf(" RSS@%d idle conns %.1f MiB %s; peak RSS@%d amplifying conns %.1f MiB %s\n",
+              f.idle_conns, double(rss_idle) / 1024, Mark(rss_ok), f.idle_conns,
+              double(amp_hwm) / 1024, Mark(amp_ok));
   std::fflush(stdout);
 
   auto status = helper.Stop();

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   auto report = sgx::MakeSimReport(backend->Init(key)->qe_target_info, body)->Encode();
   Bytes quote = std::move(backend->Quote(report, key, nullptr)).value();
   auto collateral = sim::MakeSimCollateral(backend->platform());
-  auto verifier = std::move(verify::QuoteVerifier::Create(*collateral, backend->platform().root_ca())).value();
+  auto verifier =
+      std::move(verify::QuoteVerifier::Create(*collateral, backend->platform().root_ca())).value();
   if (verifier->Verify(quote).result != verify::QvResult::kOk) {
     std::fprintf(stderr, "verify_bench: the benchmark quote does not verify\n");
     return 1;
@@ -92,15 +93,19 @@ int main(int argc, char** argv) {
   double ver_1 = Rate(1, seconds, full_verify);
   double ver_n = Rate(cores, seconds, full_verify);
   double ceiling_1 = ossl_1 / 2, ceiling_n = ossl_n / 2;
-  std::printf("verify_bench: %d core(s), %.1f s per figure, quote %zu bytes, collateral parsed once\n", cores,
-              seconds, quote.size());
-  std::printf("openssl ECDSA P-256 verify: 1 thread %.0f/s (%.1f us); %d threads %.0f/s\n", ossl_1, 1e6 / ossl_1,
-              cores, ossl_n);
-  std::printf("full quote verification:    1 thread %.0f/s (%.1f us/quote); %d threads %.0f/s\n", ver_1,
-              1e6 / ver_1, cores, ver_n);
-  std::printf("ratio vs ceiling (verify_rate/2): 1 thread %.2f, %d threads %.2f (target >= 0.40) %s\n",
-              ver_1 / ceiling_1, cores, ver_n / ceiling_n, Mark(ver_1 / ceiling_1 >= 0.4 && ver_n / ceiling_n >= 0.4));
-  std::printf("for scale (published): pure-JS dcap-qvl ~8-11 ms/quote, Rust dcap-qvl ~0.9 ms/quote\n");
+  std::printf(
+      "verify_bench: %d core(s), %.1f s per figure, quote %zu bytes, collateral parsed once\n",
+      cores, seconds, quote.size());
+  std::printf("openssl ECDSA P-256 verify: 1 thread %.0f/s (%.1f us); %d threads %.0f/s\n", ossl_1,
+              1e6 / ossl_1, cores, ossl_n);
+  std::printf("full quote verification:    1 thread %.0f/s (%.1f us/quote); %d threads %.0f/s\n",
+              ver_1, 1e6 / ver_1, cores, ver_n);
+  std::printf(
+      "ratio vs ceiling (verify_rate/2): 1 thread %.2f, %d threads %.2f (target >= 0.40) %s\n",
+      ver_1 / ceiling_1, cores, ver_n / ceiling_n,
+      Mark(ver_1 / ceiling_1 >= 0.4 && ver_n / ceiling_n >= 0.4));
+  std::printf(
+      "for scale (published): pure-JS dcap-qvl ~8-11 ms/quote, Rust dcap-qvl ~0.9 ms/quote\n");
   std::string rm = "rm -rf " + dir;
   return std::system(rm.c_str()) == 0 ? 0 : 1;
 }

@@ -147,7 +147,6 @@ void CheckGetQuoteEx(const aesm::message::Request& req, const aesm::message::Res
   }
 }
 
-
 int Initialize() {
   fuzz::QuietLogs();
   g_dir = new fuzz::TempDir();
@@ -180,9 +179,9 @@ int TestOneInput(const uint8_t* data, size_t size) {
   aesm::message::Request req;
   bool parses = req.ParseFromString(*payload);
   auto kind = parses ? aesm::Classify(req) : Result<RequestKind>(Status::InvalidArgument("x"));
-  FUZZ_CHECK(out.answered() == (parses && kind.ok()),
-             "answered=" + std::to_string(out.answered()) + " but parses=" + std::to_string(parses) +
-                 " detail: " + out.detail);
+  FUZZ_CHECK(out.answered() == (parses && kind.ok()), "answered=" + std::to_string(out.answered()) +
+                                                          " but parses=" + std::to_string(parses) +
+                                                          " detail: " + out.detail);
   if (parses) {
     std::string again;
     FUZZ_CHECK(req.SerializeToString(&again), "a parsed request does not serialize");
@@ -202,12 +201,12 @@ int TestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(res.ParseFromString(out.response), "our response does not parse");
   std::vector<uint32_t> fields;
   FUZZ_CHECK(TopLevelFields(out.response, &fields), "response is not a list of sub-messages");
-  FUZZ_CHECK(fields.size() == 1 && fields[0] == uint32_t(out.kind),
-             "response must carry exactly the field of request kind " +
-                 std::to_string(int(out.kind)));
+  FUZZ_CHECK(
+      fields.size() == 1 && fields[0] == uint32_t(out.kind),
+      "response must carry exactly the field of request kind " + std::to_string(int(out.kind)));
   int64_t code = ErrorCodeFor(res, out.kind);
-  FUZZ_CHECK(code == int64_t(out.code), "errorCode " + std::to_string(code) +
-                                            " != outcome code " + std::to_string(int(out.code)));
+  FUZZ_CHECK(code == int64_t(out.code), "errorCode " + std::to_string(code) + " != outcome code " +
+                                            std::to_string(int(out.code)));
   FUZZ_CHECK((out.code == aesm::AesmError::kSuccess) == out.detail.empty(),
              "a failure must say why, a success must not: " + out.detail);
   if (out.kind == RequestKind::kGetQuoteEx) CheckGetQuoteEx(req, res);

@@ -38,8 +38,8 @@ void CheckRaw(std::string_view doc, const Json& parsed, std::string_view key) {
 
 void CheckTime(std::time_t t, const char* what) {
   auto again = verify::ParseRfc3339(verify::FormatRfc3339(t));
-  FUZZ_CHECK(again.ok() && *again == t, std::string(what) + " does not round-trip: " +
-                                            verify::FormatRfc3339(t));
+  FUZZ_CHECK(again.ok() && *again == t,
+             std::string(what) + " does not round-trip: " + verify::FormatRfc3339(t));
 }
 
 // The object the fields were read from, as the verifier's JSON library reads the document.
@@ -48,8 +48,9 @@ void CheckSignedText(const std::string& signed_text, const Json& doc, const char
   FUZZ_CHECK(!from_text.is_discarded(), std::string(key) + ": signed text is not JSON");
   FUZZ_CHECK(doc.is_object() && doc.contains(key), std::string(key) + ": parsed without the key");
   FUZZ_CHECK(from_text == doc[key],
-             std::string(key) + ": the signed text is not the object the fields were read from "
-                                "(signature check and parsed TCB data disagree)");
+             std::string(key) +
+                 ": the signed text is not the object the fields were read from "
+                 "(signature check and parsed TCB data disagree)");
 }
 
 }  // namespace
@@ -63,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view doc = fuzz::AsView(data, size);
   Json parsed = Json::parse(doc, nullptr, false);
 
-  for (std::string_view key : {"tcbInfo", "enclaveIdentity", "signature"}) CheckRaw(doc, parsed, key);
+  for (std::string_view key : {"tcbInfo", "enclaveIdentity", "signature"})
+    CheckRaw(doc, parsed, key);
 
   if (auto t = verify::ParseTcbInfo(doc); t.ok()) {
     FUZZ_CHECK(!t->levels.empty(), "TCB Info without levels");

@@ -66,7 +66,8 @@ Fixture Make(std::map<int64_t, uint64_t> epc_mib, bool simulation, bool second_u
   o.host_root = simulation ? "/nonexistent" : g_root->path();
   o.simulation = simulation;
   f.resource = MakeEpcResource(d, o);
-  f.set = std::make_unique<DeviceSet>(PlanLayout(f.resource->Inventory(), f.resource->want_topology()));
+  f.set =
+      std::make_unique<DeviceSet>(PlanLayout(f.resource->Inventory(), f.resource->want_topology()));
   f.healthy.assign(f.set->size(), true);
   if (second_unhealthy && f.set->layout().blocks.size() > 1) {
     uint64_t first = f.set->layout().blocks[0].count;
@@ -79,7 +80,8 @@ void CheckId(IdScheme scheme, const std::string& id) {
   auto v = ParseDeviceId(scheme, id);
   if (!v) return;
   FUZZ_CHECK(DeviceId(scheme, *v) == id, std::string(IdSchemeName(scheme)) + " ID '" + id +
-                                             "' is not canonical (index " + std::to_string(*v) + ")");
+                                             "' is not canonical (index " + std::to_string(*v) +
+                                             ")");
 }
 
 // Mirrors Lookup(): all IDs known, or the call fails.
@@ -117,8 +119,8 @@ void Allocate(const Fixture& f, const v1beta1::AllocateRequest& req) {
     a.numa_nodes.erase(std::unique(a.numa_nodes.begin(), a.numa_nodes.end()), a.numa_nodes.end());
     a.devices = std::move(devices);
     auto config = f.resource->Container(a);
-    FUZZ_CHECK(config.ok(), "Container() failed on a host with an enclave node: " +
-                                config.status().ToString());
+    FUZZ_CHECK(config.ok(),
+               "Container() failed on a host with an enclave node: " + config.status().ToString());
     auto mib = config->envs.find("SGX_EPC_MIB");
     FUZZ_CHECK(mib != config->envs.end() && mib->second == std::to_string(a.devices.size()),
                "SGX_EPC_MIB is not the number of devices");
@@ -187,8 +189,8 @@ void Prefer(const Fixture& f, const v1beta1::PreferredAllocationRequest& req) {
     if (must_set.empty() && !got.empty()) {
       std::map<int64_t, size_t> free;
       for (uint64_t i : pool) free[f.set->NumaOf(i)]++;
-      bool one_fits = std::any_of(free.begin(), free.end(),
-                                  [&](const auto& kv) { return kv.second >= size; });
+      bool one_fits =
+          std::any_of(free.begin(), free.end(), [&](const auto& kv) { return kv.second >= size; });
       std::set<int64_t> used;
       for (uint64_t i : got) used.insert(f.set->NumaOf(i));
       FUZZ_CHECK(!one_fits || used.size() == 1,
@@ -217,8 +219,8 @@ void CheckDecoders(std::string_view wire, bool alloc_parsed, const v1beta1::Allo
                    bool pref_parsed, const v1beta1::PreferredAllocationRequest& pref) {
   auto a = DecodeAllocateRequest(wire);
   if (alloc_parsed) {
-    FUZZ_CHECK(a.ok(), "protobuf parses an AllocateRequest the decoder refuses: " +
-                           a.status().ToString());
+    FUZZ_CHECK(a.ok(),
+               "protobuf parses an AllocateRequest the decoder refuses: " + a.status().ToString());
     FUZZ_CHECK(a->size() == size_t(alloc.container_requests_size()), "container count differs");
     for (size_t k = 0; k < a->size(); ++k) {
       FUZZ_CHECK(Same((*a)[k], alloc.container_requests(int(k)).devices_ids()),
@@ -250,9 +252,7 @@ void CheckDecoders(std::string_view wire, bool alloc_parsed, const v1beta1::Allo
   }
 }
 
-void Write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace
 

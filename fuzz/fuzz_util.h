@@ -18,13 +18,13 @@
 #include "common/bytes.h"
 #include "testing/test_util.h"
 
-#define FUZZ_CHECK(cond, msg)                                                           \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  %s\n", __FILE__, __LINE__, \
-                   #cond, std::string(msg).c_str());                                    \
-      std::abort();                                                                     \
-    }                                                                                   \
+#define FUZZ_CHECK(cond, msg)                                                                   \
+  do {                                                                                          \
+    if (!(cond)) {                                                                              \
+      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  %s\n", __FILE__, __LINE__, #cond, \
+                   std::string(msg).c_str());                                                   \
+      std::abort();                                                                             \
+    }                                                                                           \
   } while (0)
 
 namespace confcom::fuzz {

@@ -97,7 +97,6 @@ sgx::Report AppReport(const sgx::TargetInfo& target, const sgx::Array<16>& cpusv
   return Must(sgx::MakeSimReport(target, body, layout), "app report");
 }
 
-
 int MakeSeeds(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s SRC_FUZZ_DIR\n", argv[0]);
@@ -118,9 +117,9 @@ int MakeSeeds(int argc, char** argv) {
   // Committed files are read by everyone.
   for (const auto& e : fs::directory_iterator(collateral_dir)) ::chmod(e.path().c_str(), 0644);
 
-  auto backend = Must(quoting::SimBackend::Create(
-                          Must(sim::SimPlatform::Load(tmp.File("state")), "sim platform")),
-                      "sim backend");
+  auto backend = Must(
+      quoting::SimBackend::Create(Must(sim::SimPlatform::Load(tmp.File("state")), "sim platform")),
+      "sim backend");
   const sgx::AttKeyId key = sgx::EcdsaP256AttKeyId();
   const std::string key_str = Str(key);
   auto init = MustQ(backend->Init(key), "init");
@@ -264,7 +263,8 @@ int MakeSeeds(int argc, char** argv) {
     // A CRL that revokes the PCK certificates, and an extension with the optional fields.
     sim::CollateralOptions revoke;
     revoke.revoke_pck = true;
-    c.Add("pck_crl_revoking.der", Must(sim::MakeSimCollateral(platform, revoke), "crl").pck_crl_der);
+    c.Add("pck_crl_revoking.der",
+          Must(sim::MakeSimCollateral(platform, revoke), "crl").pck_crl_der);
     pki::SgxExtension ext = Must(platform.pck_certificate(0).SgxExt(), "sgx extension");
     ext.sgx_type = 1;
     ext.platform_instance_id = sgx::Array<16>{};

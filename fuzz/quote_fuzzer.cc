@@ -108,12 +108,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              std::string("verified=") + (v.verified ? "true" : "false") + " but failed check " +
                  verify::CheckName(v.failed));
   if (!v.verified) {
-    FUZZ_CHECK(!v.message.empty(), std::string("failure of ") + verify::CheckName(v.failed) +
-                                       " says nothing");
+    FUZZ_CHECK(!v.message.empty(),
+               std::string("failure of ") + verify::CheckName(v.failed) + " says nothing");
     // Bytes after the quote's end are a format failure too (as in Intel's QVL; g_options does
     // not allow zero padding).
-    bool verifiable = q.header.tee_type == sgx::kTeeTypeSgx && q.cert_data_type == sgx::kCertDataPckChain &&
-                      parsed->trailing_bytes == 0;
+    bool verifiable = q.header.tee_type == sgx::kTeeTypeSgx &&
+                      q.cert_data_type == sgx::kCertDataPckChain && parsed->trailing_bytes == 0;
     FUZZ_CHECK((v.failed == verify::Check::kQuoteFormat) == !verifiable,
                "format check disagrees with the parser: " + v.message);
   } else {

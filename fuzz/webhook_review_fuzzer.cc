@@ -54,10 +54,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   WebhookConfig config;
   config.allow_provision_namespaces = {"trusted"};
   HttpReply reply = HandleReview(op, content_type, body, config);
-  if (reply.status != 200 && reply.status != 400 && reply.status != 415) Fail("unexpected status", reply.body);
+  if (reply.status != 200 && reply.status != 400 && reply.status != 415)
+    Fail("unexpected status", reply.body);
   if (reply.status != 200) return 0;
   json resp = json::parse(reply.body, nullptr, false);
-  if (resp.is_discarded() || resp["apiVersion"] != "admission.k8s.io/v1" || resp["kind"] != "AdmissionReview") {
+  if (resp.is_discarded() || resp["apiVersion"] != "admission.k8s.io/v1" ||
+      resp["kind"] != "AdmissionReview") {
     Fail("not an AdmissionReview", reply.body);
   }
   json review = json::parse(body);

@@ -51,12 +51,14 @@ void CheckCertificate(const pki::Certificate& c, const pki::Certificate* next) {
   Bytes der = c.ToDer();
   FUZZ_CHECK(!der.empty(), "a parsed certificate has no DER");
   auto from_der = pki::Certificate::FromDer(der);
-  FUZZ_CHECK(from_der.ok(), "our own certificate DER does not parse: " + from_der.status().message());
+  FUZZ_CHECK(from_der.ok(),
+             "our own certificate DER does not parse: " + from_der.status().message());
   FUZZ_CHECK(from_der->ToDer() == der, "certificate DER changes in a round trip");
   FUZZ_CHECK(from_der->Subject() == c.Subject() && from_der->SerialHex() == c.SerialHex(),
              "certificate fields change in a DER round trip");
   auto from_pem = pki::Certificate::FromPem(c.ToPem());
-  FUZZ_CHECK(from_pem.ok(), "our own certificate PEM does not parse: " + from_pem.status().message());
+  FUZZ_CHECK(from_pem.ok(),
+             "our own certificate PEM does not parse: " + from_pem.status().message());
   FUZZ_CHECK(from_pem->ToDer() == der, "certificate changes in a PEM round trip");
 }
 

@@ -136,9 +136,10 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
     std::printf("cannot read ListAndWatch from %s\n", plugin_bin.c_str());
     return 1;
   }
-  std::printf("\nLive plugin (256 GiB, --epc-mib 262144): first ListAndWatch message %zu bytes, "
-              "%d devices\n",
-              first.ByteSizeLong(), first.devices_size());
+  std::printf(
+      "\nLive plugin (256 GiB, --epc-mib 262144): first ListAndWatch message %zu bytes, "
+      "%d devices\n",
+      first.ByteSizeLong(), first.devices_size());
 
   v1beta1::AllocateRequest req;
   auto* c = req.add_container_requests();
@@ -181,20 +182,23 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
   }
   double plugin_us = (CpuMicros(pid) - cpu0) / iterations;
   Latency a = Summarise(lat), e = Summarise(empty_lat);
-  std::printf("Allocate 10 GiB (10,240 IDs, %zu bytes), %d calls: p50 %.3f ms, p99 %.3f ms, "
-              "max %.3f ms (target p99 < 1 ms) %s\n",
-              encoded / 200, iterations, a.p50, a.p99, a.max, Mark(a.p99 < 1.0));
-  std::printf("  baselines: empty call p50 %.3f ms, p99 %.3f ms; client encoding %.0f us; "
-              "plugin CPU %.0f us per Allocate\n",
-              e.p50, e.p99, encode_us, plugin_us);
+  std::printf(
+      "Allocate 10 GiB (10,240 IDs, %zu bytes), %d calls: p50 %.3f ms, p99 %.3f ms, "
+      "max %.3f ms (target p99 < 1 ms) %s\n",
+      encoded / 200, iterations, a.p50, a.p99, a.max, Mark(a.p99 < 1.0));
+  std::printf(
+      "  baselines: empty call p50 %.3f ms, p99 %.3f ms; client encoding %.0f us; "
+      "plugin CPU %.0f us per Allocate\n",
+      e.p50, e.p99, encode_us, plugin_us);
   long rss = StatusKiB(pid, "VmRSS");
-  std::printf("Plugin RSS at 256 GiB, one stream open, after the calls: %.1f MiB "
-              "(target < 16 MiB) %s\n",
-              double(rss) / 1024, Mark(rss > 0 && rss < 16 * 1024));
-  std::printf("  of which anonymous %.1f MiB, file-backed (shared libraries: gRPC, absl, "
-              "protobuf, libstdc++) %.1f MiB\n",
-              double(StatusKiB(pid, "RssAnon")) / 1024,
-              double(StatusKiB(pid, "RssFile")) / 1024);
+  std::printf(
+      "Plugin RSS at 256 GiB, one stream open, after the calls: %.1f MiB "
+      "(target < 16 MiB) %s\n",
+      double(rss) / 1024, Mark(rss > 0 && rss < 16 * 1024));
+  std::printf(
+      "  of which anonymous %.1f MiB, file-backed (shared libraries: gRPC, absl, "
+      "protobuf, libstdc++) %.1f MiB\n",
+      double(StatusKiB(pid, "RssAnon")) / 1024, double(StatusKiB(pid, "RssFile")) / 1024);
   // RSS counts every mapped page of the shared libraries, including those the kernel maps
   // around a fault from the page cache; what the plugin alone costs the node is its private
   // memory (USS), and its fair share of the shared pages is PSS.
@@ -207,7 +211,6 @@ int LiveBench(const std::string& plugin_bin, int iterations) {
   (void)reader->Finish();
   return 0;
 }
-
 
 // Starts the plugin with `scheme` at 256 GiB on a fake host with both device nodes and
 // measures what the kubelet and the plugin handle (section 4).
@@ -314,13 +317,15 @@ void Schemes(const std::string& plugin_bin, int iterations) {
                 f[k].admit_cpu_us, f[k].start_cpu_ms, double(f[k].rss_kib) / 1024,
                 f[k].preferred_request_bytes);
   }
-  std::printf("  ratios legacy/intel: IDs %.0fx, ListAndWatch bytes %.0fx, admission p50 %.1fx, "
-              "plugin CPU per admission %.1fx, RSS %.2fx\n",
-              double(f[0].ids) / double(f[1].ids), double(f[0].lw_bytes) / double(f[1].lw_bytes),
-              f[0].admit.p50 / f[1].admit.p50, f[0].admit_cpu_us / std::max(1.0, f[1].admit_cpu_us),
-              double(f[0].rss_kib) / double(std::max(1L, f[1].rss_kib)));
-  std::printf("  intel: EPC is the node resource sgx.intel.com/epc (one capacity entry); the "
-              "kubelet's device manager sees only the 220 shares.\n");
+  std::printf(
+      "  ratios legacy/intel: IDs %.0fx, ListAndWatch bytes %.0fx, admission p50 %.1fx, "
+      "plugin CPU per admission %.1fx, RSS %.2fx\n",
+      double(f[0].ids) / double(f[1].ids), double(f[0].lw_bytes) / double(f[1].lw_bytes),
+      f[0].admit.p50 / f[1].admit.p50, f[0].admit_cpu_us / std::max(1.0, f[1].admit_cpu_us),
+      double(f[0].rss_kib) / double(std::max(1L, f[1].rss_kib)));
+  std::printf(
+      "  intel: EPC is the node resource sgx.intel.com/epc (one capacity entry); the "
+      "kubelet's device manager sees only the 220 shares.\n");
 }
 
 }  // namespace

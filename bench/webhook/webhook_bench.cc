@@ -59,7 +59,8 @@ std::string Review() {
 // One phase: `clients` threads, each with its own keep-alive connection. interval == 0: closed
 // loop; otherwise each client sends one request per interval (open loop, latency measured
 // from the scheduled send time, so queueing shows).
-Stats Run(const Args& a, int port, const std::string& ca, bool review, std::chrono::microseconds interval) {
+Stats Run(const Args& a, int port, const std::string& ca, bool review,
+          std::chrono::microseconds interval) {
   std::vector<std::vector<double>> lat(a.clients);
   std::atomic<size_t> failures{0};
   std::vector<std::thread> threads;
@@ -85,14 +86,16 @@ Stats Run(const Args& a, int port, const std::string& ca, bool review, std::chro
       const auto end = start + std::chrono::microseconds(int64_t(a.seconds * 1e6));
       while (Clock::now() < start) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       // Spread the open-loop clients evenly over one interval.
-      auto next = start + (interval.count() ? interval * i / a.clients : std::chrono::microseconds(0));
+      auto next =
+          start + (interval.count() ? interval * i / a.clients : std::chrono::microseconds(0));
       for (;;) {
         if (interval.count()) {
           std::this_thread::sleep_until(next);
         }
         auto t0 = interval.count() ? next : Clock::now();
         if (t0 >= end) break;
-        httplib::Result r = review ? cli.Post("/mutate-pods", body, "application/json") : cli.Get("/healthz");
+        httplib::Result r =
+            review ? cli.Post("/mutate-pods", body, "application/json") : cli.Get("/healthz");
         auto t1 = Clock::now();
         if (!r || r->status != 200) {
           failures++;
@@ -119,8 +122,9 @@ Stats Run(const Args& a, int port, const std::string& ca, bool review, std::chro
 }
 
 void Print(const char* what, const Stats& s) {
-  std::printf("%-44s %9.0f /s   p50 %7.3f ms   p99 %7.3f ms   max %7.2f ms   (%zu ok, %zu failed)\n", what,
-              s.per_second, s.p50_ms, s.p99_ms, s.max_ms, s.count, s.failures);
+  std::printf(
+      "%-44s %9.0f /s   p50 %7.3f ms   p99 %7.3f ms   max %7.2f ms   (%zu ok, %zu failed)\n", what,
+      s.per_second, s.p50_ms, s.p99_ms, s.max_ms, s.count, s.failures);
 }
 
 }  // namespace
@@ -134,15 +138,18 @@ int main(int argc, char** argv) {
     else if (k == "--rate") a.rate = std::atof(argv[i + 1]);
     else if (k == "--webhook") a.bin = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: webhook_bench [--clients N] [--seconds S] [--rate R] [--webhook PATH]\n");
+      std::fprintf(
+          stderr, "usage: webhook_bench [--clients N] [--seconds S] [--rate R] [--webhook PATH]\n");
       return 2;
     }
   }
   char tmpl[] = "/tmp/webhook-bench-XXXXXX";
   if (!mkdtemp(tmpl)) return 1;
   std::string dir = tmpl;
-  std::string gen = "cd " + dir + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-                    "-subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout tls.key -out tls.crt 2>/dev/null";
+  std::string gen =
+      "cd " + dir +
+      " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+      "-subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout tls.key -out tls.crt 2>/dev/null";
   if (std::system(gen.c_str()) != 0) {
     std::fprintf(stderr, "webhook_bench: openssl could not make a certificate\n");
     return 1;
@@ -151,9 +158,10 @@ int main(int argc, char** argv) {
   pid_t pid = fork();
   if (pid == 0) {
     freopen(log.c_str(), "w", stderr);
-    execl(a.bin.c_str(), a.bin.c_str(), "--listen", "127.0.0.1:0", "--tls-cert-file", (dir + "/tls.crt").c_str(),
-          "--tls-private-key-file", (dir + "/tls.key").c_str(), "--metrics-address", "off", "--max-connections",
-          "256", "--log-level", "info", static_cast<char*>(nullptr));
+    execl(a.bin.c_str(), a.bin.c_str(), "--listen", "127.0.0.1:0", "--tls-cert-file",
+          (dir + "/tls.crt").c_str(), "--tls-private-key-file", (dir + "/tls.key").c_str(),
+          "--metrics-address", "off", "--max-connections", "256", "--log-level", "info",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   // The port from the start-up line (reviews log at debug only, so info stays quiet under load).
@@ -173,15 +181,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string ca = dir + "/tls.crt";
-  std::printf("sgx-webhook over HTTPS keep-alive, %d concurrent clients, %.1f s per phase, %u CPU(s)\n", a.clients,
-              a.seconds, std::thread::hardware_concurrency());
+  std::printf(
+      "sgx-webhook over HTTPS keep-alive, %d concurrent clients, %.1f s per phase, %u CPU(s)\n",
+      a.clients, a.seconds, std::thread::hardware_concurrency());
   Stats base = Run(a, port, ca, false, std::chrono::microseconds(0));
   Print("baseline GET /healthz (closed loop)", base);
   Stats closed = Run(a, port, ca, true, std::chrono::microseconds(0));
   Print("POST /mutate-pods (closed loop)", closed);
   if (base.per_second > 0) {
-    std::printf("%-44s %9.2f  (review rate / healthz rate: the cost of the admission logic)\n", "ratio",
-                closed.per_second / base.per_second);
+    std::printf("%-44s %9.2f  (review rate / healthz rate: the cost of the admission logic)\n",
+                "ratio", closed.per_second / base.per_second);
   }
   auto interval = std::chrono::microseconds(int64_t(a.clients * 1e6 / a.rate));
   Stats open = Run(a, port, ca, true, interval);

@@ -34,9 +34,9 @@ Status FrameReader::Commit(size_t n) {
       return error_;
     }
     if (declared_ > max_size_) {
-      error_ = Status::InvalidArgument("frame declares " + std::to_string(declared_) +
-                                       " bytes, more than the limit of " +
-                                       std::to_string(max_size_));
+      error_ =
+          Status::InvalidArgument("frame declares " + std::to_string(declared_) +
+                                  " bytes, more than the limit of " + std::to_string(max_size_));
       return error_;
     }
     header_done_ = true;

@@ -32,8 +32,8 @@ Result<Bytes> FromHex(std::string_view hex) {
     int lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       size_t pos = hi < 0 ? 2 * i : 2 * i + 1;
-      return Status::InvalidArgument("not a hex digit at position " + std::to_string(pos) +
-                                     ": '" + std::string(1, hex[pos]) + "'");
+      return Status::InvalidArgument("not a hex digit at position " + std::to_string(pos) + ": '" +
+                                     std::string(1, hex[pos]) + "'");
     }
     out[i] = uint8_t(hi << 4 | lo);
   }

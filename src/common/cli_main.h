@@ -13,7 +13,9 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
 // "<component> <CONFCOM_VERSION>".
-inline std::string VersionLine(const std::string& component) { return component + " " + CONFCOM_VERSION; }
+inline std::string VersionLine(const std::string& component) {
+  return component + " " + CONFCOM_VERSION;
+}
 
 // Adds --version, printing VersionLine(component).
 inline void AddVersionFlag(CLI::App& app, const std::string& component) {

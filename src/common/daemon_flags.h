@@ -18,8 +18,9 @@ inline void AddLoggingFlags(CLI::App& app, std::string* format, std::string* lev
 
 // --metrics-address (see common/metrics_server.h).
 inline void AddMetricsFlag(CLI::App& app, std::string* address) {
-  app.add_option("--metrics-address", *address,
-                 "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
+  app.add_option(
+         "--metrics-address", *address,
+         "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
       ->capture_default_str();
 }
 
@@ -27,7 +28,9 @@ inline void AddMetricsFlag(CLI::App& app, std::string* address) {
 // for numbers, so `--threads ''` would silently mean 0). Call after adding the options.
 inline void RequireNonEmptyValues(CLI::App& app) {
   CLI::Validator non_empty(
-      [](std::string& value) { return value.empty() ? std::string("an empty value is not allowed") : std::string(); },
+      [](std::string& value) {
+        return value.empty() ? std::string("an empty value is not allowed") : std::string();
+      },
       "", "NON-EMPTY");
   for (CLI::Option* opt : app.get_options()) {
     // transform() puts it before the option's other checks, so '' gets this message and

@@ -18,7 +18,8 @@ thread_local uint64_t current_request_id = 0;
 class RequestIdFlag final : public spdlog::custom_flag_formatter {
  public:
   explicit RequestIdFlag(bool json) : json_(json) {}
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     if (current_request_id == 0) return;
     std::string text = json_ ? "\"request_id\":" + std::to_string(current_request_id) + ","
                              : "[req " + std::to_string(current_request_id) + "] ";
@@ -67,7 +68,9 @@ std::string EscapeForLog(std::string_view text) {
   return out;
 }
 
-ScopedRequestId::ScopedRequestId(uint64_t id) : previous_(current_request_id) { current_request_id = id; }
+ScopedRequestId::ScopedRequestId(uint64_t id) : previous_(current_request_id) {
+  current_request_id = id;
+}
 ScopedRequestId::~ScopedRequestId() { current_request_id = previous_; }
 
 Status SetupLogging(std::string_view format, std::string_view level, std::string_view name) {
@@ -85,7 +88,8 @@ Status SetupLogging(std::string_view format, std::string_view level, std::string
     formatter->add_flag<RequestIdFlag>('R', true).set_pattern(
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n",%R"msg":%J})");
   } else if (format == "text") {
-    formatter->add_flag<RequestIdFlag>('R', false).set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %n: %R%v");
+    formatter->add_flag<RequestIdFlag>('R', false)
+        .set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %n: %R%v");
   } else {
     return Status::InvalidArgument("unknown log format '" + std::string(format) + "' (text, json)");
   }

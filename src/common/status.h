@@ -93,10 +93,10 @@ class [[nodiscard]] Result {
 }  // namespace confcom
 
 // Early-return helpers, in the leveldb/absl style.
-#define CONFCOM_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::confcom::Status _st = (expr);              \
-    if (!_st.ok()) return _st;                   \
+#define CONFCOM_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::confcom::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 #define CONFCOM_CONCAT_INNER(a, b) a##b

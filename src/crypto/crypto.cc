@@ -74,8 +74,8 @@ Status CheckP256(EVP_PKEY* pkey) {
   if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) return Status::InvalidArgument("not an EC key");
   char group[64] = {};
   size_t len = 0;
-  if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                     &len) != 1 ||
+  if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) !=
+          1 ||
       std::strcmp(group, "prime256v1") != 0) {
     return Status::InvalidArgument(std::string("EC key is not on P-256 (group '") + group + "')");
   }
@@ -85,8 +85,8 @@ Status CheckP256(EVP_PKEY* pkey) {
 Result<RawPublicKey> ExtractPublicRaw(EVP_PKEY* pkey) {
   uint8_t point[65];
   size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
-                                      sizeof point, &len) != 1 ||
+  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point,
+                                      &len) != 1 ||
       len != 65 || point[0] != 0x04) {
     return Status::Internal("cannot read the uncompressed EC public point: " + OpenSslError());
   }
@@ -158,8 +158,8 @@ Result<EcKey> EcKey::FromEvp(EVP_PKEY* pkey) {
 Result<std::string> EcKey::PrivatePem() const {
   if (!has_private_) return Status::InvalidArgument("key has no private part");
   BioPtr bio = NewMemoryBio();
-  if (bio == nullptr ||
-      PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (bio == nullptr || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0,
+                                                 nullptr, nullptr) != 1) {
     return Status::Internal("PEM encoding of private key: " + OpenSslError());
   }
   return MemoryBioText(bio.get());
@@ -202,9 +202,10 @@ bool EcKey::Verify(ByteSpan message, ByteSpan raw_signature) const {
   auto der = RawSignatureToDer(raw_signature);
   if (!der.ok()) return false;
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  bool ok = ctx != nullptr &&
-            EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
-            EVP_DigestVerify(ctx.get(), der->data(), der->size(), message.data(), message.size()) == 1;
+  bool ok =
+      ctx != nullptr &&
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
+      EVP_DigestVerify(ctx.get(), der->data(), der->size(), message.data(), message.size()) == 1;
   ERR_clear_error();
   return ok;
 }
@@ -230,7 +231,8 @@ Result<Bytes> RawSignatureToDer(ByteSpan raw) {
   EcdsaSigPtr sig(ECDSA_SIG_new());
   BignumPtr r(BN_bin2bn(raw.data(), 32, nullptr));
   BignumPtr s(BN_bin2bn(raw.data() + 32, 32, nullptr));
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
+  if (sig == nullptr || r == nullptr || s == nullptr ||
+      ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
     return Status::Internal("ECDSA_SIG: " + OpenSslError());
   }
   (void)r.release();  // set0 took both

@@ -27,7 +27,8 @@ quoting::QuoteError CheckKeyId(const quoting::QuotingBackend& backend, bool has,
                                const std::string& key_id, sgx::AttKeyId* out) {
   if (!has || key_id.size() != sgx::kAttKeyIdSize) {
     return {AesmError::kParameter, "att_key_id must be " + std::to_string(sgx::kAttKeyIdSize) +
-                                       " bytes, got " + (has ? std::to_string(key_id.size()) : "none")};
+                                       " bytes, got " +
+                                       (has ? std::to_string(key_id.size()) : "none")};
   }
   std::memcpy(out->data(), key_id.data(), sgx::kAttKeyIdSize);
   for (const auto& supported : backend.SupportedKeyIds()) {
@@ -45,8 +46,8 @@ namespace {
 bool Parse(std::string_view bytes, Request* request, Outcome* out) {
   if (!request->ParseFromArray(bytes.data(), int(bytes.size()))) {
     out->reason = Outcome::Reason::kUnparseable;
-    out->detail = "request does not parse as aesm.message.Request (" + std::to_string(bytes.size()) +
-                  " bytes)";
+    out->detail = "request does not parse as aesm.message.Request (" +
+                  std::to_string(bytes.size()) + " bytes)";
     return false;
   }
   auto kind = aesm::Classify(*request);
@@ -68,7 +69,9 @@ void SetErrorField(Response* res, RequestKind kind, AesmError code) {
     case RequestKind::kGetQuote: res->mutable_getquoteres()->set_errorcode(c); break;
     case RequestKind::kGetLaunchToken: res->mutable_getlictokenres()->set_errorcode(c); break;
     case RequestKind::kReportAttestationError: res->mutable_reporterrres()->set_errorcode(c); break;
-    case RequestKind::kGetWhiteListSize: res->mutable_getwhitelistsizeres()->set_errorcode(c); break;
+    case RequestKind::kGetWhiteListSize:
+      res->mutable_getwhitelistsizeres()->set_errorcode(c);
+      break;
     case RequestKind::kGetWhiteList: res->mutable_getwhitelistres()->set_errorcode(c); break;
     case RequestKind::kGetExtendedEpidGroupId:
       res->mutable_sgxgetextendedepidgroupidres()->set_errorcode(c);
@@ -80,7 +83,9 @@ void SetErrorField(Response* res, RequestKind kind, AesmError code) {
     case RequestKind::kInitQuoteEx: res->mutable_initquoteexres()->set_errorcode(c); break;
     case RequestKind::kGetQuoteSizeEx: res->mutable_getquotesizeexres()->set_errorcode(c); break;
     case RequestKind::kGetQuoteEx: res->mutable_getquoteexres()->set_errorcode(c); break;
-    case RequestKind::kCheckUpdateStatus: res->mutable_checkupdatestatusres()->set_errorcode(c); break;
+    case RequestKind::kCheckUpdateStatus:
+      res->mutable_checkupdatestatusres()->set_errorcode(c);
+      break;
     case RequestKind::kSelectAttKeyId: res->mutable_selectattkeyidres()->set_errorcode(c); break;
     case RequestKind::kGetSupportedAttKeyIdNum:
       res->mutable_getsupportedattkeyidnumres()->set_errorcode(c);
@@ -122,7 +127,8 @@ Outcome AesmService::Handle(std::string_view request_bytes) const {
   return out;
 }
 
-Outcome AesmService::Refuse(std::string_view request_bytes, AesmError code, std::string detail) const {
+Outcome AesmService::Refuse(std::string_view request_bytes, AesmError code,
+                            std::string detail) const {
   Outcome out;
   Request request;
   if (!Parse(request_bytes, &request, &out)) return out;
@@ -147,12 +153,8 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
   const quoting::QuotingBackend& backend = *backend_;
 
   switch (kind) {
-    case RequestKind::kInitQuote:
-      res.mutable_initquoteres()->set_errorcode(unavailable());
-      break;
-    case RequestKind::kGetQuote:
-      res.mutable_getquoteres()->set_errorcode(unavailable());
-      break;
+    case RequestKind::kInitQuote: res.mutable_initquoteres()->set_errorcode(unavailable()); break;
+    case RequestKind::kGetQuote: res.mutable_getquoteres()->set_errorcode(unavailable()); break;
     case RequestKind::kGetLaunchToken:
       res.mutable_getlictokenres()->set_errorcode(unavailable());
       break;
@@ -171,9 +173,7 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
     case RequestKind::kSwitchExtendedEpidGroup:
       res.mutable_sgxswitchextendedepidgroupres()->set_errorcode(unavailable());
       break;
-    case RequestKind::kRegister:
-      res.mutable_sgxregisterres()->set_errorcode(unavailable());
-      break;
+    case RequestKind::kRegister: res.mutable_sgxregisterres()->set_errorcode(unavailable()); break;
     case RequestKind::kCheckUpdateStatus:
       res.mutable_checkupdatestatusres()->set_errorcode(unavailable());
       break;
@@ -189,9 +189,10 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
       auto ids = backend.SupportedKeyIds();
       uint32_t want = uint32_t(ids.size() * sgx::kAttKeyIdSize);
       if (req.getsupportedattkeyidsreq().buf_size() != want) {
-        r->set_errorcode(fail({AesmError::kParameter,
-                               "buf_size " + std::to_string(req.getsupportedattkeyidsreq().buf_size()) +
-                                   " must equal " + std::to_string(ids.size()) + " x 256"}));
+        r->set_errorcode(
+            fail({AesmError::kParameter,
+                  "buf_size " + std::to_string(req.getsupportedattkeyidsreq().buf_size()) +
+                      " must equal " + std::to_string(ids.size()) + " x 256"}));
         break;
       }
       std::string all;
@@ -223,10 +224,10 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
         if (chosen != nullptr) break;
       }
       if (chosen == nullptr) {
-        r->set_errorcode(fail({AesmError::kUnsupportedAttKeyId,
-                               "none of the " + std::to_string(list->size()) +
-                                   " requested key ids is supported (first: " +
-                                   sgx::DescribeAttKeyId(list->front()) + ")"}));
+        r->set_errorcode(fail(
+            {AesmError::kUnsupportedAttKeyId, "none of the " + std::to_string(list->size()) +
+                                                  " requested key ids is supported (first: " +
+                                                  sgx::DescribeAttKeyId(list->front()) + ")"}));
         break;
       }
       r->set_selected_att_key_id(std::string(chosen->begin(), chosen->end()));
@@ -251,10 +252,10 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
       r->set_pub_key_id_size(info->pub_key_id.size());
       if (in.b_pub_key_id()) {
         if (in.buf_size() < info->pub_key_id.size()) {
-          r->set_errorcode(fail({AesmError::kParameter,
-                                 "pub_key_id buffer of " + std::to_string(in.buf_size()) +
-                                     " bytes is smaller than " +
-                                     std::to_string(info->pub_key_id.size())}));
+          r->set_errorcode(
+              fail({AesmError::kParameter, "pub_key_id buffer of " + std::to_string(in.buf_size()) +
+                                               " bytes is smaller than " +
+                                               std::to_string(info->pub_key_id.size())}));
           break;
         }
         r->set_pub_key_id(std::string(info->pub_key_id.begin(), info->pub_key_id.end()));
@@ -286,8 +287,8 @@ Response AesmService::Dispatch(const Request& req, RequestKind kind, AesmError* 
       if (in.has_qe_report_info()) r->set_qe_report_info(in.qe_report_info());
       sgx::AttKeyId key{};
       if (in.report().size() != sgx::Report::kSize) {
-        r->set_errorcode(fail({AesmError::kParameter,
-                               "report must be 432 bytes, got " + std::to_string(in.report().size())}));
+        r->set_errorcode(fail({AesmError::kParameter, "report must be 432 bytes, got " +
+                                                          std::to_string(in.report().size())}));
         break;
       }
       if (auto e = CheckKeyId(backend, in.has_att_key_id(), in.att_key_id(), &key); !e.ok()) {

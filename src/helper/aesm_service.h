@@ -37,8 +37,8 @@ struct Outcome {
   bool answered() const { return reason == Reason::kAnswered || reason == Reason::kRefused; }
   aesm::RequestKind kind{};
   aesm::AesmError code = aesm::AesmError::kSuccess;
-  std::string detail;     // why the request failed, for the log
-  std::string response;   // serialized Response, when answered
+  std::string detail;    // why the request failed, for the log
+  std::string response;  // serialized Response, when answered
 };
 
 // Thread-safe if the backend is: the service keeps no state of its own.

@@ -23,7 +23,8 @@ enum class ShareAdmission {
 template <typename Key>
 class ConnectionShares {
  public:
-  ConnectionShares(size_t share, size_t refusal_slots) : share_(share), refusal_slots_(refusal_slots) {}
+  ConnectionShares(size_t share, size_t refusal_slots)
+      : share_(share), refusal_slots_(refusal_slots) {}
 
   // Counts one more connection of `client` and says where it falls; kClosed counts nothing.
   ShareAdmission Admit(const Key& client) {

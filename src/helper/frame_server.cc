@@ -108,7 +108,9 @@ class FrameServer::Loop {
       if (accept_resume_ && Accepting() && Clock::now() >= *accept_resume_) ResumeAccept();
       // Idle: sleep until something happens. Handing over: look at the clock every 20 ms (the
       // grace is 250 ms); otherwise every 100 ms (deadlines, the drain period, accept back-off).
-      int timeout_ms = conns_.empty() && phase_ == Phase::kServing && !accept_resume_ ? -1 : HandingOver() ? 20 : 100;
+      int timeout_ms = conns_.empty() && phase_ == Phase::kServing && !accept_resume_ ? -1
+                       : HandingOver()                                                ? 20
+                                                                                      : 100;
       int n = ::epoll_wait(epfd_, events, 64, timeout_ms);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -166,19 +168,24 @@ class FrameServer::Loop {
     Stage stage = Stage::kReadingRequest;
     std::string out;
     size_t out_done = 0;
-    size_t charged = 0;  // bytes charged to the memory budget
+    size_t charged = 0;       // bytes charged to the memory budget
     bool registered = false;  // in the epoll set
     Clock::time_point deadline;
   };
 
-  bool Accepting() const { return phase_ == Phase::kServing || phase_ == Phase::kHandOverAccepting; }
-  bool HandingOver() const { return phase_ == Phase::kHandOverAccepting || phase_ == Phase::kHandOverDraining; }
+  bool Accepting() const {
+    return phase_ == Phase::kServing || phase_ == Phase::kHandOverAccepting;
+  }
+  bool HandingOver() const {
+    return phase_ == Phase::kHandOverAccepting || phase_ == Phase::kHandOverDraining;
+  }
   Refusal RefusalOf(const Conn& c) const {
     return c.admission == ShareAdmission::kRefusalSlot ? Refusal::kOverShare : Refusal::kNone;
   }
   std::chrono::milliseconds TimeoutOf(ShareAdmission admission) const {
-    return admission == ShareAdmission::kRefusalSlot ? std::min(s_->options_.io_timeout, s_->options_.refusal_timeout)
-                                                     : s_->options_.io_timeout;
+    return admission == ShareAdmission::kRefusalSlot
+               ? std::min(s_->options_.io_timeout, s_->options_.refusal_timeout)
+               : s_->options_.io_timeout;
   }
 
   void AcceptAll() {
@@ -199,8 +206,10 @@ class FrameServer::Loop {
           } else {
             // The listener is level-triggered: with nothing to close the connection with, it
             // would wake us at once, forever. Stop watching it for a moment.
-            LimitedWarn(g_fd_log, "out of file descriptors, none in reserve: not accepting for {} ms ({} open)",
-                        kAcceptBackoff.count(), s_->stats_.open.load());
+            LimitedWarn(
+                g_fd_log,
+                "out of file descriptors, none in reserve: not accepting for {} ms ({} open)",
+                kAcceptBackoff.count(), s_->stats_.open.load());
             PauseAccept();
           }
         }
@@ -222,18 +231,27 @@ class FrameServer::Loop {
         --s_->stats_.open;
         ++s_->stats_.refused;
         ++s_->stats_.over_share;
-        LimitedWarn(g_refused_log,
-                    "refusing a connection from pid {} uid {}: it holds its share of {} connection(s) "
-                    "and {} more waiting for BUSY (--max-connections-per-client)",
-                    peer.pid, peer.uid, s_->options_.max_connections_per_client,
-                    s_->options_.refusal_slots_per_client);
+        LimitedWarn(
+            g_refused_log,
+            "refusing a connection from pid {} uid {}: it holds its share of {} connection(s) "
+            "and {} more waiting for BUSY (--max-connections-per-client)",
+            peer.pid, peer.uid, s_->options_.max_connections_per_client,
+            s_->options_.refusal_slots_per_client);
         ::close(fd);
         continue;
       }
       ++s_->stats_.accepted;
       if (admission == ShareAdmission::kRefusalSlot) ++s_->stats_.over_share;
-      Conn conn{s_->next_connection_id_++, aesm::FrameReader(s_->options_.max_frame_size), peer,
-                admission, Stage::kReadingRequest, {}, 0, 0, false, Clock::now() + TimeoutOf(admission)};
+      Conn conn{s_->next_connection_id_++,
+                aesm::FrameReader(s_->options_.max_frame_size),
+                peer,
+                admission,
+                Stage::kReadingRequest,
+                {},
+                0,
+                0,
+                false,
+                Clock::now() + TimeoutOf(admission)};
       auto [it, inserted] = conns_.emplace(fd, std::move(conn));
       // Clients write their request right after connecting, so it has often arrived by now:
       // try it before paying for epoll registration.
@@ -302,7 +320,8 @@ class FrameServer::Loop {
       }
       bool had_header = c.reader.declared_size() != 0;
       if (Status st = c.reader.Commit(size_t(n)); !st.ok()) {
-        LimitedWarn(g_bad_frame_log, "{}: rejecting request: {}", Describe(c.id, c.peer), st.message());
+        LimitedWarn(g_bad_frame_log, "{}: rejecting request: {}", Describe(c.id, c.peer),
+                    st.message());
         ++s_->stats_.bad_frames;
         return Close(fd);
       }
@@ -313,7 +332,8 @@ class FrameServer::Loop {
           LimitedWarn(g_budget_log,
                       "{}: closing: its {}-byte request does not fit the memory budget of {} bytes "
                       "(--max-buffered-mib) now",
-                      Describe(c.id, c.peer), c.reader.declared_size(), s_->options_.max_buffered_bytes);
+                      Describe(c.id, c.peer), c.reader.declared_size(),
+                      s_->options_.max_buffered_bytes);
           return Close(fd);
         }
         c.charged += c.reader.declared_size();
@@ -342,7 +362,8 @@ class FrameServer::Loop {
     }
     if (failed) {
       ++s_->stats_.handler_failed;
-      LimitedWarn(g_handler_log, "{}: closing without a reply: internal error handling its request: {}",
+      LimitedWarn(g_handler_log,
+                  "{}: closing without a reply: internal error handling its request: {}",
                   Describe(c.id, c.peer), why);
       return Close(fd);
     }
@@ -401,7 +422,8 @@ class FrameServer::Loop {
     ev.events = EPOLLIN | EPOLLEXCLUSIVE;
     ev.data.fd = s_->listen_fd_;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, s_->listen_fd_, &ev) != 0) {
-      LimitedWarn(g_fd_log, "cannot watch the listening socket again: {}; retrying", std::strerror(errno));
+      LimitedWarn(g_fd_log, "cannot watch the listening socket again: {}; retrying",
+                  std::strerror(errno));
       accept_resume_ = Clock::now() + kAcceptBackoff;
       return;
     }
@@ -428,11 +450,11 @@ class FrameServer::Loop {
     }
     for (int fd : expired) {
       const Conn& c = conns_.at(fd);
-      LimitedWarn(g_timeout_log, "{}: closing after its I/O deadline of {} ms ({})", Describe(c.id, c.peer),
-                   TimeoutOf(c.admission).count(),
-                   c.stage == Stage::kWritingReply ? "client did not read the reply"
-                   : c.reader.started() ? "request incomplete"
-                                        : "client sent nothing");
+      LimitedWarn(g_timeout_log, "{}: closing after its I/O deadline of {} ms ({})",
+                  Describe(c.id, c.peer), TimeoutOf(c.admission).count(),
+                  c.stage == Stage::kWritingReply ? "client did not read the reply"
+                  : c.reader.started()            ? "request incomplete"
+                                                  : "client sent nothing");
       ++s_->stats_.timed_out;
       Close(fd);
     }
@@ -451,7 +473,9 @@ class FrameServer::Loop {
 };
 
 FrameServer::FrameServer(int listen_fd, FrameServerOptions options, Handler handler)
-    : listen_fd_(listen_fd), options_(options), handler_(std::move(handler)),
+    : listen_fd_(listen_fd),
+      options_(options),
+      handler_(std::move(handler)),
       shares_(options.max_connections_per_client, options.refusal_slots_per_client),
       budget_(options.max_buffered_bytes, &stats_.buffered_bytes, &stats_.buffered_bytes_peak) {
   options_.threads = Threads(options_.threads);
@@ -463,8 +487,8 @@ FrameServer::~FrameServer() {
 }
 
 Status CheckMemoryBudget(const FrameServerOptions& o) {
-  return MemoryBudget::CheckHolds(o.max_buffered_bytes, o.max_connections, o.max_frame_size, Threads(o.threads),
-                                  o.max_reply_size);
+  return MemoryBudget::CheckHolds(o.max_buffered_bytes, o.max_connections, o.max_frame_size,
+                                  Threads(o.threads), o.max_reply_size);
 }
 
 void FrameServer::Shutdown() {

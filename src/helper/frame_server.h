@@ -61,14 +61,14 @@ struct RequestContext {
 
 struct FrameServerStats {
   std::atomic<uint64_t> accepted{0};
-  std::atomic<uint64_t> refused{0};       // over max_connections
+  std::atomic<uint64_t> refused{0};  // over max_connections
   std::atomic<uint64_t> answered{0};
   std::atomic<uint64_t> closed_unanswered{0};  // handler declined
-  std::atomic<uint64_t> bad_frames{0};    // zero or oversize length
+  std::atomic<uint64_t> bad_frames{0};         // zero or oversize length
   std::atomic<uint64_t> timed_out{0};
-  std::atomic<uint64_t> peer_closed{0};   // closed before a whole request
-  std::atomic<uint64_t> over_share{0};    // connections beyond a client's share (refused or BUSY)
-  std::atomic<uint64_t> over_budget{0};   // requests closed or refused for the memory budget
+  std::atomic<uint64_t> peer_closed{0};     // closed before a whole request
+  std::atomic<uint64_t> over_share{0};      // connections beyond a client's share (refused or BUSY)
+  std::atomic<uint64_t> over_budget{0};     // requests closed or refused for the memory budget
   std::atomic<uint64_t> handler_failed{0};  // the handler threw: closed without a reply
   std::atomic<int64_t> open{0};
   std::atomic<int64_t> buffered_bytes{0};  // charged to the memory budget now
@@ -87,8 +87,8 @@ class FrameServer {
   // Returns the reply payload (at most options.max_reply_size bytes; longer replies are
   // dropped), or nullopt to close the connection without one. May throw: the connection is
   // then closed unanswered (counted in handler_failed). Called on the loops' threads.
-  using Handler =
-      std::function<std::optional<std::string>(std::string_view request, const RequestContext& context)>;
+  using Handler = std::function<std::optional<std::string>(std::string_view request,
+                                                           const RequestContext& context)>;
 
   // Serves `listen_fd` (not owned; must outlive the server) once Run() is called.
   FrameServer(int listen_fd, FrameServerOptions options, Handler handler);
@@ -115,7 +115,7 @@ class FrameServer {
   int listen_fd_;
   FrameServerOptions options_;
   Handler handler_;
-  int shutdown_fd_ = -1;  // eventfd
+  int shutdown_fd_ = -1;               // eventfd
   std::atomic<bool> handover_{false};  // set before shutdown_fd_ is signalled by HandOver()
   std::atomic<uint64_t> next_connection_id_{1};
   FrameServerStats stats_;

@@ -35,9 +35,12 @@ FaultHook FaultHookFromEnvironment() {
   };
 }
 
-Handover::Handover(HandoverOptions options, SocketPath* path, DrainingServer* server, LivenessCheck answers,
-                   FaultHook fault)
-    : options_(std::move(options)), path_(path), server_(server), answers_(std::move(answers)),
+Handover::Handover(HandoverOptions options, SocketPath* path, DrainingServer* server,
+                   LivenessCheck answers, FaultHook fault)
+    : options_(std::move(options)),
+      path_(path),
+      server_(server),
+      answers_(std::move(answers)),
       fault_(std::move(fault)) {
   RemoveReadyFile();
 }
@@ -50,7 +53,8 @@ Status Handover::TakePath() {
   CONFCOM_RETURN_IF_ERROR(path_->Publish());
   if (took_over_) {
     fault_("after-rename");
-    spdlog::info("took over {} from the running helper; waiting for it to finish its requests", options_.path);
+    spdlog::info("took over {} from the running helper; waiting for it to finish its requests",
+                 options_.path);
     Status st = path_->WaitForPredecessor(options_.handover_timeout);
     if (!st.ok()) spdlog::warn("{}; serving anyway", st.message());
   }
@@ -59,7 +63,8 @@ Status Handover::TakePath() {
 
 void Handover::MarkReady() {
   if (options_.ready_file.empty()) return;
-  if (Status st = WriteFileAtomic(options_.ready_file, std::to_string(::getpid()) + "\n", 0644); !st.ok()) {
+  if (Status st = WriteFileAtomic(options_.ready_file, std::to_string(::getpid()) + "\n", 0644);
+      !st.ok()) {
     spdlog::error("cannot write the readiness file: {}", st.ToString());
   }
 }
@@ -80,7 +85,9 @@ WatchEnd Handover::Watch() {
     lock.lock();
     if (handed_over) handed_over_ = true;
   }
-  return handed_over_ ? WatchEnd::kHandedOver : stopping_ ? WatchEnd::kStopped : WatchEnd::kServerEnded;
+  return handed_over_ ? WatchEnd::kHandedOver
+         : stopping_  ? WatchEnd::kStopped
+                      : WatchEnd::kServerEnded;
 }
 
 bool Handover::CheckPath(bool* warned, Clock::time_point* first_answer) {
@@ -102,8 +109,10 @@ bool Handover::CheckPath(bool* warned, Clock::time_point* first_answer) {
       return false;
     }
     if (now - *first_answer < options_.confirm_gap) return false;
-    spdlog::info("a new helper took over {}: serving the connections already queued, then {}", options_.path,
-                 options_.after_handover == AfterHandover::kExit ? "exiting" : "waiting for a termination signal");
+    spdlog::info(
+        "a new helper took over {}: serving the connections already queued, then {}", options_.path,
+        options_.after_handover == AfterHandover::kExit ? "exiting"
+                                                        : "waiting for a termination signal");
     RemoveReadyFile();
     server_->HandOver();
     return true;
@@ -114,7 +123,8 @@ bool Handover::CheckPath(bool* warned, Clock::time_point* first_answer) {
     spdlog::warn("the helper that took over {} is gone: serving it again", options_.path);
     *warned = false;
   } else if (!*warned) {
-    spdlog::warn("{} no longer names our socket and nothing answers there yet; waiting", options_.path);
+    spdlog::warn("{} no longer names our socket and nothing answers there yet; waiting",
+                 options_.path);
     *warned = true;
   }
   return false;

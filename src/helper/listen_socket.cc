@@ -25,7 +25,8 @@ Result<sockaddr_un> Address(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path) {
     return Status::InvalidArgument("socket path must be 1 to " +
-                                   std::to_string(sizeof addr.sun_path - 1) + " bytes: '" + path + "'");
+                                   std::to_string(sizeof addr.sun_path - 1) + " bytes: '" + path +
+                                   "'");
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
@@ -36,7 +37,8 @@ Result<sockaddr_un> Address(const std::string& path) {
 bool SomeoneListens(const sockaddr_un& addr) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
-  bool live = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN;
+  bool live =
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN;
   ::close(fd);
   return live;
 }
@@ -80,7 +82,8 @@ int TryHandoverLock(const std::string& path) {
 // between its bind and its rename; one that listens is left alone anyway.
 void RemoveStaleTemporaries(const std::filesystem::path& path, const std::string& own_temp) {
   std::string prefix = "." + path.filename().string() + ".";
-  std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::filesystem::path dir =
+      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::error_code ec;
   // increment(ec), not ++: no exceptions from here.
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -102,7 +105,8 @@ Status CheckSocketPath(const std::string& path) {
   CONFCOM_RETURN_IF_ERROR(Address(path).status());
   std::string name = std::filesystem::path(path).filename().string();
   if (name.empty() || name == "." || name == "..") {
-    return Status::InvalidArgument("'" + path + "' names a folder, not a socket file (e.g. /var/run/aesmd/aesm.socket)");
+    return Status::InvalidArgument(
+        "'" + path + "' names a folder, not a socket file (e.g. /var/run/aesmd/aesm.socket)");
   }
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
@@ -111,16 +115,16 @@ Status CheckSocketPath(const std::string& path) {
   return Status::Ok();
 }
 
-Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, int backlog, Takeover takeover,
-                                        std::chrono::milliseconds lock_wait) {
+Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, int backlog,
+                                        Takeover takeover, std::chrono::milliseconds lock_wait) {
   CONFCOM_RETURN_IF_ERROR(CheckSocketPath(path));
   CONFCOM_ASSIGN_OR_RETURN(sockaddr_un addr, Address(path));
   std::filesystem::path fs_path(path);
   std::string dir = fs_path.parent_path().string();
   if (!dir.empty()) CONFCOM_RETURN_IF_ERROR(MakeDirs(dir, 0755).WithContext("socket folder"));
   // The temporary name must fit sun_path too; fall back to a short one.
-  std::string temp = (dir.empty() ? std::string() : dir + "/") + "." + fs_path.filename().string() + "." +
-                     std::to_string(::getpid()) + ".new";
+  std::string temp = (dir.empty() ? std::string() : dir + "/") + "." + fs_path.filename().string() +
+                     "." + std::to_string(::getpid()) + ".new";
   if (temp.size() >= sizeof addr.sun_path) {
     temp = (dir.empty() ? std::string() : dir + "/") + ".h" + std::to_string(::getpid());
   }
@@ -133,7 +137,8 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
     if (!LockWithin(handover_fd, lock_wait)) {
       ::close(handover_fd);
       return Status::DeadlineExceeded("another helper has been taking over " + path + " for " +
-                                      std::to_string(lock_wait.count()) + " ms (it holds " + handover_path + ")");
+                                      std::to_string(lock_wait.count()) + " ms (it holds " +
+                                      handover_path + ")");
     }
   }
   std::string lock_path = path + ".lock";
@@ -151,9 +156,9 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   if (::flock(*lock_fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return fail(Status::FromErrno("flock " + lock_path, errno));
     if (takeover == Takeover::kRefuse) {
-      return fail(Status::AlreadyExists("another process holds " + lock_path +
-                                        ": a quote helper is already serving " + path +
-                                        " (without --no-takeover a new helper takes over from it)"));
+      return fail(Status::AlreadyExists(
+          "another process holds " + lock_path + ": a quote helper is already serving " + path +
+          " (without --no-takeover a new helper takes over from it)"));
     }
     predecessor = true;
   }
@@ -161,18 +166,20 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      return fail(Status::AlreadyExists(path + " exists and is not a socket; refusing to replace it"));
+      return fail(
+          Status::AlreadyExists(path + " exists and is not a socket; refusing to replace it"));
     }
     if (!predecessor && SomeoneListens(addr)) {
-      return fail(Status::AlreadyExists("a live service that is not a quote helper (it holds no " + lock_path +
-                                        ") already answers on " + path));
+      return fail(Status::AlreadyExists("a live service that is not a quote helper (it holds no " +
+                                        lock_path + ") already answers on " + path));
     }
   }
   std::string prev = path + ".prev";
   if (takeover == Takeover::kTakeOver) {
     // A successor that died after its rename left a dead socket at the path; the link is the live
     // predecessor's socket: put it back before linking, or the predecessor could never restore it.
-    if (predecessor && InodeOf(prev) != 0 && !SomeoneListens(addr)) ::rename(prev.c_str(), path.c_str());
+    if (predecessor && InodeOf(prev) != 0 && !SomeoneListens(addr))
+      ::rename(prev.c_str(), path.c_str());
     RemoveStaleTemporaries(fs_path, temp);
     // A link left by a hand-over that never finished is stale: we hold the hand-over lock.
     if (::unlink(prev.c_str()) != 0 && errno != ENOENT) {
@@ -214,8 +221,13 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
 }
 
 ListenSocket::ListenSocket(ListenSocket&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), lock_fd_(o.lock_fd_), handover_fd_(o.handover_fd_),
-      inode_(o.inode_), temp_path_(std::move(o.temp_path_)), has_predecessor_(o.has_predecessor_) {
+    : path_(std::move(o.path_)),
+      fd_(o.fd_),
+      lock_fd_(o.lock_fd_),
+      handover_fd_(o.handover_fd_),
+      inode_(o.inode_),
+      temp_path_(std::move(o.temp_path_)),
+      has_predecessor_(o.has_predecessor_) {
   o.fd_ = -1;
   o.lock_fd_ = -1;
   o.handover_fd_ = -1;
@@ -265,7 +277,9 @@ void ListenSocket::FinishTakeOver() {
   ReleaseHandoverLock();
 }
 
-bool ListenSocket::OwnsPath() const { return fd_ >= 0 && temp_path_.empty() && InodeOf(path_) == inode_; }
+bool ListenSocket::OwnsPath() const {
+  return fd_ >= 0 && temp_path_.empty() && InodeOf(path_) == inode_;
+}
 
 bool ListenSocket::Restore() {
   if (fd_ < 0) return false;

@@ -65,16 +65,21 @@ class ListenSocket {
   void Close();
 
  private:
-  ListenSocket(std::string path, int fd, int lock_fd, int handover_fd, ino_t inode, std::string temp_path)
-      : path_(std::move(path)), fd_(fd), lock_fd_(lock_fd), handover_fd_(handover_fd), inode_(inode),
+  ListenSocket(std::string path, int fd, int lock_fd, int handover_fd, ino_t inode,
+               std::string temp_path)
+      : path_(std::move(path)),
+        fd_(fd),
+        lock_fd_(lock_fd),
+        handover_fd_(handover_fd),
+        inode_(inode),
         temp_path_(std::move(temp_path)) {}
   void ReleaseHandoverLock();
   void FinishTakeOver();
   std::string path_;
   int fd_ = -1;
-  int lock_fd_ = -1;      // "<path>.lock"; locked unless waiting for a predecessor
-  int handover_fd_ = -1;  // "<path>.handover.lock", locked while taking over
-  ino_t inode_ = 0;       // of our socket file
+  int lock_fd_ = -1;       // "<path>.lock"; locked unless waiting for a predecessor
+  int handover_fd_ = -1;   // "<path>.handover.lock", locked while taking over
+  ino_t inode_ = 0;        // of our socket file
   std::string temp_path_;  // non-empty until published
   bool has_predecessor_ = false;
 };

@@ -25,18 +25,21 @@ void MemoryBudget::UpdatePeak(int64_t value) {
   }
 }
 
-Status MemoryBudget::CheckHolds(size_t limit, size_t connections, uint32_t max_frame_size, int loops,
-                                size_t max_reply_size) {
-  const uint64_t requests = uint64_t(connections) * (uint64_t(max_frame_size) + aesm::kFrameHeaderSize);
+Status MemoryBudget::CheckHolds(size_t limit, size_t connections, uint32_t max_frame_size,
+                                int loops, size_t max_reply_size) {
+  const uint64_t requests =
+      uint64_t(connections) * (uint64_t(max_frame_size) + aesm::kFrameHeaderSize);
   const uint64_t replies = uint64_t(loops) * (uint64_t(max_reply_size) + aesm::kFrameHeaderSize);
   if (requests + replies <= limit) return Status::Ok();
   const uint64_t mib = 1u << 20;
   return Status::InvalidArgument(
-      "the memory budget of " + std::to_string(limit / mib) + " MiB (--max-buffered-mib) is smaller "
-      "than " + std::to_string(connections) + " connections (--max-connections) x " +
-      std::to_string(max_frame_size) + "-byte requests (--max-frame-size) + " + std::to_string(loops) +
-      " thread(s) x " + std::to_string(max_reply_size) + "-byte replies = " +
-      std::to_string((requests + replies + mib - 1) / mib) +
+      "the memory budget of " + std::to_string(limit / mib) +
+      " MiB (--max-buffered-mib) is smaller "
+      "than " +
+      std::to_string(connections) + " connections (--max-connections) x " +
+      std::to_string(max_frame_size) + "-byte requests (--max-frame-size) + " +
+      std::to_string(loops) + " thread(s) x " + std::to_string(max_reply_size) +
+      "-byte replies = " + std::to_string((requests + replies + mib - 1) / mib) +
       " MiB: clients sending only request headers could fill it and lock everyone out. Raise "
       "--max-buffered-mib or lower --max-connections or --max-frame-size");
 }

@@ -15,7 +15,9 @@ class ConnectionCollector final : public prometheus::Collectable {
   explicit ConnectionCollector(const FrameServerStats& s) : s_(s) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
     prometheus::MetricFamily total{"confcom_quote_helper_connections_total",
-                                   "Connections by outcome", prometheus::MetricType::Counter, {}};
+                                   "Connections by outcome",
+                                   prometheus::MetricType::Counter,
+                                   {}};
     auto add = [&](const char* outcome, uint64_t value) {
       prometheus::ClientMetric m;
       m.label = {{"outcome", outcome}};
@@ -31,14 +33,18 @@ class ConnectionCollector final : public prometheus::Collectable {
     add("peer_closed", s_.peer_closed.load());
     add("over_share", s_.over_share.load());
     add("over_budget", s_.over_budget.load());
-    prometheus::MetricFamily open{"confcom_quote_helper_open_connections", "Open client connections",
-                                  prometheus::MetricType::Gauge, {}};
+    prometheus::MetricFamily open{"confcom_quote_helper_open_connections",
+                                  "Open client connections",
+                                  prometheus::MetricType::Gauge,
+                                  {}};
     prometheus::ClientMetric m;
     m.gauge.value = double(s_.open.load());
     open.metric.push_back(m);
-    prometheus::MetricFamily buffered{"confcom_quote_helper_buffered_bytes",
-                                      "Bytes held for requests and replies (charged to --max-buffered-mib)",
-                                      prometheus::MetricType::Gauge, {}};
+    prometheus::MetricFamily buffered{
+        "confcom_quote_helper_buffered_bytes",
+        "Bytes held for requests and replies (charged to --max-buffered-mib)",
+        prometheus::MetricType::Gauge,
+        {}};
     prometheus::ClientMetric b;
     b.gauge.value = double(s_.buffered_bytes.load());
     buffered.metric.push_back(b);
@@ -51,7 +57,8 @@ class ConnectionCollector final : public prometheus::Collectable {
 
 }  // namespace
 
-QuoteHelperMetrics::QuoteHelperMetrics(prometheus::Registry& registry, std::string_view backend, bool simulated)
+QuoteHelperMetrics::QuoteHelperMetrics(prometheus::Registry& registry, std::string_view backend,
+                                       bool simulated)
     : requests_(prometheus::BuildCounter()
                     .Name("confcom_quote_helper_requests_total")
                     .Help("AESM requests answered, by type and errorCode")
@@ -68,7 +75,9 @@ QuoteHelperMetrics::QuoteHelperMetrics(prometheus::Registry& registry, std::stri
       .Name("confcom_quote_helper_info")
       .Help("The quote helper's version and backend; simulated=\"true\" means quotes prove nothing")
       .Register(registry)
-      .Add({{"version", CONFCOM_VERSION}, {"backend", std::string(backend)}, {"simulated", simulated ? "true" : "false"}})
+      .Add({{"version", CONFCOM_VERSION},
+            {"backend", std::string(backend)},
+            {"simulated", simulated ? "true" : "false"}})
       .Set(1);
 }
 
@@ -82,7 +91,8 @@ void QuoteHelperMetrics::Rejected(std::string_view reason) {
   rejected_.Add({{"reason", std::string(reason)}}).Increment();
 }
 
-std::shared_ptr<prometheus::Collectable> QuoteHelperMetrics::ConnectionCollector(const FrameServerStats& stats) {
+std::shared_ptr<prometheus::Collectable> QuoteHelperMetrics::ConnectionCollector(
+    const FrameServerStats& stats) {
   return std::make_shared<class ConnectionCollector>(stats);
 }
 

@@ -36,7 +36,8 @@ class QuoteHelperMetrics {
   // Returns a collectable that reads the server's connection counters and gauges at scrape
   // time (the _connections_total, _open_connections and _buffered_bytes families above);
   // `stats` must outlive it.
-  static std::shared_ptr<prometheus::Collectable> ConnectionCollector(const FrameServerStats& stats);
+  static std::shared_ptr<prometheus::Collectable> ConnectionCollector(
+      const FrameServerStats& stats);
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;

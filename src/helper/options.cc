@@ -12,7 +12,8 @@ const char* const kHelperDescription =
 
 void AddHelperFlags(CLI::App& app, HelperFlags* f) {
   app.add_option("--backend", f->backend,
-                 "Quoting backend: " + quoting::DescribeBackendChoices() + ". Never simulates unless asked for.")
+                 "Quoting backend: " + quoting::DescribeBackendChoices() +
+                     ". Never simulates unless asked for.")
       ->check(CLI::IsMember(quoting::BackendNames()))
       ->capture_default_str();
   app.add_option("--dcap-library", f->dcap_library,
@@ -31,9 +32,10 @@ void AddHelperFlags(CLI::App& app, HelperFlags* f) {
   app.add_option("--state-dir", f->state_dir,
                  "Directory for the platform's keys and certificates (created 0700)")
       ->capture_default_str();
-  app.add_option("--sim-pck-ca", f->sim_pck_ca,
-                 "sim: which PCK CA issues a new platform's PCK certificates, 'platform' (default) or "
-                 "'processor'; an existing platform of the other kind is refused")
+  app.add_option(
+         "--sim-pck-ca", f->sim_pck_ca,
+         "sim: which PCK CA issues a new platform's PCK certificates, 'platform' (default) or "
+         "'processor'; an existing platform of the other kind is refused")
       ->check(CLI::IsMember({"platform", "processor"}));
   AddLoggingFlags(app, &f->log_format, &f->log_level);
   app.add_option("--threads", f->threads, "Event-loop threads (0 = one per core)")
@@ -52,9 +54,10 @@ void AddHelperFlags(CLI::App& app, HelperFlags* f) {
                  "requests beyond them are answered BUSY and further connections closed")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  app.add_option("--refusal-timeout-ms", f->refusal_timeout_ms,
-                 "Deadline of a connection beyond a client's share (it may only get BUSY); capped by "
-                 "--io-timeout-ms")
+  app.add_option(
+         "--refusal-timeout-ms", f->refusal_timeout_ms,
+         "Deadline of a connection beyond a client's share (it may only get BUSY); capped by "
+         "--io-timeout-ms")
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();
   app.add_option("--max-buffered-mib", f->max_buffered_mib,
@@ -68,20 +71,24 @@ void AddHelperFlags(CLI::App& app, HelperFlags* f) {
       ->check(CLI::Range(1024, 16 << 20))
       ->capture_default_str();
   AddMetricsFlag(app, &f->metrics_address);
-  app.add_flag("--no-takeover", f->no_takeover,
-               "Refuse to start while another helper serves --socket, instead of taking the path over from "
-               "it without a gap (docs/helper-handover.md)");
-  app.add_option("--after-handover", f->after_handover,
-                 "What a helper does once a successor took its socket over and it has finished its "
-                 "requests: 'exit', or 'wait' until SIGTERM (under a supervisor that restarts exited "
-                 "processes, e.g. in a Kubernetes pod)")
+  app.add_flag(
+      "--no-takeover", f->no_takeover,
+      "Refuse to start while another helper serves --socket, instead of taking the path over from "
+      "it without a gap (docs/helper-handover.md)");
+  app.add_option(
+         "--after-handover", f->after_handover,
+         "What a helper does once a successor took its socket over and it has finished its "
+         "requests: 'exit', or 'wait' until SIGTERM (under a supervisor that restarts exited "
+         "processes, e.g. in a Kubernetes pod)")
       ->check(CLI::IsMember({"exit", "wait"}))
       ->capture_default_str();
-  app.add_option("--ready-file", f->ready_file,
-                 "File written while this helper owns --socket and its predecessor is gone, removed "
-                 "when it hands over or stops (for readiness probes; 'sgxctl ping --ready-file')");
-  app.add_option("--handover-timeout-ms", f->handover_timeout_ms,
-                 "How long a new helper waits for the one it takes over from to finish its requests")
+  app.add_option(
+      "--ready-file", f->ready_file,
+      "File written while this helper owns --socket and its predecessor is gone, removed "
+      "when it hands over or stops (for readiness probes; 'sgxctl ping --ready-file')");
+  app.add_option(
+         "--handover-timeout-ms", f->handover_timeout_ms,
+         "How long a new helper waits for the one it takes over from to finish its requests")
       ->check(CLI::Range(1000, 600000))
       ->capture_default_str();
 }
@@ -95,7 +102,8 @@ Result<mode_t> ParseSocketMode(const std::string& text) {
     used = 0;
   }
   if (text.empty() || used != text.size() || mode > 0777) {
-    return Status::InvalidArgument("--socket-mode '" + text + "' is not an octal permission like 0666");
+    return Status::InvalidArgument("--socket-mode '" + text +
+                                   "' is not an octal permission like 0666");
   }
   if ((mode & 0600) != 0600) {
     return Status::InvalidArgument("--socket-mode " + text +
@@ -108,7 +116,8 @@ Result<mode_t> ParseSocketMode(const std::string& text) {
 Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& f) {
   QuoteHelperConfig c;
   CONFCOM_ASSIGN_OR_RETURN(c.socket_mode, ParseSocketMode(f.socket_mode));
-  if (Status st = CheckSocketPath(f.socket); !st.ok()) return Status::InvalidArgument("--socket: " + st.message());
+  if (Status st = CheckSocketPath(f.socket); !st.ok())
+    return Status::InvalidArgument("--socket: " + st.message());
   c.socket = f.socket;
   c.takeover = f.no_takeover ? Takeover::kRefuse : Takeover::kTakeOver;
 
@@ -133,7 +142,8 @@ Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& f) {
   c.handover.path = f.socket;
   c.handover.ready_file = f.ready_file;
   c.handover.handover_timeout = std::chrono::milliseconds(f.handover_timeout_ms);
-  c.handover.after_handover = f.after_handover == "wait" ? AfterHandover::kWait : AfterHandover::kExit;
+  c.handover.after_handover =
+      f.after_handover == "wait" ? AfterHandover::kWait : AfterHandover::kExit;
   return c;
 }
 

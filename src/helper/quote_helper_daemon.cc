@@ -58,13 +58,20 @@ void RaiseFileLimit() {
 // Members in construction order; destroyed in reverse.
 class QuoteHelperDaemon::Parts {
  public:
-  Parts(QuoteHelperConfig config, std::unique_ptr<quoting::QuotingBackend> backend, Clock::time_point started_at,
-        ListenSocket socket)
-      : config(std::move(config)), backend(std::move(backend)), service(this->backend.get()),
-        started_at(started_at), socket(std::move(socket)), handler(&service, nullptr),
+  Parts(QuoteHelperConfig config, std::unique_ptr<quoting::QuotingBackend> backend,
+        Clock::time_point started_at, ListenSocket socket)
+      : config(std::move(config)),
+        backend(std::move(backend)),
+        service(this->backend.get()),
+        started_at(started_at),
+        socket(std::move(socket)),
+        handler(&service, nullptr),
         server(this->socket.fd(), this->config.server,
-               [this](std::string_view request, const RequestContext& context) { return handler(request, context); }),
-        path(&this->socket), drain(&server),
+               [this](std::string_view request, const RequestContext& context) {
+                 return handler(request, context);
+               }),
+        path(&this->socket),
+        drain(&server),
         handover(this->config.handover, &path, &drain, AesmAnswers(), FaultHookFromEnvironment()) {}
 
   QuoteHelperConfig config;
@@ -83,26 +90,29 @@ class QuoteHelperDaemon::Parts {
 Result<std::unique_ptr<QuoteHelperDaemon>> QuoteHelperDaemon::Open(QuoteHelperConfig config) {
   auto backend = quoting::MakeBackend(config.backend, config.backend_config);
   if (!backend.ok()) {
-    return Status(backend.status().code(),
-                  "cannot start the " + config.backend + " backend: " + backend.status().ToString());
+    return Status(backend.status().code(), "cannot start the " + config.backend +
+                                               " backend: " + backend.status().ToString());
   }
   const auto started_at = Clock::now();
   auto socket = ListenSocket::Open(config.socket, config.socket_mode, 128, config.takeover,
                                    config.handover.handover_timeout);
   if (!socket.ok()) {
-    return Status(socket.status().code(), "cannot serve on " + config.socket + ": " + socket.status().ToString());
+    return Status(socket.status().code(),
+                  "cannot serve on " + config.socket + ": " + socket.status().ToString());
   }
   config.handover.path = config.socket;
-  return std::unique_ptr<QuoteHelperDaemon>(new QuoteHelperDaemon(
-      std::make_unique<Parts>(std::move(config), std::move(backend).value(), started_at, std::move(socket).value())));
+  return std::unique_ptr<QuoteHelperDaemon>(new QuoteHelperDaemon(std::make_unique<Parts>(
+      std::move(config), std::move(backend).value(), started_at, std::move(socket).value())));
 }
 
 QuoteHelperDaemon::QuoteHelperDaemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 QuoteHelperDaemon::~QuoteHelperDaemon() = default;
 
-std::shared_ptr<prometheus::Collectable> QuoteHelperDaemon::ExportMetrics(prometheus::Registry& registry) {
+std::shared_ptr<prometheus::Collectable> QuoteHelperDaemon::ExportMetrics(
+    prometheus::Registry& registry) {
   Parts& p = *parts_;
-  p.metrics = std::make_unique<QuoteHelperMetrics>(registry, p.backend->name(), p.backend->simulated());
+  p.metrics =
+      std::make_unique<QuoteHelperMetrics>(registry, p.backend->name(), p.backend->simulated());
   p.handler = RequestHandler(&p.service, p.metrics.get());
   return QuoteHelperMetrics::ConnectionCollector(p.server.stats());
 }
@@ -125,16 +135,17 @@ Status QuoteHelperDaemon::Run(const std::function<void()>& before_release) {
     serving.join();
     return st;
   }
-  spdlog::info("sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s), {} connection(s), "
-               "{} per client, {} MiB for requests and replies{})",
-               CONFCOM_VERSION, p.config.socket, unsigned(p.config.socket_mode), p.backend->name(),
-               o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())),
-               o.max_connections, o.max_connections_per_client, o.max_buffered_bytes >> 20,
-               p.handover.took_over()
-                   ? fmt::format("; hand-over took {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                               Clock::now() - p.started_at)
-                                                               .count())
-                   : std::string());
+  spdlog::info(
+      "sgx-quote-helper {} serving on {} (mode {:04o}, backend {}, {} thread(s), {} connection(s), "
+      "{} per client, {} MiB for requests and replies{})",
+      CONFCOM_VERSION, p.config.socket, unsigned(p.config.socket_mode), p.backend->name(),
+      o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())),
+      o.max_connections, o.max_connections_per_client, o.max_buffered_bytes >> 20,
+      p.handover.took_over() ? fmt::format("; hand-over took {} ms",
+                                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               Clock::now() - p.started_at)
+                                               .count())
+                             : std::string());
   p.handover.MarkReady();
   p.handover.Watch();
   p.handover.WaitForServerEnd();
@@ -144,11 +155,13 @@ Status QuoteHelperDaemon::Run(const std::function<void()>& before_release) {
   p.handover.WaitForStopIfAsked();
 
   const auto& s = p.server.stats();
-  spdlog::info("stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
-               "{} bad frame(s), {} closed unanswered, {} over a client's share, {} over the memory budget, "
-               "{} internal error(s) in the handler",
-               s.accepted.load(), s.answered.load(), s.refused.load(), s.timed_out.load(), s.bad_frames.load(),
-               s.closed_unanswered.load(), s.over_share.load(), s.over_budget.load(), s.handler_failed.load());
+  spdlog::info(
+      "stopped: {} connection(s) accepted, {} answered, {} refused, {} timed out, "
+      "{} bad frame(s), {} closed unanswered, {} over a client's share, {} over the memory budget, "
+      "{} internal error(s) in the handler",
+      s.accepted.load(), s.answered.load(), s.refused.load(), s.timed_out.load(),
+      s.bad_frames.load(), s.closed_unanswered.load(), s.over_share.load(), s.over_budget.load(),
+      s.handler_failed.load());
   if (!served.ok()) spdlog::error("server failed: {}", served.ToString());
   return served;
 }

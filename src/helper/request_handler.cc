@@ -37,11 +37,12 @@ Outcome RequestHandler::Handle(std::string_view request, const RequestContext& c
     if (context.refusal == Refusal::kNone) {
       out = service_->Handle(request);
     } else {
-      std::string why = context.refusal == Refusal::kOverShare
-                            ? "this client (uid " + std::to_string(context.peer.uid) +
-                                  ") holds more than its share of connections (--max-connections-per-client)"
-                            : "the helper's memory budget for requests and replies is exhausted "
-                              "(--max-buffered-mib)";
+      std::string why =
+          context.refusal == Refusal::kOverShare
+              ? "this client (uid " + std::to_string(context.peer.uid) +
+                    ") holds more than its share of connections (--max-connections-per-client)"
+              : "the helper's memory budget for requests and replies is exhausted "
+                "(--max-buffered-mib)";
       out = service_->Refuse(request, aesm::AesmError::kBusy, std::move(why));
     }
   } catch (const std::exception& e) {
@@ -65,14 +66,15 @@ Outcome RequestHandler::Handle(std::string_view request, const RequestContext& c
                   aesm::AesmErrorName(out.code), peer, out.detail);
       break;
     default:
-      LimitedWarn(g_dropped_log, "closing without a reply ({}) for {}: {}", OutcomeReasonName(out.reason),
-                  peer, out.detail);
+      LimitedWarn(g_dropped_log, "closing without a reply ({}) for {}: {}",
+                  OutcomeReasonName(out.reason), peer, out.detail);
       break;
   }
   if (metrics_ != nullptr) {
     if (out.answered()) {
-      metrics_->Answered(out.kind, out.code,
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      metrics_->Answered(
+          out.kind, out.code,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     } else {
       metrics_->Rejected(OutcomeReasonName(out.reason));
     }

@@ -30,7 +30,8 @@ class RequestHandler {
 
   // Returns the reply payload, or nullopt to close without one (FrameServer::Handler). Never
   // throws: an exception from the service becomes a kInternal outcome.
-  std::optional<std::string> operator()(std::string_view request, const RequestContext& context) const;
+  std::optional<std::string> operator()(std::string_view request,
+                                        const RequestContext& context) const;
   // The same, returning the whole outcome (for tests); logs and counts it as operator() does.
   Outcome Handle(std::string_view request, const RequestContext& context) const;
 

@@ -100,10 +100,10 @@ class BoundedPool : public httplib::TaskQueue {
   bool shutdown_ = false;
 };
 
-
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -139,11 +139,14 @@ Status CheckRoutes(const std::vector<Route>& routes) {
     const Route& r = routes[i];
     std::string name = r.method + " " + r.path;
     if (std::find(Methods().begin(), Methods().end(), r.method) == Methods().end()) {
-      return Status::InvalidArgument("route " + name + ": the method is not GET, POST, PUT, PATCH or DELETE");
+      return Status::InvalidArgument("route " + name +
+                                     ": the method is not GET, POST, PUT, PATCH or DELETE");
     }
-    if (r.path.empty() || r.path.front() != '/') return Status::InvalidArgument("route " + name + ": the path must start with /");
+    if (r.path.empty() || r.path.front() != '/')
+      return Status::InvalidArgument("route " + name + ": the path must start with /");
     if (r.path == "/healthz" || r.path == "/readyz") {
-      return Status::InvalidArgument("route " + name + ": the server answers " + r.path + " itself");
+      return Status::InvalidArgument("route " + name + ": the server answers " + r.path +
+                                     " itself");
     }
     if (!r.handler) return Status::InvalidArgument("route " + name + " has no handler");
     for (size_t j = 0; j < i; ++j) {
@@ -173,13 +176,15 @@ std::string Request::Query(std::string_view name) const {
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
   auto bad = [&] {
-    return Status::InvalidArgument("--listen '" + text.substr(0, 128) + "' is not [HOST]:PORT (e.g. :8443)");
+    return Status::InvalidArgument("--listen '" + text.substr(0, 128) +
+                                   "' is not [HOST]:PORT (e.g. :8443)");
   };
   size_t colon = text.rfind(':');
   if (colon == std::string::npos) return bad();
   std::string h = text.substr(0, colon), p = text.substr(colon + 1);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return bad();
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+    return bad();
   int n = std::stoi(p);
   if (n > 65535) return bad();
   *host = h.empty() ? "0.0.0.0" : h;
@@ -226,12 +231,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& o, std::vecto
 
   const std::string internal_error = o.server_name + ": internal error\n";
   std::shared_ptr<ParseBudget> budget;
-  if (o.max_body_bytes_in_handlers > 0) budget = std::make_shared<ParseBudget>(o.max_body_bytes_in_handlers);
+  if (o.max_body_bytes_in_handlers > 0)
+    budget = std::make_shared<ParseBudget>(o.max_body_bytes_in_handlers);
   std::string paths;  // for the 404 answer
   for (Route& route : routes) {
     paths += route.method + " " + route.path + ", ";
-    auto serve = [handler = std::move(route.handler), budget, internal_error](const httplib::Request& req,
-                                                                               httplib::Response& res) {
+    auto serve = [handler = std::move(route.handler), budget, internal_error](
+                     const httplib::Request& req, httplib::Response& res) {
       std::optional<ParseBudget::Hold> hold;
       if (budget) hold.emplace(*budget, req.body.size());
       Response response;
@@ -250,37 +256,43 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& o, std::vecto
     if (route.method == "DELETE") s.Delete(pattern, httplib::Server::Handler(serve));
   }
   paths += "GET /healthz, GET /readyz";
-  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  s.Get("/readyz", [certs, readiness = o.readiness](const httplib::Request&, httplib::Response& res) {
-    if (readiness) {
-      if (Status st = readiness(); !st.ok()) {
-        res.status = 503;
-        res.set_content("not ready: " + st.message() + "\n", "text/plain");
-        return;
-      }
-    }
-    // Ready while a usable pair serves, which is always after Open: a broken rotation keeps
-    // the previous pair, and taking every replica out of the Service at once for it would
-    // be the outage a daemon behind a Service must never cause. The body, the log and the
-    // reload hook report it instead.
-    if (certs->Refresh()) {
-      res.set_content("ok\n", "text/plain");
-    } else {
-      res.set_content("ok (serving the previous certificate: the files on disk do not load; see the log)\n",
-                      "text/plain");
-    }
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
   });
-  s.set_exception_handler([internal_error](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(internal_error, "text/plain");
-  });
-  s.set_error_handler([name = o.server_name, paths](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string msg = res.status == 413   ? "request body too large"
-                      : res.status == 404 ? "no such path: use " + paths
-                                          : "request refused";
-    res.set_content(name + ": " + msg + "\n", "text/plain");
-  });
+  s.Get(
+      "/readyz", [certs, readiness = o.readiness](const httplib::Request&, httplib::Response& res) {
+        if (readiness) {
+          if (Status st = readiness(); !st.ok()) {
+            res.status = 503;
+            res.set_content("not ready: " + st.message() + "\n", "text/plain");
+            return;
+          }
+        }
+        // Ready while a usable pair serves, which is always after Open: a broken rotation keeps
+        // the previous pair, and taking every replica out of the Service at once for it would
+        // be the outage a daemon behind a Service must never cause. The body, the log and the
+        // reload hook report it instead.
+        if (certs->Refresh()) {
+          res.set_content("ok\n", "text/plain");
+        } else {
+          res.set_content(
+              "ok (serving the previous certificate: the files on disk do not load; see the log)\n",
+              "text/plain");
+        }
+      });
+  s.set_exception_handler(
+      [internal_error](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(internal_error, "text/plain");
+      });
+  s.set_error_handler(
+      [name = o.server_name, paths](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        std::string msg = res.status == 413   ? "request body too large"
+                          : res.status == 404 ? "no such path: use " + paths
+                                              : "request refused";
+        res.set_content(name + ": " + msg + "\n", "text/plain");
+      });
   if (o.port == 0) {
     int port = s.bind_to_any_port(o.host.c_str());
     if (port <= 0) return Status::Unavailable("cannot bind " + o.host + ":0");

@@ -22,8 +22,8 @@
 namespace confcom::https {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string
+  std::string method;                                        // "GET", "POST", ...
+  std::string path;                                          // without the query string
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
@@ -54,7 +54,7 @@ struct Route {
 struct ServerOptions {
   std::string server_name = "https";  // starts the bodies the server writes itself
   std::string host = "0.0.0.0";
-  int port = 8443;  // 0: any free port
+  int port = 8443;                  // 0: any free port
   size_t max_body_bytes = 3 << 20;  // larger request bodies get 413 before any handler
   size_t max_connections = 64;      // served at once (one thread each); as many more queue
   // Request bodies inside handlers at once, in total: parsing multiplies a body's size (~20x
@@ -79,8 +79,8 @@ class Server {
   // InvalidArgument (a route with an unknown method, a path not starting with '/', twice the
   // same method and path, or /healthz or /readyz), Internal (TLS context), Unavailable
   // (cannot bind; the message names the address).
-  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, std::vector<Route> routes,
-                                               CertReloader* certs);
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options,
+                                               std::vector<Route> routes, CertReloader* certs);
   ~Server();  // only when Run() is not running (it returned, or never ran)
 
   int port() const { return port_; }  // the bound port (the chosen one for port 0)

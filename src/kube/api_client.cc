@@ -176,8 +176,7 @@ Result<Response> ApiClient::Call(const std::string& method, const std::string& p
 }
 
 Result<Response> ApiClient::CallWithRetry(const std::string& method, const std::string& path,
-                                          const std::string& body,
-                                          const std::string& content_type,
+                                          const std::string& body, const std::string& content_type,
                                           const RetryOptions& retry) {
   auto wait = retry.initial;
   for (int attempt = 1;; ++attempt) {
@@ -185,19 +184,18 @@ Result<Response> ApiClient::CallWithRetry(const std::string& method, const std::
     Result<Response> r = Call(method, path, body, content_type, retry.stop);
     if (retry.stop && retry.stop()) return Status::Unavailable("stopped");
     if (!Retryable(r) || (retry.attempts > 0 && attempt >= retry.attempts)) return r;
-    std::string what = r.ok() ? method + " " + credentials_.server + path + ": HTTP " +
-                                    std::to_string(r->status)
-                              : r.status().message();
+    std::string what =
+        r.ok() ? method + " " + credentials_.server + path + ": HTTP " + std::to_string(r->status)
+               : r.status().message();
     if (retry.on_retry) retry.on_retry(what, wait);
     // Sleep in slices so that stop() is seen promptly.
     auto until = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < until) {
       if (retry.stop && retry.stop()) return Status::Unavailable("stopped");
       std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-          std::chrono::milliseconds(50),
-          std::chrono::duration_cast<std::chrono::milliseconds>(until -
-                                                                std::chrono::steady_clock::now()) +
-              std::chrono::milliseconds(1)));
+          std::chrono::milliseconds(50), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             until - std::chrono::steady_clock::now()) +
+                                             std::chrono::milliseconds(1)));
     }
     wait = std::min(wait * 2, retry.max);
   }

@@ -9,7 +9,8 @@ namespace confcom::kube {
 std::string ApiErrorMessage(std::string_view body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) {
-    return EscapeForLog(std::string_view(j["message"].get_ref<const std::string&>()).substr(0, 512));
+    return EscapeForLog(
+        std::string_view(j["message"].get_ref<const std::string&>()).substr(0, 512));
   }
   return EscapeForLog(body.substr(0, 200));
 }
@@ -25,17 +26,15 @@ Status ApiStatus(long http_status, std::string_view body, std::string_view what,
       return Status::PermissionDenied(
           w + ": unauthorized: the API server did not accept the credentials" + detail);
     case 403:
-      return Status::PermissionDenied(w + ": forbidden: the service account lacks the RBAC "
-                                      "permission to " + std::string(rbac) + detail);
-    case 404:
-      return Status::NotFound(w + ": not found" + detail);
-    case 409:
-      return Status::AlreadyExists(w + ": conflict" + detail);
+      return Status::PermissionDenied(w +
+                                      ": forbidden: the service account lacks the RBAC "
+                                      "permission to " +
+                                      std::string(rbac) + detail);
+    case 404: return Status::NotFound(w + ": not found" + detail);
+    case 409: return Status::AlreadyExists(w + ": conflict" + detail);
     case 400:
-    case 422:
-      return Status::InvalidArgument(w + ": invalid" + detail);
-    default:
-      return Status::Unavailable(w + ": failed" + detail);
+    case 422: return Status::InvalidArgument(w + ": invalid" + detail);
+    default: return Status::Unavailable(w + ": failed" + detail);
   }
 }
 

@@ -55,7 +55,8 @@ std::string Str(const YAML::Node& n, const char* key) {
 Result<Credentials> ParseKubeconfig(const std::string& path, const std::string& text,
                                     const std::string& want_context) {
   YAML::Node root = YAML::Load(text);
-  if (!root || !root.IsMap()) return Status::InvalidArgument(path + ": not a kubeconfig (not a YAML map)");
+  if (!root || !root.IsMap())
+    return Status::InvalidArgument(path + ": not a kubeconfig (not a YAML map)");
   std::string context = want_context.empty() ? Str(root, "current-context") : want_context;
   if (context.empty()) {
     return Status::InvalidArgument(path + ": no current-context (name one with --kube-context)");
@@ -73,8 +74,8 @@ Result<Credentials> ParseKubeconfig(const std::string& path, const std::string& 
   c.server = Str(cluster, "server");
   while (!c.server.empty() && c.server.back() == '/') c.server.pop_back();
   if (c.server.rfind("https://", 0) != 0) {
-    return Status::InvalidArgument(path + ": cluster '" + cluster_name + "' server '" +
-                                   c.server + "' is not https:// (TLS is required)");
+    return Status::InvalidArgument(path + ": cluster '" + cluster_name + "' server '" + c.server +
+                                   "' is not https:// (TLS is required)");
   }
   if (cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>()) {
     return Status::InvalidArgument(path + ": cluster '" + cluster_name +
@@ -153,7 +154,8 @@ Result<Credentials> InCluster(const std::string& host, const std::string& port,
   }
   Credentials c;
   c.source = "in-cluster";
-  c.server = "https://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+  c.server =
+      "https://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
   auto ca = ReadFile(dir + "/ca.crt", kMaxFile);
   if (!ca.ok()) {
     return Status::InvalidArgument("in-cluster CA " + dir + "/ca.crt: " + ca.status().message());
@@ -175,7 +177,8 @@ Result<Credentials> InClusterFromEnv(const std::string& dir) {
 
 Result<Credentials> FromKubeconfig(const std::string& path, const std::string& context) {
   auto text = ReadFile(path, kMaxFile);
-  if (!text.ok()) return Status::InvalidArgument("kubeconfig " + path + ": " + text.status().message());
+  if (!text.ok())
+    return Status::InvalidArgument("kubeconfig " + path + ": " + text.status().message());
   // yaml-cpp reports errors by exception; none leaves this module.
   try {
     return ParseKubeconfig(path, *text, context);

@@ -23,7 +23,7 @@ struct Credentials {
   std::string token_file;       //   a file holding it (read per request)
   std::string client_cert_pem;  // or a client certificate and its key
   std::string client_key_pem;
-  std::string source;           // "in-cluster" or "kubeconfig <path> context <name>"
+  std::string source;  // "in-cluster" or "kubeconfig <path> context <name>"
 
   // Returns "<server> (<source>, <kind of credential>)" for logs; never a secret.
   std::string Describe() const;

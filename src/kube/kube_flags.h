@@ -13,8 +13,8 @@
 namespace confcom::kube {
 
 struct KubeFlags {
-  std::string kubeconfig;    // --kubeconfig: empty = in cluster
-  std::string context;       // --kube-context: empty = the kubeconfig's current-context
+  std::string kubeconfig;  // --kubeconfig: empty = in cluster
+  std::string context;     // --kube-context: empty = the kubeconfig's current-context
   std::string serviceaccount_dir = kServiceAccountDir;  // --serviceaccount-dir
 };
 

@@ -8,10 +8,10 @@
 namespace confcom::kube {
 
 std::string CapacityPatch(std::string_view resource, uint64_t value) {
-  nlohmann::json patch = nlohmann::json::array(
-      {{{"op", "add"},
-        {"path", "/status/capacity/" + EscapeJsonPointerToken(resource)},
-        {"value", std::to_string(value)}}});
+  nlohmann::json patch =
+      nlohmann::json::array({{{"op", "add"},
+                              {"path", "/status/capacity/" + EscapeJsonPointerToken(resource)},
+                              {"value", std::to_string(value)}}});
   return patch.dump();
 }
 

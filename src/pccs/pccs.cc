@@ -58,7 +58,8 @@ Result<std::string> PercentDecode(std::string_view s) {
     }
     int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1;
     int lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) return Status::InvalidArgument("bad percent-encoding at offset " + std::to_string(i));
+    if (hi < 0 || lo < 0)
+      return Status::InvalidArgument("bad percent-encoding at offset " + std::to_string(i));
     out.push_back(char(hi << 4 | lo));
     i += 2;
   }
@@ -73,49 +74,53 @@ PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc,
       server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
   const std::string tcb_chain = PercentEncode(collateral_.tcb_signing_chain_pem);
-  s.Get(std::string(kPrefix) + "/tcb", [this, tcb_chain](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("fmspc")) {
-      res.status = 400;
-      res.set_content("missing fmspc parameter\n", "text/plain");
-      return;
-    }
-    auto fmspc = FromHexExact(req.get_param_value("fmspc"), 6, "fmspc");
-    if (!fmspc.ok()) {
-      res.status = 400;
-      res.set_content(fmspc.status().message() + "\n", "text/plain");
-      return;
-    }
-    if (!std::equal(fmspc->begin(), fmspc->end(), fmspc_.begin())) {
-      res.status = 404;
-      res.set_content("no TCB Info for FMSPC " + ToHex(*fmspc) + "\n", "text/plain");
-      return;
-    }
-    res.set_header("TCB-Info-Issuer-Chain", tcb_chain);
-    res.set_content(collateral_.tcb_info_json, "application/json");
-  });
-  s.Get(std::string(kPrefix) + "/qe/identity", [this, tcb_chain](const httplib::Request&, httplib::Response& res) {
-    res.set_header("SGX-Enclave-Identity-Issuer-Chain", tcb_chain);
-    res.set_content(collateral_.qe_identity_json, "application/json");
-  });
-  s.Get(std::string(kPrefix) + "/pckcrl", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string ca = req.get_param_value("ca");
-    if (ca.empty()) {
-      res.status = 400;
-      res.set_content("missing ca parameter (platform or processor)\n", "text/plain");
-      return;
-    }
-    auto it = pck_crls_.find(ca);
-    if (it == pck_crls_.end()) {
-      res.status = 404;
-      res.set_content("no PCK CRL for ca=" + ca + "\n", "text/plain");
-      return;
-    }
-    res.set_header("SGX-PCK-CRL-Issuer-Chain", PercentEncode(it->second.issuer_chain_pem));
-    Crl(res, req, it->second.crl_der);
-  });
-  s.Get(std::string(kPrefix) + "/rootcacrl", [this](const httplib::Request& req, httplib::Response& res) {
-    Crl(res, req, collateral_.root_ca_crl_der);
-  });
+  s.Get(std::string(kPrefix) + "/tcb",
+        [this, tcb_chain](const httplib::Request& req, httplib::Response& res) {
+          if (!req.has_param("fmspc")) {
+            res.status = 400;
+            res.set_content("missing fmspc parameter\n", "text/plain");
+            return;
+          }
+          auto fmspc = FromHexExact(req.get_param_value("fmspc"), 6, "fmspc");
+          if (!fmspc.ok()) {
+            res.status = 400;
+            res.set_content(fmspc.status().message() + "\n", "text/plain");
+            return;
+          }
+          if (!std::equal(fmspc->begin(), fmspc->end(), fmspc_.begin())) {
+            res.status = 404;
+            res.set_content("no TCB Info for FMSPC " + ToHex(*fmspc) + "\n", "text/plain");
+            return;
+          }
+          res.set_header("TCB-Info-Issuer-Chain", tcb_chain);
+          res.set_content(collateral_.tcb_info_json, "application/json");
+        });
+  s.Get(std::string(kPrefix) + "/qe/identity",
+        [this, tcb_chain](const httplib::Request&, httplib::Response& res) {
+          res.set_header("SGX-Enclave-Identity-Issuer-Chain", tcb_chain);
+          res.set_content(collateral_.qe_identity_json, "application/json");
+        });
+  s.Get(std::string(kPrefix) + "/pckcrl",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          std::string ca = req.get_param_value("ca");
+          if (ca.empty()) {
+            res.status = 400;
+            res.set_content("missing ca parameter (platform or processor)\n", "text/plain");
+            return;
+          }
+          auto it = pck_crls_.find(ca);
+          if (it == pck_crls_.end()) {
+            res.status = 404;
+            res.set_content("no PCK CRL for ca=" + ca + "\n", "text/plain");
+            return;
+          }
+          res.set_header("SGX-PCK-CRL-Issuer-Chain", PercentEncode(it->second.issuer_chain_pem));
+          Crl(res, req, it->second.crl_der);
+        });
+  s.Get(std::string(kPrefix) + "/rootcacrl",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          Crl(res, req, collateral_.root_ca_crl_der);
+        });
   if (simulated) {
     s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
       res.set_header("Confcom-Simulated", "true");
@@ -128,9 +133,10 @@ PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc,
     if (!req.params.empty()) target += "?" + httplib::detail::params_to_query_str(req.params);
     uint64_t dropped = 0;
     if (g_request_log.Allow(&dropped)) {
-      spdlog::info("{} {} -> {} from {}{}", EscapeForLog(req.method), EscapeForLog(target), res.status,
-                   EscapeForLog(req.remote_addr),
-                   dropped > 0 ? " (" + std::to_string(dropped) + " request line(s) suppressed)" : "");
+      spdlog::info(
+          "{} {} -> {} from {}{}", EscapeForLog(req.method), EscapeForLog(target), res.status,
+          EscapeForLog(req.remote_addr),
+          dropped > 0 ? " (" + std::to_string(dropped) + " request line(s) suppressed)" : "");
     }
   });
   s.set_payload_max_length(64 << 10);
@@ -155,7 +161,8 @@ Status PccsServer::Bind(const std::string& host, int port) {
     if (port_ <= 0) return Status::IoError("cannot bind " + host + " to a free port");
   } else {
     if (!server_->bind_to_port(host, port)) {
-      return Status::IoError("cannot bind " + host + ":" + std::to_string(port) + " (in use, or not a local address?)");
+      return Status::IoError("cannot bind " + host + ":" + std::to_string(port) +
+                             " (in use, or not a local address?)");
     }
     port_ = port;
   }
@@ -180,29 +187,33 @@ Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sg
                  std::string* chain) -> Status {
     auto res = client.Get(std::string(kPrefix) + path);
     if (!res) {
-      return Status::Unavailable("PCCS " + base_url + path + ": " + httplib::to_string(res.error()));
+      return Status::Unavailable("PCCS " + base_url + path + ": " +
+                                 httplib::to_string(res.error()));
     }
     if (res->status != 200) {
-      return Status::NotFound("PCCS " + base_url + path + " answered HTTP " + std::to_string(res->status) +
+      return Status::NotFound("PCCS " + base_url + path + " answered HTTP " +
+                              std::to_string(res->status) +
                               (res->body.empty() ? "" : ": " + res->body.substr(0, 200)));
     }
-    if (res->body.size() > (1u << 20)) return Status::InvalidArgument("PCCS response larger than 1 MiB");
+    if (res->body.size() > (1u << 20))
+      return Status::InvalidArgument("PCCS response larger than 1 MiB");
     *body = res->body;
     if (chain_header != nullptr) {
       if (!res->has_header(chain_header)) {
-        return Status::InvalidArgument("PCCS " + path + " response lacks the " + chain_header + " header");
+        return Status::InvalidArgument("PCCS " + path + " response lacks the " + chain_header +
+                                       " header");
       }
       CONFCOM_ASSIGN_OR_RETURN(*chain, PercentDecode(res->get_header_value(chain_header)));
     }
     return Status::Ok();
   };
   std::string ignored, pck_crl, root_crl;
-  CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc), "TCB-Info-Issuer-Chain", &c.tcb_info_json,
-                              &c.tcb_signing_chain_pem));
-  CONFCOM_RETURN_IF_ERROR(get("/qe/identity", "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
+  CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc), "TCB-Info-Issuer-Chain",
+                              &c.tcb_info_json, &c.tcb_signing_chain_pem));
+  CONFCOM_RETURN_IF_ERROR(
+      get("/qe/identity", "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
   CONFCOM_RETURN_IF_ERROR(get(std::string("/pckcrl?ca=") + pki::PckCaName(ca) + "&encoding=der",
-                              "SGX-PCK-CRL-Issuer-Chain", &pck_crl,
-                              &c.pck_crl_issuer_chain_pem));
+                              "SGX-PCK-CRL-Issuer-Chain", &pck_crl, &c.pck_crl_issuer_chain_pem));
   CONFCOM_RETURN_IF_ERROR(get("/rootcacrl", nullptr, &root_crl, nullptr));
   c.pck_crl_der.assign(pck_crl.begin(), pck_crl.end());
   c.root_ca_crl_der.assign(root_crl.begin(), root_crl.end());

@@ -39,7 +39,8 @@ Result<Crl> Crl::FromDer(ByteSpan der) {
 }
 
 Result<Crl> Crl::FromPem(std::string_view pem) {
-  X509_CRL* crl = PEM_read_bio_X509_CRL(crypto::MemoryBioOver(pem).get(), nullptr, nullptr, nullptr);
+  X509_CRL* crl =
+      PEM_read_bio_X509_CRL(crypto::MemoryBioOver(pem).get(), nullptr, nullptr, nullptr);
   if (crl == nullptr) return Status::InvalidArgument("not a PEM CRL: " + crypto::OpenSslError());
   return Crl(crl);
 }
@@ -92,7 +93,8 @@ std::optional<Bytes> Crl::ExtensionValue(const std::string& oid) const {
   return Bytes(data->data, data->data + data->length);
 }
 
-Result<Crl> IssueCrl(const CrlSpec& spec, const Certificate& issuer, const crypto::EcKey& issuer_key) {
+Result<Crl> IssueCrl(const CrlSpec& spec, const Certificate& issuer,
+                     const crypto::EcKey& issuer_key) {
   crypto::X509CrlPtr crl(X509_CRL_new());
   if (crl == nullptr) return Status::Internal("X509_CRL_new failed");
   X509_CRL* raw = crl.get();

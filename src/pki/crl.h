@@ -52,6 +52,7 @@ struct CrlSpec {
 };
 
 // Issues a CRL signed by `issuer_key`, with crlNumber and AKI extensions.
-Result<Crl> IssueCrl(const CrlSpec& spec, const Certificate& issuer, const crypto::EcKey& issuer_key);
+Result<Crl> IssueCrl(const CrlSpec& spec, const Certificate& issuer,
+                     const crypto::EcKey& issuer_key);
 
 }  // namespace confcom::pki

@@ -166,8 +166,10 @@ Result<Bytes> EncodeSgxExtension(const SgxExtension& ext) {
     TypeStack conf = NewStack();
     sk_ASN1_TYPE_push(conf.get(),
                       MakePair(kBase + ".7.1", MakeBool(ext.configuration->dynamic_platform)));
-    sk_ASN1_TYPE_push(conf.get(), MakePair(kBase + ".7.2", MakeBool(ext.configuration->cached_keys)));
-    sk_ASN1_TYPE_push(conf.get(), MakePair(kBase + ".7.3", MakeBool(ext.configuration->smt_enabled)));
+    sk_ASN1_TYPE_push(conf.get(),
+                      MakePair(kBase + ".7.2", MakeBool(ext.configuration->cached_keys)));
+    sk_ASN1_TYPE_push(conf.get(),
+                      MakePair(kBase + ".7.3", MakeBool(ext.configuration->smt_enabled)));
     sk_ASN1_TYPE_push(top.get(), MakePair(kBase + ".7", MakeSequence(std::move(conf))));
   }
   uint8_t* der_raw = nullptr;
@@ -187,9 +189,18 @@ Result<SgxExtension> DecodeSgxExtension(ByteSpan der) {
   Status st = ForEachPair(der, "SGX extension", [&](const std::string& oid, const ASN1_TYPE* v) {
     if (!oid.starts_with(kBase + ".")) return Status::Ok();  // tolerate unknown siblings
     std::string tail = oid.substr(kBase.size() + 1);
-    if (tail == "1") { seen[1] = true; return GetOctets(v, "PPID", ext.ppid); }
-    if (tail == "3") { seen[3] = true; return GetOctets(v, "PCE-ID", ext.pce_id); }
-    if (tail == "4") { seen[4] = true; return GetOctets(v, "FMSPC", ext.fmspc); }
+    if (tail == "1") {
+      seen[1] = true;
+      return GetOctets(v, "PPID", ext.ppid);
+    }
+    if (tail == "3") {
+      seen[3] = true;
+      return GetOctets(v, "PCE-ID", ext.pce_id);
+    }
+    if (tail == "4") {
+      seen[4] = true;
+      return GetOctets(v, "FMSPC", ext.fmspc);
+    }
     if (tail == "5") {
       seen[5] = true;
       long t = 0;
@@ -208,19 +219,19 @@ Result<SgxExtension> DecodeSgxExtension(ByteSpan der) {
       if (v->type != V_ASN1_SEQUENCE) return Status::InvalidArgument("TCB must be a SEQUENCE");
       return ForEachPair(sequence_bytes(v), "SGX extension TCB",
                          [&](const std::string& toid, const ASN1_TYPE* tv) {
-        if (!toid.starts_with(kBase + ".2.")) return Status::Ok();
-        int n = std::atoi(toid.substr(kBase.size() + 3).c_str());
-        if (n < 1 || n > 18) return Status::Ok();
-        tcb_seen[n] = true;
-        if (n == 18) return GetOctets(tv, "CPUSVN", ext.tcb.cpusvn);
-        long value = 0;
-        CONFCOM_RETURN_IF_ERROR(GetSmallInt(tv, n == 17 ? "PCESVN" : "TCB component " +
-                                                               std::to_string(n),
-                                            V_ASN1_INTEGER, n == 17 ? 65535 : 255, value));
-        if (n == 17) ext.tcb.pcesvn = uint16_t(value);
-        else ext.tcb.components[size_t(n - 1)] = uint8_t(value);
-        return Status::Ok();
-      });
+                           if (!toid.starts_with(kBase + ".2.")) return Status::Ok();
+                           int n = std::atoi(toid.substr(kBase.size() + 3).c_str());
+                           if (n < 1 || n > 18) return Status::Ok();
+                           tcb_seen[n] = true;
+                           if (n == 18) return GetOctets(tv, "CPUSVN", ext.tcb.cpusvn);
+                           long value = 0;
+                           CONFCOM_RETURN_IF_ERROR(GetSmallInt(
+                               tv, n == 17 ? "PCESVN" : "TCB component " + std::to_string(n),
+                               V_ASN1_INTEGER, n == 17 ? 65535 : 255, value));
+                           if (n == 17) ext.tcb.pcesvn = uint16_t(value);
+                           else ext.tcb.components[size_t(n - 1)] = uint8_t(value);
+                           return Status::Ok();
+                         });
     }
     if (tail == "7") {
       if (v->type != V_ASN1_SEQUENCE) {
@@ -229,11 +240,15 @@ Result<SgxExtension> DecodeSgxExtension(ByteSpan der) {
       SgxPlatformConfiguration conf;
       CONFCOM_RETURN_IF_ERROR(ForEachPair(sequence_bytes(v), "SGX extension Configuration",
                                           [&](const std::string& coid, const ASN1_TYPE* cv) {
-        if (coid == kBase + ".7.1") return GetBool(cv, "dynamicPlatform", conf.dynamic_platform);
-        if (coid == kBase + ".7.2") return GetBool(cv, "cachedKeys", conf.cached_keys);
-        if (coid == kBase + ".7.3") return GetBool(cv, "SMTEnabled", conf.smt_enabled);
-        return Status::Ok();
-      }));
+                                            if (coid == kBase + ".7.1")
+                                              return GetBool(cv, "dynamicPlatform",
+                                                             conf.dynamic_platform);
+                                            if (coid == kBase + ".7.2")
+                                              return GetBool(cv, "cachedKeys", conf.cached_keys);
+                                            if (coid == kBase + ".7.3")
+                                              return GetBool(cv, "SMTEnabled", conf.smt_enabled);
+                                            return Status::Ok();
+                                          }));
       ext.configuration = conf;
       return Status::Ok();
     }

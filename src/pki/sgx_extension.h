@@ -16,8 +16,8 @@ inline constexpr char kSgxExtensionOid[] = "1.2.840.113741.1.13.1";
 
 struct SgxTcb {
   std::array<uint8_t, 16> components{};  // .2.1 .. .2.16
-  uint16_t pcesvn = 0;                    // .2.17
-  sgx::Array<16> cpusvn{};                // .2.18
+  uint16_t pcesvn = 0;                   // .2.17
+  sgx::Array<16> cpusvn{};               // .2.18
   bool operator==(const SgxTcb&) const = default;
 };
 

@@ -14,7 +14,8 @@ namespace {
 
 std::string NameToString(const X509_NAME* name) {
   crypto::BioPtr bio = crypto::NewMemoryBio();
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_SEP_CPLUS_SPC | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB));
+  X509_NAME_print_ex(bio.get(), name, 0,
+                     XN_FLAG_SEP_CPLUS_SPC | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB));
   return crypto::MemoryBioText(bio.get());
 }
 
@@ -31,7 +32,8 @@ const char* PckCaName(PckCa ca) { return ca == PckCa::kProcessor ? "processor" :
 Result<PckCa> ParsePckCa(std::string_view name) {
   if (name == "platform") return PckCa::kPlatform;
   if (name == "processor") return PckCa::kProcessor;
-  return Status::InvalidArgument("unknown PCK CA '" + std::string(name) + "' (platform or processor)");
+  return Status::InvalidArgument("unknown PCK CA '" + std::string(name) +
+                                 "' (platform or processor)");
 }
 
 const char* PckCaCommonName(PckCa ca) {
@@ -48,13 +50,15 @@ std::optional<PckCa> PckCaFromCommonName(std::string_view cn) {
 Result<Certificate> Certificate::FromDer(ByteSpan der) {
   const uint8_t* p = der.data();
   X509* x = d2i_X509(nullptr, &p, long(der.size()));
-  if (x == nullptr) return Status::InvalidArgument("not a DER certificate: " + crypto::OpenSslError());
+  if (x == nullptr)
+    return Status::InvalidArgument("not a DER certificate: " + crypto::OpenSslError());
   return Certificate(x);
 }
 
 Result<Certificate> Certificate::FromPem(std::string_view pem) {
   X509* x = PEM_read_bio_X509(crypto::MemoryBioOver(pem).get(), nullptr, nullptr, nullptr);
-  if (x == nullptr) return Status::InvalidArgument("not a PEM certificate: " + crypto::OpenSslError());
+  if (x == nullptr)
+    return Status::InvalidArgument("not a PEM certificate: " + crypto::OpenSslError());
   return Certificate(x);
 }
 
@@ -97,7 +101,9 @@ Bytes Certificate::ToDer() const {
   return out;
 }
 
-std::string Certificate::Subject() const { return NameToString(X509_get_subject_name(x509_.get())); }
+std::string Certificate::Subject() const {
+  return NameToString(X509_get_subject_name(x509_.get()));
+}
 std::string Certificate::Issuer() const { return NameToString(X509_get_issuer_name(x509_.get())); }
 
 std::string Certificate::SubjectCommonName() const {
@@ -152,8 +158,8 @@ Status Certificate::CheckExtensions() const {
     X509_EXTENSION* ext = X509_get_ext(x509_.get(), i);
     std::string oid = OidText(X509_EXTENSION_get_object(ext));
     if (std::find(seen.begin(), seen.end(), oid) != seen.end()) {
-      return Status::InvalidArgument("certificate '" + SubjectCommonName() + "' has extension " + oid +
-                                     " more than once (RFC 5280 4.2)");
+      return Status::InvalidArgument("certificate '" + SubjectCommonName() + "' has extension " +
+                                     oid + " more than once (RFC 5280 4.2)");
     }
     seen.push_back(oid);
     if (X509_EXTENSION_get_critical(ext) && !X509_supported_extension(ext)) {
@@ -167,7 +173,9 @@ Status Certificate::CheckExtensions() const {
 
 Result<SgxExtension> Certificate::SgxExt() const {
   auto der = ExtensionValue(kSgxExtensionOid);
-  if (!der) return Status::NotFound("certificate has no SGX extension (" + std::string(kSgxExtensionOid) + ")");
+  if (!der)
+    return Status::NotFound("certificate has no SGX extension (" + std::string(kSgxExtensionOid) +
+                            ")");
   // With two, which one counts would depend on the parser.
   crypto::Asn1ObjectPtr obj(OBJ_txt2obj(kSgxExtensionOid, 1));
   int first = X509_get_ext_by_OBJ(x509_.get(), obj.get(), -1);
@@ -222,11 +230,13 @@ Status AddDnsNames(X509* cert, const std::vector<std::string>& dns_names) {
   for (const std::string& n : dns_names) {
     crypto::Asn1StringPtr ia5(ASN1_IA5STRING_new());
     crypto::GeneralNamePtr gn(GENERAL_NAME_new());
-    if (ia5 == nullptr || gn == nullptr || ASN1_STRING_set(ia5.get(), n.data(), int(n.size())) != 1) {
+    if (ia5 == nullptr || gn == nullptr ||
+        ASN1_STRING_set(ia5.get(), n.data(), int(n.size())) != 1) {
       return Status::Internal("subjectAltName: out of memory");
     }
     GENERAL_NAME_set0_value(gn.get(), GEN_DNS, ia5.release());
-    if (sk_GENERAL_NAME_push(names.get(), gn.get()) <= 0) return Status::Internal("subjectAltName: out of memory");
+    if (sk_GENERAL_NAME_push(names.get(), gn.get()) <= 0)
+      return Status::Internal("subjectAltName: out of memory");
     (void)gn.release();  // the stack owns it
   }
   if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_APPEND) != 1) {
@@ -320,8 +330,8 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const crypto::
     CONFCOM_RETURN_IF_ERROR(AddRawExtension(x, oid, der));
   }
   if (X509_sign(x, issuer_key.evp(), EVP_sha256()) <= 0) {
-    return Status::Internal("signing certificate '" + spec.common_name + "': " +
-                            crypto::OpenSslError());
+    return Status::Internal("signing certificate '" + spec.common_name +
+                            "': " + crypto::OpenSslError());
   }
   return cert;
 }

@@ -87,9 +87,9 @@ struct CertificateSpec {
   std::string common_name;
   SubjectStyle subject = SubjectStyle::kIntel;
   bool is_ca = false;
-  int path_len = -1;       // CA only; -1 for none
-  std::string key_usage;   // OpenSSL syntax, e.g. "critical,keyCertSign,cRLSign"; empty: none
-  std::string extended_key_usage;  // OpenSSL syntax, e.g. "serverAuth"; empty: none
+  int path_len = -1;      // CA only; -1 for none
+  std::string key_usage;  // OpenSSL syntax, e.g. "critical,keyCertSign,cRLSign"; empty: none
+  std::string extended_key_usage;      // OpenSSL syntax, e.g. "serverAuth"; empty: none
   std::vector<std::string> dns_names;  // subjectAltName dNSName entries; empty: no SAN
   std::string crl_distribution_point;  // URI, empty for none
   std::time_t not_before = 0;

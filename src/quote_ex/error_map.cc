@@ -70,15 +70,18 @@ uint32_t MapAesmError(Call call, uint32_t e) {
       break;
     case Call::kInitQuoteEx:
       if (e == uint32_t(AesmError::kUnsupportedAttKeyId)) out = SGX_ERROR_UNSUPPORTED_ATT_KEY_ID;
-      else if (e == uint32_t(AesmError::kKeyCertificationError)) out = SGX_ERROR_ATT_KEY_CERTIFICATION_FAILURE;
-      else if (e == uint32_t(AesmError::kNoPlatformCertData)) out = SGX_ERROR_PLATFORM_CERT_UNAVAILABLE;
+      else if (e == uint32_t(AesmError::kKeyCertificationError))
+        out = SGX_ERROR_ATT_KEY_CERTIFICATION_FAILURE;
+      else if (e == uint32_t(AesmError::kNoPlatformCertData))
+        out = SGX_ERROR_PLATFORM_CERT_UNAVAILABLE;
       else QuotingOverride(e, &out);
       break;
     case Call::kGetQuoteSizeEx:
     case Call::kGetQuoteEx:
       if (e == uint32_t(AesmError::kAttKeyNotInitialized)) out = SGX_ERROR_ATT_KEY_UNINITIALIZED;
       else if (e == uint32_t(AesmError::kAttKeyCertDataInvalid)) out = SGX_ERROR_UNEXPECTED;
-      else if (e == uint32_t(AesmError::kUnsupportedAttKeyId)) out = SGX_ERROR_UNSUPPORTED_ATT_KEY_ID;
+      else if (e == uint32_t(AesmError::kUnsupportedAttKeyId))
+        out = SGX_ERROR_UNSUPPORTED_ATT_KEY_ID;
       else if (call == Call::kGetQuoteEx) {
         if (e == uint32_t(AesmError::kErrorReport) || e == uint32_t(AesmError::kInvalidReport)) {
           out = SGX_ERROR_MAC_MISMATCH;
@@ -90,8 +93,7 @@ uint32_t MapAesmError(Call call, uint32_t e) {
       }
       break;
     case Call::kGetSupportedAttKeyIdNum:
-    case Call::kGetSupportedAttKeyIds:
-      break;
+    case Call::kGetSupportedAttKeyIds: break;
   }
   return out;
 }

@@ -11,8 +11,14 @@
 
 namespace confcom::quote_ex {
 
-enum class Call { kSelectAttKeyId, kInitQuoteEx, kGetQuoteSizeEx, kGetQuoteEx,
-                  kGetSupportedAttKeyIdNum, kGetSupportedAttKeyIds };
+enum class Call {
+  kSelectAttKeyId,
+  kInitQuoteEx,
+  kGetQuoteSizeEx,
+  kGetQuoteEx,
+  kGetSupportedAttKeyIdNum,
+  kGetSupportedAttKeyIds
+};
 
 // errorCode of a response -> sgx_status_t, as the named call returns it.
 uint32_t MapAesmError(Call call, uint32_t aesm_error);

@@ -158,7 +158,8 @@ sgx_status_t sgx_get_quote_ex(const sgx_report_t* p_app_report,
   auto* r = req.mutable_getquoteexreq();
   r->set_report(p_app_report, sizeof *p_app_report);
   r->set_att_key_id(p_att_key_id, sizeof *p_att_key_id);
-  if (p_qe_report_info != nullptr) r->set_qe_report_info(p_qe_report_info, sizeof *p_qe_report_info);
+  if (p_qe_report_info != nullptr)
+    r->set_qe_report_info(p_qe_report_info, sizeof *p_qe_report_info);
   r->set_buf_size(quote_size);
   r->set_timeout(kTimeoutMs);
   msg::Response res;
@@ -180,9 +181,9 @@ sgx_status_t sgx_get_supported_att_key_id_num(uint32_t* p_att_key_id_num) {
   req.mutable_getsupportedattkeyidnumreq()->set_timeout(kTimeoutMs);
   msg::Response res;
   if (sgx_status_t st = Exchange(__func__, req, &res); st != SGX_SUCCESS) return st;
-  sgx_status_t st = Finish(__func__, Call::kGetSupportedAttKeyIdNum,
-                           res.has_getsupportedattkeyidnumres(),
-                           res.getsupportedattkeyidnumres().errorcode());
+  sgx_status_t st =
+      Finish(__func__, Call::kGetSupportedAttKeyIdNum, res.has_getsupportedattkeyidnumres(),
+             res.getsupportedattkeyidnumres().errorcode());
   if (st != SGX_SUCCESS) return st;
   *p_att_key_id_num = res.getsupportedattkeyidnumres().att_key_id_num();
   return SGX_SUCCESS;
@@ -201,9 +202,9 @@ sgx_status_t sgx_get_supported_att_key_ids(sgx_att_key_id_ext_t* p_att_key_id_li
   r->set_timeout(kTimeoutMs);
   msg::Response res;
   if (sgx_status_t st = Exchange(__func__, req, &res); st != SGX_SUCCESS) return st;
-  sgx_status_t st = Finish(__func__, Call::kGetSupportedAttKeyIds,
-                           res.has_getsupportedattkeyidsres(),
-                           res.getsupportedattkeyidsres().errorcode());
+  sgx_status_t st =
+      Finish(__func__, Call::kGetSupportedAttKeyIds, res.has_getsupportedattkeyidsres(),
+             res.getsupportedattkeyidsres().errorcode());
   if (st != SGX_SUCCESS) return st;
   if (!CopyIfFits(res.getsupportedattkeyidsres().att_key_ids(), p_att_key_id_list, buf_size)) {
     return SGX_ERROR_UNEXPECTED;

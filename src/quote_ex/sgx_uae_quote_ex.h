@@ -139,8 +139,8 @@ CONFCOM_QUOTE_EX_API sgx_status_t sgx_get_quote_ex(const sgx_report_t* p_app_rep
                                                    sgx_qe_report_info_t* p_qe_report_info,
                                                    uint8_t* p_quote, uint32_t quote_size);
 CONFCOM_QUOTE_EX_API sgx_status_t sgx_get_supported_att_key_id_num(uint32_t* p_att_key_id_num);
-CONFCOM_QUOTE_EX_API sgx_status_t sgx_get_supported_att_key_ids(
-    sgx_att_key_id_ext_t* p_att_key_id_list, uint32_t att_key_id_num);
+CONFCOM_QUOTE_EX_API sgx_status_t
+sgx_get_supported_att_key_ids(sgx_att_key_id_ext_t* p_att_key_id_list, uint32_t att_key_id_num);
 
 #ifdef __cplusplus
 }

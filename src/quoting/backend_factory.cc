@@ -44,24 +44,27 @@ Result<std::unique_ptr<QuotingBackend>> MakeSim(const BackendConfig& c) {
 
 // The hardware path: every start-up check says precisely what is missing.
 Result<std::unique_ptr<QuotingBackend>> MakeDcapWithProbe(const BackendConfig& c,
-                                                         const SgxPlatformProbe& probe) {
+                                                          const SgxPlatformProbe& probe) {
   if (auto missing = probe.MissingForDcap(); !missing.empty()) {
     return Status::NotFound("cannot quote on SGX hardware: " + Join(missing));
   }
-  CONFCOM_RETURN_IF_ERROR(CheckDeviceOpenable(probe.HostPath(probe.enclave_device), "SGX enclave device"));
+  CONFCOM_RETURN_IF_ERROR(
+      CheckDeviceOpenable(probe.HostPath(probe.enclave_device), "SGX enclave device"));
   if (probe.provision_device.empty()) {
     return Status::NotFound(
         "no SGX provisioning device (/dev/sgx_provision): the quote helper needs provisioning access to "
         "certify its attestation key; give its container that device (workloads never need it)");
   }
-  CONFCOM_RETURN_IF_ERROR(CheckDeviceOpenable(probe.HostPath(probe.provision_device), "SGX provisioning device"));
+  CONFCOM_RETURN_IF_ERROR(
+      CheckDeviceOpenable(probe.HostPath(probe.provision_device), "SGX provisioning device"));
   if (probe.quote_provider.empty()) {
     return Status::NotFound(
         "no quote provider library (libdcap_quoteprov.so.1 from Intel's libsgx-dcap-default-qpl, or "
         "libdcap_quoteprov.so from Azure's az-dcap-client): quotes would carry no PCK certificate chain");
   }
-  spdlog::info("quote provider: {} ({}); QCNL config: {}", probe.quote_provider, probe.quote_provider_kind,
-               probe.qcnl_config.empty() ? "none (the QPL's built-in defaults apply)" : probe.qcnl_config);
+  spdlog::info(
+      "quote provider: {} ({}); QCNL config: {}", probe.quote_provider, probe.quote_provider_kind,
+      probe.qcnl_config.empty() ? "none (the QPL's built-in defaults apply)" : probe.qcnl_config);
   DcapOptions options;
   options.library_path = probe.HostPath(probe.dcap_library);
   options.max_waiting = c.max_waiting_quotes;
@@ -83,9 +86,10 @@ Result<std::unique_ptr<QuotingBackend>> MakeDcap(const BackendConfig& c) {
 Result<std::unique_ptr<QuotingBackend>> MakeAuto(const BackendConfig& c) {
   auto probe = Probe(c);
   if (auto missing = probe.MissingForDcap(); !missing.empty()) {
-    return Status::NotFound("--backend auto found no SGX quoting on this node: " + Join(missing) +
-                            ". On a machine without SGX, run with --backend sim (a SIMULATED platform, "
-                            "no security); nothing is ever simulated unless asked for");
+    return Status::NotFound(
+        "--backend auto found no SGX quoting on this node: " + Join(missing) +
+        ". On a machine without SGX, run with --backend sim (a SIMULATED platform, "
+        "no security); nothing is ever simulated unless asked for");
   }
   spdlog::info("--backend auto: using DCAP on SGX hardware");
   return MakeDcapWithProbe(c, probe);
@@ -95,7 +99,8 @@ Result<std::unique_ptr<QuotingBackend>> MakeAuto(const BackendConfig& c) {
 
 const std::vector<BackendChoice>& BackendChoices() {
   static const std::vector<BackendChoice> kChoices = {
-      {"auto", "dcap when the SGX device and libsgx_dcap_ql.so.1 are present, else refuse to start", MakeAuto},
+      {"auto", "dcap when the SGX device and libsgx_dcap_ql.so.1 are present, else refuse to start",
+       MakeAuto},
       {"dcap", "Intel DCAP on SGX hardware", MakeDcap},
       {"sim", "a SIMULATED platform (no security; development and testing)", MakeSim},
   };
@@ -110,15 +115,18 @@ std::vector<std::string> BackendNames() {
 
 std::string DescribeBackendChoices() {
   std::string out;
-  for (const auto& c : BackendChoices()) out += std::string(out.empty() ? "" : "; ") + "'" + c.name + "' = " + c.description;
+  for (const auto& c : BackendChoices())
+    out += std::string(out.empty() ? "" : "; ") + "'" + c.name + "' = " + c.description;
   return out;
 }
 
-Result<std::unique_ptr<QuotingBackend>> MakeBackend(std::string_view name, const BackendConfig& config) {
+Result<std::unique_ptr<QuotingBackend>> MakeBackend(std::string_view name,
+                                                    const BackendConfig& config) {
   for (const auto& c : BackendChoices()) {
     if (name == c.name) return c.make(config);
   }
-  return Status::InvalidArgument("unknown backend '" + std::string(name) + "' (" + DescribeBackendChoices() + ")");
+  return Status::InvalidArgument("unknown backend '" + std::string(name) + "' (" +
+                                 DescribeBackendChoices() + ")");
 }
 
 }  // namespace confcom::quoting

@@ -16,7 +16,7 @@
 namespace confcom::quoting {
 
 struct BackendConfig {
-  std::string state_dir;     // sim: the platform's keys and certificates
+  std::string state_dir;  // sim: the platform's keys and certificates
   // sim: which PCK CA issues a new platform's PCK certificates ("platform" or "processor");
   // empty: the existing platform's kind, Platform for a new one.
   std::string sim_pck_ca;
@@ -40,6 +40,7 @@ std::string DescribeBackendChoices();
 // Builds the backend called `name`. Errors: InvalidArgument for an unknown name; NotFound or
 // PermissionDenied naming what the node lacks for DCAP (device, provisioning access, quote
 // provider, library); the chosen backend's own Create() errors.
-Result<std::unique_ptr<QuotingBackend>> MakeBackend(std::string_view name, const BackendConfig& config);
+Result<std::unique_ptr<QuotingBackend>> MakeBackend(std::string_view name,
+                                                    const BackendConfig& config);
 
 }  // namespace confcom::quoting

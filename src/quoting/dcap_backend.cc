@@ -27,9 +27,10 @@ Result<std::unique_ptr<DcapBackend>> DcapBackend::Create(const DcapOptions& opti
   if (std::getenv("SGX_AESM_ADDR") != nullptr) {
     ::unsetenv("SGX_AESM_ADDR");
     b->removed_aesm_addr_ = true;
-    spdlog::warn("SGX_AESM_ADDR was set in the helper's environment: removed it before loading {}, which "
-                 "would otherwise send every quote request back to this very service",
-                 options.library_path);
+    spdlog::warn(
+        "SGX_AESM_ADDR was set in the helper's environment: removed it before loading {}, which "
+        "would otherwise send every quote request back to this very service",
+        options.library_path);
   }
   b->handle_ = ::dlopen(options.library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (b->handle_ == nullptr) {
@@ -59,12 +60,14 @@ Result<std::unique_ptr<DcapBackend>> DcapBackend::Create(const DcapOptions& opti
                                      : "NOT available: this library exports no sgx_ql_get_quote");
 
   if (uint32_t rc = b->fns_.set_policy(kPersistentPolicy); rc != kQlSuccess) {
-    return Status::Unavailable("sgx_qe_set_enclave_load_policy(PERSISTENT) failed: " + Quote3ErrorName(rc));
+    return Status::Unavailable("sgx_qe_set_enclave_load_policy(PERSISTENT) failed: " +
+                               Quote3ErrorName(rc));
   }
   uint8_t ti[sgx::TargetInfo::kSize] = {};
   if (uint32_t rc = b->fns_.target_info(ti); rc != kQlSuccess) {
-    return Status::Unavailable("the quoting enclave does not start: sgx_qe_get_target_info failed: " +
-                               Quote3ErrorName(rc));
+    return Status::Unavailable(
+        "the quoting enclave does not start: sgx_qe_get_target_info failed: " +
+        Quote3ErrorName(rc));
   }
   return b;
 }
@@ -76,13 +79,16 @@ DcapBackend::~DcapBackend() {
   }
 }
 
-std::vector<sgx::AttKeyId> DcapBackend::SupportedKeyIds() const { return {sgx::EcdsaP256AttKeyId()}; }
+std::vector<sgx::AttKeyId> DcapBackend::SupportedKeyIds() const {
+  return {sgx::EcdsaP256AttKeyId()};
+}
 
 template <typename Fn>
 QuoteResult<uint32_t> DcapBackend::Serialized(const char* what, Fn call) {
   if (waiting_.fetch_add(1) >= options_.max_waiting) {
     waiting_.fetch_sub(1);
-    return QuoteError{aesm::AesmError::kBusy, std::string(what) + ": " + std::to_string(options_.max_waiting) +
+    return QuoteError{aesm::AesmError::kBusy, std::string(what) + ": " +
+                                                  std::to_string(options_.max_waiting) +
                                                   " requests already wait for the quoting enclave"};
   }
   std::lock_guard<std::mutex> lock(library_mu_);
@@ -129,7 +135,8 @@ QuoteResult<Bytes> DcapBackend::Quote(ByteSpan app_report, const sgx::AttKeyId& 
     if (size == 0 || size > (1u << 20)) return kQlErrorUnexpected;
     quote.assign(size, 0);
     if (qe_report_info != nullptr) {
-      return fns_.get_quote_with_report(app_report.data(), key_id.data(), info_bytes.data(), quote.data(), size);
+      return fns_.get_quote_with_report(app_report.data(), key_id.data(), info_bytes.data(),
+                                        quote.data(), size);
     }
     return fns_.get_quote(app_report.data(), size, quote.data());
   });

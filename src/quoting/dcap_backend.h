@@ -50,7 +50,8 @@ class DcapBackend final : public QuotingBackend {
   using QuoteSizeFn = uint32_t (*)(uint32_t*);
   using GetQuoteFn = uint32_t (*)(const uint8_t*, uint32_t, uint8_t*);
   using CleanupFn = uint32_t (*)();
-  using GetQuoteWithReportFn = uint32_t (*)(const uint8_t*, const uint8_t*, uint8_t*, uint8_t*, uint32_t);
+  using GetQuoteWithReportFn = uint32_t (*)(const uint8_t*, const uint8_t*, uint8_t*, uint8_t*,
+                                            uint32_t);
   struct Functions {
     SetPolicyFn set_policy = nullptr;
     TargetInfoFn target_info = nullptr;

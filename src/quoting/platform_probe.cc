@@ -14,8 +14,8 @@ namespace confcom::quoting {
 
 namespace {
 
-const char* const kLibraryDirs[] = {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib",
-                                    "/lib/x86_64-linux-gnu"};
+const char* const kLibraryDirs[] = {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib",
+                                    "/usr/local/lib", "/lib/x86_64-linux-gnu"};
 
 std::string FindFirst(const SgxPlatformProbe& p, const std::vector<std::string>& candidates) {
   for (const auto& c : candidates) {
@@ -63,7 +63,8 @@ SgxPlatformProbe ProbeSgxPlatform(const std::string& host_root, const std::strin
                                 ? "Intel's default QPL name"
                                 : "unversioned name, as Azure's az-dcap-client installs it";
   }
-  if (PathExists(p.HostPath("/etc/sgx_default_qcnl.conf"))) p.qcnl_config = "/etc/sgx_default_qcnl.conf";
+  if (PathExists(p.HostPath("/etc/sgx_default_qcnl.conf")))
+    p.qcnl_config = "/etc/sgx_default_qcnl.conf";
   return p;
 }
 
@@ -81,17 +82,21 @@ std::vector<std::string> SgxPlatformProbe::MissingForDcap() const {
 
 std::string SgxPlatformProbe::Describe() const {
   auto or_none = [](const std::string& s) { return s.empty() ? std::string("none") : s; };
-  return "enclave device " + or_none(enclave_device) + ", provisioning device " + or_none(provision_device) +
-         ", DCAP library " + or_none(dcap_library) + ", quote provider " +
-         (quote_provider.empty() ? std::string("none") : quote_provider + " (" + quote_provider_kind + ")") +
-         ", QCNL config " + or_none(qcnl_config) + (host_root.empty() ? "" : " [under " + host_root + "]");
+  return "enclave device " + or_none(enclave_device) + ", provisioning device " +
+         or_none(provision_device) + ", DCAP library " + or_none(dcap_library) +
+         ", quote provider " +
+         (quote_provider.empty() ? std::string("none")
+                                 : quote_provider + " (" + quote_provider_kind + ")") +
+         ", QCNL config " + or_none(qcnl_config) +
+         (host_root.empty() ? "" : " [under " + host_root + "]");
 }
 
 Status CheckDeviceOpenable(const std::string& path, const std::string& what) {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
-    return Status::PermissionDenied(what + " " + path + " cannot be opened read-write: " + std::strerror(errno) +
-                                    " (is it mounted into the container, and is the container allowed to use it?)");
+    return Status::PermissionDenied(
+        what + " " + path + " cannot be opened read-write: " + std::strerror(errno) +
+        " (is it mounted into the container, and is the container allowed to use it?)");
   }
   ::close(fd);
   return Status::Ok();

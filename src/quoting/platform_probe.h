@@ -13,13 +13,13 @@ namespace confcom::quoting {
 inline constexpr char kDcapLibraryName[] = "libsgx_dcap_ql.so.1";
 
 struct SgxPlatformProbe {
-  std::string host_root;          // "" for "/"
-  std::string enclave_device;     // /dev/sgx_enclave, /dev/sgx/enclave or /dev/isgx; "" if none
-  std::string provision_device;   // /dev/sgx_provision or /dev/sgx/provision; "" if none
-  std::string dcap_library;       // path as seen from the host root; "" if not found
-  std::string quote_provider;     // libdcap_quoteprov.so[.1]; "" if not found
+  std::string host_root;         // "" for "/"
+  std::string enclave_device;    // /dev/sgx_enclave, /dev/sgx/enclave or /dev/isgx; "" if none
+  std::string provision_device;  // /dev/sgx_provision or /dev/sgx/provision; "" if none
+  std::string dcap_library;      // path as seen from the host root; "" if not found
+  std::string quote_provider;    // libdcap_quoteprov.so[.1]; "" if not found
   std::string quote_provider_kind;
-  std::string qcnl_config;        // /etc/sgx_default_qcnl.conf if present
+  std::string qcnl_config;  // /etc/sgx_default_qcnl.conf if present
 
   // Prefixes a host path with the host root.
   std::string HostPath(const std::string& path) const { return host_root + path; }

@@ -49,9 +49,10 @@ Result<std::unique_ptr<SimBackend>> SimBackend::Create(sim::SimPlatform platform
     q.cert_data.push_back(0);  // Intel's certification data ends with a NUL byte
     b->templates_.push_back(q.Encode());
     if (b->templates_.back().size() != b->templates_.front().size()) {
-      return Status::Corruption("the simulated platform's PCK certificates differ in length, so "
-                                "quotes would not all have the announced size; recreate the "
-                                "state dir");
+      return Status::Corruption(
+          "the simulated platform's PCK certificates differ in length, so "
+          "quotes would not all have the announced size; recreate the "
+          "state dir");
     }
   }
   b->quote_size_ = uint32_t(b->templates_.front().size());

@@ -35,7 +35,7 @@ AttKeyIdFields DecodeAttKeyId(const AttKeyId& k) {
 
 std::string DescribeAttKeyId(const AttKeyId& key) {
   AttKeyIdFields f = DecodeAttKeyId(key);
-  const char* alg = f.algorithm_id == kAlgorithmEpid         ? "EPID"
+  const char* alg = f.algorithm_id == kAlgorithmEpid        ? "EPID"
                     : f.algorithm_id == kAlgorithmEcdsaP256 ? "ECDSA-P256"
                     : f.algorithm_id == kAlgorithmEcdsaP384 ? "ECDSA-P384"
                                                             : "unknown-algorithm";
@@ -58,8 +58,8 @@ Result<std::vector<AttKeyId>> ParseAttKeyIdList(ByteSpan list) {
   uint16_t version = LoadLe16(list.data() + 2);
   uint32_t n = LoadLe32(list.data() + 4);
   if (id != 0 || version != 0) {
-    return Status::InvalidArgument("key id list header has id " + std::to_string(id) +
-                                   " version " + std::to_string(version) + "; both must be 0");
+    return Status::InvalidArgument("key id list header has id " + std::to_string(id) + " version " +
+                                   std::to_string(version) + "; both must be 0");
   }
   if (n == 0 || n > kMaxAttKeyIdsInList) {
     return Status::InvalidArgument("key id list declares " + std::to_string(n) +

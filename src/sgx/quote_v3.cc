@@ -84,9 +84,9 @@ class Reader {
   size_t offset() const { return off_; }
   Status Need(size_t n, const char* field) const {
     if (end_ - off_ < n) {
-      return Status::InvalidArgument("quote truncated at offset " + std::to_string(off_) +
-                                     ": " + field + " needs " + std::to_string(n) +
-                                     " bytes, only " + std::to_string(end_ - off_) + " remain");
+      return Status::InvalidArgument("quote truncated at offset " + std::to_string(off_) + ": " +
+                                     field + " needs " + std::to_string(n) + " bytes, only " +
+                                     std::to_string(end_ - off_) + " remain");
     }
     return Status::Ok();
   }
@@ -112,7 +112,8 @@ Result<ParsedQuote> ParseQuoteV3(ByteSpan bytes) {
   q.header = QuoteHeader::Decode(r.Take(kQuoteHeaderSize));
   if (q.header.version != kQuoteVersion3) {
     return Status::InvalidArgument("quote version at offset 0 is " +
-                                   std::to_string(q.header.version) + "; only version 3 is supported");
+                                   std::to_string(q.header.version) +
+                                   "; only version 3 is supported");
   }
   if (q.header.att_key_type != kAttKeyTypeEcdsaP256) {
     return Status::InvalidArgument("attestation key type at offset 2 is " +
@@ -125,10 +126,9 @@ Result<ParsedQuote> ParseQuoteV3(ByteSpan bytes) {
   uint32_t sig_len = LoadLe32(r.Take(4));
   size_t end = kQuoteSignatureOffset + size_t(sig_len);
   if (end > bytes.size()) {
-    return Status::InvalidArgument("signature data length at offset 432 declares " +
-                                   std::to_string(sig_len) + " bytes but only " +
-                                   std::to_string(bytes.size() - kQuoteSignatureOffset) +
-                                   " follow");
+    return Status::InvalidArgument(
+        "signature data length at offset 432 declares " + std::to_string(sig_len) +
+        " bytes but only " + std::to_string(bytes.size() - kQuoteSignatureOffset) + " follow");
   }
   Reader s(bytes.first(end), end);
   s.Take(kQuoteSignatureOffset);

@@ -52,8 +52,8 @@ struct QuoteHeader {
 struct QuoteV3 {
   QuoteHeader header;
   ReportBody app_report;
-  crypto::RawSignature signature{};     // by the attestation key over bytes [0, 432)
-  crypto::RawPublicKey attest_key{};    // x‖y
+  crypto::RawSignature signature{};   // by the attestation key over bytes [0, 432)
+  crypto::RawPublicKey attest_key{};  // x‖y
   ReportBody qe_report;
   crypto::RawSignature qe_report_signature{};  // by the PCK key over the QE report body
   Bytes qe_auth_data;

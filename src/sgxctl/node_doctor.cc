@@ -16,7 +16,9 @@
 namespace confcom::sgxctl {
 namespace {
 
-Finding Ok(const char* check, std::string detail) { return {Level::kOk, check, std::move(detail), ""}; }
+Finding Ok(const char* check, std::string detail) {
+  return {Level::kOk, check, std::move(detail), ""};
+}
 Finding Warn(const char* check, std::string detail, std::string fix) {
   return {Level::kWarn, check, std::move(detail), std::move(fix)};
 }
@@ -45,7 +47,8 @@ struct Device {
   struct stat st;
 };
 
-std::optional<Device> FindDevice(const std::string& root, std::initializer_list<const char*> paths) {
+std::optional<Device> FindDevice(const std::string& root,
+                                 std::initializer_list<const char*> paths) {
   for (const char* p : paths) {
     struct stat st;
     if (::stat((root + p).c_str(), &st) == 0) return Device{p, st};
@@ -53,15 +56,20 @@ std::optional<Device> FindDevice(const std::string& root, std::initializer_list<
   return std::nullopt;
 }
 
-Finding DeviceFinding(const DoctorOptions& o, const Identity& who, const Device& d, const char* why) {
+Finding DeviceFinding(const DoctorOptions& o, const Identity& who, const Device& d,
+                      const char* why) {
   std::string group = GroupName(o.host_root, d.st.st_gid);
-  std::string seen = fmt::format("{}: group {} (gid {}), mode {:04o}", d.path, group, d.st.st_gid, d.st.st_mode & 07777);
+  std::string seen = fmt::format("{}: group {} (gid {}), mode {:04o}", d.path, group, d.st.st_gid,
+                                 d.st.st_mode & 07777);
   if (MayOpenReadWrite(who, d.st.st_uid, d.st.st_gid, d.st.st_mode)) {
     return Ok("device", seen + fmt::format("; uid {} may open it", who.uid));
   }
-  return Fail("device", seen + fmt::format("; uid {} (groups without {}) may not open it: {}", who.uid, group, why),
-              fmt::format("run with gid {} in supplementalGroups (pod securityContext), or add the user to group {}",
-                          d.st.st_gid, group));
+  return Fail(
+      "device",
+      seen + fmt::format("; uid {} (groups without {}) may not open it: {}", who.uid, group, why),
+      fmt::format(
+          "run with gid {} in supplementalGroups (pod securityContext), or add the user to group {}",
+          d.st.st_gid, group));
 }
 
 size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
@@ -95,7 +103,8 @@ bool MayOpenReadWrite(const Identity& who, uid_t owner, gid_t group, mode_t mode
   mode_t rw;
   if (who.uid == owner) {
     rw = S_IRUSR | S_IWUSR;
-  } else if (who.gid == group || std::find(who.groups.begin(), who.groups.end(), group) != who.groups.end()) {
+  } else if (who.gid == group ||
+             std::find(who.groups.begin(), who.groups.end(), group) != who.groups.end()) {
     rw = S_IRGRP | S_IWGRP;
   } else {
     rw = S_IROTH | S_IWOTH;
@@ -109,16 +118,20 @@ std::vector<Finding> CheckDevices(const DoctorOptions& o) {
   if (auto enclave = FindDevice(o.host_root, {"/dev/sgx_enclave", "/dev/sgx/enclave"})) {
     out.push_back(DeviceFinding(o, who, *enclave, "no enclave can be loaded"));
   } else {
-    out.push_back(Fail("device", "no SGX enclave device (/dev/sgx_enclave or /dev/sgx/enclave)",
-                       "on an SGX node, request kubernetes.azure.com/sgx_epc_mem_in_MiB (the device plugin adds the "
-                       "device); on the host check SGX is on in the BIOS and the kernel is 5.11 or later"));
+    out.push_back(Fail(
+        "device", "no SGX enclave device (/dev/sgx_enclave or /dev/sgx/enclave)",
+        "on an SGX node, request kubernetes.azure.com/sgx_epc_mem_in_MiB (the device plugin adds the "
+        "device); on the host check SGX is on in the BIOS and the kernel is 5.11 or later"));
   }
   if (auto prov = FindDevice(o.host_root, {"/dev/sgx_provision", "/dev/sgx/provision"})) {
-    out.push_back(DeviceFinding(o, who, *prov, "the provisioning enclave cannot run (SGX_ERROR_SERVICE_INVALID_PRIVILEGE, 0x4004)"));
+    out.push_back(DeviceFinding(
+        o, who, *prov,
+        "the provisioning enclave cannot run (SGX_ERROR_SERVICE_INVALID_PRIVILEGE, 0x4004)"));
   } else {
-    out.push_back(Fail("device", "no SGX provisioning device (/dev/sgx_provision or /dev/sgx/provision)",
-                       "request kubernetes.azure.com/sgx_provision: 1 for the quote helper (its manifest does); the "
-                       "host needs the in-tree SGX driver (Linux 5.11 or later)"));
+    out.push_back(Fail(
+        "device", "no SGX provisioning device (/dev/sgx_provision or /dev/sgx/provision)",
+        "request kubernetes.azure.com/sgx_provision: 1 for the quote helper (its manifest does); the "
+        "host needs the in-tree SGX driver (Linux 5.11 or later)"));
   }
   return out;
 }
@@ -140,7 +153,8 @@ Result<long> HttpGetStatus(const std::string& url, int timeout_ms, bool verify_t
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) return Status::Unavailable(url + ": " + (error[0] ? error : curl_easy_strerror(rc)));
+  if (rc != CURLE_OK)
+    return Status::Unavailable(url + ": " + (error[0] ? error : curl_easy_strerror(rc)));
   return code;
 }
 
@@ -149,8 +163,9 @@ std::vector<Finding> CheckQcnl(const DoctorOptions& o) {
   std::string path = o.host_root + o.qcnl_path;
   auto text = ReadFile(path, 1 << 20);
   if (!text.ok()) {
-    out.push_back(Fail("qcnl", text.status().message(),
-                       "mount the quote provider's config (deploy/components/qcnl-config) at " + o.qcnl_path));
+    out.push_back(Fail(
+        "qcnl", text.status().message(),
+        "mount the quote provider's config (deploy/components/qcnl-config) at " + o.qcnl_path));
     return out;
   }
   auto config = ParseQcnlConfig(*text);
@@ -160,10 +175,12 @@ std::vector<Finding> CheckQcnl(const DoctorOptions& o) {
     return out;
   }
   std::string seen = o.qcnl_path + ": pccs_url " + config->pccs_url;
-  if (!config->collateral_service.empty()) seen += ", collateral_service " + config->collateral_service;
+  if (!config->collateral_service.empty())
+    seen += ", collateral_service " + config->collateral_service;
   if (!config->use_secure_cert) {
-    out.push_back(Warn("qcnl", seen + "; use_secure_cert is false (the PCCS's TLS certificate is not checked)",
-                       "give the PCCS a certificate the node trusts and set \"use_secure_cert\": true"));
+    out.push_back(Warn(
+        "qcnl", seen + "; use_secure_cert is false (the PCCS's TLS certificate is not checked)",
+        "give the PCCS a certificate the node trusts and set \"use_secure_cert\": true"));
   } else {
     out.push_back(Ok("qcnl", seen));
   }
@@ -179,14 +196,16 @@ std::vector<Finding> CheckQcnl(const DoctorOptions& o) {
   url += "rootcacrl";
   auto status = HttpGetStatus(url, o.pccs_timeout_ms, config->use_secure_cert);
   if (!status.ok()) {
-    out.push_back(Fail("pccs", "no answer: " + status.status().message(),
-                       "check the PCCS runs and is reachable from this node (DNS, firewall, proxy, TLS); quotes fail "
-                       "with SGX_QL_NETWORK_ERROR (0xE019) until it answers"));
+    out.push_back(Fail(
+        "pccs", "no answer: " + status.status().message(),
+        "check the PCCS runs and is reachable from this node (DNS, firewall, proxy, TLS); quotes fail "
+        "with SGX_QL_NETWORK_ERROR (0xE019) until it answers"));
   } else if (*status == 200) {
     out.push_back(Ok("pccs", fmt::format("GET {}: HTTP {}", url, *status)));
   } else {
-    out.push_back(Warn("pccs", fmt::format("GET {}: HTTP {}", url, *status),
-                       "it answers, but not with 200: check pccs_url's path (/sgx/certification/v4/) and the PCCS's log"));
+    out.push_back(Warn(
+        "pccs", fmt::format("GET {}: HTTP {}", url, *status),
+        "it answers, but not with 200: check pccs_url's path (/sgx/certification/v4/) and the PCCS's log"));
   }
   return out;
 }
@@ -202,11 +221,13 @@ std::vector<Finding> CheckQuoteProvider(const DoctorOptions& o) {
   std::string qpl = find("libdcap_quoteprov.so.1");
   std::string qcnl = find("libsgx_default_qcnl_wrapper.so.1");
   if (qpl.empty()) {
-    out.push_back(Fail("quote-provider", "no libdcap_quoteprov.so.1 in the library folders",
-                       "use the -dcap helper image (Intel's libsgx-dcap-default-qpl) or install a quote provider"));
+    out.push_back(Fail(
+        "quote-provider", "no libdcap_quoteprov.so.1 in the library folders",
+        "use the -dcap helper image (Intel's libsgx-dcap-default-qpl) or install a quote provider"));
   } else if (qcnl.empty()) {
-    out.push_back(Warn("quote-provider", qpl + " found, but no libsgx_default_qcnl_wrapper.so.1",
-                       "fine for Azure's DCAP client (its own provider); Intel's provider needs libsgx-dcap-default-qpl whole"));
+    out.push_back(Warn(
+        "quote-provider", qpl + " found, but no libsgx_default_qcnl_wrapper.so.1",
+        "fine for Azure's DCAP client (its own provider); Intel's provider needs libsgx-dcap-default-qpl whole"));
   } else {
     out.push_back(Ok("quote-provider", qpl + " and " + qcnl));
   }
@@ -217,8 +238,9 @@ std::vector<Finding> CheckHelper(const DoctorOptions& o) {
   if (!o.ping_helper) return {};
   Status st = o.ping_helper();
   if (st.ok()) return {Ok("helper", o.helper_socket + " answers and offers ECDSA P-256 quoting")};
-  return {Fail("helper", st.message(),
-               "check the sgx-quote-helper pod on this node is Ready and /var/run/aesmd is mounted; `sgxctl status`")};
+  return {Fail(
+      "helper", st.message(),
+      "check the sgx-quote-helper pod on this node is Ready and /var/run/aesmd is mounted; `sgxctl status`")};
 }
 
 std::vector<Finding> RunDoctor(const DoctorOptions& o) {
@@ -240,7 +262,8 @@ std::string RenderFindings(const std::vector<Finding>& findings) {
 }
 
 bool AnyFailed(const std::vector<Finding>& findings) {
-  return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.level == Level::kFail; });
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.level == Level::kFail; });
 }
 
 }  // namespace confcom::sgxctl

@@ -42,8 +42,8 @@ bool MayOpenReadWrite(const Identity& who, uid_t owner, gid_t group, mode_t mode
 struct DoctorOptions {
   std::string host_root;  // prefix of every path checked ("" = this root)
   std::string qcnl_path = "/etc/sgx_default_qcnl.conf";
-  std::vector<std::string> library_dirs = {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu",
-                                           "/usr/local/lib"};
+  std::vector<std::string> library_dirs = {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib",
+                                           "/lib/x86_64-linux-gnu", "/usr/local/lib"};
   std::optional<Identity> identity;  // default: this process
   int pccs_timeout_ms = 3000;
   bool check_pccs = true;

@@ -10,7 +10,8 @@ namespace confcom::sgxctl {
 
 namespace {
 
-double Sum(const std::vector<Sample>& s, const std::string& name, const std::map<std::string, std::string>& match = {}) {
+double Sum(const std::vector<Sample>& s, const std::string& name,
+           const std::map<std::string, std::string>& match = {}) {
   double total = 0;
   for (const auto& x : s) {
     if (x.name != name) continue;
@@ -48,11 +49,13 @@ Result<std::vector<Sample>> ParsePrometheusText(std::string_view text) {
     Sample s;
     size_t brace = line.find('{');
     size_t space = line.rfind(' ');
-    if (space == std::string::npos) return Status::InvalidArgument("metrics line " + std::to_string(n) + " has no value");
+    if (space == std::string::npos)
+      return Status::InvalidArgument("metrics line " + std::to_string(n) + " has no value");
     if (brace != std::string::npos && brace < space) {
       s.name = line.substr(0, brace);
       size_t close = line.find('}', brace);
-      if (close == std::string::npos) return Status::InvalidArgument("metrics line " + std::to_string(n) + ": unclosed {");
+      if (close == std::string::npos)
+        return Status::InvalidArgument("metrics line " + std::to_string(n) + ": unclosed {");
       std::string labels = line.substr(brace + 1, close - brace - 1);
       size_t pos = 0;
       while (pos < labels.size()) {
@@ -103,7 +106,8 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
       h["simulated"] = info->labels.count("simulated") && info->labels.at("simulated") == "true";
       h["version"] = info->labels.count("version") ? info->labels.at("version") : "";
     }
-    h["quotes_served"] = Count(m, "confcom_quote_helper_requests_total", {{"type", "GetQuoteEx"}, {"result", "SUCCESS"}});
+    h["quotes_served"] = Count(m, "confcom_quote_helper_requests_total",
+                               {{"type", "GetQuoteEx"}, {"result", "SUCCESS"}});
     h["requests_failed"] = Count(m, "confcom_quote_helper_requests_total") -
                            Count(m, "confcom_quote_helper_requests_total", {{"result", "SUCCESS"}});
     h["open_connections"] = Count(m, "confcom_quote_helper_open_connections");
@@ -115,18 +119,23 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
   const std::string epc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
   if (in.plugin_metrics.ok()) {
     const auto& m = *in.plugin_metrics;
-    uint64_t registrations = Count(m, "confcom_device_plugin_registrations_total", {{"resource", epc}});
+    uint64_t registrations =
+        Count(m, "confcom_device_plugin_registrations_total", {{"resource", epc}});
     p["registered"] = registrations > 0;
     p["registrations"] = registrations;
-    p["epc_mib_advertised"] = Count(m, "confcom_device_plugin_advertised_devices", {{"resource", epc}});
-    p["epc_mib_healthy"] = Count(m, "confcom_device_plugin_devices", {{"resource", epc}, {"health", "Healthy"}});
-    p["epc_mib_allocated_total"] = Count(m, "confcom_device_plugin_allocated_devices_total", {{"resource", epc}});
+    p["epc_mib_advertised"] =
+        Count(m, "confcom_device_plugin_advertised_devices", {{"resource", epc}});
+    p["epc_mib_healthy"] =
+        Count(m, "confcom_device_plugin_devices", {{"resource", epc}, {"health", "Healthy"}});
+    p["epc_mib_allocated_total"] =
+        Count(m, "confcom_device_plugin_allocated_devices_total", {{"resource", epc}});
     if (const Sample* info = Find(m, "confcom_device_plugin_info")) {
       p["epc_source"] = info->labels.count("epc_source") ? info->labels.at("epc_source") : "";
       p["simulated"] = info->labels.count("simulated") && info->labels.at("simulated") == "true";
     }
     if (registrations == 0) problems.push_back("device plugin: not registered with kubelet yet");
-    if (p["epc_mib_advertised"].get<uint64_t>() == 0) problems.push_back("device plugin: no EPC advertised");
+    if (p["epc_mib_advertised"].get<uint64_t>() == 0)
+      problems.push_back("device plugin: no EPC advertised");
   } else {
     p["registered"] = false;
     problems.push_back("device plugin: " + in.plugin_metrics.status().message());
@@ -138,7 +147,8 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
 
 namespace {
 
-std::string Str(const nlohmann::ordered_json& j, const char* key, const std::string& fallback = "") {
+std::string Str(const nlohmann::ordered_json& j, const char* key,
+                const std::string& fallback = "") {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
 }
 std::string Num(const nlohmann::ordered_json& j, const char* key) {
@@ -159,7 +169,8 @@ std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
   line("quote helper", Flag(h, "reachable") ? "reachable" : "NOT reachable");
   line("  socket", Str(h, "socket", "?"));
   if (h.contains("backend")) {
-    line("  backend", Str(h, "backend") + (Flag(h, "simulated") ? " (SIMULATED: no security)" : ""));
+    line("  backend",
+         Str(h, "backend") + (Flag(h, "simulated") ? " (SIMULATED: no security)" : ""));
     line("  version", Str(h, "version"));
   }
   if (h.contains("quotes_served")) {
@@ -172,7 +183,8 @@ std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
   const auto& p = j["device_plugin"];
   line("device plugin", Flag(p, "registered") ? "registered with kubelet" : "NOT registered");
   std::string sockets;
-  for (const auto& s : p["sockets"]) sockets += (sockets.empty() ? "" : ", ") + s.get<std::string>();
+  for (const auto& s : p["sockets"])
+    sockets += (sockets.empty() ? "" : ", ") + s.get<std::string>();
   line("  sockets", sockets.empty() ? "none" : sockets);
   if (p.contains("epc_mib_advertised")) {
     line("  registrations", Num(p, "registrations"));
@@ -184,8 +196,9 @@ std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
     line("  EPC source", Str(p, "epc_source") + (Flag(p, "simulated") ? " (SIMULATED)" : ""));
   }
   const auto& problems = j["problems"];
-  line("status", problems.empty() ? "OK" : "NOT OK (" + std::to_string(problems.size()) + " problem" +
-                                               (problems.size() == 1 ? "" : "s") + ")");
+  line("status", problems.empty() ? "OK"
+                                  : "NOT OK (" + std::to_string(problems.size()) + " problem" +
+                                        (problems.size() == 1 ? "" : "s") + ")");
   for (const auto& problem : problems) out += "  - " + problem.get<std::string>() + "\n";
   return out;
 }

@@ -13,10 +13,10 @@
 namespace confcom::sgxctl {
 
 struct QcnlConfig {
-  std::string pccs_url;             // required: where PCK certificates come from
-  std::string collateral_service;   // verification collateral; empty: pccs_url
-  bool use_secure_cert = true;      // verify the PCCS's TLS certificate
-  std::string local_pck_url;        // tried first for PCK certificates (Azure's THIM)
+  std::string pccs_url;            // required: where PCK certificates come from
+  std::string collateral_service;  // verification collateral; empty: pccs_url
+  bool use_secure_cert = true;     // verify the PCCS's TLS certificate
+  std::string local_pck_url;       // tried first for PCK certificates (Azure's THIM)
   std::optional<int> retry_times;
   std::optional<int> retry_delay;
   std::optional<double> pck_cache_expire_hours;

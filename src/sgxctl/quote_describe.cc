@@ -14,10 +14,11 @@ namespace {
 
 Json FlagNames(uint64_t flags) {
   Json names = Json::array();
-  const std::pair<uint64_t, const char*> known[] = {
-      {sgx::kFlagInitted, "INITTED"},       {sgx::kFlagDebug, "DEBUG"},
-      {sgx::kFlagMode64Bit, "MODE64BIT"},   {sgx::kFlagProvisionKey, "PROVISION_KEY"},
-      {sgx::kFlagEinitTokenKey, "EINITTOKEN_KEY"}};
+  const std::pair<uint64_t, const char*> known[] = {{sgx::kFlagInitted, "INITTED"},
+                                                    {sgx::kFlagDebug, "DEBUG"},
+                                                    {sgx::kFlagMode64Bit, "MODE64BIT"},
+                                                    {sgx::kFlagProvisionKey, "PROVISION_KEY"},
+                                                    {sgx::kFlagEinitTokenKey, "EINITTOKEN_KEY"}};
   for (auto [bit, name] : known) {
     if (flags & bit) names.push_back(name);
   }

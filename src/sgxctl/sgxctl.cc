@@ -8,7 +8,8 @@
 
 int main(int argc, char** argv) {
   using namespace confcom;
-  CLI::App app{"sgxctl: confcom's command-line tool for SGX quotes, the quote helper and the node.", "sgxctl"};
+  CLI::App app{"sgxctl: confcom's command-line tool for SGX quotes, the quote helper and the node.",
+               "sgxctl"};
   AddVersionFlag(app, "sgxctl");
   app.require_subcommand(1);
   auto commands = sgxctl::AllCommands();

@@ -9,13 +9,18 @@ namespace confcom::sgxctl {
 using verify::QvResult;
 
 std::string Unacceptable(const verify::Verdict& v, const AcceptPolicy& p) {
-  if (!v.verified) return "verification failed at check " + std::string(verify::CheckName(v.failed));
+  if (!v.verified)
+    return "verification failed at check " + std::string(verify::CheckName(v.failed));
   std::string status = v.combined_status ? verify::TcbStatusName(*v.combined_status) : "unknown";
-  auto need = [&](bool ok, const char* flag) { return ok ? std::string() : "TCB status " + status + " (accept with " + flag + ")"; };
+  auto need = [&](bool ok, const char* flag) {
+    return ok ? std::string() : "TCB status " + status + " (accept with " + flag + ")";
+  };
   switch (v.result) {
     case QvResult::kOk: return "";
-    case QvResult::kConfigNeeded: return need(p.configuration_needed, "--accept-configuration-needed");
-    case QvResult::kSwHardeningNeeded: return need(p.sw_hardening_needed, "--accept-sw-hardening-needed");
+    case QvResult::kConfigNeeded:
+      return need(p.configuration_needed, "--accept-configuration-needed");
+    case QvResult::kSwHardeningNeeded:
+      return need(p.sw_hardening_needed, "--accept-sw-hardening-needed");
     case QvResult::kConfigAndSwHardeningNeeded:
       if (!p.configuration_needed) return need(false, "--accept-configuration-needed");
       return need(p.sw_hardening_needed, "--accept-sw-hardening-needed");

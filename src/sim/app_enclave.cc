@@ -33,18 +33,23 @@ sgx::TargetInfo SimAppEnclave::target_info() const {
 
 Result<sgx::Report> SimAppEnclave::MakeReport(ByteSpan qe_target_info, ByteSpan report_data) const {
   if (qe_target_info.size() != sgx::TargetInfo::kSize) {
-    return Status::InvalidArgument("QE target info: expected " + std::to_string(sgx::TargetInfo::kSize) +
-                                   " bytes, got " + std::to_string(qe_target_info.size()));
+    return Status::InvalidArgument("QE target info: expected " +
+                                   std::to_string(sgx::TargetInfo::kSize) + " bytes, got " +
+                                   std::to_string(qe_target_info.size()));
   }
   if (report_data.size() > 64) {
-    return Status::InvalidArgument("report data: at most 64 bytes, got " + std::to_string(report_data.size()));
+    return Status::InvalidArgument("report data: at most 64 bytes, got " +
+                                   std::to_string(report_data.size()));
   }
   CONFCOM_ASSIGN_OR_RETURN(sgx::TargetInfo target, sgx::TargetInfo::Decode(qe_target_info));
-  if (std::all_of(target.mr_enclave.begin(), target.mr_enclave.end(), [](uint8_t b) { return b == 0; })) {
-    return Status::InvalidArgument("QE target info has an all-zero MRENCLAVE (not a quoting enclave's)");
+  if (std::all_of(target.mr_enclave.begin(), target.mr_enclave.end(),
+                  [](uint8_t b) { return b == 0; })) {
+    return Status::InvalidArgument(
+        "QE target info has an all-zero MRENCLAVE (not a quoting enclave's)");
   }
   if ((target.attributes.flags & sgx::kFlagInitted) == 0) {
-    return Status::InvalidArgument("QE target info names an enclave that is not initialised (no INIT attribute)");
+    return Status::InvalidArgument(
+        "QE target info names an enclave that is not initialised (no INIT attribute)");
   }
   sgx::ReportBody body = identity_;
   std::memcpy(body.report_data.data(), report_data.data(), report_data.size());

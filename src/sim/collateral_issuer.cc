@@ -40,7 +40,8 @@ Result<std::string> SignCollateralObject(const crypto::EcKey& key, std::string_v
          ToHex(sig) + "\"}";
 }
 
-Result<verify::PckCrlBundle> MakeSimPckCrl(const SimPlatform& p, PckCa ca, const CollateralOptions& o) {
+Result<verify::PckCrlBundle> MakeSimPckCrl(const SimPlatform& p, PckCa ca,
+                                           const CollateralOptions& o) {
   pki::CrlSpec spec;
   spec.this_update = Now(o) - kSimBackdate;
   spec.next_update = NextUpdate(o);
@@ -65,7 +66,8 @@ Result<verify::Collateral> MakeSimCollateral(const SimPlatform& p, const Collate
   Json levels = Json::array();
   for (const TcbProfile& profile : profiles) {
     bool out_of_date = profile.name == "downgraded";
-    levels.push_back(TcbLevelJson(profile, tcb_date, out_of_date ? "OutOfDate" : "UpToDate", out_of_date));
+    levels.push_back(
+        TcbLevelJson(profile, tcb_date, out_of_date ? "OutOfDate" : "UpToDate", out_of_date));
   }
   Json tcb_info = {{"id", "SGX"},
                    {"version", 3},
@@ -76,10 +78,12 @@ Result<verify::Collateral> MakeSimCollateral(const SimPlatform& p, const Collate
                    {"tcbType", 0},
                    {"tcbEvaluationDataNumber", 1},
                    {"tcbLevels", levels}};
-  CONFCOM_ASSIGN_OR_RETURN(c.tcb_info_json, SignCollateralObject(p.tcb_signing_key(), "tcbInfo", tcb_info.dump()));
+  CONFCOM_ASSIGN_OR_RETURN(c.tcb_info_json,
+                           SignCollateralObject(p.tcb_signing_key(), "tcbInfo", tcb_info.dump()));
 
   Json qe_levels = Json::array();
-  qe_levels.push_back({{"tcb", {{"isvsvn", kQeIsvSvn}}}, {"tcbDate", tcb_date}, {"tcbStatus", "UpToDate"}});
+  qe_levels.push_back(
+      {{"tcb", {{"isvsvn", kQeIsvSvn}}}, {"tcbDate", tcb_date}, {"tcbStatus", "UpToDate"}});
   qe_levels.push_back({{"tcb", {{"isvsvn", 0}}},
                        {"tcbDate", tcb_date},
                        {"tcbStatus", "OutOfDate"},
@@ -96,8 +100,9 @@ Result<verify::Collateral> MakeSimCollateral(const SimPlatform& p, const Collate
                       {"mrsigner", Upper(ToHex(sgx::kIntelQe3MrSigner))},
                       {"isvprodid", kQeIsvProdId},
                       {"tcbLevels", qe_levels}};
-  CONFCOM_ASSIGN_OR_RETURN(c.qe_identity_json,
-                           SignCollateralObject(p.tcb_signing_key(), "enclaveIdentity", qe_identity.dump()));
+  CONFCOM_ASSIGN_OR_RETURN(
+      c.qe_identity_json,
+      SignCollateralObject(p.tcb_signing_key(), "enclaveIdentity", qe_identity.dump()));
 
   CONFCOM_ASSIGN_OR_RETURN(verify::PckCrlBundle pck,
                            MakeSimPckCrl(p, o.pck_crl_ca.value_or(p.info().pck_ca), o));

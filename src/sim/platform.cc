@@ -43,8 +43,7 @@ Result<crypto::EcKey> ReadKey(const std::string& dir, const std::string& file) {
   std::string path = dir + "/" + file;
   CONFCOM_ASSIGN_OR_RETURN(mode_t mode, FileMode(path));
   if ((mode & 077) != 0) {
-    return Status::PermissionDenied("refusing key file " + path + " with mode " +
-                                    ModeString(mode) +
+    return Status::PermissionDenied("refusing key file " + path + " with mode " + ModeString(mode) +
                                     ": group or others can access it; fix: chmod 0600 " + path +
                                     " and make the helper's user its owner (chown)");
   }
@@ -98,7 +97,8 @@ std::pair<std::string, Bytes> SimMarkerExtension() {
 }
 
 bool CarriesSimMarker(const pki::Certificate& cert) {
-  return cert.ExtensionValue(kSimMarkerOid).has_value() || cert.ExtensionValue(kLegacySimMarkerOid).has_value();
+  return cert.ExtensionValue(kSimMarkerOid).has_value() ||
+         cert.ExtensionValue(kLegacySimMarkerOid).has_value();
 }
 
 sgx::Array<32> SimQeMrEnclave() {
@@ -128,9 +128,18 @@ const std::vector<TcbProfile>& TcbProfiles() {
   // Component SVNs of a plausible platform; "upgraded" is one step ahead, "downgraded" two
   // behind, so simulated collateral can rate them UpToDate / UpToDate / OutOfDate.
   static const std::vector<TcbProfile> profiles = {
-      {"upgraded", sgx::kSimCpuSvnUpgraded, {15, 15, 3, 3, 1, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0}, kPceSvn},
-      {"default", sgx::kSimCpuSvnDefault, {14, 14, 3, 3, 1, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0}, kPceSvn},
-      {"downgraded", sgx::kSimCpuSvnDowngraded, {12, 12, 3, 3, 1, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0}, kPceSvn},
+      {"upgraded",
+       sgx::kSimCpuSvnUpgraded,
+       {15, 15, 3, 3, 1, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0},
+       kPceSvn},
+      {"default",
+       sgx::kSimCpuSvnDefault,
+       {14, 14, 3, 3, 1, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0},
+       kPceSvn},
+      {"downgraded",
+       sgx::kSimCpuSvnDowngraded,
+       {12, 12, 3, 3, 1, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0},
+       kPceSvn},
   };
   return profiles;
 }
@@ -214,8 +223,8 @@ Result<SimPlatform> SimPlatform::Create(const std::string& dir, PckCa pck_ca) {
   p.info_.created = FormatRfc3339(std::time(nullptr));
   p.info_.pck_ca = pck_ca;
   std::memcpy(p.info_.ppid.data(), kSimPpidPrefix, std::strlen(kSimPpidPrefix));
-  CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(
-      std::span(p.info_.ppid).subspan(std::strlen(kSimPpidPrefix))));
+  CONFCOM_RETURN_IF_ERROR(
+      crypto::RandomBytes(std::span(p.info_.ppid).subspan(std::strlen(kSimPpidPrefix))));
   CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(p.info_.qe_id));
   CONFCOM_RETURN_IF_ERROR(crypto::RandomBytes(p.info_.platform_instance_id));
 
@@ -257,7 +266,8 @@ Status SimPlatform::IssueAndWrite() {
   auto tcb = Spec("Intel SGX TCB Signing", now, 7);
   tcb.key_usage = "critical,digitalSignature,nonRepudiation";
   tcb.crl_distribution_point = std::string(kCrlBase) + "rootcacrl";
-  CONFCOM_ASSIGN_OR_RETURN(tcb_signing_, pki::IssueCertificate(tcb, tcb_signing_key_, &root_ca_, root_key_));
+  CONFCOM_ASSIGN_OR_RETURN(tcb_signing_,
+                           pki::IssueCertificate(tcb, tcb_signing_key_, &root_ca_, root_key_));
 
   pck_certs_.clear();
   for (const TcbProfile& profile : TcbProfiles()) {
@@ -285,7 +295,8 @@ Status SimPlatform::IssueAndWrite() {
     // the most common one, 71 bytes (half of all signatures).
     pki::Certificate cert;
     for (int attempt = 0;; ++attempt) {
-      CONFCOM_ASSIGN_OR_RETURN(cert, pki::IssueCertificate(leaf, pck_key_, &pck_ca(), pck_ca_key()));
+      CONFCOM_ASSIGN_OR_RETURN(cert,
+                               pki::IssueCertificate(leaf, pck_key_, &pck_ca(), pck_ca_key()));
       if (cert.SignatureSize() == 71) break;
       if (attempt == 100) return Status::Internal("could not issue equal-length PCK certificates");
     }
@@ -296,7 +307,8 @@ Status SimPlatform::IssueAndWrite() {
   CONFCOM_RETURN_IF_ERROR(WriteKey(dir, kRootKeyFile, root_key_));
   for (PckCa which : {PckCa::kPlatform, PckCa::kProcessor}) {
     CONFCOM_RETURN_IF_ERROR(WriteKey(dir, kCaKeyFiles[size_t(which)], ca_key(which)));
-    CONFCOM_RETURN_IF_ERROR(WriteFileAtomic(PathIn(dir, kCaFiles[size_t(which)]), ca(which).ToPem()));
+    CONFCOM_RETURN_IF_ERROR(
+        WriteFileAtomic(PathIn(dir, kCaFiles[size_t(which)]), ca(which).ToPem()));
   }
   CONFCOM_RETURN_IF_ERROR(WriteKey(dir, kTcbSigningKeyFile, tcb_signing_key_));
   CONFCOM_RETURN_IF_ERROR(WriteKey(dir, kPckKeyFile, pck_key_));
@@ -349,7 +361,8 @@ Result<SimPlatform> SimPlatform::Load(const std::string& dir) {
   p.info_.created = j.value("created", "");
   if (format == kFormatVersion) {
     auto ca = pki::ParsePckCa(j.value("pck_ca", ""));
-    if (!ca.ok()) return Status::Corruption(PathIn(dir, kPlatformFile) + ": " + ca.status().message());
+    if (!ca.ok())
+      return Status::Corruption(PathIn(dir, kPlatformFile) + ": " + ca.status().message());
     p.info_.pck_ca = *ca;
   }
 
@@ -358,27 +371,31 @@ Result<SimPlatform> SimPlatform::Load(const std::string& dir) {
     // A key others may read is intact: fixing its mode is the remedy, and removing the state
     // dir (a new platform, a new root) would be the worst one.
     if (st.code() == Status::Code::kPermissionDenied) {
-      return st.WithContext("simulated platform in " + dir +
-                            " (its keys are intact: fix the file's mode and owner; do not remove the state dir, "
-                            "which would create a new platform with a new root)");
+      return st.WithContext(
+          "simulated platform in " + dir +
+          " (its keys are intact: fix the file's mode and owner; do not remove the state dir, "
+          "which would create a new platform with a new root)");
     }
-    return st.WithContext("simulated platform in " + dir +
-                          " is damaged (restore it from a backup; only a new, empty --state-dir "
-                          "creates a new platform, with a new root that verifiers must trust again)");
+    return st.WithContext(
+        "simulated platform in " + dir +
+        " is damaged (restore it from a backup; only a new, empty --state-dir "
+        "creates a new platform, with a new root that verifiers must trust again)");
   };
-#define CONFCOM_LOAD(lhs, expr)              \
-  do {                                       \
-    auto _r = (expr);                        \
+#define CONFCOM_LOAD(lhs, expr)                \
+  do {                                         \
+    auto _r = (expr);                          \
     if (!_r.ok()) return context(_r.status()); \
-    lhs = std::move(_r).value();             \
+    lhs = std::move(_r).value();               \
   } while (0)
   CONFCOM_LOAD(p.root_key_, ReadKey(dir, kRootKeyFile));
-  CONFCOM_LOAD(p.ca_keys_[size_t(PckCa::kPlatform)], ReadKey(dir, kCaKeyFiles[size_t(PckCa::kPlatform)]));
+  CONFCOM_LOAD(p.ca_keys_[size_t(PckCa::kPlatform)],
+               ReadKey(dir, kCaKeyFiles[size_t(PckCa::kPlatform)]));
   CONFCOM_LOAD(p.tcb_signing_key_, ReadKey(dir, kTcbSigningKeyFile));
   CONFCOM_LOAD(p.pck_key_, ReadKey(dir, kPckKeyFile));
   CONFCOM_LOAD(p.attestation_key_, ReadKey(dir, kAttestationKeyFile));
   if (format == kFormatWithOneCa) return Upgrade(dir, p);
-  CONFCOM_LOAD(p.ca_keys_[size_t(PckCa::kProcessor)], ReadKey(dir, kCaKeyFiles[size_t(PckCa::kProcessor)]));
+  CONFCOM_LOAD(p.ca_keys_[size_t(PckCa::kProcessor)],
+               ReadKey(dir, kCaKeyFiles[size_t(PckCa::kProcessor)]));
   CONFCOM_LOAD(p.root_ca_, ReadCert(dir, kRootCaFile));
   for (PckCa which : {PckCa::kPlatform, PckCa::kProcessor}) {
     CONFCOM_LOAD(p.cas_[size_t(which)], ReadCert(dir, kCaFiles[size_t(which)]));
@@ -406,7 +423,8 @@ Result<SimPlatform> SimPlatform::Load(const std::string& dir) {
 Result<SimPlatform> SimPlatform::Upgrade(const std::string& dir, SimPlatform p) {
   // Format 1 had the Platform CA only; its key, read by Load(), is kept.
   p.info_.pck_ca = PckCa::kPlatform;
-  CONFCOM_RETURN_IF_ERROR(p.IssueAndWrite().WithContext("upgrading the simulated platform in " + dir));
+  CONFCOM_RETURN_IF_ERROR(
+      p.IssueAndWrite().WithContext("upgrading the simulated platform in " + dir));
   return p;
 }
 

@@ -82,7 +82,7 @@ struct PlatformInfo {
   sgx::Array<16> qe_id{};
   sgx::Array<16> platform_instance_id{};
   PckCa pck_ca = PckCa::kPlatform;  // the issuer of the PCK certificates
-  std::string created;  // RFC 3339
+  std::string created;              // RFC 3339
 };
 
 // A loaded platform: immutable, so its const methods are safe from any thread. Processes that
@@ -115,7 +115,9 @@ class SimPlatform {
   const pki::Certificate& pck_ca() const { return ca(info_.pck_ca); }
   const crypto::EcKey& pck_ca_key() const { return ca_key(info_.pck_ca); }
   // The PCK certificate for a profile (index into TcbProfiles()).
-  const pki::Certificate& pck_certificate(size_t profile_index) const { return pck_certs_[profile_index]; }
+  const pki::Certificate& pck_certificate(size_t profile_index) const {
+    return pck_certs_[profile_index];
+  }
   // PEM chain: PCK leaf, its PCK CA, Root CA. `profile_index` must be < TcbProfiles().size().
   std::string PckChainPem(size_t profile_index) const;
 

@@ -32,10 +32,12 @@ Result<std::string> GetString(const Json& j, const std::string& where, const cha
 }
 
 Result<long> GetInt(const Json& j, const std::string& where, const char* field, long max) {
-  if (!j.contains(field) || !j[field].is_number_integer()) return Missing(where, field, "an integer");
+  if (!j.contains(field) || !j[field].is_number_integer())
+    return Missing(where, field, "an integer");
   long v = j[field].get<long>();
   if (v < 0 || v > max) {
-    return Status::InvalidArgument(where + ": \"" + field + "\" = " + std::to_string(v) + " is out of range");
+    return Status::InvalidArgument(where + ": \"" + field + "\" = " + std::to_string(v) +
+                                   " is out of range");
   }
   return v;
 }
@@ -70,7 +72,8 @@ Result<std::vector<std::string>> GetAdvisories(const Json& level, const std::str
 // Splits {"<object_key>":{…},"signature":"<hex>"}, reads the fields every signed collateral
 // object has into `out`, and returns the object for the caller to read the rest from.
 Result<Json> ParseSigned(std::string_view document, const char* object_key, SignedCollateral* out) {
-  if (document.size() > kMaxDocument) return Status::InvalidArgument("collateral document larger than 1 MiB");
+  if (document.size() > kMaxDocument)
+    return Status::InvalidArgument("collateral document larger than 1 MiB");
   Json doc = Json::parse(document, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return Status::InvalidArgument(std::string(object_key) + " document is not a JSON object");
@@ -173,7 +176,8 @@ Result<QeIdentity> ParseQeIdentity(std::string_view document) {
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "miscselect", misc));
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "miscselectMask", misc_mask));
   // Intel writes miscselect as the big-endian hex of the 32-bit value.
-  q.miscselect = uint32_t(misc[0]) << 24 | uint32_t(misc[1]) << 16 | uint32_t(misc[2]) << 8 | misc[3];
+  q.miscselect =
+      uint32_t(misc[0]) << 24 | uint32_t(misc[1]) << 16 | uint32_t(misc[2]) << 8 | misc[3];
   q.miscselect_mask = uint32_t(misc_mask[0]) << 24 | uint32_t(misc_mask[1]) << 16 |
                       uint32_t(misc_mask[2]) << 8 | misc_mask[3];
   CONFCOM_RETURN_IF_ERROR(GetHex(j, where, "attributes", q.attributes));
@@ -186,7 +190,8 @@ Result<QeIdentity> ParseQeIdentity(std::string_view document) {
   }
   for (const auto& lj : j["tcbLevels"]) {
     std::string lw = "enclaveIdentity level " + std::to_string(q.levels.size());
-    if (!lj.is_object() || !lj.contains("tcb") || !lj["tcb"].is_object()) return Missing(lw, "tcb", "an object");
+    if (!lj.is_object() || !lj.contains("tcb") || !lj["tcb"].is_object())
+      return Missing(lw, "tcb", "an object");
     QeTcbLevel level;
     CONFCOM_ASSIGN_OR_RETURN(long isvsvn, GetInt(lj["tcb"], lw, "isvsvn", 65535));
     level.isvsvn = uint16_t(isvsvn);
@@ -217,7 +222,8 @@ Result<Collateral> LoadCollateralDir(const std::string& dir) {
   return c;
 }
 
-Status WriteCollateralDir(const Collateral& c, const std::string& root_ca_pem, const std::string& dir) {
+Status WriteCollateralDir(const Collateral& c, const std::string& root_ca_pem,
+                          const std::string& dir) {
   CONFCOM_RETURN_IF_ERROR(MakeDirs(dir, 0755));
   auto write = [&](const char* name, std::string_view data) {
     return WriteFileAtomic(dir + "/" + name, data, 0644);  // public material

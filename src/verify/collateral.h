@@ -115,6 +115,7 @@ inline constexpr char kRootCaFile[] = "root_ca.pem";
 Result<Collateral> LoadCollateralDir(const std::string& dir);
 // Writes the bundle (and the root certificate, if given) as files named for what they are,
 // each atomically, mode 0644 (public material). Errors: MakeDirs' or WriteFileAtomic's.
-Status WriteCollateralDir(const Collateral& c, const std::string& root_ca_pem, const std::string& dir);
+Status WriteCollateralDir(const Collateral& c, const std::string& root_ca_pem,
+                          const std::string& dir);
 
 }  // namespace confcom::verify

@@ -15,7 +15,8 @@ class Scanner {
   explicit Scanner(std::string_view s) : s_(s) {}
   size_t pos() const { return i_; }
   void SkipSpace() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
+      ++i_;
   }
   bool Consume(char c) {
     SkipSpace();
@@ -86,7 +87,8 @@ class Scanner {
 Result<std::string_view> RawMemberText(std::string_view document, std::string_view key) {
   Scanner sc(document);
   if (!sc.Consume('{')) return sc.Error("expected an object");
-  if (sc.Consume('}')) return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
+  if (sc.Consume('}'))
+    return Status::NotFound("JSON object has no member \"" + std::string(key) + "\"");
   std::optional<std::string_view> found;
   for (;;) {
     CONFCOM_ASSIGN_OR_RETURN(std::string_view name, sc.String());
@@ -95,7 +97,9 @@ Result<std::string_view> RawMemberText(std::string_view document, std::string_vi
     if (name == key) {
       // A second member of the same name would let the signed text (one) and the parsed
       // object (another) differ: refuse the document.
-      if (found) return Status::InvalidArgument("JSON object has more than one \"" + std::string(key) + "\" member");
+      if (found)
+        return Status::InvalidArgument("JSON object has more than one \"" + std::string(key) +
+                                       "\" member");
       found = value;
     }
     if (sc.Consume(',')) continue;
@@ -135,7 +139,8 @@ class DuplicateFinder final : public nlohmann::json_sax<nlohmann::json> {
   }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
     error_ = "not JSON (error at byte " + std::to_string(position) + ")";
     return false;
   }

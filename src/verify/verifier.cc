@@ -20,7 +20,9 @@ std::string Describe(const pki::Certificate& c) {
   return out;
 }
 
-bool SameCert(const pki::Certificate& a, const pki::Certificate& b) { return a.ToDer() == b.ToDer(); }
+bool SameCert(const pki::Certificate& a, const pki::Certificate& b) {
+  return a.ToDer() == b.ToDer();
+}
 
 // "not valid at <t>: valid from <a> to <b>" or empty.
 std::string OutsideWindow(std::time_t at, std::time_t from, std::time_t to) {
@@ -41,7 +43,8 @@ const char* QvResultName(QvResult r) {
     case QvResult::kRevoked: return "SGX_QL_QV_RESULT_REVOKED";
     case QvResult::kUnspecified: return "SGX_QL_QV_RESULT_UNSPECIFIED";
     case QvResult::kSwHardeningNeeded: return "SGX_QL_QV_RESULT_SW_HARDENING_NEEDED";
-    case QvResult::kConfigAndSwHardeningNeeded: return "SGX_QL_QV_RESULT_CONFIG_AND_SW_HARDENING_NEEDED";
+    case QvResult::kConfigAndSwHardeningNeeded:
+      return "SGX_QL_QV_RESULT_CONFIG_AND_SW_HARDENING_NEEDED";
   }
   return "SGX_QL_QV_RESULT_UNKNOWN";
 }
@@ -51,7 +54,8 @@ QvResult QvResultFor(TcbStatus s) {
     case TcbStatus::kUpToDate: return QvResult::kOk;
     case TcbStatus::kSWHardeningNeeded: return QvResult::kSwHardeningNeeded;
     case TcbStatus::kConfigurationNeeded: return QvResult::kConfigNeeded;
-    case TcbStatus::kConfigurationAndSWHardeningNeeded: return QvResult::kConfigAndSwHardeningNeeded;
+    case TcbStatus::kConfigurationAndSWHardeningNeeded:
+      return QvResult::kConfigAndSwHardeningNeeded;
     case TcbStatus::kOutOfDate: return QvResult::kOutOfDate;
     case TcbStatus::kOutOfDateConfigurationNeeded: return QvResult::kOutOfDateConfigNeeded;
     case TcbStatus::kRevoked: return QvResult::kRevoked;
@@ -124,9 +128,11 @@ Result<std::shared_ptr<QuoteVerifier>> QuoteVerifier::Create(const Collateral& c
   };
   const auto& tc = v->tcb_chain_;
   if (tc.size() != 2) {
-    record(Check::kTcbSigningChain, "expected 2 certificates (TCB Signing, Root), got " + std::to_string(tc.size()));
+    record(Check::kTcbSigningChain,
+           "expected 2 certificates (TCB Signing, Root), got " + std::to_string(tc.size()));
   } else if (tc[0].SubjectCommonName() != "Intel SGX TCB Signing") {
-    record(Check::kTcbSigningChain, "first certificate is " + Describe(tc[0]) + ", not 'Intel SGX TCB Signing'");
+    record(Check::kTcbSigningChain,
+           "first certificate is " + Describe(tc[0]) + ", not 'Intel SGX TCB Signing'");
   } else if (!SameCert(tc[1], root)) {
     record(Check::kTcbSigningChain, "does not end at the trusted root");
   } else if (!tc[0].IsSignedBy(root)) {
@@ -139,7 +145,8 @@ Result<std::shared_ptr<QuoteVerifier>> QuoteVerifier::Create(const Collateral& c
   }
   for (const auto* crl : {&v->root_crl_, &v->pck_crl_}) {
     if (!crl->HasCrlNumber() || !crl->HasAuthorityKeyId()) {
-      record(Check::kCrl, "CRL issued by '" + crl->Issuer() + "' lacks crlNumber or authority key id");
+      record(Check::kCrl,
+             "CRL issued by '" + crl->Issuer() + "' lacks crlNumber or authority key id");
     }
   }
   if (tc.size() == 2) {
@@ -157,7 +164,8 @@ Result<std::shared_ptr<QuoteVerifier>> QuoteVerifier::Create(const Collateral& c
     }
   }
   if (v->tcb_info_.version != 3) {
-    record(Check::kTcbInfo, "TCB Info version " + std::to_string(v->tcb_info_.version) + "; 3 is required");
+    record(Check::kTcbInfo,
+           "TCB Info version " + std::to_string(v->tcb_info_.version) + "; 3 is required");
   }
   if (v->qe_identity_.id != "QE" || v->qe_identity_.version != 2) {
     record(Check::kQeIdentity, "QE Identity id/version is " + v->qe_identity_.id + "/" +
@@ -166,7 +174,8 @@ Result<std::shared_ptr<QuoteVerifier>> QuoteVerifier::Create(const Collateral& c
   return v;
 }
 
-std::shared_ptr<const QuoteVerifier::PckChain> QuoteVerifier::CheckPckChain(ByteSpan cert_data) const {
+std::shared_ptr<const QuoteVerifier::PckChain> QuoteVerifier::CheckPckChain(
+    ByteSpan cert_data) const {
   std::string key(AsChars(cert_data));
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -213,11 +222,12 @@ std::shared_ptr<const QuoteVerifier::PckChain> QuoteVerifier::CheckPckChain(Byte
       if (pck_crl_.Issuer() != c[1].Subject()) {
         // Most often the CRL of the other PCK CA: say which one to fetch.
         chain->pck_crl_status = Status::PermissionDenied(
-            "the PCK CRL is issued by '" + pck_crl_.Issuer() + "', not by the PCK certificate's issuer " +
-            Describe(c[1]) + ": use that CA's CRL (PCCS: /pckcrl?ca=" + pki::PckCaName(*ca) + ")");
+            "the PCK CRL is issued by '" + pck_crl_.Issuer() +
+            "', not by the PCK certificate's issuer " + Describe(c[1]) +
+            ": use that CA's CRL (PCCS: /pckcrl?ca=" + pki::PckCaName(*ca) + ")");
       } else if (!pck_crl_.IsSignedBy(c[1])) {
-        chain->pck_crl_status = Status::PermissionDenied(
-            "PCK CRL is not signed by the PCK's issuer " + Describe(c[1]));
+        chain->pck_crl_status =
+            Status::PermissionDenied("PCK CRL is not signed by the PCK's issuer " + Describe(c[1]));
       }
     }
   }
@@ -239,18 +249,23 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
   };
 
   auto parsed = sgx::ParseQuoteV3(quote_bytes);
-  if (!parsed.ok()) return fail(Check::kQuoteFormat, QvResult::kUnspecified, parsed.status().message());
+  if (!parsed.ok())
+    return fail(Check::kQuoteFormat, QvResult::kUnspecified, parsed.status().message());
   const sgx::QuoteV3& q = parsed->quote;
   if (parsed->trailing_bytes > 0) {
-    std::string what = std::to_string(parsed->trailing_bytes) + " bytes after the quote's end (it is " +
-                       std::to_string(q.EncodedSize()) + " bytes)";
+    std::string what = std::to_string(parsed->trailing_bytes) +
+                       " bytes after the quote's end (it is " + std::to_string(q.EncodedSize()) +
+                       " bytes)";
     if (!parsed->trailing_all_zero) {
-      return fail(Check::kQuoteFormat, QvResult::kUnspecified, what + ", not all zero: not a quote as the QE made it");
+      return fail(Check::kQuoteFormat, QvResult::kUnspecified,
+                  what + ", not all zero: not a quote as the QE made it");
     }
     if (!options.allow_zero_padding) {
-      return fail(Check::kQuoteFormat, QvResult::kUnspecified,
-                  what + ", all zero: a padded buffer, which Intel's QVL refuses too; send only the first " +
-                      std::to_string(q.EncodedSize()) + " bytes (or allow zero padding)");
+      return fail(
+          Check::kQuoteFormat, QvResult::kUnspecified,
+          what +
+              ", all zero: a padded buffer, which Intel's QVL refuses too; send only the first " +
+              std::to_string(q.EncodedSize()) + " bytes (or allow zero padding)");
     }
     v.warnings.push_back(what + ", all zero: ignored as padding");
   }
@@ -267,47 +282,58 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
 
   // 1. Chains, validity, CRLs, revocation.
   auto chain = CheckPckChain(q.cert_data);
-  if (!chain->status.ok()) return fail(Check::kPckChain, QvResult::kInvalidSignature, chain->status.message());
+  if (!chain->status.ok())
+    return fail(Check::kPckChain, QvResult::kInvalidSignature, chain->status.message());
   v.fmspc = chain->ext.fmspc;
   if (collateral_failed_ != Check::kNone) {
     return fail(collateral_failed_, QvResult::kInvalidSignature, collateral_message_);
   }
-  if (!chain->pck_crl_status.ok()) return fail(Check::kCrl, QvResult::kInvalidSignature, chain->pck_crl_status.message());
-  for (const pki::Certificate* cert : {&chain->leaf, &chain->intermediate, &root_, &tcb_chain_[0]}) {
+  if (!chain->pck_crl_status.ok())
+    return fail(Check::kCrl, QvResult::kInvalidSignature, chain->pck_crl_status.message());
+  for (const pki::Certificate* cert :
+       {&chain->leaf, &chain->intermediate, &root_, &tcb_chain_[0]}) {
     if (auto why = OutsideWindow(at, cert->NotBefore(), cert->NotAfter()); !why.empty()) {
-      return fail(Check::kValidity, QvResult::kUnspecified, "certificate " + Describe(*cert) + " is " + why);
+      return fail(Check::kValidity, QvResult::kUnspecified,
+                  "certificate " + Describe(*cert) + " is " + why);
     }
   }
   for (const pki::Crl* crl : {&root_crl_, &pck_crl_}) {
     if (auto why = OutsideWindow(at, crl->ThisUpdate(), crl->NextUpdate()); !why.empty()) {
-      return fail(Check::kValidity, QvResult::kUnspecified, "CRL of '" + crl->Issuer() + "' is " + why);
+      return fail(Check::kValidity, QvResult::kUnspecified,
+                  "CRL of '" + crl->Issuer() + "' is " + why);
     }
   }
   if (auto why = OutsideWindow(at, tcb_info_.issue_date, tcb_info_.next_update); !why.empty()) {
     return fail(Check::kValidity, QvResult::kUnspecified, "TCB Info is " + why);
   }
-  if (auto why = OutsideWindow(at, qe_identity_.issue_date, qe_identity_.next_update); !why.empty()) {
+  if (auto why = OutsideWindow(at, qe_identity_.issue_date, qe_identity_.next_update);
+      !why.empty()) {
     return fail(Check::kValidity, QvResult::kUnspecified, "QE Identity is " + why);
   }
   if (root_crl_.Revokes(chain->intermediate) || root_crl_.Revokes(tcb_chain_[0])) {
-    return fail(Check::kRevocation, QvResult::kRevoked, "an intermediate certificate is revoked by the Root CA CRL");
+    return fail(Check::kRevocation, QvResult::kRevoked,
+                "an intermediate certificate is revoked by the Root CA CRL");
   }
   if (pck_crl_.Revokes(chain->leaf)) {
-    return fail(Check::kRevocation, QvResult::kRevoked,
-                "PCK certificate (serial " + chain->leaf.SerialHex() + ") is revoked by the PCK CRL");
+    return fail(
+        Check::kRevocation, QvResult::kRevoked,
+        "PCK certificate (serial " + chain->leaf.SerialHex() + ") is revoked by the PCK CRL");
   }
 
   // 2. The PCK's platform is the one the TCB Info describes.
   if (tcb_info_.id != "SGX") {
-    return fail(Check::kTcbInfo, QvResult::kUnspecified, "TCB Info id '" + tcb_info_.id + "' does not match TEE type SGX");
+    return fail(Check::kTcbInfo, QvResult::kUnspecified,
+                "TCB Info id '" + tcb_info_.id + "' does not match TEE type SGX");
   }
   if (chain->ext.fmspc != tcb_info_.fmspc) {
-    return fail(Check::kPlatformMatch, QvResult::kUnspecified,
-                "PCK FMSPC " + ToHex(chain->ext.fmspc) + " != TCB Info FMSPC " + ToHex(tcb_info_.fmspc));
+    return fail(
+        Check::kPlatformMatch, QvResult::kUnspecified,
+        "PCK FMSPC " + ToHex(chain->ext.fmspc) + " != TCB Info FMSPC " + ToHex(tcb_info_.fmspc));
   }
   if (chain->ext.pce_id != tcb_info_.pce_id) {
     return fail(Check::kPlatformMatch, QvResult::kUnspecified,
-                "PCK PCE-ID " + ToHex(chain->ext.pce_id) + " != TCB Info PCE-ID " + ToHex(tcb_info_.pce_id));
+                "PCK PCE-ID " + ToHex(chain->ext.pce_id) + " != TCB Info PCE-ID " +
+                    ToHex(tcb_info_.pce_id));
   }
 
   // 3. The QE report: signed by the PCK key, bound to the attestation key.
@@ -327,15 +353,18 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
   // 4. The QE is the one QE Identity describes.
   const sgx::ReportBody& qe = q.qe_report;
   if (qe.mr_signer != qe_identity_.mrsigner) {
-    return fail(Check::kQeIdentity, QvResult::kUnspecified,
-                "QE MRSIGNER " + ToHex(qe.mr_signer) + " != QE Identity " + ToHex(qe_identity_.mrsigner));
+    return fail(
+        Check::kQeIdentity, QvResult::kUnspecified,
+        "QE MRSIGNER " + ToHex(qe.mr_signer) + " != QE Identity " + ToHex(qe_identity_.mrsigner));
   }
   if (qe.isv_prod_id != qe_identity_.isvprodid) {
     return fail(Check::kQeIdentity, QvResult::kUnspecified,
-                "QE ISVPRODID " + std::to_string(qe.isv_prod_id) + " != " + std::to_string(qe_identity_.isvprodid));
+                "QE ISVPRODID " + std::to_string(qe.isv_prod_id) +
+                    " != " + std::to_string(qe_identity_.isvprodid));
   }
   if ((qe.misc_select & qe_identity_.miscselect_mask) != qe_identity_.miscselect) {
-    return fail(Check::kQeIdentity, QvResult::kUnspecified, "QE MISCSELECT does not match QE Identity");
+    return fail(Check::kQeIdentity, QvResult::kUnspecified,
+                "QE MISCSELECT does not match QE Identity");
   }
   sgx::Array<16> attrs{};
   StoreLe64(attrs.data(), qe.attributes.flags);
@@ -361,27 +390,31 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
 
   // 5. The quote itself.
   auto attest_key = crypto::EcKey::FromPublicRaw(q.attest_key);
-  if (!attest_key.ok() || !attest_key->Verify(quote_bytes.first(sgx::kQuoteSignedSize), q.signature)) {
+  if (!attest_key.ok() ||
+      !attest_key->Verify(quote_bytes.first(sgx::kQuoteSignedSize), q.signature)) {
     return fail(Check::kQuoteSignature, QvResult::kInvalidSignature,
                 "quote signature does not verify with the attestation key");
   }
 
   // 6. Policy: DEBUG enclaves, then the TCB level.
   if ((q.app_report.attributes.flags & sgx::kFlagDebug) && !options.allow_debug) {
-    return fail(Check::kDebug, QvResult::kUnspecified,
-                "the app enclave is a DEBUG enclave (its memory is readable by the host); allow it explicitly");
+    return fail(
+        Check::kDebug, QvResult::kUnspecified,
+        "the app enclave is a DEBUG enclave (its memory is readable by the host); allow it explicitly");
   }
   const TcbLevel* level = nullptr;
   for (const auto& l : tcb_info_.levels) {
     bool covered = l.pcesvn <= chain->ext.tcb.pcesvn;
-    for (size_t i = 0; i < 16 && covered; ++i) covered = l.components[i] <= chain->ext.tcb.components[i];
+    for (size_t i = 0; i < 16 && covered; ++i)
+      covered = l.components[i] <= chain->ext.tcb.components[i];
     if (covered) {
       level = &l;
       break;
     }
   }
   if (level == nullptr) {
-    return fail(Check::kTcbLevel, QvResult::kUnspecified, "the platform's TCB is below every TCB Info level");
+    return fail(Check::kTcbLevel, QvResult::kUnspecified,
+                "the platform's TCB is below every TCB Info level");
   }
   v.tcb_status = level->status;
   v.tcb_date = level->tcb_date;

@@ -43,14 +43,14 @@ QvResult QvResultFor(TcbStatus s);
 enum class Check {
   kNone,
   kQuoteFormat,
-  kCollateral,       // malformed collateral
+  kCollateral,  // malformed collateral
   kPckChain,
   kTcbSigningChain,
-  kValidity,         // a certificate, CRL or collateral document outside its validity period
-  kCrl,              // CRL signature, issuer or required extensions
+  kValidity,  // a certificate, CRL or collateral document outside its validity period
+  kCrl,       // CRL signature, issuer or required extensions
   kRevocation,
-  kTcbInfo,          // TCB Info signature, id or version
-  kPlatformMatch,    // FMSPC / PCE-ID
+  kTcbInfo,        // TCB Info signature, id or version
+  kPlatformMatch,  // FMSPC / PCE-ID
   kQeReportSignature,
   kQeBinding,
   kQeIdentity,

@@ -26,7 +26,9 @@ HttpReply Error(int status, std::string message) {
 }
 
 json Envelope(json response) {
-  return json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+  return json{{"apiVersion", "admission.k8s.io/v1"},
+              {"kind", "AdmissionReview"},
+              {"response", std::move(response)}};
 }
 
 void AddWarnings(json& response, const std::vector<std::string>& warnings) {
@@ -89,28 +91,33 @@ bool JsonTooDeep(std::string_view text, int max_depth) {
 
 Result<AdmissionRequest> ParseAdmissionReview(std::string_view body) {
   if (JsonTooDeep(body, kMaxJsonDepth)) {
-    return Status::InvalidArgument("the review nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return Status::InvalidArgument("the review nests JSON deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
   }
   json review = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (review.is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
   if (!review.is_object()) return Status::InvalidArgument("the body is not a JSON object");
   const std::string api = Str(review, "apiVersion"), kind = Str(review, "kind");
   if (api != "admission.k8s.io/v1" || kind != "AdmissionReview") {
-    return Status::InvalidArgument("expected apiVersion admission.k8s.io/v1 and kind AdmissionReview, got '" +
-                                   api.substr(0, 64) + "' and '" + kind.substr(0, 64) +
-                                   "' (set admissionReviewVersions: [v1] in the webhook configuration)");
+    return Status::InvalidArgument(
+        "expected apiVersion admission.k8s.io/v1 and kind AdmissionReview, got '" +
+        api.substr(0, 64) + "' and '" + kind.substr(0, 64) +
+        "' (set admissionReviewVersions: [v1] in the webhook configuration)");
   }
   auto req = review.find("request");
-  if (req == review.end() || !req->is_object()) return Status::InvalidArgument("request is missing or not an object");
+  if (req == review.end() || !req->is_object())
+    return Status::InvalidArgument("request is missing or not an object");
   AdmissionRequest r;
   auto uid = req->find("uid");
   if (uid == req->end() || !uid->is_string() || uid->get_ref<const std::string&>().empty()) {
     return Status::InvalidArgument("request.uid is missing or not a non-empty string");
   }
   r.uid = uid->get<std::string>();
-  if (r.uid.size() > kMaxUidLength) return Status::InvalidArgument("request.uid is longer than 256 bytes");
+  if (r.uid.size() > kMaxUidLength)
+    return Status::InvalidArgument("request.uid is longer than 256 bytes");
   auto k = req->find("kind");
-  if (k == req->end() || !k->is_object()) return Status::InvalidArgument("request.kind is missing or not an object");
+  if (k == req->end() || !k->is_object())
+    return Status::InvalidArgument("request.kind is missing or not an object");
   r.group = Str(*k, "group");
   r.version = Str(*k, "version");
   r.kind = Str(*k, "kind");
@@ -140,19 +147,22 @@ HttpReply HandleReview(ReviewOperation op, std::string_view content_type, std::s
     const AdmissionRequest& req = *parsed;
     json response = {{"uid", req.uid}, {"allowed", true}};
     HttpReply reply;
-    const bool ours = req.group.empty() && req.kind == "Pod" && req.sub_resource.empty() && req.operation == "CREATE";
+    const bool ours = req.group.empty() && req.kind == "Pod" && req.sub_resource.empty() &&
+                      req.operation == "CREATE";
     std::string ns = req.ns;
     if (ns.empty() && req.object.is_object() && req.object.contains("metadata") &&
         req.object["metadata"].is_object()) {
       ns = Str(req.object["metadata"], "namespace");
     }
     if (!ours) {
-      reply.result = op == ReviewOperation::kMutate ? ReviewResult::kUnchanged : ReviewResult::kAllowed;
+      reply.result =
+          op == ReviewOperation::kMutate ? ReviewResult::kUnchanged : ReviewResult::kAllowed;
     } else if (op == ReviewOperation::kMutate) {
       Mutation m = MutatePod(req.object, ns, config);
       if (!m.patch.empty()) {
         response["patchType"] = "JSONPatch";
-        response["patch"] = kube::Base64Encode(m.patch.dump(-1, ' ', false, json::error_handler_t::replace));
+        response["patch"] =
+            kube::Base64Encode(m.patch.dump(-1, ' ', false, json::error_handler_t::replace));
         reply.result = ReviewResult::kPatched;
       } else {
         reply.result = ReviewResult::kUnchanged;
@@ -166,8 +176,11 @@ HttpReply HandleReview(ReviewOperation op, std::string_view content_type, std::s
       Verdict v = ValidatePod(req.object, ns, name, config);
       response["allowed"] = v.allowed;
       if (!v.allowed) {
-        response["status"] = {{"metadata", json::object()}, {"status", "Failure"}, {"code", 403},
-                              {"reason", "Forbidden"}, {"message", v.message}};
+        response["status"] = {{"metadata", json::object()},
+                              {"status", "Failure"},
+                              {"code", 403},
+                              {"reason", "Forbidden"},
+                              {"message", v.message}};
         reply.result = ReviewResult::kDenied;
       } else {
         reply.result = ReviewResult::kAllowed;

@@ -26,7 +26,7 @@ const char* ReviewResultName(ReviewResult r);         // "patched", "unchanged",
 
 struct AdmissionRequest {
   std::string uid;
-  std::string operation;  // CREATE, UPDATE, DELETE, CONNECT
+  std::string operation;             // CREATE, UPDATE, DELETE, CONNECT
   std::string group, version, kind;  // request.kind
   std::string sub_resource;
   std::string name, ns;

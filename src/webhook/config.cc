@@ -15,7 +15,8 @@ std::string PodServiceAccount(const nlohmann::json& pod) {
   return "default";
 }
 
-bool MayProvision(const WebhookConfig& config, std::string_view ns, std::string_view service_account) {
+bool MayProvision(const WebhookConfig& config, std::string_view ns,
+                  std::string_view service_account) {
   if (ns == config.quote_helper.ns && service_account == config.quote_helper.name) return true;
   for (const auto& n : config.allow_provision_namespaces) {
     if (n == ns) return true;

@@ -56,11 +56,12 @@ int Serve(const WebhookFlags& f) {
     spdlog::info("received {}: stopping", SignalName(sig));
     s->Stop();
   });
-  spdlog::info("sgx-webhook {} serving HTTPS on {}:{} (legacy translation {}, quote helper {}:{}, "
-               "in-proc quoting allowed for:{}; {} connection(s), bodies up to {} bytes)",
-               CONFCOM_VERSION, options.host, (*server)->port(), f.legacy_translation, config.quote_helper.ns,
-               config.quote_helper.name, DescribeProvisionAllowList(config), options.max_connections,
-               options.max_body_bytes);
+  spdlog::info(
+      "sgx-webhook {} serving HTTPS on {}:{} (legacy translation {}, quote helper {}:{}, "
+      "in-proc quoting allowed for:{}; {} connection(s), bodies up to {} bytes)",
+      CONFCOM_VERSION, options.host, (*server)->port(), f.legacy_translation,
+      config.quote_helper.ns, config.quote_helper.name, DescribeProvisionAllowList(config),
+      options.max_connections, options.max_body_bytes);
   (*server)->Run();
   daemon.Stop();  // the signal thread, then the metrics server (it reads `metrics`)
   spdlog::info("stopped");

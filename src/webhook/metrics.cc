@@ -16,8 +16,8 @@ WebhookMetrics::WebhookMetrics(prometheus::Registry& registry) {
   for (int o = 0; o < 2; ++o) {
     auto op = static_cast<ReviewOperation>(o);
     for (int r = 0; r < 5; ++r) {
-      reviews_[o][r] = &reviews.Add(
-          {{"operation", ReviewOperationName(op)}, {"result", ReviewResultName(static_cast<ReviewResult>(r))}});
+      reviews_[o][r] = &reviews.Add({{"operation", ReviewOperationName(op)},
+                                     {"result", ReviewResultName(static_cast<ReviewResult>(r))}});
     }
     duration_[o] = &duration.Add({{"operation", ReviewOperationName(op)}}, buckets);
   }

@@ -37,8 +37,9 @@ void TranslateLegacy(PatchBuilder& b, const ContainerRef& c, std::vector<std::st
         }
         b.Add(Join(map_path, {std::string(kIntelEpc)}), std::to_string(mib->value) + "Mi");
         if (std::string(map) == "limits") {
-          warnings.push_back("container \"" + c.name + "\": " + kLegacyEpc + ": " + *text + " translated to " +
-                             kIntelEpc + ": " + std::to_string(mib->value) + "Mi");
+          warnings.push_back("container \"" + c.name + "\": " + kLegacyEpc + ": " + *text +
+                             " translated to " + kIntelEpc + ": " + std::to_string(mib->value) +
+                             "Mi");
         }
       }
       b.Remove(Join(map_path, {std::string(kLegacyEpc)}));
@@ -57,9 +58,12 @@ void TranslateLegacy(PatchBuilder& b, const ContainerRef& c, std::vector<std::st
 
 // Sets `resource` in limits and requests where missing, to the value the other one has, or
 // `value` when neither has it (extended resources need requests == limits).
-void EnsureResource(PatchBuilder& b, const ContainerRef& c, const char* resource, const char* value) {
-  JsonPath lim = Join(c.path, {std::string("resources"), std::string("limits"), std::string(resource)});
-  JsonPath req = Join(c.path, {std::string("resources"), std::string("requests"), std::string(resource)});
+void EnsureResource(PatchBuilder& b, const ContainerRef& c, const char* resource,
+                    const char* value) {
+  JsonPath lim =
+      Join(c.path, {std::string("resources"), std::string("limits"), std::string(resource)});
+  JsonPath req =
+      Join(c.path, {std::string("resources"), std::string("requests"), std::string(resource)});
   const json* l = b.Find(lim);
   const json* r = b.Find(req);
   if (l && l->is_null()) l = nullptr;
@@ -107,8 +111,8 @@ std::string ExistingAesmdVolume(const json& pod) {
       const json& mounts = container["volumeMounts"];
       if (!mounts.is_array()) continue;
       for (const auto& m : mounts) {
-        if (!m.is_object() || !m.contains("mountPath") || !m["mountPath"].is_string() || !m.contains("name") ||
-            !m["name"].is_string()) {
+        if (!m.is_object() || !m.contains("mountPath") || !m["mountPath"].is_string() ||
+            !m.contains("name") || !m["name"].is_string()) {
           continue;
         }
         std::string p = m["mountPath"].get<std::string>();
@@ -127,7 +131,8 @@ std::string ExistingAesmdVolume(const json& pod) {
     }
   }
   for (const auto& v : *vols) {
-    if (v.is_object() && v.contains("name") && v["name"] == kAesmdVolumeName) return kAesmdVolumeName;
+    if (v.is_object() && v.contains("name") && v["name"] == kAesmdVolumeName)
+      return kAesmdVolumeName;
   }
   return "";
 }
@@ -157,11 +162,12 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
   const std::vector<ContainerRef> containers = ListContainers(pod, false);
   // Only these names can lead to a patch. The webhook sees every pod in the cluster, so an
   // ordinary one is answered without the working copy below.
-  const bool names_sgx = std::any_of(containers.begin(), containers.end(), [&](const ContainerRef& c) {
-    const json& container = pod["spec"][c.list][std::get<size_t>(c.path[2])];
-    return HasResource(container, kIntelEpc) || HasResource(container, kLegacyEpc) ||
-           HasResource(container, kLegacyProvision);
-  });
+  const bool names_sgx =
+      std::any_of(containers.begin(), containers.end(), [&](const ContainerRef& c) {
+        const json& container = pod["spec"][c.list][std::get<size_t>(c.path[2])];
+        return HasResource(container, kIntelEpc) || HasResource(container, kLegacyEpc) ||
+               HasResource(container, kLegacyProvision);
+      });
   if (!names_sgx) return out;
   PatchBuilder b(pod);
   if (config.legacy_translation) {
@@ -217,12 +223,14 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
     if (aesmd) {
       c = b.Find(ref.path);
       if (!HasEnv(*c, "SGX_AESM_ADDR")) {
-        b.Append(Join(ref.path, {std::string("env")}), json{{"name", "SGX_AESM_ADDR"}, {"value", "1"}});
+        b.Append(Join(ref.path, {std::string("env")}),
+                 json{{"name", "SGX_AESM_ADDR"}, {"value", "1"}});
       }
       c = b.Find(ref.path);
       if (!HasMountAt(*c, kAesmdDir)) {
         volume_needed = true;
-        json mount = {{"name", volume.empty() ? std::string(kAesmdVolumeName) : volume}, {"mountPath", kAesmdDir}};
+        json mount = {{"name", volume.empty() ? std::string(kAesmdVolumeName) : volume},
+                      {"mountPath", kAesmdDir}};
         // App containers only connect to the socket (works on a read-only mount); aesmd itself
         // creates it.
         if (ref.name != kAesmdQuoteProvider) mount["readOnly"] = true;
@@ -231,9 +239,10 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
     }
   }
   if (volume_needed && volume.empty()) {
-    json source = sidecar ? json{{"name", kAesmdVolumeName}, {"emptyDir", {{"medium", "Memory"}}}}
-                          : json{{"name", kAesmdVolumeName},
-                                 {"hostPath", {{"path", kAesmdDir}, {"type", "DirectoryOrCreate"}}}};
+    json source = sidecar
+                      ? json{{"name", kAesmdVolumeName}, {"emptyDir", {{"medium", "Memory"}}}}
+                      : json{{"name", kAesmdVolumeName},
+                             {"hostPath", {{"path", kAesmdDir}, {"type", "DirectoryOrCreate"}}}};
     b.Append({std::string("spec"), std::string("volumes")}, source);
   }
 

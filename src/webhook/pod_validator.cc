@@ -6,7 +6,8 @@ namespace confcom::webhook {
 namespace {
 
 std::string Instead(const WebhookConfig& config) {
-  return "Only the quote helper (service account " + config.quote_helper.ns + ":" + config.quote_helper.name +
+  return "Only the quote helper (service account " + config.quote_helper.ns + ":" +
+         config.quote_helper.name +
          ") and namespaces or service accounts the operator allows (sgx-webhook "
          "--allow-provision-namespaces, --allow-provision-service-accounts) may have it: with it a "
          "container can run its own quoting enclave and obtain the platform's provisioning key. "
@@ -22,35 +23,38 @@ Verdict ValidatePod(const nlohmann::json& pod, std::string_view ns, std::string_
   Verdict v;
   const std::string sa = PodServiceAccount(pod);
   const bool may = MayProvision(config, ns, sa);
-  const std::string who = "pod " + std::string(ns) + "/" + (name.empty() ? std::string("<generated>") : std::string(name)) +
+  const std::string who = "pod " + std::string(ns) + "/" +
+                          (name.empty() ? std::string("<generated>") : std::string(name)) +
                           " (service account " + sa + ")";
   const auto provider = PodAnnotation(pod, kQuoteProviderAnnotation);
   for (const auto& ref : ListContainers(pod, true)) {
     const nlohmann::json* c = &pod;
     for (const auto& t : ref.path) {
-      c = std::holds_alternative<std::string>(t) ? &(*c)[std::get<std::string>(t)] : &(*c)[std::get<size_t>(t)];
+      c = std::holds_alternative<std::string>(t) ? &(*c)[std::get<std::string>(t)]
+                                                 : &(*c)[std::get<size_t>(t)];
     }
     const bool sgx = HasResource(*c, kIntelEpc) || HasResource(*c, kLegacyEpc);
     if (!may) {
       for (const char* res : {kIntelProvision, kLegacyProvision}) {
         if (HasResource(*c, res)) {
           v.allowed = false;
-          v.message = "sgx-webhook: " + who + " denied: container \"" + ref.name + "\" requests " + res +
-                      ", the SGX provisioning device. " + Instead(config);
+          v.message = "sgx-webhook: " + who + " denied: container \"" + ref.name + "\" requests " +
+                      res + ", the SGX provisioning device. " + Instead(config);
           return v;
         }
       }
       if (sgx && provider && *provider == ref.name) {
         v.allowed = false;
-        v.message = "sgx-webhook: " + who + " denied: the annotation " + kQuoteProviderAnnotation + ": " +
-                    *provider + " asks for in-proc quoting in container \"" + ref.name +
+        v.message = "sgx-webhook: " + who + " denied: the annotation " + kQuoteProviderAnnotation +
+                    ": " + *provider + " asks for in-proc quoting in container \"" + ref.name +
                     "\", which needs the SGX provisioning device. " + Instead(config);
         return v;
       }
     }
     if (HasResource(*c, kIntelEpc) && !HasResource(*c, kIntelEnclave)) {
-      v.warnings.push_back("container \"" + ref.name + "\" requests " + kIntelEpc + " without " + kIntelEnclave +
-                           ": it gets no enclave device (is the sgx-webhook mutating configuration installed?)");
+      v.warnings.push_back(
+          "container \"" + ref.name + "\" requests " + kIntelEpc + " without " + kIntelEnclave +
+          ": it gets no enclave device (is the sgx-webhook mutating configuration installed?)");
     }
   }
   return v;

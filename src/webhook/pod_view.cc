@@ -45,7 +45,8 @@ const nlohmann::json* ResourceValue(const nlohmann::json& container, std::string
 }
 
 bool HasResource(const nlohmann::json& container, std::string_view resource) {
-  return ResourceValue(container, "limits", resource) || ResourceValue(container, "requests", resource);
+  return ResourceValue(container, "limits", resource) ||
+         ResourceValue(container, "requests", resource);
 }
 
 std::optional<std::string> QuantityText(const nlohmann::json& value) {
@@ -79,7 +80,8 @@ Result<int64_t> ContainerEpcBytes(const nlohmann::json& container) {
       }
       auto mib = kube::ParseQuantity(*text);
       if (!mib.ok()) return mib.status();
-      if (mib->value > (int64_t(1) << 42)) return Status::InvalidArgument(std::string(kLegacyEpc) + " is too large");
+      if (mib->value > (int64_t(1) << 42))
+        return Status::InvalidArgument(std::string(kLegacyEpc) + " is too large");
       return mib->value << 20;
     }
   }

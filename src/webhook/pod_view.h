@@ -15,8 +15,8 @@
 namespace confcom::webhook {
 
 struct ContainerRef {
-  JsonPath path;       // e.g. {"spec", "containers", 0}
-  std::string list;    // "containers", "initContainers" or "ephemeralContainers"
+  JsonPath path;     // e.g. {"spec", "containers", 0}
+  std::string list;  // "containers", "initContainers" or "ephemeralContainers"
   std::string name;
   bool restartable_init = false;  // an init container with restartPolicy Always (a sidecar)
 };

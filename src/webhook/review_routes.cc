@@ -17,11 +17,14 @@ https::Handler ReviewHandler(ReviewOperation op, std::shared_ptr<const WebhookCo
   return [op, config, metrics](const https::Request& req) {
     auto start = std::chrono::steady_clock::now();
     HttpReply reply = HandleReview(op, req.Header("Content-Type"), req.body, *config);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (metrics) metrics->Observe(op, reply.result, seconds);
     if (reply.result == ReviewResult::kError) {
-      spdlog::warn("{} review from {} answered {}: {}", ReviewOperationName(op), req.remote_address, reply.status,
-                   EscapeForLog(reply.body.substr(0, std::min<size_t>(300, reply.body.find_last_not_of('\n') + 1))));
+      spdlog::warn("{} review from {} answered {}: {}", ReviewOperationName(op), req.remote_address,
+                   reply.status,
+                   EscapeForLog(reply.body.substr(
+                       0, std::min<size_t>(300, reply.body.find_last_not_of('\n') + 1))));
     } else {
       spdlog::debug("{} review: {}", ReviewOperationName(op), ReviewResultName(reply.result));
     }

@@ -77,7 +77,8 @@ class SocketPairTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds_), 0); }
   void TearDown() override {
-    for (int fd : fds_) if (fd >= 0) ::close(fd);
+    for (int fd : fds_)
+      if (fd >= 0) ::close(fd);
   }
   int fds_[2] = {-1, -1};
 };

@@ -24,16 +24,21 @@ TEST(ProtocolTest, RequestFieldNumbersMatchIntels) {
     std::function<void(message::Request&)> set;
   } cases[] = {
       {1, [](auto& r) { r.mutable_initquotereq(); }},
-      {3, [](auto& r) {
+      {3,
+       [](auto& r) {
          auto* m = r.mutable_getlictokenreq();
-         m->set_mr_enclave("a"); m->set_mr_signer("b"); m->set_se_attributes("c");
+         m->set_mr_enclave("a");
+         m->set_mr_signer("b");
+         m->set_se_attributes("c");
        }},
       {12, [](auto& r) { r.mutable_sgxgetextendedepidgroupidreq(); }},
       {15, [](auto& r) { r.mutable_initquoteexreq()->set_b_pub_key_id(false); }},
       {16, [](auto& r) { r.mutable_getquotesizeexreq(); }},
-      {17, [](auto& r) {
+      {17,
+       [](auto& r) {
          auto* m = r.mutable_getquoteexreq();
-         m->set_report("r"); m->set_buf_size(1);
+         m->set_report("r");
+         m->set_buf_size(1);
        }},
       {19, [](auto& r) { r.mutable_selectattkeyidreq(); }},
       {21, [](auto& r) { r.mutable_getsupportedattkeyidnumreq(); }},
@@ -67,7 +72,8 @@ TEST(ProtocolTest, InnerFieldNumbersMatchIntels) {
   g->set_buf_size(7);
   g->set_timeout(1);
   ASSERT_TRUE(q.SerializeToString(&wire));
-  EXPECT_EQ(wire.substr(Key(17).size() + 1), std::string("\x0a\x01R\x12\x01K\x1a\x01Q\x20\x07\x48\x01", 13));
+  EXPECT_EQ(wire.substr(Key(17).size() + 1),
+            std::string("\x0a\x01R\x12\x01K\x1a\x01Q\x20\x07\x48\x01", 13));
 }
 
 TEST(ProtocolTest, ResponseErrorCodeIsFieldOneAndRequired) {

@@ -22,9 +22,9 @@ TEST(CliMainTest, UsageErrorsAreTwoHelpAndVersionZeroElseRun) {
   EXPECT_EQ(Parse(app, {"--help"}), 0);
   EXPECT_NE(::testing::internal::GetCapturedStdout().find("--n"), std::string::npos);
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(Parse(app, {}), kExitUsage);                     // RequiredError, 106 in CLI11
-  EXPECT_EQ(Parse(app, {"--n", "x"}), kExitUsage);           // ConversionError
-  EXPECT_EQ(Parse(app, {"--n", "42"}), kExitUsage);          // ValidationError
+  EXPECT_EQ(Parse(app, {}), kExitUsage);                      // RequiredError, 106 in CLI11
+  EXPECT_EQ(Parse(app, {"--n", "x"}), kExitUsage);            // ConversionError
+  EXPECT_EQ(Parse(app, {"--n", "42"}), kExitUsage);           // ValidationError
   EXPECT_EQ(Parse(app, {"--n", "3", "--nope"}), kExitUsage);  // ExtrasError
   EXPECT_NE(::testing::internal::GetCapturedStderr().find("--nope"), std::string::npos);
   EXPECT_EQ(Parse(app, {"--n", "3"}), -1);

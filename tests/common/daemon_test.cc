@@ -55,7 +55,8 @@ TEST(DaemonTest, StopEndsTheMetricsServerFirstThenTheStepsLastAddedFirstOnce) {
     EXPECT_TRUE(Connects(port));
     d.AddStopStep("second", [&] {
       // Collectors may read what steps tear down: the server is gone by now.
-      order.push_back(d.metrics() == nullptr && !Connects(port) ? "second, metrics stopped" : "second");
+      order.push_back(d.metrics() == nullptr && !Connects(port) ? "second, metrics stopped"
+                                                                : "second");
     });
     d.Stop();
     d.Stop();  // nothing more

@@ -54,14 +54,17 @@ TEST(StopOnSignalTest, CallsTheHookOnSigtermAndEndsWithoutOne) {
     std::atomic<int> got{0};
     StopOnSignal stop(signals, [&got](int sig) { got = sig; });
     ::kill(::getpid(), SIGTERM);
-    for (int i = 0; i < 200 && got == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && got == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(got.load(), SIGTERM);
     EXPECT_TRUE(stop.signalled());
   }
   {
     bool called = false;
     auto t0 = std::chrono::steady_clock::now();
-    { StopOnSignal stop(signals, [&called](int) { called = true; }); }
+    {
+      StopOnSignal stop(signals, [&called](int) { called = true; });
+    }
     EXPECT_FALSE(called) << "no signal: the hook is not called";
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
   }

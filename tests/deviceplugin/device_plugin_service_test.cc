@@ -113,12 +113,14 @@ TEST(DevicePluginServiceTest, UnknownOrRepeatedIdsFailTheWholeCallAsInvalidArgum
     const char* message;
   };
   for (const Case& c : std::vector<Case>{
-           {{{"w-0", "w-5"}}, "unknown device ID 'w-5' for example.com/widget (this node "
-                              "advertises 5 devices"},
+           {{{"w-0", "w-5"}},
+            "unknown device ID 'w-5' for example.com/widget (this node "
+            "advertises 5 devices"},
            {{{"0"}}, "unknown device ID '0'"},  // the prefix is part of the ID
            {{{"w-00"}}, "unknown device ID 'w-00'"},
-           {{{"w-1", "w-1"}}, "device ID 'w-1' of example.com/widget appears more than once in "
-                              "one Allocate request"},
+           {{{"w-1", "w-1"}},
+            "device ID 'w-1' of example.com/widget appears more than once in "
+            "one Allocate request"},
            {{{"w-1"}, {"w-2", "w-1"}}, "appears more than once"},  // across containers too
            {{{"w-1"}, {}}, "a container request with no device IDs"},
        }) {

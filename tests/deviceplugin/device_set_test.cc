@@ -23,7 +23,8 @@ void CheckDecodes(const DeviceSet& set, const std::vector<bool>& healthy,
   std::set<std::string> seen;
   uint64_t i = 0;
   for (const auto& d : parsed.devices()) {
-    while (i < set.size() && m.unhealthy_omitted && !healthy[i] && m.unhealthy_listed == 0) ++i;  // left out
+    while (i < set.size() && m.unhealthy_omitted && !healthy[i] && m.unhealthy_listed == 0)
+      ++i;  // left out
     ASSERT_LT(i, set.size());
     EXPECT_EQ(d.id(), set.Id(i));
     EXPECT_LE(d.id().size(), 63u);
@@ -147,7 +148,8 @@ TEST(DevicePluginLayout, TwoNuma128GiBDropsTopologyWithWarning) {
   EXPECT_EQ(plan.advertised, 262144u);
   EXPECT_EQ(plan.healthy_bytes, 4190080u);
   bool mentions_topology = false;
-  for (const auto& w : plan.warnings) mentions_topology |= w.find("WITHOUT topology") != std::string::npos;
+  for (const auto& w : plan.warnings)
+    mentions_topology |= w.find("WITHOUT topology") != std::string::npos;
   EXPECT_TRUE(mentions_topology);
   DeviceSet set(plan);
   EXPECT_EQ(set.NumaOf(0), 0);  // kept for preferred allocations
@@ -176,7 +178,8 @@ TEST(DevicePluginLayout, OneTiBCapsCapacityToWhatFits) {
   Layout more = PlanLayout({{0, plan.advertised + 1}}, false);
   EXPECT_GT(more.healthy_bytes, kKubeletMaxMessageBytes - 16);
   bool mentions_cap = false;
-  for (const auto& w : plan.warnings) mentions_cap |= w.find("advertising only 262408") != std::string::npos;
+  for (const auto& w : plan.warnings)
+    mentions_cap |= w.find("advertising only 262408") != std::string::npos;
   EXPECT_TRUE(mentions_cap);
   DeviceSet set(plan);
   std::vector<bool> all(set.size(), true);

@@ -91,7 +91,8 @@ TEST(DiscoveryTest, MissingHostRootIsNoSuchPathNotNoSgx) {
   auto d = Discover(o);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), Status::Code::kNotFound);
-  EXPECT_NE(d.status().message().find("no such path: " + o.host_root), std::string::npos) << d.status().message();
+  EXPECT_NE(d.status().message().find("no such path: " + o.host_root), std::string::npos)
+      << d.status().message();
 }
 
 TEST(DiscoveryTest, EmptyTreeNeverReadsTheRealCpu) {

@@ -15,8 +15,8 @@ FakeHost::FakeHost() {
   fs::create_directories(Path("/sys/devices/system/node"));
 }
 
-void FakeHost::SetCpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx,
-                        uint32_t ecx, uint32_t edx) {
+void FakeHost::SetCpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
+                        uint32_t edx) {
   fs::create_directories(Path("/dev/cpu/0"));
   int fd = ::open(Path("/dev/cpu/0/cpuid").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   uint32_t regs[4] = {eax, ebx, ecx, edx};
@@ -34,8 +34,8 @@ void FakeHost::SetCpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t 
 
 void FakeHost::SgxCpu(const std::vector<FakeSection>& sections) {
   SetCpuid(0, 0, 0x1b, 0, 0, 0);  // max leaf 0x1b (no vendor string: it would overlap leaf 7)
-  SetCpuid(7, 0, 0, 1u << 2, 1u << 30, 0);                     // SGX, SGX_LC
-  SetCpuid(0x12, 0, 0x3, 0, 0, 0x241f);                        // SGX1 | SGX2
+  SetCpuid(7, 0, 0, 1u << 2, 1u << 30, 0);  // SGX, SGX_LC
+  SetCpuid(0x12, 0, 0x3, 0, 0, 0x241f);     // SGX1 | SGX2
   uint32_t sub = 2;
   for (const auto& s : sections) {
     SetCpuid(0x12, sub++, uint32_t(s.base & 0xfffff000) | 1, uint32_t(s.base >> 32) & 0xfffff,
@@ -54,15 +54,16 @@ void FakeHost::NumaNode(int n, int64_t sgx_total_bytes) {
   fs::create_directories(dir);
   if (sgx_total_bytes >= 0) {
     fs::create_directories(dir + "/x86");
-    confcom::testing::WriteAll(dir + "/x86/sgx_total_bytes", std::to_string(sgx_total_bytes) + "\n");
+    confcom::testing::WriteAll(dir + "/x86/sgx_total_bytes",
+                               std::to_string(sgx_total_bytes) + "\n");
   }
 }
 
 void FakeHost::Cpuinfo(const std::string& flags) {
   std::string text;
   for (int cpu = 0; cpu < 2; ++cpu) {
-    text += "processor\t: " + std::to_string(cpu) + "\nvendor_id\t: GenuineIntel\nflags\t\t: " +
-            flags + "\n\n";
+    text += "processor\t: " + std::to_string(cpu) +
+            "\nvendor_id\t: GenuineIntel\nflags\t\t: " + flags + "\n\n";
   }
   confcom::testing::WriteAll(Path("/proc/cpuinfo"), text);
 }

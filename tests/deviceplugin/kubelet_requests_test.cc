@@ -104,15 +104,26 @@ TEST_F(KubeletRequestsTest, PreferredRoundTripsWhatProtobufEncodes) {
 }
 
 TEST_F(KubeletRequestsTest, UnknownFieldsAndUnexpectedWireTypesAreSkippedLikeProtobuf) {
-  std::string inner = Tag(1, 2) + "\x02" "17" +      // devices_ids "17"
-                      Tag(2, 0) + "\x96\x01" +       // unknown varint field 2
-                      Tag(1, 0) + "\x05" +           // devices_ids as a varint: unknown
-                      Tag(3, 5) + "abcd" +           // unknown fixed32
-                      Tag(4, 1) + "abcdefgh" +       // unknown fixed64
-                      Tag(5, 3) + Tag(1, 2) + "\x01" "x" + Tag(5, 4) +  // a group, skipped
-                      Tag(1, 2) + "\x01" "9";        // devices_ids "9"
-  std::string wire = Tag(7, 2) + "\x01" "z" +        // unknown top-level string
-                     Tag(1, 0) + "\x01" +            // container_requests as a varint: unknown
+  std::string inner = Tag(1, 2) +
+                      "\x02"
+                      "17" +  // devices_ids "17"
+                      Tag(2, 0) +
+                      "\x96\x01" +              // unknown varint field 2
+                      Tag(1, 0) + "\x05" +      // devices_ids as a varint: unknown
+                      Tag(3, 5) + "abcd" +      // unknown fixed32
+                      Tag(4, 1) + "abcdefgh" +  // unknown fixed64
+                      Tag(5, 3) + Tag(1, 2) +
+                      "\x01"
+                      "x" +
+                      Tag(5, 4) +  // a group, skipped
+                      Tag(1, 2) +
+                      "\x01"
+                      "9";  // devices_ids "9"
+  std::string wire = Tag(7, 2) +
+                     "\x01"
+                     "z" +  // unknown top-level string
+                     Tag(1, 0) +
+                     "\x01" +  // container_requests as a varint: unknown
                      Tag(1, 2) + char(inner.size()) + inner;
   auto generated = GeneratedAllocate(wire);
   ASSERT_TRUE(generated.has_value()) << "the input must be valid protobuf";
@@ -159,14 +170,18 @@ TEST_F(KubeletRequestsTest, MalformedInputIsRefusedWithItsPosition) {
       {"an end-group tag outside a group", Tag(1, 4)},
       {"an unterminated group", Tag(9, 3) + Tag(1, 0) + "\x01"},
       {"a length past the end", Tag(1, 2) + "\x7f"},
-      {"a string past its container", Tag(1, 2) + "\x02" + Tag(1, 2) + "\x05" "abcde"},
+      {"a string past its container", Tag(1, 2) + "\x02" + Tag(1, 2) +
+                                          "\x05"
+                                          "abcde"},
       {"a bad varint", Tag(2, 0) + std::string(11, '\xff')},
       {"a length over 2^32", Tag(1, 2) + std::string(5, '\xff') + "\x0f"},
       {"a wire type 6", std::string(1, char((1 << 3) | 6))},
-      {"a tag of 6 bytes", std::string("\x8a\x80\x80\x80\x80\x00" "\x00", 7)},
+      {"a tag of 6 bytes", std::string("\x8a\x80\x80\x80\x80\x00"
+                                       "\x00",
+                                       7)},
       {"a length of 6 bytes", Tag(1, 2) + std::string("\x80\x80\x80\x80\x80\x00", 6)},
-      {"a tag of 6 bytes inside a group", Tag(9, 3) + std::string("\x88\x80\x80\x80\x80\x00", 6) +
-                                              "\x01" + Tag(9, 4)},
+      {"a tag of 6 bytes inside a group",
+       Tag(9, 3) + std::string("\x88\x80\x80\x80\x80\x00", 6) + "\x01" + Tag(9, 4)},
   };
   for (const auto& [what, wire] : cases) {
     EXPECT_FALSE(GeneratedAllocate(wire).has_value()) << what << ": protobuf must refuse it too";
@@ -185,7 +200,10 @@ TEST_F(KubeletRequestsTest, NestingLimitIsProtobufs) {
     std::string groups;
     for (int i = 0; i < depth; ++i) groups += Tag(9, 3);
     for (int i = 0; i < depth; ++i) groups += Tag(9, 4);
-    std::string inner = Tag(1, 2) + "\x01" "5" + groups;
+    std::string inner = Tag(1, 2) +
+                        "\x01"
+                        "5" +
+                        groups;
     std::string wire = Tag(1, 2) + Varint(inner.size()) + inner;
     bool generated = GeneratedAllocate(wire).has_value();
     EXPECT_EQ(DecodeAllocateRequest(wire).ok(), generated) << "depth " << depth;
@@ -196,7 +214,9 @@ TEST_F(KubeletRequestsTest, NestingLimitIsProtobufs) {
 }
 
 TEST_F(KubeletRequestsTest, InvalidUtf8IdIsReturnedAsIsWhereProtobufFailsTheMessage) {
-  std::string inner = Tag(1, 2) + "\x02" "\xc3\x28";  // an invalid two-byte sequence
+  std::string inner = Tag(1, 2) +
+                      "\x02"
+                      "\xc3\x28";  // an invalid two-byte sequence
   std::string wire = Tag(1, 2) + char(inner.size()) + inner;
   EXPECT_FALSE(GeneratedAllocate(wire).has_value());
   auto r = DecodeAllocateRequest(wire);

@@ -31,9 +31,9 @@
 namespace confcom::deviceplugin {
 namespace {
 
-using nlohmann::json;
 using confcom::testing::Process;
 using confcom::testing::TempDir;
+using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -121,12 +121,18 @@ TEST(DevicePluginProcessTest, MalformedOrUnknownAllocateIsRefusedAndTheNextCallS
   bad.add_container_requests()->add_devices_ids("7\xff\n");
   st = RawCall(channel, method, bad.SerializeAsString(), &response);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("unknown device ID '7?" "?'"), std::string::npos)
+  EXPECT_NE(st.error_message().find("unknown device ID '7?"
+                                    "?'"),
+            std::string::npos)
       << st.error_message();
 
   // Too many container requests (kubelet sends one per call).
   std::string many;
-  for (int i = 0; i < 1025; ++i) many += std::string("\x0a\x03\x0a\x01" "0", 5);
+  for (int i = 0; i < 1025; ++i)
+    many += std::string(
+        "\x0a\x03\x0a\x01"
+        "0",
+        5);
   st = RawCall(channel, method, many, &response);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("more than 1024 container requests"), std::string::npos)
@@ -206,9 +212,11 @@ TEST(KubeletEmulatorTest, ExitCodesAndVersionOfThePluginAndTheEmulator) {
   EXPECT_EQ(RunCommand(std::string(DP_EMULATOR_BIN) + " --no-such-flag").status, 2);
   EXPECT_EQ(RunCommand(std::string(DP_EMULATOR_BIN)).status, 2);  // --device-plugin-dir is required
   TempDir dir;
-  auto missing = RunCommand(std::string(DP_PLUGIN_BIN) + " --discover --host-root " + dir.File("host"));
+  auto missing =
+      RunCommand(std::string(DP_PLUGIN_BIN) + " --discover --host-root " + dir.File("host"));
   EXPECT_EQ(missing.status, 1) << missing.output;
-  EXPECT_NE(missing.output.find("no such path: " + dir.File("host")), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("no such path: " + dir.File("host")), std::string::npos)
+      << missing.output;
   EXPECT_EQ(missing.output.find("no SGX"), std::string::npos) << missing.output;
 }
 
@@ -229,10 +237,12 @@ TEST(KubeletEmulatorTest, IntelSchemeAdvertises110OfEachAndGivesOnlyThatDeviceNo
   EXPECT_EQ((*list)["with_topology"], 0);
   EXPECT_EQ((*list)["first_id"], "sgx-enclave-0");
   EXPECT_EQ((*list)["last_id"], "sgx-enclave-109");
-  auto reg = Events(node.Log("emulator.log")).Wait(EventIs("registered", kIntelEnclaveResourceName), 1s);
+  auto reg =
+      Events(node.Log("emulator.log")).Wait(EventIs("registered", kIntelEnclaveResourceName), 1s);
   ASSERT_TRUE(reg);
   EXPECT_EQ((*reg)["preferred_allocation"], false);
-  auto alloc = Events(node.Log("emulator.log")).Wait(EventIs("allocate", kIntelEnclaveResourceName), 1s);
+  auto alloc =
+      Events(node.Log("emulator.log")).Wait(EventIs("allocate", kIntelEnclaveResourceName), 1s);
   ASSERT_TRUE(alloc) << kubelet->Log();
   EXPECT_EQ((*alloc)["ids"], json::array({"sgx-enclave-0"}));
   ASSERT_EQ((*alloc)["devices"].size(), 1u) << (*alloc).dump();
@@ -241,16 +251,17 @@ TEST(KubeletEmulatorTest, IntelSchemeAdvertises110OfEachAndGivesOnlyThatDeviceNo
   EXPECT_EQ((*alloc)["devices"][0]["permissions"], "rw");
   EXPECT_TRUE((*alloc)["envs"].empty()) << (*alloc).dump();
 
-  auto kubelet2 = node.Emulator({"--resource", kIntelProvisionResourceName, "--allocate", "1",
-                                 "--exit-after-allocate"},
-                                "e2.log");
+  auto kubelet2 = node.Emulator(
+      {"--resource", kIntelProvisionResourceName, "--allocate", "1", "--exit-after-allocate"},
+      "e2.log");
   ASSERT_EQ(kubelet2->Wait(15s), 0) << kubelet2->Log();
   Events ev2(node.Log("e2.log"));
   auto plist = ev2.Wait(EventIs("list", kIntelProvisionResourceName), 1s);
   ASSERT_TRUE(plist);
   EXPECT_EQ((*plist)["devices"], 110);
   EXPECT_EQ((*plist)["last_id"], "sgx-provision-109");
-  auto palloc = Events(node.Log("e2.log")).Wait(EventIs("allocate", kIntelProvisionResourceName), 1s);
+  auto palloc =
+      Events(node.Log("e2.log")).Wait(EventIs("allocate", kIntelProvisionResourceName), 1s);
   ASSERT_TRUE(palloc) << kubelet2->Log();
   ASSERT_EQ((*palloc)["devices"].size(), 1u) << (*palloc).dump();
   EXPECT_EQ((*palloc)["devices"][0]["container_path"], "/dev/sgx_provision");
@@ -270,21 +281,23 @@ TEST(KubeletEmulatorTest, IntelLimitsAndBothSchemesTogether) {
     ASSERT_TRUE(Events(node.Log("emulator.log")).Wait(EventIs("list", name), 10s))
         << name << plugin->Log();
   }
-  auto enclave = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 1s);
+  auto enclave =
+      Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 1s);
   EXPECT_EQ((*enclave)["devices"], 7);
   auto epc = Events(node.Log("emulator.log")).Wait(EventIs("list", kEpcResourceName), 1s);
   EXPECT_EQ((*epc)["devices"], 4096);
   EXPECT_FALSE(Events(node.Log("emulator.log"))
                    .Wait(EventIs("registered", kIntelProvisionResourceName), 300ms));
   // The probe checks every socket of the schemes it is told.
-  auto probe = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
-                                            "--resource-scheme legacy,intel --provision-limit 0 " +
-                                            "--probe-timeout-ms 20000 --device-plugin-dir " + node.dp());
+  auto probe =
+      confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
+                                   "--resource-scheme legacy,intel --provision-limit 0 " +
+                                   "--probe-timeout-ms 20000 --device-plugin-dir " + node.dp());
   EXPECT_EQ(probe.status, 0) << probe.output;
   EXPECT_NE(probe.output.find(kIntelEnclaveEndpoint), std::string::npos) << probe.output;
-  auto probe2 = confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
-                                             "--resource-scheme intel --device-plugin-dir " +
-                                             node.dp());
+  auto probe2 =
+      confcom::testing::RunCommand(std::string(DP_PLUGIN_BIN) + " --probe " +
+                                   "--resource-scheme intel --device-plugin-dir " + node.dp());
   EXPECT_EQ(probe2.status, 1) << probe2.output;  // no provision socket: not serving it
 }
 
@@ -294,7 +307,8 @@ TEST(KubeletEmulatorTest, IntelDeviceNodeMissingMakesOnlyThatResourceUnhealthy) 
   node.host().RemoveDevice("/dev/sgx_provision");
   auto kubelet = node.Emulator();
   auto plugin = node.Plugin({"--resource-scheme", "intel", "--recheck-ms", "200"});
-  auto prov = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelProvisionResourceName), 10s);
+  auto prov =
+      Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelProvisionResourceName), 10s);
   ASSERT_TRUE(prov) << plugin->Log();
   EXPECT_EQ((*prov)["unhealthy"], 110);
   auto encl = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 1s);
@@ -302,9 +316,12 @@ TEST(KubeletEmulatorTest, IntelDeviceNodeMissingMakesOnlyThatResourceUnhealthy) 
   EXPECT_EQ((*encl)["healthy"], 110);
   node.host().AddDevice("/dev/sgx_provision");
   Events later(node.Log("emulator.log"));
-  auto back = later.Wait([](const json& j) {
-    return j["event"] == "list" && j["resource"] == kIntelProvisionResourceName && j["healthy"] == 110;
-  }, 10s);
+  auto back = later.Wait(
+      [](const json& j) {
+        return j["event"] == "list" && j["resource"] == kIntelProvisionResourceName &&
+               j["healthy"] == 110;
+      },
+      10s);
   EXPECT_TRUE(back) << plugin->Log();
 }
 
@@ -337,7 +354,8 @@ TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
   v1beta1::AllocateRequest dup;
   auto* c = dup.add_container_requests();
   for (int i = 0; i < 390000; ++i) c->add_devices_ids("5");
-  grpc::Status st = RawCall(channel, "/v1beta1.DevicePlugin/Allocate", dup.SerializeAsString(), &response);
+  grpc::Status st =
+      RawCall(channel, "/v1beta1.DevicePlugin/Allocate", dup.SerializeAsString(), &response);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("device ID '5' of kubernetes.azure.com/sgx_epc_mem_in_MiB "
                                     "appears more than once"),
@@ -370,7 +388,8 @@ TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
   st = ask({"1", "2", "2"}, {}, 2, nullptr);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("appears more than once in available_deviceIDs"),
-            std::string::npos) << st.error_message();
+            std::string::npos)
+      << st.error_message();
   st = ask({"1", "2"}, {"3"}, 2, nullptr);  // must_include outside available
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("not in available_deviceIDs"), std::string::npos);
@@ -439,7 +458,8 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   EXPECT_EQ(reqs.back().content_type, "application/json-patch+json");
   EXPECT_EQ(reqs.back().authorization, "Bearer pod-token");
   EXPECT_EQ(json::parse(api.node())["status"]["capacity"]["cpu"], "2");
-  auto list = Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 60s);
+  auto list =
+      Events(node.Log("emulator.log")).Wait(EventIs("list", kIntelEnclaveResourceName), 60s);
   ASSERT_TRUE(list) << plugin.Log();
   EXPECT_EQ((*list)["devices"], 110);
   // The double stores the patched Node before its answer reaches the plugin: wait for the
@@ -488,7 +508,8 @@ TEST(KubeletEmulatorTest, KubeletRestartReRegistersWithinASecond) {
   std::printf("re-registered %lld ms after the new kubelet started\n",
               static_cast<long long>(took.count()));
   EXPECT_TRUE(ev.Wait(EventIs("list")));
-  EXPECT_TRUE(Events(node.Log("emulator2.log")).Wait(EventIs("registered", kProvisionResourceName), 5s));
+  EXPECT_TRUE(
+      Events(node.Log("emulator2.log")).Wait(EventIs("registered", kProvisionResourceName), 5s));
 }
 
 // The plugin's own upgrade (its DaemonSet pod replaced) while kubelet runs: the new process
@@ -561,10 +582,10 @@ TEST(KubeletEmulatorTest, DeviceNodeRemovedMakesDevicesUnhealthyAndBack) {
   ASSERT_TRUE(up) << plugin->Log();
   EXPECT_EQ((*up)["healthy"], 2048);
   // The stream stayed up: no re-registration was needed.
-  EXPECT_EQ(Events(node.Log("emulator.log")).Wait([](const json& j) {
-              return j["event"] == "stream_ended";
-            }, 100ms),
-            std::nullopt) << plugin->Log() << kubelet->Log();
+  EXPECT_EQ(Events(node.Log("emulator.log"))
+                .Wait([](const json& j) { return j["event"] == "stream_ended"; }, 100ms),
+            std::nullopt)
+      << plugin->Log() << kubelet->Log();
 }
 
 TEST(KubeletEmulatorTest, Epc256GiBFitsKubeletLimitHealthyAndUnhealthy) {
@@ -610,8 +631,8 @@ TEST(KubeletEmulatorTest, OversizeMessageEndsStreamAndPluginReRegisters) {
   node.host().NoSgxCpu();
   node.host().InTreeDriver();
   auto kubelet = node.Emulator();
-  auto plugin = node.Plugin({"--epc-mib", "400000", "--provision-devices", "0",
-                             "--max-message-bytes", "16777216"});
+  auto plugin = node.Plugin(
+      {"--epc-mib", "400000", "--provision-devices", "0", "--max-message-bytes", "16777216"});
   Events ev(node.Log("emulator.log"));
   auto ended = ev.Wait(EventIs("stream_ended"), 15s);
   ASSERT_TRUE(ended) << kubelet->Log();
@@ -642,8 +663,8 @@ TEST(DevicePluginProcessTest, NoSgxIdlesWithoutSocketsUntilSigterm) {
   // Signal only once it idles (its SIGTERM handling is set up before it logs this line): a
   // fixed sleep raced a slow start under ASan on a loaded machine.
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (plugin->Log().find("no SGX EPC on this node") == std::string::npos &&
-         plugin->running() && std::chrono::steady_clock::now() < deadline) {
+  while (plugin->Log().find("no SGX EPC on this node") == std::string::npos && plugin->running() &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_NE(plugin->Log().find("no SGX EPC on this node"), std::string::npos) << plugin->Log();
@@ -714,23 +735,39 @@ TEST(DevicePluginMetricsTest, ReportCapacityAllocationsAndRegistrations) {
   ASSERT_GT(port, 0) << plugin->Log();
   std::string metrics;
   for (int i = 0; i < 100; ++i) {  // until the emulator's Allocate has happened
-    auto r = confcom::testing::RunCommand("python3 -c \"import urllib.request;print(urllib.request.urlopen("
-                                          "'http://127.0.0.1:" + std::to_string(port) + "/metrics').read().decode())\"");
+    auto r = confcom::testing::RunCommand(
+        "python3 -c \"import urllib.request;print(urllib.request.urlopen("
+        "'http://127.0.0.1:" +
+        std::to_string(port) + "/metrics').read().decode())\"");
     metrics = r.output;
-    if (metrics.find("confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 7") != std::string::npos) break;
+    if (metrics.find(
+            "confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 7") !=
+        std::string::npos)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_NE(metrics.find("confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 7"),
-            std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("confcom_device_plugin_advertised_devices{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 64"),
-            std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("confcom_device_plugin_devices{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\",health=\"Healthy\"} 64"),
-            std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("confcom_device_plugin_registrations_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 1"),
-            std::string::npos) << metrics;
+  EXPECT_NE(
+      metrics.find(
+          "confcom_device_plugin_allocated_devices_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 7"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(
+          "confcom_device_plugin_advertised_devices{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 64"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(
+          "confcom_device_plugin_devices{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\",health=\"Healthy\"} 64"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(
+          "confcom_device_plugin_registrations_total{resource=\"kubernetes.azure.com/sgx_epc_mem_in_MiB\"} 1"),
+      std::string::npos)
+      << metrics;
   EXPECT_NE(metrics.find("simulated=\"true\""), std::string::npos) << metrics;
 }
-
 
 }  // namespace
 }  // namespace confcom::deviceplugin

@@ -48,9 +48,7 @@ class FakeResource final : public Resource {
   std::string id_prefix() const override { return "w-"; }
   std::vector<DeviceBlock> Inventory() const override { return {{0, 3}, {1, 2}}; }
   bool want_topology() const override { return true; }
-  std::shared_ptr<const PreferredAllocator> preferred_allocator() const override {
-    return policy_;
-  }
+  std::shared_ptr<const PreferredAllocator> preferred_allocator() const override { return policy_; }
   std::vector<std::string> WatchDirs() const override { return {watch_dir_}; }
   Health CheckHealth() const override {
     Health h;
@@ -105,8 +103,8 @@ class DevicePluginServerTest : public ::testing::Test {
     ctx.set_deadline(std::chrono::system_clock::now() + 5s);
     return stub_->Allocate(&ctx, req, out);
   }
-  grpc::Status Prefer(std::vector<std::string> available, std::vector<std::string> must,
-                      int size, v1beta1::PreferredAllocationResponse* out) {
+  grpc::Status Prefer(std::vector<std::string> available, std::vector<std::string> must, int size,
+                      v1beta1::PreferredAllocationResponse* out) {
     v1beta1::PreferredAllocationRequest req;
     auto* c = req.add_container_requests();
     for (auto& id : available) c->add_available_deviceids(id);
@@ -178,7 +176,8 @@ TEST_F(DevicePluginServerTest, AllocateHandsTheResourceDistinctKnownDevicesWithT
 
   EXPECT_EQ(Allocate({{"w-1", "w-1"}}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Allocate({{"w-1"}, {"w-1"}}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Allocate({{"1"}}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);  // no prefix
+  EXPECT_EQ(Allocate({{"1"}}, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // no prefix
   EXPECT_EQ(Allocate({{"w-5"}}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Allocate({{}}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // Refused calls count nothing.
@@ -197,8 +196,8 @@ TEST_F(DevicePluginServerTest, PreferredAllocationAnswersAreCheckedBeforeKubelet
   EXPECT_EQ(out.container_responses(0).deviceids(1), "w-4");
 
   // A policy that answers too many, an unoffered device or a repeat is not passed on.
-  for (std::vector<uint64_t> bad : {std::vector<uint64_t>{0, 1, 3}, std::vector<uint64_t>{0, 2},
-                                    std::vector<uint64_t>{0, 0}}) {
+  for (std::vector<uint64_t> bad :
+       {std::vector<uint64_t>{0, 1, 3}, std::vector<uint64_t>{0, 2}, std::vector<uint64_t>{0, 0}}) {
     {
       std::lock_guard l(resource_->policy()->mu);
       resource_->policy()->answer = bad;
@@ -238,7 +237,8 @@ TEST_F(DevicePluginServerTest, ConcurrentCallsWhileHealthChanges) {
   }
   // Let the callers get some calls through before stopping them (they may start late on a
   // loaded machine).
-  for (int i = 0; i < 3000 && ok.load() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 3000 && ok.load() < 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop = true;
   for (auto& t : callers) t.join();
   EXPECT_GT(ok.load(), 0);

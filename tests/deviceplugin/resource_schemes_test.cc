@@ -32,8 +32,7 @@ TEST(DevicePluginSchemesTest, ParsesListsInTableOrderAndRefusesTheRest) {
   for (const char* bad : {"", "legacy,", ",intel", "Intel", "legacy,,intel", "intel,intel"}) {
     EXPECT_FALSE(ParseSchemes(bad).ok()) << bad;
   }
-  EXPECT_NE(ParseSchemes("x").status().message().find("choices: legacy, intel"),
-            std::string::npos);
+  EXPECT_NE(ParseSchemes("x").status().message().find("choices: legacy, intel"), std::string::npos);
 }
 
 TEST(DevicePluginSchemesTest, EachSchemeMakesItsResources) {
@@ -43,8 +42,8 @@ TEST(DevicePluginSchemesTest, EachSchemeMakesItsResources) {
   EXPECT_EQ(Names(legacy), (std::vector<std::string>{kEpcResourceName, kProvisionResourceName}));
   EXPECT_NE(legacy[0]->preferred_allocator(), nullptr);
   auto intel = MakeResources(*ParseSchemes("intel"), OneGiB(), o);
-  EXPECT_EQ(Names(intel), (std::vector<std::string>{kIntelEnclaveResourceName,
-                                                     kIntelProvisionResourceName}));
+  EXPECT_EQ(Names(intel),
+            (std::vector<std::string>{kIntelEnclaveResourceName, kIntelProvisionResourceName}));
   EXPECT_EQ(intel[0]->Inventory()[0].count, 110u);
   EXPECT_EQ(intel[0]->id_prefix(), "sgx-enclave-");
   EXPECT_EQ(intel[1]->id_prefix(), "sgx-provision-");

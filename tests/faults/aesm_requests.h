@@ -12,8 +12,9 @@
 
 namespace confcom::faults {
 
-inline Result<aesm::message::Response> Call(const std::string& socket, const aesm::message::Request& req,
-                                            std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+inline Result<aesm::message::Response> Call(
+    const std::string& socket, const aesm::message::Request& req,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   aesm::ClientOptions o;
   o.socket_path = socket;
   o.timeout = timeout;
@@ -27,7 +28,8 @@ inline std::string KeyId() {
 }
 
 // InitQuoteEx for the QE's target info, then a GetQuoteEx request naming `buf_size`.
-inline Result<aesm::message::Request> QuoteRequest(const std::string& socket, uint32_t buf_size = 8192) {
+inline Result<aesm::message::Request> QuoteRequest(const std::string& socket,
+                                                   uint32_t buf_size = 8192) {
   aesm::message::Request init;
   init.mutable_initquoteexreq()->set_att_key_id(KeyId());
   init.mutable_initquoteexreq()->set_b_pub_key_id(false);

@@ -45,8 +45,12 @@ class Node : public deviceplugin::testing::PluginNode {
     host().NoSgxCpu();
     host().InTreeDriver();
   }
-  std::unique_ptr<Process> Plugin() { return PluginNode::Plugin({"--epc-mib", std::to_string(kEpcMib)}); }
-  std::unique_ptr<Process> Emulator(const std::string& log) { return PluginNode::Emulator({}, log); }
+  std::unique_ptr<Process> Plugin() {
+    return PluginNode::Plugin({"--epc-mib", std::to_string(kEpcMib)});
+  }
+  std::unique_ptr<Process> Emulator(const std::string& log) {
+    return PluginNode::Emulator({}, log);
+  }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -148,8 +152,9 @@ TEST(FaultDevicePluginTest, DeletedSocketIsRecreatedAndReRegistered) {
   EXPECT_EQ(probe.status, 0) << probe.output;
   EXPECT_TRUE(plugin->running());
   std::cout << "FAULT-FIGURES: socket-deleted: rounds=" << latencies.size()
-            << " reregistration_ms=" << latencies[0] << "," << (latencies.size() > 1 ? latencies[1] : 0)
-            << "," << (latencies.size() > 2 ? latencies[2] : 0) << " max=" << Max(latencies)
+            << " reregistration_ms=" << latencies[0] << ","
+            << (latencies.size() > 1 ? latencies[1] : 0) << ","
+            << (latencies.size() > 2 ? latencies[2] : 0) << " max=" << Max(latencies)
             << " probe_after=" << (probe.status == 0 ? "ok" : "FAILED") << std::endl;
 }
 
@@ -161,7 +166,8 @@ TEST(FaultDevicePluginTest, DeletedSocketIsRecreatedAndReRegistered) {
 std::string Metrics(int port) {
   return confcom::testing::RunCommand(
              "python3 -c \"import urllib.request;print(urllib.request.urlopen("
-             "'http://127.0.0.1:" + std::to_string(port) + "/metrics').read().decode())\"")
+             "'http://127.0.0.1:" +
+             std::to_string(port) + "/metrics').read().decode())\"")
       .output;
 }
 

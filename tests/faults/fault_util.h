@@ -14,9 +14,7 @@ namespace confcom::faults {
 
 using Clock = std::chrono::steady_clock;
 
-inline double Ms(Clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
+inline double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 // The p-th percentile (0..100) of `values` (nearest rank); 0 when empty.
 inline double Percentile(std::vector<double> values, double p) {

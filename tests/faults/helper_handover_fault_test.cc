@@ -40,21 +40,25 @@ Status QuoteLikeIntel(const std::string& socket) {
   init.mutable_initquoteexreq()->set_buf_size(32);
   CONFCOM_ASSIGN_OR_RETURN(aesm::message::Response ires, Call(socket, init, kIntelTimeout));
   if (!ires.has_initquoteexres() || ires.initquoteexres().errorcode() != 0) {
-    return Status::Internal("InitQuoteEx answered error " + std::to_string(ires.initquoteexres().errorcode()));
+    return Status::Internal("InitQuoteEx answered error " +
+                            std::to_string(ires.initquoteexres().errorcode()));
   }
   aesm::message::Request size;
   size.mutable_getquotesizeexreq()->set_att_key_id(KeyId());
   CONFCOM_ASSIGN_OR_RETURN(aesm::message::Response sres, Call(socket, size, kIntelTimeout));
   if (!sres.has_getquotesizeexres() || sres.getquotesizeexres().errorcode() != 0) {
-    return Status::Internal("GetQuoteSizeEx answered error " + std::to_string(sres.getquotesizeexres().errorcode()));
+    return Status::Internal("GetQuoteSizeEx answered error " +
+                            std::to_string(sres.getquotesizeexres().errorcode()));
   }
   uint32_t quote_size = sres.getquotesizeexres().quote_size();
   CONFCOM_ASSIGN_OR_RETURN(aesm::message::Request quote, QuoteRequest(socket, quote_size));
   CONFCOM_ASSIGN_OR_RETURN(aesm::message::Response qres, Call(socket, quote, kIntelTimeout));
   if (!qres.has_getquoteexres() || qres.getquoteexres().errorcode() != 0) {
-    return Status::Internal("GetQuoteEx answered error " + std::to_string(qres.getquoteexres().errorcode()));
+    return Status::Internal("GetQuoteEx answered error " +
+                            std::to_string(qres.getquoteexres().errorcode()));
   }
-  if (qres.getquoteexres().quote().size() != quote_size) return Status::Internal("GetQuoteEx: short quote");
+  if (qres.getquoteexres().quote().size() != quote_size)
+    return Status::Internal("GetQuoteEx: short quote");
   return Status::Ok();
 }
 
@@ -106,7 +110,8 @@ class QuoteLoad {
   // Failed quotes that started at or after `t`.
   size_t failures_started_after(Clock::time_point t) {
     std::lock_guard<std::mutex> lock(mu_);
-    return size_t(std::count_if(failure_starts_.begin(), failure_starts_.end(), [t](auto s) { return s >= t; }));
+    return size_t(std::count_if(failure_starts_.begin(), failure_starts_.end(),
+                                [t](auto s) { return s >= t; }));
   }
   std::vector<std::string> failures() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -146,10 +151,12 @@ class Helpers {
   const std::string& socket() const { return socket_; }
   std::string ReadyFile(int i) const { return dir_.File("ready-" + std::to_string(i)); }
   std::string LogFile(int i) const { return dir_.File("helper-" + std::to_string(i) + ".log"); }
-  std::unique_ptr<Process> Start(int i, std::vector<std::string> env = {}, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--socket", socket_,
-                                     "--state-dir", dir_.File("state"), "--metrics-address", "off",
-                                     "--threads", "2", "--ready-file", ReadyFile(i)};
+  std::unique_ptr<Process> Start(int i, std::vector<std::string> env = {},
+                                 std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {
+        CONFCOM_HELPER_BIN, "--backend",         "sim", "--socket",  socket_, "--state-dir",
+        dir_.File("state"), "--metrics-address", "off", "--threads", "2",     "--ready-file",
+        ReadyFile(i)};
     argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<Process>(argv, LogFile(i), std::move(env));
   }
@@ -181,11 +188,13 @@ TEST(FaultHelperHandoverTest, FiveReplacementsUnderLoadFailNoRequest) {
     auto next = helpers.Start(i);
     int old_status = current->Wait(std::chrono::seconds(20));
     double old_exited = Ms(Clock::now() - start);
-    ASSERT_EQ(old_status, 0) << "helper " << i - 1 << " did not hand over and exit:\n" << current->Log();
+    ASSERT_EQ(old_status, 0) << "helper " << i - 1 << " did not hand over and exit:\n"
+                             << current->Log();
     ASSERT_TRUE(helpers.WaitReady(i)) << next->Log();
     handover_ms.push_back(old_exited);
     ready_ms.push_back(Ms(Clock::now() - start));
-    EXPECT_FALSE(PathExists(helpers.ReadyFile(i - 1))) << "a helper that handed over is not ready any more";
+    EXPECT_FALSE(PathExists(helpers.ReadyFile(i - 1)))
+        << "a helper that handed over is not ready any more";
     EXPECT_NE(current->Log().find("handed"), std::string::npos) << current->Log();
     current = std::move(next);
     // Quotes from the new helper before the next replacement.
@@ -196,8 +205,9 @@ TEST(FaultHelperHandoverTest, FiveReplacementsUnderLoadFailNoRequest) {
   std::ostringstream fig;
   fig << "FAULT-FIGURES: helper hand-over x5 under 4 quoting clients: " << load.done()
       << " quotes (InitQuoteEx+GetQuoteSizeEx+GetQuoteEx), " << failures.size() << " failed; "
-      << "new helper start -> old exited ms: max " << Max(handover_ms) << " median " << Percentile(handover_ms, 50)
-      << "; start -> new ready ms: max " << Max(ready_ms) << "; longest quote " << load.worst_ms() << " ms";
+      << "new helper start -> old exited ms: max " << Max(handover_ms) << " median "
+      << Percentile(handover_ms, 50) << "; start -> new ready ms: max " << Max(ready_ms)
+      << "; longest quote " << load.worst_ms() << " ms";
   std::cout << fig.str() << std::endl;
   EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
   // Nothing left behind but the serving helper's socket and lock.
@@ -231,11 +241,13 @@ std::vector<std::string> CrashDuringHandover(const std::string& step, std::strin
   }
   auto restored_at = Clock::now();
   double restored_ms = Ms(restored_at - start);
-  EXPECT_EQ(now.st_ino, before.st_ino) << "the old helper's socket is not at the path again:\n" << old->Log();
+  EXPECT_EQ(now.st_ino, before.st_ino) << "the old helper's socket is not at the path again:\n"
+                                       << old->Log();
   EXPECT_TRUE(old->running()) << old->Log();
   EXPECT_TRUE(PathExists(helpers.ReadyFile(0))) << "the old helper stays ready";
   EXPECT_TRUE(load.WaitForMore(50)) << old->Log();
-  EXPECT_EQ(load.failures_started_after(restored_at), 0u) << "quotes started after the old helper served again failed";
+  EXPECT_EQ(load.failures_started_after(restored_at), 0u)
+      << "quotes started after the old helper served again failed";
 
   // A healthy successor then takes over as usual.
   auto next = helpers.Start(2);
@@ -243,10 +255,12 @@ std::vector<std::string> CrashDuringHandover(const std::string& step, std::strin
   EXPECT_TRUE(helpers.WaitReady(2)) << next->Log();
   EXPECT_TRUE(load.WaitForMore(20)) << next->Log();
   load.Stop();
-  *figures = "FAULT-FIGURES: successor killed " + step + ": old helper's socket at the path after " +
-             std::to_string(restored_ms) + " ms; " + std::to_string(load.done()) + " quotes, " +
-             std::to_string(load.failures().size()) + " failed within " + std::to_string(load.failure_window_ms()) +
-             " ms (clients retry at once); longest quote " + std::to_string(load.worst_ms()) + " ms";
+  *figures = "FAULT-FIGURES: successor killed " + step +
+             ": old helper's socket at the path after " + std::to_string(restored_ms) + " ms; " +
+             std::to_string(load.done()) + " quotes, " + std::to_string(load.failures().size()) +
+             " failed within " + std::to_string(load.failure_window_ms()) +
+             " ms (clients retry at once); longest quote " + std::to_string(load.worst_ms()) +
+             " ms";
   next->Signal(SIGTERM);
   EXPECT_EQ(next->Wait(), 0) << next->Log();
   return load.failures();
@@ -270,7 +284,8 @@ TEST(FaultHelperHandoverTest, SuccessorKilledAfterItsRenameLeavesTheOldServing) 
   std::cout << figures << std::endl;
   std::map<std::string, int> kinds;
   for (const auto& f : failures) ++kinds[f.substr(0, f.find(':'))];
-  for (const auto& [kind, n] : kinds) std::cout << "  failed while the successor was dying: " << n << " x " << kind << std::endl;
+  for (const auto& [kind, n] : kinds)
+    std::cout << "  failed while the successor was dying: " << n << " x " << kind << std::endl;
 }
 
 // A predecessor that hangs (SIGSTOP) past the successor's --handover-timeout-ms: the successor

@@ -128,7 +128,8 @@ size_t WaitReadable(const std::vector<int>& fds, std::chrono::milliseconds timeo
 TEST(FaultHostileClientsTest, AmplifyingClientsKeepTheHelperSmall) {
   FileLimit limit;
   constexpr int kConnections = 2000;
-  if (limit.soft() < kConnections + 200) GTEST_SKIP() << "needs RLIMIT_NOFILE >= " << kConnections + 200;
+  if (limit.soft() < kConnections + 200)
+    GTEST_SKIP() << "needs RLIMIT_NOFILE >= " << kConnections + 200;
   TempDir dir;
   // The share is lifted so that one uid can amplify on every connection: this measures the
   // memory bound itself, not the share.
@@ -178,7 +179,8 @@ TEST(FaultHostileClientsTest, AmplifyingClientsKeepTheHelperSmall) {
   for (int fd : fds) ::close(fd);
   EXPECT_TRUE(helper.process().running()) << helper.Log();
 
-  std::cout << "FAULT-FIGURES: amplification: connections=" << kConnections << " buf_size=1048576|4294967295"
+  std::cout << "FAULT-FIGURES: amplification: connections=" << kConnections
+            << " buf_size=1048576|4294967295"
             << " answered=" << answered << " reply_bytes=" << reply->size()
             << " helper_rss_before_kib=" << rss_before << " helper_rss_after_kib=" << rss
             << " helper_peak_rss_kib=" << hwm << " attack_ms=" << attack_ms
@@ -187,7 +189,8 @@ TEST(FaultHostileClientsTest, AmplifyingClientsKeepTheHelperSmall) {
   EXPECT_LT(reply->size(), 8192u) << "a reply is the quote, not the buffer the client named";
   // The manifests' limit is 256 MiB; unfixed, 2000 such clients ask for ~2 GB (1 MiB each).
   EXPECT_LT(hwm, kPeakRssBoundKib) << "peak RSS under the amplification attack";
-  EXPECT_LT(hwm - rss_before, kRssGrowthBoundKib) << "growth of the helper's memory under the attack";
+  EXPECT_LT(hwm - rss_before, kRssGrowthBoundKib)
+      << "growth of the helper's memory under the attack";
   EXPECT_LT(normal_ms, 2000.0);
   EXPECT_EQ(helper.Stop(), 0) << helper.Log();
 }
@@ -263,9 +266,10 @@ TEST(FaultHostileClientsTest, ASecondUidQuotesWhileOneUidHoldsItsShare) {
   TempDir dir;
   // The refusal slots' deadline is long so that none frees while the checks below run, however
   // slow the machine; one loop accepts in connection order (share first, then refusal slots).
-  HelperProcess helper(dir, {"--max-connections-per-client", std::to_string(kShare), "--max-connections",
-                             std::to_string(kMaxConnections), "--io-timeout-ms", "20000", "--refusal-timeout-ms",
-                             "10000", "--threads", "1"});
+  HelperProcess helper(
+      dir, {"--max-connections-per-client", std::to_string(kShare), "--max-connections",
+            std::to_string(kMaxConnections), "--io-timeout-ms", "20000", "--refusal-timeout-ms",
+            "10000", "--threads", "1"});
   ASSERT_TRUE(Ready(helper)) << helper.Log();
   ::chmod(dir.path().c_str(), 0755);  // the other uid must reach the socket
   auto request = QuoteRequest(helper.socket(), 8192);
@@ -280,8 +284,9 @@ TEST(FaultHostileClientsTest, ASecondUidQuotesWhileOneUidHoldsItsShare) {
     attempts.push_back(fd);
   }
   const size_t beyond = kHoarderAttempts - (kShare + kRefusalSlots);
-  EXPECT_EQ(CountReadable(attempts, beyond, 10s), beyond) << "connections beyond share and refusal slots\n"
-                                                          << helper.Log();
+  EXPECT_EQ(CountReadable(attempts, beyond, 10s), beyond)
+      << "connections beyond share and refusal slots\n"
+      << helper.Log();
   std::vector<int> idle;
   for (int fd : attempts) {
     pollfd p{fd, POLLIN, 0};
@@ -316,7 +321,8 @@ TEST(FaultHostileClientsTest, ASecondUidQuotesWhileOneUidHoldsItsShare) {
   // answered BUSY, in its own field, once the helper has seen the slot closed.
   ::close(idle.back());
   idle.pop_back();
-  auto busy = CallUntil(helper.socket(), *request, [](const Result<Response>& r) { return r.ok(); }, 10s);
+  auto busy = CallUntil(
+      helper.socket(), *request, [](const Result<Response>& r) { return r.ok(); }, 10s);
   ASSERT_TRUE(busy.ok()) << busy.status().ToString();
   ASSERT_TRUE(busy->has_getquoteexres());
   EXPECT_EQ(busy->getquoteexres().errorcode(), uint32_t(aesm::AesmError::kBusy));
@@ -330,13 +336,15 @@ TEST(FaultHostileClientsTest, ASecondUidQuotesWhileOneUidHoldsItsShare) {
   EXPECT_EQ(after->getquoteexres().errorcode(), 0u);
 
   std::string log = helper.Log();
-  const std::string peer = "pid " + std::to_string(::getpid()) + " uid " + std::to_string(::getuid());
+  const std::string peer =
+      "pid " + std::to_string(::getpid()) + " uid " + std::to_string(::getuid());
   EXPECT_NE(log.find(peer), std::string::npos) << "the refusal names the peer\n" << log;
   std::cout << "FAULT-FIGURES: fair-share: share=" << kShare << " refusal_slots=" << kRefusalSlots
             << " max_connections=" << kMaxConnections << " hoarder_attempts=" << kHoarderAttempts
             << " hoarder_idle=" << kShare + kRefusalSlots << " over_share_closed_in_ms=" << over_ms
             << " other_uid_quote=\"" << other << "\" other_uid_waited_ms=" << other_ms
-            << " hoarder_next_request=BUSY(" << busy->getquoteexres().errorcode() << ")" << std::endl;
+            << " hoarder_next_request=BUSY(" << busy->getquoteexres().errorcode() << ")"
+            << std::endl;
   EXPECT_EQ(helper.Stop(), 0) << helper.Log();
 }
 
@@ -421,17 +429,19 @@ TEST(FaultHostileClientsTest, MetricsAnswerWhileIdleConnectionsAreHeld) {
     if (::poll(&p, 1, 3 * kMetricsReadTimeoutMs) > 0) ++closed;
     ::close(fd);
   }
-  std::cout << "FAULT-FIGURES: metrics-idle: workers=" << kMetricsThreads << " read_timeout_ms="
-            << kMetricsReadTimeoutMs << " idle=" << kMetricsThreads / 2 << " scrape_max_ms=" << Max(few_ms)
-            << " idle=" << kMetricsThreads / 2 + kMetricsThreads << " scrape_ms=" << many_ms[0]
-            << " idle_closed_by_server=" << closed << "/" << idle.size() << std::endl;
+  std::cout << "FAULT-FIGURES: metrics-idle: workers=" << kMetricsThreads
+            << " read_timeout_ms=" << kMetricsReadTimeoutMs << " idle=" << kMetricsThreads / 2
+            << " scrape_max_ms=" << Max(few_ms) << " idle=" << kMetricsThreads / 2 + kMetricsThreads
+            << " scrape_ms=" << many_ms[0] << " idle_closed_by_server=" << closed << "/"
+            << idle.size() << std::endl;
   EXPECT_LT(Max(few_ms), 500.0);
   EXPECT_LT(many_ms[0], kMetricsReadTimeoutMs + 1500.0);
   EXPECT_EQ(closed, idle.size());
 }
 
 TEST(FaultHostileClientsTest, MetricsAddressWithoutPortIsAClearError) {
-  for (std::string bad : {"127.0.0.1", "127.0.0.1:", ":9464", "127.0.0.1:99999", "::1:9464", "127.0.0.1:x"}) {
+  for (std::string bad :
+       {"127.0.0.1", "127.0.0.1:", ":9464", "127.0.0.1:99999", "::1:9464", "127.0.0.1:x"}) {
     auto s = MetricsServer::StartFromFlag(bad);
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_NE(s.status().message().find("HOST:PORT"), std::string::npos) << s.status().message();
@@ -452,7 +462,8 @@ int PccsPort(testing::Process& pccs) {
     auto pos = log.find(prefix);
     if (pos != std::string::npos) {
       auto end = log.find('/', pos + prefix.size());
-      if (end != std::string::npos) return std::stoi(log.substr(pos + prefix.size(), end - pos - prefix.size()));
+      if (end != std::string::npos)
+        return std::stoi(log.substr(pos + prefix.size(), end - pos - prefix.size()));
     }
     if (!pccs.running()) return -1;
     std::this_thread::sleep_for(20ms);
@@ -500,11 +511,13 @@ std::vector<double> KeepAliveLatencies(int port, int n) {
 TEST(FaultHostileClientsTest, PccsStaysFastWithHalfOpenConnectionsAndEscapesPaths) {
   TempDir dir;
   ASSERT_TRUE(sim::SimPlatform::LoadOrCreate(dir.File("state")).ok());
-  testing::Process pccs({CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", dir.File("state"), "--listen", "127.0.0.1:0"},
-                        dir.File("pccs.log"));
+  testing::Process pccs(
+      {CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", dir.File("state"), "--listen", "127.0.0.1:0"},
+      dir.File("pccs.log"));
   const int port = PccsPort(pccs);
   ASSERT_GT(port, 0) << pccs.Log();
-  ASSERT_EQ(HttpGet(port, "/sgx/certification/v4/qe/identity", 5s), "HTTP/1.1 200 OK") << pccs.Log();
+  ASSERT_EQ(HttpGet(port, "/sgx/certification/v4/qe/identity", 5s), "HTTP/1.1 200 OK")
+      << pccs.Log();
 
   // 10 connections of 10 requests each (the server closes a keep-alive connection after 16).
   std::vector<double> alone;
@@ -551,9 +564,10 @@ TEST(FaultHostileClientsTest, PccsStaysFastWithHalfOpenConnectionsAndEscapesPath
     if (line.rfind("2026-01-01T00:00:00.000Z info FORGED", 0) == 0) forged = true;
   }
   std::cout << "FAULT-FIGURES: pccs: keep_alive_p50_ms=" << Percentile(alone, 50)
-            << " p99_ms=" << Percentile(alone, 99) << " half_open=8 new_connection_max_ms=" << Max(with_eight)
-            << " half_open=48 new_connection_ms=" << with_48_ms << " forged_log_line=" << (forged ? "YES" : "no")
-            << std::endl;
+            << " p99_ms=" << Percentile(alone, 99)
+            << " half_open=8 new_connection_max_ms=" << Max(with_eight)
+            << " half_open=48 new_connection_ms=" << with_48_ms
+            << " forged_log_line=" << (forged ? "YES" : "no") << std::endl;
   // Unfixed: ~40 ms per request (Nagle + delayed ACK), 14.5 s behind 8 half-open connections.
   EXPECT_LT(Percentile(alone, 50), 10.0);
   EXPECT_LT(Max(with_eight), 1000.0);

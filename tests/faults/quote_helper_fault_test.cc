@@ -150,12 +150,13 @@ TEST(FaultQuoteHelperTest, SigkillUnderLoadFailsCleanlyAndRestartKeepsTheKey) {
   }
   std::ostringstream code_list;
   for (const auto& [name, n] : codes) code_list << name << "=" << n << " ";
-  std::cout << "FAULT-FIGURES: sigkill: clients=" << kClients << " quotes_before_kill>="
-            << before_kill_ok << " in_flight_at_kill=" << in_flight << " (answered " << in_flight_ok
-            << ", failed cleanly " << in_flight_failed << ") requests_after_death=" << after
-            << " failed=" << after_failed << " codes: " << code_list.str()
-            << "max_time_to_error_ms=" << max_error_ms << " max_in_flight_ms=" << max_in_flight_ms
-            << " max_after_death_ms=" << max_after_ms << " client_join_ms=" << join_ms << std::endl;
+  std::cout << "FAULT-FIGURES: sigkill: clients=" << kClients
+            << " quotes_before_kill>=" << before_kill_ok << " in_flight_at_kill=" << in_flight
+            << " (answered " << in_flight_ok << ", failed cleanly " << in_flight_failed
+            << ") requests_after_death=" << after << " failed=" << after_failed
+            << " codes: " << code_list.str() << "max_time_to_error_ms=" << max_error_ms
+            << " max_in_flight_ms=" << max_in_flight_ms << " max_after_death_ms=" << max_after_ms
+            << " client_join_ms=" << join_ms << std::endl;
   EXPECT_GT(before_kill_ok, 0);
   EXPECT_GT(after, 0);
   EXPECT_EQ(after_failed, after) << "a request to a dead service cannot succeed";
@@ -219,8 +220,9 @@ TEST(FaultQuoteHelperTest, FrozenHelperGivesDeadlineExceededOnTimeThenRecovers) 
   double resume_ms = Ms(Clock::now() - t0);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(helper.process().running());
-  std::cout << "FAULT-FIGURES: frozen-helper: clients=" << kClients << " client_timeout_ms="
-            << kTimeout.count() << " deadline_exceeded=" << deadline_exceeded
+  std::cout << "FAULT-FIGURES: frozen-helper: clients=" << kClients
+            << " client_timeout_ms=" << kTimeout.count()
+            << " deadline_exceeded=" << deadline_exceeded
             << " time_to_error_min_ms=" << Percentile(took, 0) << " max_ms=" << Max(took)
             << " first_quote_after_SIGCONT_ms=" << resume_ms << std::endl;
   EXPECT_EQ(helper.Stop(), 0) << helper.Log();
@@ -304,8 +306,7 @@ TEST(FaultQuoteHelperTest, SlowLorisDoesNotSlowAGoodClient) {
             << " good_max_ms=" << Max(latencies) << " bad_closed_by_server=" << lifetimes.size()
             << " (eof " << closed_by_eof << ", error " << closed_by_error
             << ") bad_lifetime_min_ms=" << (lifetimes.empty() ? 0 : Percentile(lifetimes, 0))
-            << " p50_ms=" << Percentile(lifetimes, 50) << " max_ms=" << Max(lifetimes)
-            << std::endl;
+            << " p50_ms=" << Percentile(lifetimes, 50) << " max_ms=" << Max(lifetimes) << std::endl;
   EXPECT_EQ(good_failed, 0) << helper.Log();
   EXPECT_GT(good_ok, 20);
   EXPECT_LT(p99, 200.0) << "the good client's p99 latency";
@@ -387,7 +388,8 @@ FloodResult Flood(HelperProcess& helper, int connections, int expect_refused) {
         if (n == 0 || (n < 0 && errno != EAGAIN)) {
           closed[index[k]] = true;
           ++res.refused;
-          if (res.refused == expect_refused) res.refused_all_closed_ms = Ms(Clock::now() - t_opened);
+          if (res.refused == expect_refused)
+            res.refused_all_closed_ms = Ms(Clock::now() - t_opened);
         }
       }
       if (expect_refused > 0 && res.refused == expect_refused) break;
@@ -432,14 +434,14 @@ FloodResult Flood(HelperProcess& helper, int connections, int expect_refused) {
 }
 
 void PrintFlood(const std::string& label, int connections, const FloodResult& r) {
-  std::cout << "FAULT-FIGURES: " << label << ": connections=" << connections
-            << " held=" << r.held << " refused(closed by server)=" << r.refused
+  std::cout << "FAULT-FIGURES: " << label << ": connections=" << connections << " held=" << r.held
+            << " refused(closed by server)=" << r.refused
             << " refused_all_closed_within_ms=" << r.refused_all_closed_ms
             << " open_all_ms=" << r.open_ms << " held_then_served=" << r.served
-            << " serve_all_ms=" << r.serve_ms << " helper_fd baseline/peak/after="
-            << r.helper_fd_baseline << "/" << r.helper_fd_peak << "/" << r.helper_fd_after
-            << " test_fd baseline/after=" << r.test_fd_baseline << "/" << r.test_fd_after
-            << std::endl;
+            << " serve_all_ms=" << r.serve_ms
+            << " helper_fd baseline/peak/after=" << r.helper_fd_baseline << "/" << r.helper_fd_peak
+            << "/" << r.helper_fd_after << " test_fd baseline/after=" << r.test_fd_baseline << "/"
+            << r.test_fd_after << std::endl;
 }
 
 TEST(FaultQuoteHelperTest, TwoThousandConnectionsAreHeldOrRefusedWithoutLeaks) {
@@ -469,7 +471,8 @@ TEST(FaultQuoteHelperTest, TwoThousandConnectionsAreHeldOrRefusedWithoutLeaks) {
     EXPECT_EQ(helper.Stop(), 0) << helper.Log();
   }
   {
-    HelperProcess helper(dir, {"--io-timeout-ms", "30000", "--max-connections-per-client", "100000"});  // 4096
+    HelperProcess helper(
+        dir, {"--io-timeout-ms", "30000", "--max-connections-per-client", "100000"});  // 4096
     ASSERT_TRUE(Ready(helper)) << helper.Log();
     FloodResult r = Flood(helper, kConnections, 0);
     PrintFlood("2000-connections max=4096(default)", kConnections, r);
@@ -524,12 +527,13 @@ StateDirRun RunOnTmpfs(const TempDir& dir, const std::string& mount_opts,
   std::filesystem::create_directories(mnt);
   std::filesystem::create_directories(out);
   std::filesystem::create_directories(out2);
-  std::string script =
-      "mount -t tmpfs -o " + mount_opts + " tmpfs '" + mnt + "' || exit 90\n" + prepare +
-      "\n'" + CONFCOM_HELPER_BIN + "' --backend sim --socket '" + dir.File("run/aesm.socket") +
-      "' --state-dir '" + mnt + "/state' --metrics-address off --log-level debug\n"
-      "rc=$?\n"
-      "cp -a '" + mnt + "/.' '" + out + "/' || exit 92\n";
+  std::string script = "mount -t tmpfs -o " + mount_opts + " tmpfs '" + mnt + "' || exit 90\n" +
+                       prepare + "\n'" + CONFCOM_HELPER_BIN + "' --backend sim --socket '" +
+                       dir.File("run/aesm.socket") + "' --state-dir '" + mnt +
+                       "/state' --metrics-address off --log-level debug\n"
+                       "rc=$?\n"
+                       "cp -a '" +
+                       mnt + "/.' '" + out + "/' || exit 92\n";
   if (recover) {
     const std::string s2 = dir.File("run/aesm2.socket");
     script += "mount -o remount,size=1m '" + mnt + "' || exit 93\n'" + CONFCOM_HELPER_BIN +
@@ -537,12 +541,15 @@ StateDirRun RunOnTmpfs(const TempDir& dir, const std::string& mount_opts,
               "/state' --metrics-address off &\n"
               "pid=$!; i=0\n"
               "while [ $i -lt 100 ]; do\n"
-              "  if '" CONFCOM_SGXCTL_BIN "' ping --socket '" + s2 + "' >/dev/null 2>&1; then\n"
+              "  if '" CONFCOM_SGXCTL_BIN "' ping --socket '" +
+              s2 +
+              "' >/dev/null 2>&1; then\n"
               "    echo RECOVERED-SERVING; break; fi\n"
               "  sleep 0.1; i=$((i+1))\n"
               "done\n"
               "kill -TERM $pid; wait $pid; echo RECOVER-EXIT=$?\n"
-              "cp -a '" + mnt + "/.' '" + out2 + "/' || exit 92\n";
+              "cp -a '" +
+              mnt + "/.' '" + out2 + "/' || exit 92\n";
   }
   script += "exit $rc\n";
   testing::Process p({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script}, dir.File("run.log"));
@@ -558,8 +565,8 @@ StateDirRun RunOnTmpfs(const TempDir& dir, const std::string& mount_opts,
 // and platform.json only together with every other file.
 void CheckNoHalfWrittenState(const StateDir& r) {
   static const std::vector<std::string> kAll = {
-      "attestation.key", "pck.key", "pck_platform_ca.key", "pck_processor_ca.key", "platform.json", "root_ca.key",
-      "tcb_signing.key", "root_ca.pem"};
+      "attestation.key", "pck.key",     "pck_platform_ca.key", "pck_processor_ca.key",
+      "platform.json",   "root_ca.key", "tcb_signing.key",     "root_ca.pem"};
   for (const auto& name : r.files) {
     EXPECT_EQ(name.find(".tmp."), std::string::npos) << "left-over temporary file " << name;
     if (name == "state.lock") continue;  // empty by design: only flock'ed (sim/platform.h)
@@ -588,7 +595,8 @@ std::string Join(const std::vector<std::string>& v) {
 TEST(FaultQuoteHelperTest, StateDirOnFullOrReadOnlyFileSystemFailsCleanly) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for a tmpfs in a private mount namespace";
   auto probe = testing::RunCommand("unshare -m sh -c 'mount -t tmpfs -o size=16k tmpfs /mnt'");
-  if (probe.status != 0) GTEST_SKIP() << "cannot mount a tmpfs in a mount namespace: " << probe.output;
+  if (probe.status != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs in a mount namespace: " << probe.output;
 
   struct Case {
     std::string name, mount_opts, expect_error;
@@ -629,13 +637,15 @@ TEST(FaultQuoteHelperTest, StateDirOnFullOrReadOnlyFileSystemFailsCleanly) {
       EXPECT_NE(r.log.find("platform.json.tmp"), std::string::npos) << r.log;
       EXPECT_NE(r.log.find("RECOVERED-SERVING"), std::string::npos) << r.log;
       EXPECT_NE(r.log.find("RECOVER-EXIT=0"), std::string::npos) << r.log;
-      EXPECT_EQ(r.after_failure.files.size(), 14u) << Join(r.after_failure.files);  // with state.lock
+      EXPECT_EQ(r.after_failure.files.size(), 14u)
+          << Join(r.after_failure.files);  // with state.lock
       const auto& f = r.after_recovery.files;
       EXPECT_NE(std::find(f.begin(), f.end(), "platform.json"), f.end()) << Join(f);
       EXPECT_EQ(f.size(), 15u) << Join(f);
       CheckNoHalfWrittenState(r.after_recovery);
-      recovered = r.log.find("RECOVERED-SERVING") != std::string::npos ? " recovered_after_regrow=yes"
-                                                                        : " recovered_after_regrow=NO";
+      recovered = r.log.find("RECOVERED-SERVING") != std::string::npos
+                      ? " recovered_after_regrow=yes"
+                      : " recovered_after_regrow=NO";
     }
     CheckNoHalfWrittenState(r.after_failure);
     std::string error_line;
@@ -646,7 +656,8 @@ TEST(FaultQuoteHelperTest, StateDirOnFullOrReadOnlyFileSystemFailsCleanly) {
               << " files_left=" << r.after_failure.files.size() << " ["
               << Join(r.after_failure.files) << "] error=\""
               << error_line.substr(error_line.find("cannot start") == std::string::npos
-                                       ? 0 : error_line.find("cannot start"))
+                                       ? 0
+                                       : error_line.find("cannot start"))
               << "\"" << recovered << std::endl;
   }
 }

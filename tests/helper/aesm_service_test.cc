@@ -68,20 +68,33 @@ TEST_F(AesmServiceTest, EveryNonEcdsaRequestGetsItsOwnResponseField) {
       {"InitQuote", [](Request& r) { r.mutable_initquotereq(); },
        [](const Response& r) { return r.has_initquoteres(); },
        [](const Response& r) { return r.initquoteres().errorcode(); }},
-      {"GetQuote", [](Request& r) {
+      {"GetQuote",
+       [](Request& r) {
          auto* m = r.mutable_getquotereq();
-         m->set_report(std::string(432, 0)); m->set_quote_type(0); m->set_spid(std::string(16, 0)); m->set_buf_size(2000);
-       }, [](const Response& r) { return r.has_getquoteres(); },
+         m->set_report(std::string(432, 0));
+         m->set_quote_type(0);
+         m->set_spid(std::string(16, 0));
+         m->set_buf_size(2000);
+       },
+       [](const Response& r) { return r.has_getquoteres(); },
        [](const Response& r) { return r.getquoteres().errorcode(); }},
-      {"GetLaunchToken", [](Request& r) {
+      {"GetLaunchToken",
+       [](Request& r) {
          auto* m = r.mutable_getlictokenreq();
-         m->set_mr_enclave(std::string(32, 0)); m->set_mr_signer(std::string(32, 0)); m->set_se_attributes(std::string(16, 0));
-       }, [](const Response& r) { return r.has_getlictokenres(); },
+         m->set_mr_enclave(std::string(32, 0));
+         m->set_mr_signer(std::string(32, 0));
+         m->set_se_attributes(std::string(16, 0));
+       },
+       [](const Response& r) { return r.has_getlictokenres(); },
        [](const Response& r) { return r.getlictokenres().errorcode(); }},
-      {"ReportAttestationError", [](Request& r) {
+      {"ReportAttestationError",
+       [](Request& r) {
          auto* m = r.mutable_reporterrreq();
-         m->set_platform_info("x"); m->set_attestation_error_code(1); m->set_update_info_size(0);
-       }, [](const Response& r) { return r.has_reporterrres(); },
+         m->set_platform_info("x");
+         m->set_attestation_error_code(1);
+         m->set_update_info_size(0);
+       },
+       [](const Response& r) { return r.has_reporterrres(); },
        [](const Response& r) { return r.reporterrres().errorcode(); }},
       {"GetWhiteListSize", [](Request& r) { r.mutable_getwhitelistsizereq(); },
        [](const Response& r) { return r.has_getwhitelistsizeres(); },
@@ -92,16 +105,25 @@ TEST_F(AesmServiceTest, EveryNonEcdsaRequestGetsItsOwnResponseField) {
       {"GetExtendedEpidGroupId", [](Request& r) { r.mutable_sgxgetextendedepidgroupidreq(); },
        [](const Response& r) { return r.has_sgxgetextendedepidgroupidres(); },
        [](const Response& r) { return r.sgxgetextendedepidgroupidres().errorcode(); }},
-      {"SwitchExtendedEpidGroup", [](Request& r) { r.mutable_sgxswitchextendedepidgroupreq()->set_x_group_id(1); },
+      {"SwitchExtendedEpidGroup",
+       [](Request& r) { r.mutable_sgxswitchextendedepidgroupreq()->set_x_group_id(1); },
        [](const Response& r) { return r.has_sgxswitchextendedepidgroupres(); },
        [](const Response& r) { return r.sgxswitchextendedepidgroupres().errorcode(); }},
-      {"Register", [](Request& r) {
-         auto* m = r.mutable_sgxregisterreq(); m->set_buf("b"); m->set_data_type(1);
-       }, [](const Response& r) { return r.has_sgxregisterres(); },
+      {"Register",
+       [](Request& r) {
+         auto* m = r.mutable_sgxregisterreq();
+         m->set_buf("b");
+         m->set_data_type(1);
+       },
+       [](const Response& r) { return r.has_sgxregisterres(); },
        [](const Response& r) { return r.sgxregisterres().errorcode(); }},
-      {"CheckUpdateStatus", [](Request& r) {
-         auto* m = r.mutable_checkupdatestatusreq(); m->set_update_info_size(0); m->set_config(0);
-       }, [](const Response& r) { return r.has_checkupdatestatusres(); },
+      {"CheckUpdateStatus",
+       [](Request& r) {
+         auto* m = r.mutable_checkupdatestatusreq();
+         m->set_update_info_size(0);
+         m->set_config(0);
+       },
+       [](const Response& r) { return r.has_checkupdatestatusres(); },
        [](const Response& r) { return r.checkupdatestatusres().errorcode(); }},
   };
   for (const auto& c : cases) {
@@ -238,13 +260,17 @@ TEST_F(AesmServiceTest, GetQuoteSizeAndQuote) {
 // may: its size covers the longest certification data, the quote carries the real one).
 class GenerousSizeBackend final : public quoting::QuotingBackend {
  public:
-  GenerousSizeBackend(quoting::QuotingBackend* real, uint32_t announced) : real_(real), announced_(announced) {}
+  GenerousSizeBackend(quoting::QuotingBackend* real, uint32_t announced)
+      : real_(real), announced_(announced) {}
   std::string_view name() const override { return real_->name(); }
   bool simulated() const override { return real_->simulated(); }
   std::vector<sgx::AttKeyId> SupportedKeyIds() const override { return real_->SupportedKeyIds(); }
-  quoting::QuoteResult<quoting::InitInfo> Init(const sgx::AttKeyId& k) override { return real_->Init(k); }
+  quoting::QuoteResult<quoting::InitInfo> Init(const sgx::AttKeyId& k) override {
+    return real_->Init(k);
+  }
   quoting::QuoteResult<uint32_t> QuoteSize(const sgx::AttKeyId&) override { return announced_; }
-  quoting::QuoteResult<Bytes> Quote(ByteSpan report, const sgx::AttKeyId& k, sgx::QeReportInfo* info) override {
+  quoting::QuoteResult<Bytes> Quote(ByteSpan report, const sgx::AttKeyId& k,
+                                    sgx::QeReportInfo* info) override {
     return real_->Quote(report, k, info);
   }
 

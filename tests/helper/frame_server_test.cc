@@ -45,14 +45,16 @@ class FrameServerTest : public ::testing::Test {
     ASSERT_TRUE(s.ok());
     socket_.emplace(std::move(s).value());
     server_ = std::make_unique<FrameServer>(
-        socket_->fd(), options, [this](std::string_view req, const RequestContext& ctx) -> std::optional<std::string> {
+        socket_->fd(), options,
+        [this](std::string_view req, const RequestContext& ctx) -> std::optional<std::string> {
           last_pid_ = ctx.peer.pid;
           last_uid_ = ctx.peer.uid;
           ++handled_;
           if (req == "close") return std::nullopt;
           if (req == "throw") throw std::runtime_error("boom");
           if (req == "throw-int") throw 42;
-          if (ctx.refusal != Refusal::kNone) return std::string(RefusalName(ctx.refusal)) + ":" + std::string(req);
+          if (ctx.refusal != Refusal::kNone)
+            return std::string(RefusalName(ctx.refusal)) + ":" + std::string(req);
           return "echo:" + std::string(req);
         });
     thread_ = std::thread([this] { ASSERT_TRUE(server_->Run().ok()); });
@@ -128,7 +130,8 @@ TEST_F(FrameServerTest, SilentAndHalfFrameClientsTimeOutWithoutBlockingOthers) {
   int half = testing::ConnectUnix(path_);
   std::string frame = aesm::EncodeFrame("0123456789");
   ASSERT_EQ(::send(half, frame.data(), 7, 0), 7);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(Roundtrip("x" + std::to_string(i)), "echo:x" + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(Roundtrip("x" + std::to_string(i)), "echo:x" + std::to_string(i));
   EXPECT_EQ(ReadToEof(silent, std::chrono::seconds(5)), "");
   EXPECT_EQ(ReadToEof(half, std::chrono::seconds(5)), "");
   ::close(silent);
@@ -210,15 +213,17 @@ TEST(FrameServerHandOverTest, ServesTheBacklogAndConnectionsThatHaveNotWrittenYe
   ASSERT_TRUE(socket.ok());
   FrameServerOptions o;
   o.threads = 2;
-  FrameServer server(socket->fd(), o, [](std::string_view req, const RequestContext&) -> std::optional<std::string> {
-    return "echo:" + std::string(req);
-  });
+  FrameServer server(socket->fd(), o,
+                     [](std::string_view req, const RequestContext&) -> std::optional<std::string> {
+                       return "echo:" + std::string(req);
+                     });
   // Queued before any loop runs: only the backlog holds them.
   std::vector<int> queued;
   for (int i = 0; i < 5; ++i) {
     int fd = testing::ConnectUnix(path);
     ASSERT_GE(fd, 0);
-    ASSERT_TRUE(aesm::WriteFrame(fd, "q" + std::to_string(i), Clock::now() + std::chrono::seconds(5)).ok());
+    ASSERT_TRUE(
+        aesm::WriteFrame(fd, "q" + std::to_string(i), Clock::now() + std::chrono::seconds(5)).ok());
     queued.push_back(fd);
   }
   int silent = testing::ConnectUnix(path);  // writes only after the hand-over started
@@ -228,7 +233,8 @@ TEST(FrameServerHandOverTest, ServesTheBacklogAndConnectionsThatHaveNotWrittenYe
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE(aesm::WriteFrame(silent, "late", Clock::now() + std::chrono::seconds(5)).ok());
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(ReadToEof(queued[size_t(i)], std::chrono::seconds(5)), aesm::EncodeFrame("echo:q" + std::to_string(i)));
+    EXPECT_EQ(ReadToEof(queued[size_t(i)], std::chrono::seconds(5)),
+              aesm::EncodeFrame("echo:q" + std::to_string(i)));
     ::close(queued[size_t(i)]);
   }
   EXPECT_EQ(ReadToEof(silent, std::chrono::seconds(5)), aesm::EncodeFrame("echo:late"));
@@ -271,7 +277,8 @@ TEST_F(FrameServerTest, AClientOverItsShareIsRefusedThenClosedOthersKeepTheirSha
   auto t0 = Clock::now();
   int fourth = testing::ConnectUnix(path_);
   EXPECT_EQ(ReadToEof(fourth, std::chrono::seconds(5)), "");
-  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(250)) << "closed at once, not at a deadline";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(250))
+      << "closed at once, not at a deadline";
   ::close(fourth);
   // The idle connection in the refusal slot has the short deadline, not the 10 s one.
   t0 = Clock::now();
@@ -336,7 +343,8 @@ TEST_F(FrameServerTest, AThrowingHandlerClosesItsConnectionOthersAreServed) {
   for (int i = 0; i < 200 && server_->stats().buffered_bytes.load() != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0) << "the failed requests' bytes are given back";
+  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0)
+      << "the failed requests' bytes are given back";
 }
 
 TEST_F(FrameServerTest, ConnectionsClosedAtTheEndOfTheDrainGiveBackTheirBytes) {
@@ -356,14 +364,16 @@ TEST_F(FrameServerTest, ConnectionsClosedAtTheEndOfTheDrainGiveBackTheirBytes) {
   EXPECT_EQ(ReadToEof(half, std::chrono::seconds(5)), "");
   ::close(half);
   EXPECT_EQ(server_->stats().open.load(), 0);
-  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0) << "closed after the drain period, charge given back";
+  EXPECT_EQ(server_->stats().buffered_bytes.load(), 0)
+      << "closed after the drain period, charge given back";
   server_.reset();
 }
 
 TEST(FrameServerBudgetTest, TheBudgetMustHoldEveryConnectionsRequestAndEveryLoopsReply) {
   FrameServerOptions o;
   o.threads = 256;  // the most --threads allows
-  EXPECT_TRUE(CheckMemoryBudget(o).ok()) << "the defaults are consistent: " << CheckMemoryBudget(o).message();
+  EXPECT_TRUE(CheckMemoryBudget(o).ok())
+      << "the defaults are consistent: " << CheckMemoryBudget(o).message();
   o.max_connections = 4096;
   o.max_frame_size = 16 * 1024;
   o.max_buffered_bytes = 32u << 20;
@@ -451,7 +461,8 @@ TEST(FrameServerFdTest, OutOfDescriptorsWithoutAReserveItBacksOffAndRecovers) {
   for (int i = 0; i < 3; ++i) {
     int fd = testing::ConnectUnix(path);
     ASSERT_GE(fd, 0);
-    ASSERT_TRUE(aesm::WriteFrame(fd, "c" + std::to_string(i), Clock::now() + std::chrono::seconds(5)).ok());
+    ASSERT_TRUE(
+        aesm::WriteFrame(fd, "c" + std::to_string(i), Clock::now() + std::chrono::seconds(5)).ok());
     clients.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

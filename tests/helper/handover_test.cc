@@ -138,21 +138,26 @@ class HandoverTest : public ::testing::Test {
     options_.ready_file = dir_.File("ready");
     options_.watch_interval = 1ms;
     options_.confirm_gap = 100ms;
-    options_.now = [this] { return Clock::time_point(std::chrono::milliseconds(clock_ms_.load())); };
+    options_.now = [this] {
+      return Clock::time_point(std::chrono::milliseconds(clock_ms_.load()));
+    };
   }
   ~HandoverTest() override { spdlog::set_default_logger(previous_logger_); }
 
   std::unique_ptr<Handover> Make() {
-    return std::make_unique<Handover>(options_, &path_, &server_, successor_.Check(), [this](const char* step) {
-      faults_.push_back(step);
-      events_.push_back(step);
-    });
+    return std::make_unique<Handover>(options_, &path_, &server_, successor_.Check(),
+                                      [this](const char* step) {
+                                        faults_.push_back(step);
+                                        events_.push_back(step);
+                                      });
   }
   // Starts Watch() on a thread of its own.
   std::future<WatchEnd> StartWatch(Handover& handover) {
     return std::async(std::launch::async, [&handover] { return handover.Watch(); });
   }
-  static bool Running(std::future<WatchEnd>& watch) { return watch.wait_for(0ms) == std::future_status::timeout; }
+  static bool Running(std::future<WatchEnd>& watch) {
+    return watch.wait_for(0ms) == std::future_status::timeout;
+  }
   // Waits until the liveness check has run `n` more times (Watch made progress).
   bool WaitForChecks(int n) {
     int target = successor_.calls() + n;

@@ -101,7 +101,8 @@ TEST(ListenSocketTest, TakeOverRenamesOverTheLivePathAndWaitsForThePredecessor) 
   EXPECT_TRUE(old->OwnsPath());
   ino_t old_inode = InodeAt(path);
 
-  auto next = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  auto next =
+      ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_TRUE(next->has_predecessor());
   EXPECT_TRUE(old->OwnsPath()) << "nothing changes for clients before Publish()";
@@ -114,7 +115,8 @@ TEST(ListenSocketTest, TakeOverRenamesOverTheLivePathAndWaitsForThePredecessor) 
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "the successor's mode, set before the rename";
   EXPECT_FALSE(old->Restore()) << "a live successor holds the hand-over lock";
   // The predecessor still holds <path>.lock.
-  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(50)).code(), Status::Code::kDeadlineExceeded);
+  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(50)).code(),
+            Status::Code::kDeadlineExceeded);
   old->Close();
   EXPECT_TRUE(next->OwnsPath()) << "the predecessor never unlinks a path it does not own";
   EXPECT_TRUE(next->WaitForPredecessor(std::chrono::milliseconds(500)).ok());
@@ -132,7 +134,8 @@ TEST(ListenSocketTest, RestorePutsTheOldSocketBackAfterTheSuccessorDied) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     // The successor: takes the path, then dies without cleaning up.
-    auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(500));
+    auto next =
+        ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(500));
     if (!next.ok() || !next->has_predecessor() || !next->Publish().ok()) ::_exit(1);
     ::_exit(0);
   }
@@ -144,7 +147,8 @@ TEST(ListenSocketTest, RestorePutsTheOldSocketBackAfterTheSuccessorDied) {
   EXPECT_TRUE(old->Restore());
   EXPECT_TRUE(old->OwnsPath());
   EXPECT_EQ(InodeAt(path), old_inode);
-  EXPECT_TRUE(testing::WaitForSocket(path, std::chrono::milliseconds(500))) << "the old listener answers again";
+  EXPECT_TRUE(testing::WaitForSocket(path, std::chrono::milliseconds(500)))
+      << "the old listener answers again";
 }
 
 TEST(ListenSocketTest, AfterATimeOutTheSuccessorTakesTheLockOnceThePredecessorExits) {
@@ -152,18 +156,21 @@ TEST(ListenSocketTest, AfterATimeOutTheSuccessorTakesTheLockOnceThePredecessorEx
   std::string path = dir.File("aesm.socket");
   auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
   ASSERT_TRUE(old.ok());
-  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  auto next =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   ASSERT_TRUE(next->Publish().ok());
   // The predecessor hangs: the successor times out and serves anyway.
-  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(20)).code(), Status::Code::kDeadlineExceeded);
+  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(20)).code(),
+            Status::Code::kDeadlineExceeded);
   EXPECT_FALSE(next->TryFinishTakeOver()) << "the predecessor still holds <path>.lock";
   old->Close();  // it exits at last
   EXPECT_TRUE(next->TryFinishTakeOver());
   EXPECT_FALSE(next->has_predecessor());
   EXPECT_FALSE(PathExists(path + ".prev"));
   // A third helper finds a live owner of <path>.lock, not "a live service that is not a quote helper".
-  auto third = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  auto third =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
   ASSERT_TRUE(third.ok()) << third.status().ToString();
   EXPECT_TRUE(third->has_predecessor());
   EXPECT_FALSE(ListenSocket::Open(path, 0666, 16, Takeover::kRefuse).ok());
@@ -210,7 +217,8 @@ TEST(ListenSocketTest, AFullBacklogStillCountsAsALiveServiceWithoutBlocking) {
   auto s = ListenSocket::Open(path, 0666, 16);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kAlreadyExists);
-  EXPECT_NE(s.status().message().find("not a quote helper"), std::string::npos) << s.status().ToString();
+  EXPECT_NE(s.status().message().find("not a quote helper"), std::string::npos)
+      << s.status().ToString();
   for (int c : queued) ::close(c);
   ::close(frozen);
 }
@@ -228,7 +236,8 @@ TEST(ListenSocketTest, TakeOverPutsTheLiveOwnersLinkBackOverADeadPath) {
   MakeStaleSocket(dead);
   ASSERT_EQ(::rename(dead.c_str(), path.c_str()), 0);
   ASSERT_FALSE(old->OwnsPath());
-  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
+  auto next =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::milliseconds(200));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_TRUE(next->has_predecessor());
   EXPECT_TRUE(old->OwnsPath()) << "the old helper serves the path again";
@@ -275,7 +284,8 @@ TEST(ListenSocketTest, NoTakeoverRefusesWhileTakeOverNeedsNoLiveOwner) {
 TEST(ListenSocketTest, AFolderIsRefusedBeforeAnyLockFileOrFolderIsCreated) {
   testing::TempDir dir;
   // "--socket /" left "/.lock" behind; these are the same cases inside a temp dir.
-  for (const std::string& path : {dir.path() + "/", dir.File("sub/."), dir.File("sub/.."), dir.path()}) {
+  for (const std::string& path :
+       {dir.path() + "/", dir.File("sub/."), dir.File("sub/.."), dir.path()}) {
     SCOPED_TRACE(path);
     EXPECT_FALSE(CheckSocketPath(path).ok());
     auto s = ListenSocket::Open(path, 0666, 16);

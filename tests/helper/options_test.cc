@@ -24,7 +24,8 @@ TEST(HelperOptionsTest, SocketModeIsOctalAndLetsTheOwnerIn) {
   for (const char* bad : {"", "0", "0644x", "0888", "01777", "0400", "0200"}) {
     auto mode = ParseSocketMode(bad);
     ASSERT_FALSE(mode.ok()) << bad;
-    EXPECT_NE(mode.status().message().find("--socket-mode"), std::string::npos) << mode.status().message();
+    EXPECT_NE(mode.status().message().find("--socket-mode"), std::string::npos)
+        << mode.status().message();
   }
 }
 
@@ -46,10 +47,29 @@ TEST(HelperOptionsTest, TheDefaultsMakeAValidConfiguration) {
 
 TEST(HelperOptionsTest, FlagsReachTheirPlaces) {
   HelperFlags flags;
-  ASSERT_EQ(Parse(&flags, {"--socket", "/tmp/x/aesm.socket", "--socket-mode", "0660", "--no-takeover",
-                           "--threads", "3", "--max-connections-per-client", "9", "--refusal-timeout-ms", "200",
-                           "--io-timeout-ms", "300", "--after-handover", "wait", "--ready-file", "/tmp/r",
-                           "--handover-timeout-ms", "2000", "--state-dir", "/tmp/st", "--backend", "sim"}),
+  ASSERT_EQ(Parse(&flags, {"--socket",
+                           "/tmp/x/aesm.socket",
+                           "--socket-mode",
+                           "0660",
+                           "--no-takeover",
+                           "--threads",
+                           "3",
+                           "--max-connections-per-client",
+                           "9",
+                           "--refusal-timeout-ms",
+                           "200",
+                           "--io-timeout-ms",
+                           "300",
+                           "--after-handover",
+                           "wait",
+                           "--ready-file",
+                           "/tmp/r",
+                           "--handover-timeout-ms",
+                           "2000",
+                           "--state-dir",
+                           "/tmp/st",
+                           "--backend",
+                           "sim"}),
             -1);
   auto config = ToQuoteHelperConfig(flags);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
@@ -82,7 +102,8 @@ TEST(HelperOptionsTest, BadCombinationsAreInvalidArgumentsNamingTheFlag) {
     auto config = ToQuoteHelperConfig(flags);
     ASSERT_FALSE(config.ok()) << c.args[0];
     EXPECT_EQ(config.status().code(), Status::Code::kInvalidArgument);
-    EXPECT_NE(config.status().message().find(c.says), std::string::npos) << config.status().message();
+    EXPECT_NE(config.status().message().find(c.says), std::string::npos)
+        << config.status().message();
   }
 }
 

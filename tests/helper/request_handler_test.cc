@@ -72,10 +72,18 @@ TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
   EXPECT_EQ(unclassifiable.reason, Outcome::Reason::kUnclassifiable);
 
   const std::string type = aesm::RequestKindName(aesm::RequestKind::kGetSupportedAttKeyIdNum);
-  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_requests_total", {{"type", type}, {"result", "SUCCESS"}}), 1);
-  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_requests_total", {{"type", type}, {"result", "BUSY"}}), 2);
-  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "unparseable"}}), 1);
-  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "unclassifiable"}}), 1);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_requests_total",
+                         {{"type", type}, {"result", "SUCCESS"}}),
+            1);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_requests_total",
+                         {{"type", type}, {"result", "BUSY"}}),
+            2);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total",
+                         {{"reason", "unparseable"}}),
+            1);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total",
+                         {{"reason", "unclassifiable"}}),
+            1);
 }
 
 // A backend whose every call throws, as a library failing with bad_alloc would.
@@ -84,8 +92,12 @@ class ThrowingBackend final : public quoting::QuotingBackend {
   std::string_view name() const override { return "throwing"; }
   bool simulated() const override { return true; }
   std::vector<sgx::AttKeyId> SupportedKeyIds() const override { throw std::bad_alloc(); }
-  quoting::QuoteResult<quoting::InitInfo> Init(const sgx::AttKeyId&) override { throw std::bad_alloc(); }
-  quoting::QuoteResult<uint32_t> QuoteSize(const sgx::AttKeyId&) override { throw std::bad_alloc(); }
+  quoting::QuoteResult<quoting::InitInfo> Init(const sgx::AttKeyId&) override {
+    throw std::bad_alloc();
+  }
+  quoting::QuoteResult<uint32_t> QuoteSize(const sgx::AttKeyId&) override {
+    throw std::bad_alloc();
+  }
   quoting::QuoteResult<Bytes> Quote(ByteSpan, const sgx::AttKeyId&, sgx::QeReportInfo*) override {
     throw std::bad_alloc();
   }
@@ -102,7 +114,9 @@ TEST_F(RequestHandlerTest, AThrowingBackendCostsTheRequestNotTheHelper) {
   EXPECT_EQ(out.reason, Outcome::Reason::kInternal);
   EXPECT_NE(out.detail.find("internal error"), std::string::npos) << out.detail;
   EXPECT_FALSE(handler(KeyIdNum(), ctx).has_value()) << "closed without a reply";
-  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total", {{"reason", "internal"}}), 2);
+  EXPECT_EQ(CounterValue(registry_, "confcom_quote_helper_rejected_requests_total",
+                         {{"reason", "internal"}}),
+            2);
 }
 
 TEST_F(RequestHandlerTest, WorksWithoutMetrics) {

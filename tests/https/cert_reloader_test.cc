@@ -25,7 +25,8 @@ TEST(HttpsCertReloader, OpenNamesTheFlagAndThePathOfWhatDoesNotLoad) {
   WriteServingPair(dir, "b", false);
   auto missing = CertReloader::Open(dir.File("nonexistent.crt"), dir.File("tls.key"));
   EXPECT_EQ(missing.status().code(), Status::Code::kIoError);
-  EXPECT_NE(missing.status().message().find("--tls-cert-file " + dir.File("nonexistent.crt")), std::string::npos)
+  EXPECT_NE(missing.status().message().find("--tls-cert-file " + dir.File("nonexistent.crt")),
+            std::string::npos)
       << missing.status().message();
   auto not_pem = CertReloader::Open(dir.File("tls.key"), dir.File("tls.key"));
   EXPECT_EQ(not_pem.status().code(), Status::Code::kInvalidArgument);
@@ -61,12 +62,15 @@ TEST(HttpsCertReloader, RotationIsServedOnTheNextHandshakeAndABrokenOneKeepsTheP
   std::thread run([s = server->get()] { s->Run(); });
   const std::string port = std::to_string((*server)->port());
   auto handshake = [&](const std::string& ca) {
-    return RunCommand("echo | timeout 20 openssl s_client -connect 127.0.0.1:" + port +
-                      " -servername localhost -verify_hostname localhost -verify_return_error -CAfile " +
-                      dir.File(ca) + " 2>&1");
+    return RunCommand(
+        "echo | timeout 20 openssl s_client -connect 127.0.0.1:" + port +
+        " -servername localhost -verify_hostname localhost -verify_return_error -CAfile " +
+        dir.File(ca) + " 2>&1");
   };
   auto readyz = [&](const std::string& ca) {
-    return RunCommand("curl -sS --cacert " + dir.File(ca) + " https://localhost:" + port + "/readyz").output;
+    return RunCommand("curl -sS --cacert " + dir.File(ca) + " https://localhost:" + port +
+                      "/readyz")
+        .output;
   };
   {
     auto first = handshake("ca-a.crt");

@@ -47,8 +47,9 @@ class HttpsServerTest : public ::testing::Test {
 
   // curl over TLS verified with the test CA; returns "<status> <body>".
   std::string Curl(const std::string& args, const std::string& path) {
-    auto r = RunCommand("curl -sS --cacert " + dir_.File("ca-a.crt") + " -w ' %{http_code}' " + args +
-                        " 'https://localhost:" + std::to_string(server_->port()) + path + "' 2>&1");
+    auto r =
+        RunCommand("curl -sS --cacert " + dir_.File("ca-a.crt") + " -w ' %{http_code}' " + args +
+                   " 'https://localhost:" + std::to_string(server_->port()) + path + "' 2>&1");
     return r.output;
   }
 
@@ -62,8 +63,8 @@ Response Echo(const Request& r) {
   std::string query;
   for (const auto& [k, v] : r.query) query += k + "=" + v + ";";
   return Response{200, "application/json",
-                  r.method + " " + r.path + " q=" + query + " h=" + r.Header("x-test") + " b=" + r.body +
-                      " from=" + r.remote_address};
+                  r.method + " " + r.path + " q=" + query + " h=" + r.Header("x-test") +
+                      " b=" + r.body + " from=" + r.remote_address};
 }
 
 TEST_F(HttpsServerTest, RoutesGetTheRequestAndTheirResponseIsSent) {
@@ -72,25 +73,34 @@ TEST_F(HttpsServerTest, RoutesGetTheRequestAndTheirResponseIsSent) {
             "GET /echo q=a=1;b=two words; h=yes b= from=127.0.0.1 200");
   EXPECT_EQ(Curl("--data-binary 'hello' -H 'Content-Type: text/plain'", "/echo"),
             "POST /echo q= h= b=hello from=127.0.0.1 200");
-  auto r = RunCommand("curl -sS -o /dev/null -w '%{content_type}' --cacert " + dir_.File("ca-a.crt") +
-                      " https://localhost:" + std::to_string(server_->port()) + "/echo");
+  auto r =
+      RunCommand("curl -sS -o /dev/null -w '%{content_type}' --cacert " + dir_.File("ca-a.crt") +
+                 " https://localhost:" + std::to_string(server_->port()) + "/echo");
   EXPECT_EQ(r.output, "application/json");
 }
 
 TEST_F(HttpsServerTest, TheServerAnswersWhatNoRouteDoes) {
   ServerOptions options;
   options.max_body_bytes = 64 * 1024;
-  StartServer(options, {{"POST", "/work", [](const Request&) -> Response { throw std::runtime_error("boom"); }},
-                        {"GET", "/conflict", [](const Request&) { return Response{409, "text/plain", ""}; }},
+  StartServer(options, {{"POST", "/work",
+                         [](const Request&) -> Response { throw std::runtime_error("boom"); }},
+                        {"GET", "/conflict",
+                         [](const Request&) {
+                           return Response{409, "text/plain", ""};
+                         }},
                         {"GET", "/a.b", Echo}});
-  EXPECT_EQ(Curl("", "/nope"), "test: no such path: use POST /work, GET /conflict, GET /a.b, GET /healthz, "
-                               "GET /readyz\n 404");
-  EXPECT_EQ(Curl("", "/work"), "test: no such path: use POST /work, GET /conflict, GET /a.b, GET /healthz, "
-                               "GET /readyz\n 404");  // GET of a POST route
-  EXPECT_EQ(Curl("", "/axb").substr(Curl("", "/axb").size() - 3), "404");  // paths are exact, not patterns
+  EXPECT_EQ(Curl("", "/nope"),
+            "test: no such path: use POST /work, GET /conflict, GET /a.b, GET /healthz, "
+            "GET /readyz\n 404");
+  EXPECT_EQ(Curl("", "/work"),
+            "test: no such path: use POST /work, GET /conflict, GET /a.b, GET /healthz, "
+            "GET /readyz\n 404");  // GET of a POST route
+  EXPECT_EQ(Curl("", "/axb").substr(Curl("", "/axb").size() - 3),
+            "404");  // paths are exact, not patterns
   EXPECT_EQ(Curl("--data-binary 'x'", "/work"), "test: internal error\n 500");
   testing::WriteAll(dir_.File("big"), std::string(64 * 1024 + 1, 'x'));
-  EXPECT_EQ(Curl("--data-binary @" + dir_.File("big"), "/work"), "test: request body too large\n 413");
+  EXPECT_EQ(Curl("--data-binary @" + dir_.File("big"), "/work"),
+            "test: request body too large\n 413");
   EXPECT_EQ(Curl("", "/conflict"), "test: request refused\n 409");
   EXPECT_EQ(Curl("", "/healthz"), "ok\n 200");
   EXPECT_EQ(Curl("", "/readyz"), "ok\n 200");
@@ -113,7 +123,8 @@ TEST_F(HttpsServerTest, BodiesInHandlersAreBoundedInTotal) {
   StartServer(options, {{"POST", "/slow", [&](const Request&) {
                            int now = ++inside;
                            if (now > most) most = now;
-                           auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+                           auto deadline =
+                               std::chrono::steady_clock::now() + std::chrono::seconds(3);
                            while (inside < 2 && std::chrono::steady_clock::now() < deadline) {
                              std::this_thread::sleep_for(std::chrono::milliseconds(10));
                            }
@@ -122,7 +133,8 @@ TEST_F(HttpsServerTest, BodiesInHandlersAreBoundedInTotal) {
                          }}});
   testing::WriteAll(dir_.File("body"), std::string(40 * 1024, 'x'));
   // (Not curl's default form content type: cpp-httplib refuses form bodies over 8 KiB.)
-  const std::string post = "-H 'Content-Type: application/octet-stream' --data-binary @" + dir_.File("body");
+  const std::string post =
+      "-H 'Content-Type: application/octet-stream' --data-binary @" + dir_.File("body");
   std::thread other([&] { Curl(post, "/slow"); });
   EXPECT_EQ(Curl(post, "/slow"), "done 200");
   other.join();
@@ -137,10 +149,13 @@ TEST(HttpsServerStart, RefusesBadRouteTables) {
   ServerOptions options;
   options.host = "127.0.0.1";
   options.port = 0;
-  auto start = [&](std::vector<Route> routes) { return Server::Start(options, std::move(routes), certs->get()); };
+  auto start = [&](std::vector<Route> routes) {
+    return Server::Start(options, std::move(routes), certs->get());
+  };
   EXPECT_EQ(start({{"BREW", "/x", Echo}}).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(start({{"GET", "x", Echo}}).status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(start({{"GET", "/x", Echo}, {"GET", "/x", Echo}}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(start({{"GET", "/x", Echo}, {"GET", "/x", Echo}}).status().code(),
+            Status::Code::kInvalidArgument);
   EXPECT_EQ(start({{"GET", "/readyz", Echo}}).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(start({{"GET", "/x", nullptr}}).status().code(), Status::Code::kInvalidArgument);
   EXPECT_TRUE(start({{"GET", "/x", Echo}, {"POST", "/x", Echo}}).ok());

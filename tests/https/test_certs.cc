@@ -13,7 +13,8 @@ void WriteServingPair(const testing::TempDir& dir, const std::string& tag, bool 
   std::time_t now = std::time(nullptr);
   auto ca_key = *crypto::EcKey::Generate();
   auto key = *crypto::EcKey::Generate();
-  auto ca = pki::IssueCertificate(pki::TlsCaSpec("test-ca-" + tag, now - 60, now + 86400), ca_key, nullptr, ca_key);
+  auto ca = pki::IssueCertificate(pki::TlsCaSpec("test-ca-" + tag, now - 60, now + 86400), ca_key,
+                                  nullptr, ca_key);
   ASSERT_TRUE(ca.ok()) << ca.status().ToString();
   pki::CertificateSpec spec = pki::TlsServerSpec({"localhost"}, now - 60, now + 86400);
   spec.common_name = "server-" + tag;

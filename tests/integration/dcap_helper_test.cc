@@ -13,18 +13,22 @@ class DcapHelperTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = dir_.File("host");
-    for (const char* f : {"dev/sgx_enclave", "dev/sgx_provision", "usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1"}) {
+    for (const char* f : {"dev/sgx_enclave", "dev/sgx_provision",
+                          "usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1"}) {
       Touch(root_ + "/" + f);
     }
-    std::filesystem::copy_file(FAKE_DCAP_FULL, root_ + "/usr/lib/x86_64-linux-gnu/libsgx_dcap_ql.so.1");
+    std::filesystem::copy_file(FAKE_DCAP_FULL,
+                               root_ + "/usr/lib/x86_64-linux-gnu/libsgx_dcap_ql.so.1");
   }
   static void Touch(const std::string& path) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     testing::WriteAll(path, "");
   }
-  std::unique_ptr<testing::Process> Helper(const std::vector<std::string>& extra, const std::string& log) {
-    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--socket", dir_.File("aesm.socket"), "--host-root", root_,
-                                     "--metrics-address", "off"};
+  std::unique_ptr<testing::Process> Helper(const std::vector<std::string>& extra,
+                                           const std::string& log) {
+    std::vector<std::string> argv = {
+        CONFCOM_HELPER_BIN,  "--socket", dir_.File("aesm.socket"), "--host-root", root_,
+        "--metrics-address", "off"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<testing::Process>(
         argv, dir_.File(log),
@@ -37,14 +41,16 @@ class DcapHelperTest : public ::testing::Test {
 TEST_F(DcapHelperTest, AutoPicksDcapAndServesQuotes) {
   auto helper = Helper({}, "auto.log");
   ASSERT_TRUE(testing::WaitForSocket(dir_.File("aesm.socket"))) << helper->Log();
-  auto q = testing::RunCommand(std::string(CONFCOM_SGXCTL_BIN) + " quote --socket " + dir_.File("aesm.socket") +
-                               " --report-data 99 -o " + dir_.File("q.bin"));
+  auto q =
+      testing::RunCommand(std::string(CONFCOM_SGXCTL_BIN) + " quote --socket " +
+                          dir_.File("aesm.socket") + " --report-data 99 -o " + dir_.File("q.bin"));
   EXPECT_EQ(q.status, 0) << q.output << helper->Log();
   std::string log = helper->Log();
   EXPECT_NE(log.find("--backend auto: using DCAP"), std::string::npos) << log;
   EXPECT_NE(log.find("SGX_AESM_ADDR was set"), std::string::npos) << log;
   EXPECT_NE(log.find("backend dcap"), std::string::npos) << log;
-  EXPECT_EQ(log.find("SIMULATED SGX PLATFORM"), std::string::npos) << "the dcap path never announces simulation";
+  EXPECT_EQ(log.find("SIMULATED SGX PLATFORM"), std::string::npos)
+      << "the dcap path never announces simulation";
   helper->Signal(SIGTERM);
   EXPECT_EQ(helper->Wait(), 0);
 }
@@ -53,7 +59,8 @@ TEST_F(DcapHelperTest, PreciseStartupErrors) {
   std::filesystem::remove(root_ + "/dev/sgx_provision");
   auto no_provision = Helper({"--backend", "dcap"}, "noprov.log");
   EXPECT_EQ(no_provision->Wait(), 1);
-  EXPECT_NE(no_provision->Log().find("/dev/sgx_provision"), std::string::npos) << no_provision->Log();
+  EXPECT_NE(no_provision->Log().find("/dev/sgx_provision"), std::string::npos)
+      << no_provision->Log();
   Touch(root_ + "/dev/sgx_provision");
 
   std::filesystem::remove(root_ + "/usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1");

@@ -12,14 +12,15 @@ namespace confcom::testing {
 
 class HelperProcess {
  public:
-  HelperProcess(const TempDir& dir, std::vector<std::string> extra = {},
-                std::string socket = "", std::string state = "", std::string log = "")
+  HelperProcess(const TempDir& dir, std::vector<std::string> extra = {}, std::string socket = "",
+                std::string state = "", std::string log = "")
       : socket_(socket.empty() ? dir.File("run/aesmd/aesm.socket") : socket),
         state_(state.empty() ? dir.File("state") : state),
         log_(log.empty() ? dir.File("helper-" + std::to_string(counter_++) + ".log") : log) {
-    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--socket", socket_,
-                                     "--state-dir", state_, "--log-level", "debug",
-                                     "--metrics-address", "127.0.0.1:0"};
+    std::vector<std::string> argv = {
+        CONFCOM_HELPER_BIN, "--backend", "sim",         "--socket", socket_,
+        "--state-dir",      state_,      "--log-level", "debug",    "--metrics-address",
+        "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Process>(argv, log_);
   }

@@ -69,7 +69,8 @@ TEST_F(QuoteExLibraryTest, ExportsOnlyIntelsSixFunctions) {
   EXPECT_EQ(r.output,
             "sgx_get_quote_ex\nsgx_get_quote_size_ex\nsgx_get_supported_att_key_id_num\n"
             "sgx_get_supported_att_key_ids\nsgx_init_quote_ex\nsgx_select_att_key_id\n");
-  auto soname = testing::RunCommand(std::string("objdump -p ") + CONFCOM_QUOTE_EX_LIB + " | grep SONAME");
+  auto soname =
+      testing::RunCommand(std::string("objdump -p ") + CONFCOM_QUOTE_EX_LIB + " | grep SONAME");
   EXPECT_NE(soname.output.find("libsgx_quote_ex.so.1"), std::string::npos) << soname.output;
 }
 
@@ -157,7 +158,8 @@ TEST_F(QuoteExLibraryTest, ErrorsMapLikeIntelsClient) {
   Bytes list(8 + 256, 0);
   list[4] = 1;
   sgx_att_key_id_t selected{};
-  EXPECT_EQ(lib_.select(list.data(), uint32_t(list.size()), &selected), SGX_ERROR_UNSUPPORTED_ATT_KEY_ID);
+  EXPECT_EQ(lib_.select(list.data(), uint32_t(list.size()), &selected),
+            SGX_ERROR_UNSUPPORTED_ATT_KEY_ID);
   // Client-side parameter checks.
   EXPECT_EQ(lib_.select(nullptr, 5, &selected), SGX_ERROR_INVALID_PARAMETER);
   EXPECT_EQ(lib_.quote(&report, &key, nullptr, quote.data(), 0), SGX_ERROR_INVALID_PARAMETER);
@@ -165,7 +167,8 @@ TEST_F(QuoteExLibraryTest, ErrorsMapLikeIntelsClient) {
   uint8_t buf[32];
   EXPECT_EQ(lib_.init(&key, &ti, &zero, buf), SGX_ERROR_INVALID_PARAMETER);
   sgx_att_key_id_ext_t two[2];
-  EXPECT_EQ(lib_.ids(two, 2), SGX_ERROR_INVALID_PARAMETER) << "server rejects the wrong buffer size";
+  EXPECT_EQ(lib_.ids(two, 2), SGX_ERROR_INVALID_PARAMETER)
+      << "server rejects the wrong buffer size";
   EXPECT_EQ(lib_.num(nullptr), SGX_ERROR_INVALID_PARAMETER);
 }
 

@@ -86,7 +86,8 @@ TEST(QuoteHelperTest, ServesQuotesAndSaysItIsSimulated) {
   ASSERT_TRUE(quote.ok()) << quote.status().ToString() << helper.Log();
   auto parsed = sgx::ParseQuoteV3(*quote);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-  EXPECT_EQ(parsed->trailing_bytes, 0u) << "the reply carries exactly the quote, not the requested buffer";
+  EXPECT_EQ(parsed->trailing_bytes, 0u)
+      << "the reply carries exactly the quote, not the requested buffer";
   EXPECT_EQ(parsed->quote.app_report.report_data[0], 0x77);
   std::string log = helper.Log();
   EXPECT_NE(log.find("SIMULATED SGX PLATFORM"), std::string::npos) << log;
@@ -216,10 +217,11 @@ TEST(QuoteHelperTest, ReadyFileFollowsOwnershipOfTheSocket) {
   HelperProcess first(dir, {"--ready-file", ready0});
   ASSERT_TRUE(first.WaitReady()) << first.Log();
   auto ping = [&](const std::string& ready) {
-    return testing::RunCommand(std::string(CONFCOM_SGXCTL_BIN) + " ping --socket " + first.socket() +
-                               " --ready-file " + ready);
+    return testing::RunCommand(std::string(CONFCOM_SGXCTL_BIN) + " ping --socket " +
+                               first.socket() + " --ready-file " + ready);
   };
-  for (int i = 0; i < 2000 && !PathExists(ready0); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 2000 && !PathExists(ready0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(ping(ready0).status, 0) << ping(ready0).output;
   auto not_ready = ping(ready1);
   EXPECT_EQ(not_ready.status, 1) << not_ready.output;
@@ -227,7 +229,8 @@ TEST(QuoteHelperTest, ReadyFileFollowsOwnershipOfTheSocket) {
 
   HelperProcess second(dir, {"--ready-file", ready1}, first.socket());
   EXPECT_EQ(first.process().Wait(), 0) << "the first hands over and exits:\n" << first.Log();
-  for (int i = 0; i < 2000 && !PathExists(ready1); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 2000 && !PathExists(ready1); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(ping(ready1).status, 0) << second.Log();
   EXPECT_NE(ping(ready0).status, 0) << "the helper that handed over is not ready";
   EXPECT_TRUE(FetchQuote(first.socket()).ok());
@@ -316,7 +319,8 @@ TEST(QuoteHelperTest, MalformedFlagsAreClearErrorsAndLeaveNothingBehind) {
   };
   int i = 0;
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--state-dir", dir.File("st")};
+    std::vector<std::string> argv = {CONFCOM_HELPER_BIN, "--backend", "sim", "--state-dir",
+                                     dir.File("st")};
     if (c.args[0] != "--socket") argv.insert(argv.end(), {"--socket", dir.File("s")});
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     testing::Process p(argv, dir.File("log" + std::to_string(i++)));
@@ -345,7 +349,8 @@ TEST(QuoteHelperTest, StateFilesAreNeverInLogs) {
     std::string line;
     while (std::getline(in, line)) {
       if (line.starts_with("-----") || line.size() < 20) continue;
-      EXPECT_EQ(log.find(line), std::string::npos) << "key material of " << e.path() << " in the log";
+      EXPECT_EQ(log.find(line), std::string::npos)
+          << "key material of " << e.path() << " in the log";
     }
   }
 }
@@ -366,18 +371,29 @@ TEST(QuoteHelperMetricsTest, PrometheusCountsRequestsAndSaysSimulated) {
   auto pos = log.find("metrics on http://127.0.0.1:");
   ASSERT_NE(pos, std::string::npos) << log;
   int port = std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
-  auto body = testing::RunCommand("python3 -c \"import urllib.request;print(urllib.request.urlopen("
-                                  "'http://127.0.0.1:" + std::to_string(port) + "/metrics').read().decode())\"");
+  auto body = testing::RunCommand(
+      "python3 -c \"import urllib.request;print(urllib.request.urlopen("
+      "'http://127.0.0.1:" +
+      std::to_string(port) + "/metrics').read().decode())\"");
   ASSERT_EQ(body.status, 0) << body.output;
   const std::string& m = body.output;
   EXPECT_NE(m.find("confcom_quote_helper_requests_total{result=\"SUCCESS\",type=\"GetQuoteEx\"} 1"),
-            std::string::npos) << m;
-  EXPECT_NE(m.find("confcom_quote_helper_requests_total{result=\"INVALID_REPORT\",type=\"GetQuoteEx\"} 1"),
-            std::string::npos) << m;
-  EXPECT_NE(m.find("confcom_quote_helper_info{backend=\"sim\",simulated=\"true\""), std::string::npos) << m;
+            std::string::npos)
+      << m;
+  EXPECT_NE(
+      m.find(
+          "confcom_quote_helper_requests_total{result=\"INVALID_REPORT\",type=\"GetQuoteEx\"} 1"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(m.find("confcom_quote_helper_info{backend=\"sim\",simulated=\"true\""),
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find("confcom_quote_helper_request_duration_seconds_count{type=\"GetQuoteEx\"} 2"),
-            std::string::npos) << m;
-  EXPECT_NE(m.find("confcom_quote_helper_connections_total{outcome=\"answered\"}"), std::string::npos) << m;
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("confcom_quote_helper_connections_total{outcome=\"answered\"}"),
+            std::string::npos)
+      << m;
 }
 
 }  // namespace

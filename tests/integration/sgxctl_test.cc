@@ -25,8 +25,10 @@ TEST(SgxctlTest, QuoteInspectAndPingAgainstTheHelper) {
   EXPECT_EQ(ping.status, 0) << ping.output;
   EXPECT_NE(ping.output.find("ECDSA P-256"), std::string::npos);
 
-  auto quote = Sgxctl("quote" + sock + " --report-data 00112233 --isv-prod-id 9 --cpusvn downgraded"
-                      " --nonce 000102030405060708090a0b0c0d0e0f -o " + dir.File("q.bin"));
+  auto quote = Sgxctl("quote" + sock +
+                      " --report-data 00112233 --isv-prod-id 9 --cpusvn downgraded"
+                      " --nonce 000102030405060708090a0b0c0d0e0f -o " +
+                      dir.File("q.bin"));
   ASSERT_EQ(quote.status, 0) << quote.output << helper.Log();
   EXPECT_NE(quote.output.find("QE report:   verified"), std::string::npos) << quote.output;
   EXPECT_NE(quote.output.find("SIMULATED"), std::string::npos) << quote.output;
@@ -44,7 +46,8 @@ TEST(SgxctlTest, QuoteInspectAndPingAgainstTheHelper) {
   ASSERT_EQ(text.status, 0);
   EXPECT_NE(text.output.find("subject: CN=Intel SGX PCK Certificate"), std::string::npos);
   // The legacy (pre-2.19) report key derivation works too.
-  auto legacy = Sgxctl("quote" + sock + " --report-data ff --legacy-report-key -o " + dir.File("l.bin"));
+  auto legacy =
+      Sgxctl("quote" + sock + " --report-data ff --legacy-report-key -o " + dir.File("l.bin"));
   EXPECT_EQ(legacy.status, 0) << legacy.output;
 }
 
@@ -82,7 +85,7 @@ TEST(SgxctlTest, ExitCodesAndVersionOfEveryQuoteSideBinary) {
   EXPECT_EQ(bare.status, 2) << bare.output;
   EXPECT_NE(bare.output.find("Subcommands:"), std::string::npos) << bare.output;
   EXPECT_NE(bare.output.find("doctor"), std::string::npos) << bare.output;
-  EXPECT_EQ(Sgxctl("quote").status, 2);                  // a required flag is missing
+  EXPECT_EQ(Sgxctl("quote").status, 2);  // a required flag is missing
   EXPECT_EQ(Sgxctl("--no-such-flag").status, 2);
   EXPECT_EQ(Sgxctl("no-such-command").status, 2);
   EXPECT_EQ(Sgxctl("status -o yaml").status, 2);
@@ -100,21 +103,27 @@ TEST(SgxctlTest, ExitCodesAndVersionOfEveryQuoteSideBinary) {
 
   auto explain = Sgxctl("explain 0xe019 4004");
   EXPECT_EQ(explain.status, 0) << explain.output;
-  EXPECT_NE(explain.output.find("0xE019 SGX_QL_NETWORK_ERROR"), std::string::npos) << explain.output;
+  EXPECT_NE(explain.output.find("0xE019 SGX_QL_NETWORK_ERROR"), std::string::npos)
+      << explain.output;
   EXPECT_NE(explain.output.find("0x4004 SGX_ERROR_SERVICE_INVALID_PRIVILEGE"), std::string::npos);
   EXPECT_EQ(Sgxctl("explain 0x1234").status, 1);
   // A failed call names the status and its fix.
   testing::TempDir none;
-  auto no_service = Sgxctl("quote --socket " + none.File("none.sock") + " --report-data 00 -o " + none.File("q"));
+  auto no_service =
+      Sgxctl("quote --socket " + none.File("none.sock") + " --report-data 00 -o " + none.File("q"));
   EXPECT_EQ(no_service.status, 1);
-  EXPECT_NE(no_service.output.find("SGX_ERROR_SERVICE_UNAVAILABLE"), std::string::npos) << no_service.output;
-  EXPECT_NE(no_service.output.find("sgxctl: fix: check the sgx-quote-helper pod"), std::string::npos) << no_service.output;
+  EXPECT_NE(no_service.output.find("SGX_ERROR_SERVICE_UNAVAILABLE"), std::string::npos)
+      << no_service.output;
+  EXPECT_NE(no_service.output.find("sgxctl: fix: check the sgx-quote-helper pod"),
+            std::string::npos)
+      << no_service.output;
   EXPECT_EQ(Sgxctl("explain nonsense").status, 2);
 
   testing::TempDir dir;
   auto doctor = Sgxctl("doctor --skip-helper --host-root " + dir.File("host"));
   EXPECT_EQ(doctor.status, 1);
-  EXPECT_NE(doctor.output.find("no such path: " + dir.File("host")), std::string::npos) << doctor.output;
+  EXPECT_NE(doctor.output.find("no such path: " + dir.File("host")), std::string::npos)
+      << doctor.output;
   auto empty_node = Sgxctl("doctor --skip-helper --host-root " + dir.path());
   EXPECT_EQ(empty_node.status, 1);
   EXPECT_NE(empty_node.output.find("FAIL  device"), std::string::npos) << empty_node.output;
@@ -131,7 +140,8 @@ int PortFromLog(testing::Process& p) {
   for (int i = 0; i < 200; ++i) {
     std::string log = p.Log();
     auto pos = log.find("metrics on http://127.0.0.1:");
-    if (pos != std::string::npos) return std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
+    if (pos != std::string::npos)
+      return std::stoi(log.substr(pos + std::strlen("metrics on http://127.0.0.1:")));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return 0;
@@ -143,11 +153,13 @@ TEST(SgxctlStatusTest, SummarisesTheNode) {
   ASSERT_TRUE(helper.WaitReady()) << helper.Log();
   int helper_port = PortFromLog(helper.process());
   ASSERT_GT(helper_port, 0);
-  std::string common = " --json --socket " + helper.socket() + " --helper-metrics http://127.0.0.1:" +
-                       std::to_string(helper_port) + "/metrics --device-plugin-dir " + dir.File("dp");
+  std::string common = " --json --socket " + helper.socket() +
+                       " --helper-metrics http://127.0.0.1:" + std::to_string(helper_port) +
+                       "/metrics --device-plugin-dir " + dir.File("dp");
 #ifdef DP_PLUGIN_BIN
   std::filesystem::create_directories(dir.File("dp"));
-  testing::Process kubelet({DP_EMULATOR_BIN, "--device-plugin-dir", dir.File("dp")}, dir.File("kubelet.log"));
+  testing::Process kubelet({DP_EMULATOR_BIN, "--device-plugin-dir", dir.File("dp")},
+                           dir.File("kubelet.log"));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   testing::Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", dir.File("dp"), "--epc-mib", "128",
                            "--metrics-address", "127.0.0.1:0"},
@@ -156,7 +168,8 @@ TEST(SgxctlStatusTest, SummarisesTheNode) {
   ASSERT_GT(plugin_port, 0) << plugin.Log();
   nlohmann::json j;
   for (int i = 0; i < 100; ++i) {
-    auto r = Sgxctl("status" + common + " --plugin-metrics http://127.0.0.1:" + std::to_string(plugin_port) + "/metrics");
+    auto r = Sgxctl("status" + common + " --plugin-metrics http://127.0.0.1:" +
+                    std::to_string(plugin_port) + "/metrics");
     j = nlohmann::json::parse(r.output, nullptr, false);
     if (r.status == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -175,11 +188,14 @@ TEST(SgxctlStatusTest, SummarisesTheNode) {
   auto text = Sgxctl("status" + text_args + " --plugin-metrics http://127.0.0.1:1/metrics");
   EXPECT_EQ(text.status, 1) << text.output;
   EXPECT_NE(text.output.find("quote helper:       reachable\n"), std::string::npos) << text.output;
-  EXPECT_NE(text.output.find("  backend:          sim (SIMULATED"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("  backend:          sim (SIMULATED"), std::string::npos)
+      << text.output;
   EXPECT_EQ(text.output.find('['), std::string::npos) << text.output;
   EXPECT_NE(text.output.find("status:             NOT OK"), std::string::npos) << text.output;
-  auto kubectl_style = Sgxctl("status -o json" + text_args + " --plugin-metrics http://127.0.0.1:1/metrics");
-  EXPECT_FALSE(nlohmann::json::parse(kubectl_style.output, nullptr, false).is_discarded()) << kubectl_style.output;
+  auto kubectl_style =
+      Sgxctl("status -o json" + text_args + " --plugin-metrics http://127.0.0.1:1/metrics");
+  EXPECT_FALSE(nlohmann::json::parse(kubectl_style.output, nullptr, false).is_discarded())
+      << kubectl_style.output;
 
   // Without a device plugin, the node is not OK, and the summary says why.
   auto r = Sgxctl("status" + common + " --plugin-metrics http://127.0.0.1:1/metrics");

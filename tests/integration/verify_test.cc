@@ -19,9 +19,10 @@ class VerifyEndToEndTest : public ::testing::Test {
   void SetUp() override {
     helper_ = std::make_unique<testing::HelperProcess>(dir_);
     ASSERT_TRUE(helper_->WaitReady()) << helper_->Log();
-    for (auto [name, flags] : {std::pair{"good", ""}, {"down", "--cpusvn downgraded"}, {"debug", "--debug"}}) {
-      auto r = Sgxctl("quote --socket " + helper_->socket() + " --report-data 0a0b " + flags + " -o " +
-                      dir_.File(std::string(name) + ".bin"));
+    for (auto [name, flags] :
+         {std::pair{"good", ""}, {"down", "--cpusvn downgraded"}, {"debug", "--debug"}}) {
+      auto r = Sgxctl("quote --socket " + helper_->socket() + " --report-data 0a0b " + flags +
+                      " -o " + dir_.File(std::string(name) + ".bin"));
       ASSERT_EQ(r.status, 0) << r.output;
     }
     auto c = Sgxctl("collateral --state-dir " + helper_->state() + " -o " + dir_.File("col"));
@@ -63,9 +64,11 @@ TEST_F(VerifyEndToEndTest, VerdictsAndExitCodes) {
   EXPECT_EQ(Verify("debug.bin", col + root_, 1)["failed_check"], "debug");
   EXPECT_EQ(Verify("debug.bin", col + root_ + " --allow-debug", 0)["verdict"], "ACCEPTED");
 
-  EXPECT_EQ(Verify("good.bin", col + root_ + " --at 2099-01-01T00:00:00Z", 1)["failed_check"], "validity");
+  EXPECT_EQ(Verify("good.bin", col + root_ + " --at 2099-01-01T00:00:00Z", 1)["failed_check"],
+            "validity");
 
-  auto revoked = Sgxctl("collateral --revoke-pck --state-dir " + helper_->state() + " -o " + dir_.File("rev"));
+  auto revoked =
+      Sgxctl("collateral --revoke-pck --state-dir " + helper_->state() + " -o " + dir_.File("rev"));
   ASSERT_EQ(revoked.status, 0) << revoked.output;
   auto r = Verify("good.bin", "--collateral " + dir_.File("rev") + root_, 1);
   EXPECT_EQ(r["failed_check"], "revocation");
@@ -93,15 +96,19 @@ std::string StartPccs(testing::Process& pccs) {
 }
 
 TEST_F(VerifyEndToEndTest, ThroughTheSimulatedPccs) {
-  testing::Process pccs({CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper_->state(), "--listen", "127.0.0.1:0"},
-                        dir_.File("pccs.log"));
+  testing::Process pccs(
+      {CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper_->state(), "--listen", "127.0.0.1:0"},
+      dir_.File("pccs.log"));
   std::string url = StartPccs(pccs);
   ASSERT_FALSE(url.empty()) << pccs.Log();
   auto j = Verify("good.bin", "--pccs " + url + root_, 0);
   EXPECT_EQ(j["verdict"], "ACCEPTED");
   std::string log = pccs.Log();
-  EXPECT_NE(log.find("GET /sgx/certification/v4/tcb?fmspc=53494d554c41 -> 200"), std::string::npos) << log;
-  EXPECT_NE(log.find("GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der -> 200"), std::string::npos) << log;
+  EXPECT_NE(log.find("GET /sgx/certification/v4/tcb?fmspc=53494d554c41 -> 200"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der -> 200"),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("SIMULATED"), std::string::npos);
   pccs.Signal(SIGTERM);
   EXPECT_EQ(pccs.Wait(), 0) << pccs.Log();
@@ -113,8 +120,10 @@ TEST_F(VerifyEndToEndTest, ProcessorCaPlatformThroughThePccs) {
   testing::TempDir dir;
   testing::HelperProcess helper(dir, {"--sim-pck-ca", "processor"});
   ASSERT_TRUE(helper.WaitReady()) << helper.Log();
-  EXPECT_NE(helper.Log().find("PCK certificates from the processor CA"), std::string::npos) << helper.Log();
-  auto q = Sgxctl("quote --socket " + helper.socket() + " --report-data 0c -o " + dir.File("q.bin"));
+  EXPECT_NE(helper.Log().find("PCK certificates from the processor CA"), std::string::npos)
+      << helper.Log();
+  auto q =
+      Sgxctl("quote --socket " + helper.socket() + " --report-data 0c -o " + dir.File("q.bin"));
   ASSERT_EQ(q.status, 0) << q.output;
   auto inspect = Sgxctl("inspect --json " + dir.File("q.bin"));
   EXPECT_NE(inspect.output.find("Intel SGX PCK Processor CA"), std::string::npos) << inspect.output;
@@ -122,20 +131,22 @@ TEST_F(VerifyEndToEndTest, ProcessorCaPlatformThroughThePccs) {
   ASSERT_EQ(c.status, 0) << c.output;
   std::string root = " --root " + dir.File("col/root_ca.pem");
 
-  testing::Process pccs({CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper.state(), "--listen", "127.0.0.1:0"},
-                        dir.File("pccs.log"));
+  testing::Process pccs(
+      {CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper.state(), "--listen", "127.0.0.1:0"},
+      dir.File("pccs.log"));
   std::string url = StartPccs(pccs);
   ASSERT_FALSE(url.empty()) << pccs.Log();
   auto r = Sgxctl("verify --json " + dir.File("q.bin") + " --pccs " + url + root);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"verdict\": \"ACCEPTED\""), std::string::npos) << r.output;
-  EXPECT_NE(pccs.Log().find("GET /sgx/certification/v4/pckcrl?ca=processor&encoding=der -> 200"), std::string::npos)
+  EXPECT_NE(pccs.Log().find("GET /sgx/certification/v4/pckcrl?ca=processor&encoding=der -> 200"),
+            std::string::npos)
       << pccs.Log();
   pccs.Signal(SIGTERM);
   EXPECT_EQ(pccs.Wait(), 0);
 
-  testing::Process revoked({CONFCOM_SGXCTL_BIN, "pccs", "--revoke-pck", "--state-dir", helper.state(), "--listen",
-                            "127.0.0.1:0"},
+  testing::Process revoked({CONFCOM_SGXCTL_BIN, "pccs", "--revoke-pck", "--state-dir",
+                            helper.state(), "--listen", "127.0.0.1:0"},
                            dir.File("pccs-revoked.log"));
   std::string revoked_url = StartPccs(revoked);
   ASSERT_FALSE(revoked_url.empty()) << revoked.Log();
@@ -147,7 +158,8 @@ TEST_F(VerifyEndToEndTest, ProcessorCaPlatformThroughThePccs) {
 
   // The helper refuses to turn an existing Processor-CA platform into a Platform-CA one.
   EXPECT_EQ(helper.Stop(), 0);
-  testing::HelperProcess other(dir, {"--sim-pck-ca", "platform"}, dir.File("other.sock"), helper.state());
+  testing::HelperProcess other(dir, {"--sim-pck-ca", "platform"}, dir.File("other.sock"),
+                               helper.state());
   EXPECT_NE(other.process().Wait(), 0);
   EXPECT_NE(other.Log().find("not the platform CA"), std::string::npos) << other.Log();
 }

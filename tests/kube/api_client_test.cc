@@ -76,9 +76,10 @@ TEST_F(KubeApiTest, KubeconfigRefusesWhatCannotBeVerifiedOrUsed) {
                         "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n"
                         "    token: t\n");
   EXPECT_NE(insecure.status().message().find("insecure-skip-tls-verify"), std::string::npos);
-  auto http = write(head + "clusters:\n- name: k\n  cluster:\n    server: http://127.0.0.1:1\n"
-                           "    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
-                           "    token: t\n");
+  auto http = write(head +
+                    "clusters:\n- name: k\n  cluster:\n    server: http://127.0.0.1:1\n"
+                    "    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
+                    "    token: t\n");
   EXPECT_NE(http.status().message().find("is not https://"), std::string::npos);
   auto exec = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
                     "\n    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
@@ -200,7 +201,8 @@ TEST_F(KubeApiTest, RegistrarPatchesOnlyTheEpcCapacityAndOnlyWhenItDiffers) {
   EpcRegistrarOptions o;
   o.node_name = "node-1";
   o.backoff_initial = 20ms;
-  EpcRegistrar reg(Client(), [&]() -> Result<uint64_t> { return epc.load(); }, o);
+  EpcRegistrar reg(
+      Client(), [&]() -> Result<uint64_t> { return epc.load(); }, o);
   api_->FailNext(2, 503);  // the API server is away at first
   Status st = reg.ReconcileOnce();
   ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
@@ -238,7 +240,8 @@ TEST_F(KubeApiTest, RegistrarPatchesOnlyTheEpcCapacityAndOnlyWhenItDiffers) {
 TEST_F(KubeApiTest, RegistrarSaysWhatToFix) {
   EpcRegistrarOptions o;
   o.node_name = "no-such-node";
-  EpcRegistrar reg(Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  EpcRegistrar reg(
+      Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
   Status st = reg.ReconcileOnce();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("HTTP 404"), std::string::npos) << st.message();
@@ -246,7 +249,8 @@ TEST_F(KubeApiTest, RegistrarSaysWhatToFix) {
   // A node name is a Node name, never a path.
   size_t before = api_->requests().size();
   o.node_name = "node-1/status";
-  EpcRegistrar reg2(Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  EpcRegistrar reg2(
+      Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
   Status bad = reg2.ReconcileOnce();
   EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument) << bad.ToString();
   EXPECT_EQ(api_->requests().size(), before);

@@ -23,8 +23,9 @@ TEST(KubeApiStatus, EachCodeHasItsErrorAndTheServersMessage) {
     long http;
     Status::Code code;
     const char* reason;
-  } cases[] = {{401, Status::Code::kPermissionDenied, "reading Secret ns/s: unauthorized: the API "
-                                                      "server did not accept the credentials"},
+  } cases[] = {{401, Status::Code::kPermissionDenied,
+                "reading Secret ns/s: unauthorized: the API "
+                "server did not accept the credentials"},
                {403, Status::Code::kPermissionDenied,
                 "reading Secret ns/s: forbidden: the service account lacks the RBAC permission "
                 "to get secrets in namespace ns"},

@@ -9,8 +9,8 @@ namespace confcom::kube {
 namespace {
 
 TEST(KubeBase64, RoundTripsAndPads) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd",
-                                                       std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
   }
   EXPECT_EQ(Base64Encode("ab"), "YWI=");

@@ -25,8 +25,8 @@ std::string Slurp(const std::string& path) {
 }
 
 std::string StatusBody(int code, const std::string& reason, const std::string& message) {
-  return nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                        {"message", message},  {"reason", reason},  {"code", code}}
+  return nlohmann::json{{"kind", "Status"},   {"apiVersion", "v1"}, {"status", "Failure"},
+                        {"message", message}, {"reason", reason},   {"code", code}}
       .dump();
 }
 
@@ -39,7 +39,9 @@ TlsFiles MakeTlsFiles(const std::string& dir, const std::string& cn, std::string
   std::string cmd =
       "set -e; cd " + q +
       "; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-      "-out ca.crt -days 2 -subj '/CN=" + cn + "' 2>&1"
+      "-out ca.crt -days 2 -subj '/CN=" +
+      cn +
+      "' 2>&1"
       "; openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key "
       "-out server.csr -subj /CN=kube-apiserver 2>&1"
       "; openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
@@ -72,9 +74,9 @@ struct KubeApiDouble::Impl {
   std::string token, node_name, node, work_dir, kubectl_error;
   std::vector<Request> requests;
   int fail_left = 0, fail_status = 503;
-  std::map<std::string, std::string> objects;           // path -> JSON
-  std::map<std::string, std::string> collections;       // path -> kind created there
-  std::map<std::string, std::string> forbidden;         // "METHOD path" -> message
+  std::map<std::string, std::string> objects;      // path -> JSON
+  std::map<std::string, std::string> collections;  // path -> kind created there
+  std::map<std::string, std::string> forbidden;    // "METHOD path" -> message
   long resource_version = 1000;
 
   // Records the request; returns false (with the answer set) when it must be refused.
@@ -127,9 +129,10 @@ struct KubeApiDouble::Impl {
     std::ofstream(work_dir + "/patch.json") << req.body;
     // kubectl's stderr goes to its own file (RunCommand merges stderr into the output, which
     // becomes the stored object); no kubeconfig of the machine's may change its behaviour.
-    CommandResult r = RunCommand("cd '" + work_dir +
-                                 "' && (KUBECONFIG=/dev/null timeout 60 kubectl patch --local -f object.json "
-                                 "--type json -p \"$(cat patch.json)\" -o json 2>kubectl.err)");
+    CommandResult r =
+        RunCommand("cd '" + work_dir +
+                   "' && (KUBECONFIG=/dev/null timeout 60 kubectl patch --local -f object.json "
+                   "--type json -p \"$(cat patch.json)\" -o json 2>kubectl.err)");
     std::lock_guard l(mu);
     if (r.status != 0) {
       kubectl_error = r.output + Slurp(work_dir + "/kubectl.err");
@@ -178,7 +181,8 @@ struct KubeApiDouble::Impl {
     if (s.value("type", "Opaque") != "kubernetes.io/tls") return std::nullopt;
     const auto& d = s.contains("data") ? s["data"] : nlohmann::json::object();
     for (const char* key : {"tls.crt", "tls.key"}) {
-      if (!d.is_object() || !d.contains(key)) return std::string("data[") + key + "]: Required value";
+      if (!d.is_object() || !d.contains(key))
+        return std::string("data[") + key + "]: Required value";
     }
     return std::nullopt;
   }
@@ -210,7 +214,8 @@ struct KubeApiDouble::Impl {
     if (it == objects.end()) return Answer(res, 404, "NotFound", "not found: " + req.path);
     auto stored = nlohmann::json::parse(it->second);
     for (const char* f : {"apiVersion", "kind"}) {
-      if ((*body)[f] != stored[f]) return Answer(res, 400, "BadRequest", std::string(f) + " differs");
+      if ((*body)[f] != stored[f])
+        return Answer(res, 400, "BadRequest", std::string(f) + " differs");
     }
     for (const char* f : {"name", "namespace"}) {
       if ((*body)["metadata"].value(f, "") != stored["metadata"].value(f, "")) {
@@ -223,7 +228,8 @@ struct KubeApiDouble::Impl {
                     "the object has been modified; please apply your changes to the latest "
                     "version and try again");
     }
-    if (stored["kind"] == "Secret" && body->value("type", "Opaque") != stored.value("type", "Opaque")) {
+    if (stored["kind"] == "Secret" &&
+        body->value("type", "Opaque") != stored.value("type", "Opaque")) {
       return Answer(res, 422, "Invalid", "type: Invalid value: field is immutable");
     }
     (*body)["metadata"]["resourceVersion"] = NextVersion();

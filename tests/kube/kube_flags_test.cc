@@ -43,16 +43,21 @@ TEST(KubeFlags, HelpTextsSayWhenEachFlagMatters) {
   std::string help;
   ASSERT_TRUE(Parse({}, &help).ok());
   EXPECT_NE(help.find("Out of cluster: kubectl's config file (default: the pod's service account)"),
-            std::string::npos) << help;
+            std::string::npos)
+      << help;
   EXPECT_NE(help.find("In cluster: folder of the service account's token and ca.crt"),
-            std::string::npos) << help;
+            std::string::npos)
+      << help;
   EXPECT_NE(help.find("With --kubeconfig: the context to use (default: current-context)"),
-            std::string::npos) << help;
+            std::string::npos)
+      << help;
   ASSERT_TRUE(Parse({}, &help, "With --register-epc").ok());
   EXPECT_NE(help.find("With --register-epc out of cluster: kubectl's config file"),
-            std::string::npos) << help;
+            std::string::npos)
+      << help;
   EXPECT_NE(help.find("With --register-epc in cluster: folder of the service account's"),
-            std::string::npos) << help;
+            std::string::npos)
+      << help;
 }
 
 TEST(KubeFlags, CredentialsComeFromTheKubeconfigOrTheServiceAccount) {
@@ -61,8 +66,8 @@ TEST(KubeFlags, CredentialsComeFromTheKubeconfigOrTheServiceAccount) {
   f.kubeconfig = dir.File("missing");
   auto missing = CredentialsFromFlags(f);
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("kubeconfig " + dir.File("missing")),
-            std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find("kubeconfig " + dir.File("missing")), std::string::npos)
+      << missing.status().message();
   // In cluster, the service account folder named by the flag is the one read.
   f.kubeconfig.clear();
   f.serviceaccount_dir = dir.File("sa");

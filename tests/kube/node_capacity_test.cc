@@ -14,7 +14,8 @@ namespace {
 TEST(KubeNodeCapacity, PatchSetsOneEscapedEntryInBytes) {
   EXPECT_EQ(CapacityPatch("sgx.intel.com/epc", 8589934592),
             R"([{"op":"add","path":"/status/capacity/sgx.intel.com~1epc","value":"8589934592"}])");
-  EXPECT_EQ(CapacityPatch("a~b/c", 0), R"([{"op":"add","path":"/status/capacity/a~0b~1c","value":"0"}])");
+  EXPECT_EQ(CapacityPatch("a~b/c", 0),
+            R"([{"op":"add","path":"/status/capacity/a~0b~1c","value":"0"}])");
 }
 
 TEST(KubeNodeCapacity, ReadsTheCapacityOfANode) {

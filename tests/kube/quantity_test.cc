@@ -23,10 +23,14 @@ bool Rounded(std::string_view text) {
 TEST(KubeQuantity, ParsesEverySuffixOfTheGrammar) {
   EXPECT_EQ(Value("10485760"), 10485760);
   EXPECT_EQ(Value("17179869184"), int64_t(16) << 30);
-  for (auto [text, value] : {std::pair{"1Ki", int64_t(1) << 10}, {"10Mi", int64_t(10) << 20},
-                             {"1Gi", int64_t(1) << 30}, {"8Gi", int64_t(8) << 30},
-                             {"1Ti", int64_t(1) << 40}, {"1Pi", int64_t(1) << 50},
-                             {"1Ei", int64_t(1) << 60}, {"3Ei", int64_t(3) << 60}}) {
+  for (auto [text, value] : {std::pair{"1Ki", int64_t(1) << 10},
+                             {"10Mi", int64_t(10) << 20},
+                             {"1Gi", int64_t(1) << 30},
+                             {"8Gi", int64_t(8) << 30},
+                             {"1Ti", int64_t(1) << 40},
+                             {"1Pi", int64_t(1) << 50},
+                             {"1Ei", int64_t(1) << 60},
+                             {"3Ei", int64_t(3) << 60}}) {
     EXPECT_EQ(Value(text), value) << text;
   }
   EXPECT_EQ(Value("5k"), 5000);
@@ -74,11 +78,32 @@ TEST(KubeQuantity, FractionsAreExactWhereWholeAndRoundedUpOtherwise) {
 
 TEST(KubeQuantity, RefusesWhatIsMalformedNegativeOrTooLarge) {
   // Without the bounds these wrapped 128-bit arithmetic (to negative or wrong values).
-  for (const char* bad :
-       {"", "Mi", "10Xi", "10ki", "10K", "-1", "-0.5", "-1Ki", "1.2.3", "10 Mi", " 1", "1e",
-        "1e-", "1e1000", "1ee3", "+", ".", "0x10", "99999999999999999999", "8Ei", "16Ei", "1e400",
-        "4611686018427387905", "1.000000000000000000000000001Ei",
-        "1.0000000000000000000000001Ei", "1.0000000000000000000000000000001Ki"}) {
+  for (const char* bad : {"",
+                          "Mi",
+                          "10Xi",
+                          "10ki",
+                          "10K",
+                          "-1",
+                          "-0.5",
+                          "-1Ki",
+                          "1.2.3",
+                          "10 Mi",
+                          " 1",
+                          "1e",
+                          "1e-",
+                          "1e1000",
+                          "1ee3",
+                          "+",
+                          ".",
+                          "0x10",
+                          "99999999999999999999",
+                          "8Ei",
+                          "16Ei",
+                          "1e400",
+                          "4611686018427387905",
+                          "1.000000000000000000000000001Ei",
+                          "1.0000000000000000000000001Ei",
+                          "1.0000000000000000000000000000001Ki"}) {
     EXPECT_FALSE(ParseQuantity(bad).ok()) << bad;
   }
   EXPECT_EQ(Value("4611686018427387904"), kMaxQuantity);

@@ -44,12 +44,12 @@ TEST(SgxExtensionTest, OpensslParsesTheStructure) {
   auto r = testing::RunCommand("openssl asn1parse -inform DER -in " + dir.File("ext.der"));
   ASSERT_EQ(r.status, 0) << r.output;
   // Top-level OIDs .1 to .7, TCB component OIDs .2.1 .. .2.18, types as the spec says.
-  for (const char* oid : {":1.2.840.113741.1.13.1.1\n", ":1.2.840.113741.1.13.1.2\n",
-                          ":1.2.840.113741.1.13.1.2.1\n", ":1.2.840.113741.1.13.1.2.16\n",
-                          ":1.2.840.113741.1.13.1.2.17\n", ":1.2.840.113741.1.13.1.2.18\n",
-                          ":1.2.840.113741.1.13.1.3\n", ":1.2.840.113741.1.13.1.4\n",
-                          ":1.2.840.113741.1.13.1.5\n", ":1.2.840.113741.1.13.1.6\n",
-                          ":1.2.840.113741.1.13.1.7.3\n"}) {
+  for (const char* oid :
+       {":1.2.840.113741.1.13.1.1\n", ":1.2.840.113741.1.13.1.2\n", ":1.2.840.113741.1.13.1.2.1\n",
+        ":1.2.840.113741.1.13.1.2.16\n", ":1.2.840.113741.1.13.1.2.17\n",
+        ":1.2.840.113741.1.13.1.2.18\n", ":1.2.840.113741.1.13.1.3\n", ":1.2.840.113741.1.13.1.4\n",
+        ":1.2.840.113741.1.13.1.5\n", ":1.2.840.113741.1.13.1.6\n",
+        ":1.2.840.113741.1.13.1.7.3\n"}) {
     EXPECT_NE(r.output.find(oid), std::string::npos) << oid << "\n" << r.output;
   }
   EXPECT_NE(r.output.find("ENUMERATED        :01"), std::string::npos) << r.output;
@@ -71,8 +71,8 @@ TEST(SgxExtensionTest, RejectsMissingOrMistypedFields) {
 
 // SEQUENCE { OID 1.2.840.113741.1.13.1.4, OCTET STRING of 6 }: the FMSPC member.
 Bytes FmspcPair(const sgx::Array<6>& fmspc) {
-  std::array<uint8_t, 22> pair = {0x30, 0x14, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01,
-                                  0x0d, 0x01, 0x04, 0x04, 0x06};
+  std::array<uint8_t, 22> pair = {0x30, 0x14, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86,
+                                  0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x04, 0x04, 0x06};
   std::copy(fmspc.begin(), fmspc.end(), pair.begin() + 16);
   return Bytes(pair.begin(), pair.end());
 }
@@ -94,7 +94,8 @@ TEST(SgxExtensionTest, RefusesAMemberTwice) {
   twice.insert(twice.end(), content.begin(), content.end());
   auto r = DecodeSgxExtension(twice);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("1.2.840.113741.1.13.1.4 appears more than once"), std::string::npos)
+  EXPECT_NE(r.status().message().find("1.2.840.113741.1.13.1.4 appears more than once"),
+            std::string::npos)
       << r.status().message();
 }
 

@@ -100,8 +100,9 @@ TEST(X509Test, IntelSubjectIsTheDefaultAndTlsProfilesHaveTheCommonNameOnly) {
   EXPECT_EQ(ca->Subject(), "CN=svc-ca");
   EXPECT_EQ(ca->Issuer(), "CN=svc-ca");
   auto leaf_key = *crypto::EcKey::Generate();
-  auto leaf = IssueCertificate(TlsServerSpec({"svc.ns.svc", "svc.ns.svc.cluster.local"}, now - 60, now + 3600),
-                               leaf_key, &*ca, key);
+  auto leaf = IssueCertificate(
+      TlsServerSpec({"svc.ns.svc", "svc.ns.svc.cluster.local"}, now - 60, now + 3600), leaf_key,
+      &*ca, key);
   ASSERT_TRUE(leaf.ok()) << leaf.status().ToString();
   EXPECT_EQ(leaf->Subject(), "CN=svc.ns.svc");
   EXPECT_EQ(leaf->Issuer(), "CN=svc-ca");
@@ -112,8 +113,9 @@ TEST(X509Test, IntelSubjectIsTheDefaultAndTlsProfilesHaveTheCommonNameOnly) {
   testing::WriteAll(dir.File("ca.pem"), ca->ToPem());
   testing::WriteAll(dir.File("leaf.pem"), leaf->ToPem());
   auto verify = [&](const std::string& host) {
-    return testing::RunCommand("openssl verify -purpose sslserver -verify_hostname " + host + " -CAfile " +
-                               dir.File("ca.pem") + " " + dir.File("leaf.pem") + " 2>&1");
+    return testing::RunCommand("openssl verify -purpose sslserver -verify_hostname " + host +
+                               " -CAfile " + dir.File("ca.pem") + " " + dir.File("leaf.pem") +
+                               " 2>&1");
   };
   EXPECT_EQ(verify("svc.ns.svc").status, 0) << verify("svc.ns.svc").output;
   EXPECT_EQ(verify("svc.ns.svc.cluster.local").status, 0);
@@ -122,11 +124,12 @@ TEST(X509Test, IntelSubjectIsTheDefaultAndTlsProfilesHaveTheCommonNameOnly) {
   ASSERT_EQ(text.status, 0);
   // Order of the extensions: SKI, AKI, basicConstraints, keyUsage, EKU, SAN.
   size_t at = 0;
-  for (const char* want : {"X509v3 Subject Key Identifier", "X509v3 Authority Key Identifier",
-                           "X509v3 Basic Constraints: critical\n                CA:FALSE",
-                           "X509v3 Key Usage: critical\n                Digital Signature\n",
-                           "X509v3 Extended Key Usage: \n                TLS Web Server Authentication",
-                           "DNS:svc.ns.svc, DNS:svc.ns.svc.cluster.local\n"}) {
+  for (const char* want :
+       {"X509v3 Subject Key Identifier", "X509v3 Authority Key Identifier",
+        "X509v3 Basic Constraints: critical\n                CA:FALSE",
+        "X509v3 Key Usage: critical\n                Digital Signature\n",
+        "X509v3 Extended Key Usage: \n                TLS Web Server Authentication",
+        "DNS:svc.ns.svc, DNS:svc.ns.svc.cluster.local\n"}) {
     size_t found = text.output.find(want, at);
     EXPECT_NE(found, std::string::npos) << want << "\n" << text.output;
     if (found != std::string::npos) at = found;
@@ -137,10 +140,11 @@ TEST(X509Test, EachDnsNameIsOneSubjectAltNameEntry) {
   // The SAN is built from values, not OpenSSL's "DNS:a,DNS:b" text: a name cannot add entries.
   auto key = *crypto::EcKey::Generate();
   std::time_t now = std::time(nullptr);
-  auto cert = IssueCertificate(TlsServerSpec({"a.example,DNS:evil.example"}, now, now + 60), key, nullptr, key);
+  auto cert = IssueCertificate(TlsServerSpec({"a.example,DNS:evil.example"}, now, now + 60), key,
+                               nullptr, key);
   ASSERT_TRUE(cert.ok());
-  GENERAL_NAMES* names =
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert->x509(), NID_subject_alt_name, nullptr, nullptr));
+  GENERAL_NAMES* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert->x509(), NID_subject_alt_name, nullptr, nullptr));
   ASSERT_NE(names, nullptr);
   crypto::GeneralNamesPtr owned(names);
   ASSERT_EQ(sk_GENERAL_NAME_num(names), 1);

@@ -8,8 +8,8 @@ namespace confcom::quote_ex {
 namespace {
 
 TEST(ErrorMapTest, CommonTableFromTheSpec) {
-  for (Call c : {Call::kSelectAttKeyId, Call::kInitQuoteEx, Call::kGetQuoteSizeEx, Call::kGetQuoteEx,
-                 Call::kGetSupportedAttKeyIdNum, Call::kGetSupportedAttKeyIds}) {
+  for (Call c : {Call::kSelectAttKeyId, Call::kInitQuoteEx, Call::kGetQuoteSizeEx,
+                 Call::kGetQuoteEx, Call::kGetSupportedAttKeyIdNum, Call::kGetSupportedAttKeyIds}) {
     EXPECT_EQ(MapAesmError(c, 0), SGX_SUCCESS);
     EXPECT_EQ(MapAesmError(c, 1), SGX_ERROR_UNEXPECTED);
     EXPECT_EQ(MapAesmError(c, 3), SGX_ERROR_INVALID_PARAMETER);
@@ -43,7 +43,8 @@ TEST(ErrorMapTest, PerCallOverrides) {
 }
 
 TEST(ErrorMapTest, TransportFailures) {
-  EXPECT_EQ(MapTransportError(Status::Unavailable("cannot connect")), SGX_ERROR_SERVICE_UNAVAILABLE);
+  EXPECT_EQ(MapTransportError(Status::Unavailable("cannot connect")),
+            SGX_ERROR_SERVICE_UNAVAILABLE);
   EXPECT_EQ(MapTransportError(Status::DeadlineExceeded("slow")), SGX_ERROR_SERVICE_TIMEOUT);
   EXPECT_EQ(MapTransportError(Status::IoError("closed")), SGX_ERROR_UNEXPECTED);
   EXPECT_EQ(MapTransportError(Status::Corruption("bad reply")), SGX_ERROR_UNEXPECTED);

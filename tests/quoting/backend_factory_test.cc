@@ -10,7 +10,8 @@ namespace {
 TEST(BackendFactoryTest, TheTableListsEveryChoiceAutoFirst) {
   EXPECT_EQ(BackendNames(), (std::vector<std::string>{"auto", "dcap", "sim"}));
   std::string help = DescribeBackendChoices();
-  for (const auto& name : BackendNames()) EXPECT_NE(help.find("'" + name + "'"), std::string::npos) << help;
+  for (const auto& name : BackendNames())
+    EXPECT_NE(help.find("'" + name + "'"), std::string::npos) << help;
   EXPECT_NE(help.find("SIMULATED"), std::string::npos);
 }
 

@@ -63,10 +63,10 @@ TEST_F(DcapBackendTest, LoadsByPathAfterRemovingSgxAesmAddrAndCallsInOrder) {
   EXPECT_EQ(parsed->trailing_bytes, 0u);
   EXPECT_EQ(parsed->quote.app_report.report_data[0], 0x61);
   EXPECT_EQ(Trace(),
-            "load aesm_addr=unset\n"            // the library saw no SGX_AESM_ADDR
-            "set_enclave_load_policy 0\n"       // SGX_QL_PERSISTENT
-            "get_target_info\n"                 // start-up check
-            "get_target_info\n"                 // Init()
+            "load aesm_addr=unset\n"       // the library saw no SGX_AESM_ADDR
+            "set_enclave_load_policy 0\n"  // SGX_QL_PERSISTENT
+            "get_target_info\n"            // start-up check
+            "get_target_info\n"            // Init()
             "get_quote_size\n"
             "get_quote\n");
   // DCAP's ECDSA id becomes known with the first quote.
@@ -83,15 +83,24 @@ TEST_F(DcapBackendTest, MapsEveryQuote3Error) {
     uint32_t code;
     AesmError expected;
   } cases[] = {
-      {0xE001, AesmError::kUnexpected},        {0xE002, AesmError::kParameter},
-      {0xE003, AesmError::kOutOfMemory},       {0xE00B, AesmError::kUnsupportedAttKeyId},
-      {0xE00F, AesmError::kAttKeyNotInitialized}, {0xE010, AesmError::kAttKeyCertDataInvalid},
-      {0xE011, AesmError::kNoPlatformCertData}, {0xE012, AesmError::kOutOfEpc},
-      {0xE014, AesmError::kEnclaveLost},       {0xE015, AesmError::kInvalidReport},
-      {0xE016, AesmError::kEnclaveLoadError},  {0xE017, AesmError::kUnableToGenerateQeReport},
-      {0xE018, AesmError::kKeyCertificationError}, {0xE019, AesmError::kNetworkError},
-      {0xE03F, AesmError::kNoDevice},          {0xE040, AesmError::kServiceUnavailable},
-      {0xE043, AesmError::kBusy},              {0xE0AA, AesmError::kUnexpected},
+      {0xE001, AesmError::kUnexpected},
+      {0xE002, AesmError::kParameter},
+      {0xE003, AesmError::kOutOfMemory},
+      {0xE00B, AesmError::kUnsupportedAttKeyId},
+      {0xE00F, AesmError::kAttKeyNotInitialized},
+      {0xE010, AesmError::kAttKeyCertDataInvalid},
+      {0xE011, AesmError::kNoPlatformCertData},
+      {0xE012, AesmError::kOutOfEpc},
+      {0xE014, AesmError::kEnclaveLost},
+      {0xE015, AesmError::kInvalidReport},
+      {0xE016, AesmError::kEnclaveLoadError},
+      {0xE017, AesmError::kUnableToGenerateQeReport},
+      {0xE018, AesmError::kKeyCertificationError},
+      {0xE019, AesmError::kNetworkError},
+      {0xE03F, AesmError::kNoDevice},
+      {0xE040, AesmError::kServiceUnavailable},
+      {0xE043, AesmError::kBusy},
+      {0xE0AA, AesmError::kUnexpected},
   };
   for (const auto& c : cases) {
     char spec[32];
@@ -100,7 +109,8 @@ TEST_F(DcapBackendTest, MapsEveryQuote3Error) {
     auto q = b->Quote(report, key_, nullptr);
     ASSERT_FALSE(q.ok()) << spec;
     EXPECT_EQ(q.error().code, c.expected) << spec;
-    EXPECT_NE(q.error().message.find(Quote3ErrorName(c.code)), std::string::npos) << q.error().message;
+    EXPECT_NE(q.error().message.find(Quote3ErrorName(c.code)), std::string::npos)
+        << q.error().message;
     EXPECT_EQ(MapQuote3Error(c.code), c.expected);
   }
   ::setenv("FAKE_DCAP_FAIL", "get_quote_size=E011", 1);
@@ -115,7 +125,8 @@ TEST_F(DcapBackendTest, AQuotingEnclaveThatDoesNotLoadFailsAtStart) {
   o.library_path = FAKE_DCAP_FULL;
   auto b = DcapBackend::Create(o);
   ASSERT_FALSE(b.ok());
-  EXPECT_NE(b.status().message().find("SGX_QL_ENCLAVE_LOAD_ERROR"), std::string::npos) << b.status().message();
+  EXPECT_NE(b.status().message().find("SGX_QL_ENCLAVE_LOAD_ERROR"), std::string::npos)
+      << b.status().message();
 }
 
 TEST_F(DcapBackendTest, RejectsALibraryMissingASymbolOrMissingAltogether) {
@@ -123,7 +134,8 @@ TEST_F(DcapBackendTest, RejectsALibraryMissingASymbolOrMissingAltogether) {
   o.library_path = FAKE_DCAP_BROKEN;
   auto b = DcapBackend::Create(o);
   ASSERT_FALSE(b.ok());
-  EXPECT_NE(b.status().message().find("sgx_qe_get_quote"), std::string::npos) << b.status().message();
+  EXPECT_NE(b.status().message().find("sgx_qe_get_quote"), std::string::npos)
+      << b.status().message();
   o.library_path = dir_.File("nope/libsgx_dcap_ql.so.1");
   auto missing = DcapBackend::Create(o);
   ASSERT_FALSE(missing.ok());
@@ -151,7 +163,8 @@ TEST_F(DcapBackendTest, SaysSoWhereTheLibraryOffersNoQeReport) {
   ASSERT_FALSE(quote.ok());
   EXPECT_EQ(quote.error().code, AesmError::kUnableToGenerateQeReport);
   EXPECT_NE(quote.error().message.find("offers no QE report"), std::string::npos);
-  EXPECT_TRUE(b->Quote(Report(*b), key_, nullptr).ok()) << "quotes without qe_report_info still work";
+  EXPECT_TRUE(b->Quote(Report(*b), key_, nullptr).ok())
+      << "quotes without qe_report_info still work";
 }
 
 TEST_F(DcapBackendTest, RequestsBeyondTheQueueBoundGetBusyInsteadOfWaiting) {

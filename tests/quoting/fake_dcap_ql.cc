@@ -21,7 +21,8 @@
 namespace {
 
 void Trace(const std::string& line) {
-  if (const char* path = std::getenv("FAKE_DCAP_TRACE")) std::ofstream(path, std::ios::app) << line << "\n";
+  if (const char* path = std::getenv("FAKE_DCAP_TRACE"))
+    std::ofstream(path, std::ios::app) << line << "\n";
 }
 
 // The code to fail `name` with, or 0.
@@ -59,8 +60,11 @@ uint32_t MakeQuote(const uint8_t* report, uint8_t* qe_report_info, uint8_t* quot
   if (b == nullptr) return kUnexpected;
   confcom::sgx::QeReportInfo info;
   if (qe_report_info != nullptr) info = *confcom::sgx::QeReportInfo::Decode({qe_report_info, 960});
-  auto q = b->Quote({report, 432}, confcom::sgx::EcdsaP256AttKeyId(), qe_report_info ? &info : nullptr);
-  if (!q.ok()) return q.error().code == confcom::aesm::AesmError::kInvalidReport ? kInvalidReport : kUnexpected;
+  auto q =
+      b->Quote({report, 432}, confcom::sgx::EcdsaP256AttKeyId(), qe_report_info ? &info : nullptr);
+  if (!q.ok())
+    return q.error().code == confcom::aesm::AesmError::kInvalidReport ? kInvalidReport
+                                                                      : kUnexpected;
   if (q->size() > size) return kInvalidParameter;
   std::memcpy(quote, q->data(), q->size());
   if (qe_report_info != nullptr) {
@@ -116,8 +120,8 @@ uint32_t sgx_qe_cleanup_by_policy() {
 }
 
 #ifndef FAKE_DCAP_NO_QE_REPORT
-uint32_t sgx_ql_get_quote(const uint8_t* report, const uint8_t* /*att_key_id*/, uint8_t* qe_report_info,
-                          uint8_t* quote, uint32_t size) {
+uint32_t sgx_ql_get_quote(const uint8_t* report, const uint8_t* /*att_key_id*/,
+                          uint8_t* qe_report_info, uint8_t* quote, uint32_t size) {
   Trace("ql_get_quote");
   if (uint32_t f = Failure("get_quote")) return f;
   return MakeQuote(report, qe_report_info, quote, size);

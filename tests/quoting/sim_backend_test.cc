@@ -30,11 +30,13 @@ bool OpensslVerify(ByteSpan pub_xy, ByteSpan msg, ByteSpan sig_rs) {
   EVP_PKEY_fromdata(kctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
   EVP_PKEY_CTX_free(kctx);
   ECDSA_SIG* sig = ECDSA_SIG_new();
-  ECDSA_SIG_set0(sig, BN_bin2bn(sig_rs.data(), 32, nullptr), BN_bin2bn(sig_rs.data() + 32, 32, nullptr));
+  ECDSA_SIG_set0(sig, BN_bin2bn(sig_rs.data(), 32, nullptr),
+                 BN_bin2bn(sig_rs.data() + 32, 32, nullptr));
   uint8_t* der = nullptr;
   int der_len = i2d_ECDSA_SIG(sig, &der);
   EVP_MD_CTX* md = EVP_MD_CTX_new();
-  bool ok = pkey != nullptr && EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
+  bool ok = pkey != nullptr &&
+            EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
             EVP_DigestVerify(md, der, size_t(der_len), msg.data(), msg.size()) == 1;
   EVP_MD_CTX_free(md);
   OPENSSL_free(der);
@@ -126,7 +128,8 @@ TEST_F(SimBackendTest, QuoteSignaturesChainAndBindingCheckWithOpenssl) {
   // 2. The QE report binds the attestation key and auth data.
   EXPECT_EQ(Bytes(q.qe_report.report_data.begin(), q.qe_report.report_data.begin() + 32),
             Sha256({q.attest_key, q.qe_auth_data}));
-  EXPECT_EQ(Bytes(q.qe_report.report_data.begin() + 32, q.qe_report.report_data.end()), Bytes(32, 0));
+  EXPECT_EQ(Bytes(q.qe_report.report_data.begin() + 32, q.qe_report.report_data.end()),
+            Bytes(32, 0));
   EXPECT_EQ(q.qe_auth_data, SimBackend::QeAuthData());
   EXPECT_EQ(q.qe_report.mr_signer, sgx::kIntelQe3MrSigner);
   EXPECT_EQ(q.qe_report.isv_prod_id, 1);
@@ -154,8 +157,8 @@ TEST_F(SimBackendTest, QuoteSignaturesChainAndBindingCheckWithOpenssl) {
 TEST_F(SimBackendTest, ReportForAnotherTargetIsInvalidReport) {
   sgx::TargetInfo other = target_;
   other.mr_enclave[3] ^= 0xff;
-  auto quote = backend_->Quote(AppReport(sgx::kSimCpuSvnDefault, sgx::ReportKeyLayout::kSdk219, &other),
-                               key_, nullptr);
+  auto quote = backend_->Quote(
+      AppReport(sgx::kSimCpuSvnDefault, sgx::ReportKeyLayout::kSdk219, &other), key_, nullptr);
   ASSERT_FALSE(quote.ok());
   EXPECT_EQ(quote.error().code, aesm::AesmError::kInvalidReport);
   Bytes report = AppReport();
@@ -180,8 +183,9 @@ TEST_F(SimBackendTest, QeReportInfoIsForTheAppAndBindsNonceAndQuote) {
   ASSERT_TRUE(quote.ok());
   auto qe_report = info.qe_report.Encode();
   EXPECT_TRUE(sgx::CheckSimReportMac(info.app_target_info, qe_report).ok());
-  EXPECT_EQ(Bytes(info.qe_report.body.report_data.begin(), info.qe_report.body.report_data.begin() + 32),
-            Sha256({info.nonce, *quote}));
+  EXPECT_EQ(
+      Bytes(info.qe_report.body.report_data.begin(), info.qe_report.body.report_data.begin() + 32),
+      Sha256({info.nonce, *quote}));
   EXPECT_EQ(info.qe_report.body.mr_enclave, sim::SimQeMrEnclave());
   sgx::TargetInfo not_the_app = info.app_target_info;
   not_the_app.mr_enclave[0] ^= 1;
@@ -203,8 +207,8 @@ TEST_F(SimBackendTest, CpusvnSelectsThePckCertificate) {
     // The certificate of the selected level: its certified TCB, not the raw CPUSVN.
     EXPECT_EQ((*chain)[0].SgxExt()->tcb.cpusvn, sim::FindTcbProfile(c.expected)->CertifiedCpuSvn());
     EXPECT_EQ(q.qe_report.cpu_svn, c.expected);
-    EXPECT_TRUE(OpensslVerify((*chain)[0].PublicKey()->PublicRaw(), ByteSpan(*quote).subspan(564, 384),
-                              q.qe_report_signature));
+    EXPECT_TRUE(OpensslVerify((*chain)[0].PublicKey()->PublicRaw(),
+                              ByteSpan(*quote).subspan(564, 384), q.qe_report_signature));
   }
 }
 
@@ -218,7 +222,8 @@ TEST_F(SimBackendTest, ConcurrentQuotesAreAllValid) {
         auto quote = backend_->Quote(report, key_, nullptr);
         if (!quote.ok()) continue;
         auto q = sgx::ParseQuoteV3(*quote);
-        if (q.ok() && OpensslVerify(q->quote.attest_key, ByteSpan(*quote).first(432), q->quote.signature)) {
+        if (q.ok() &&
+            OpensslVerify(q->quote.attest_key, ByteSpan(*quote).first(432), q->quote.signature)) {
           ++good;
         }
       }

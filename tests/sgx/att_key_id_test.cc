@@ -7,13 +7,13 @@ namespace {
 
 TEST(AttKeyIdTest, EcdsaKeyIdBytes) {
   AttKeyId k = EcdsaP256AttKeyId();
-  EXPECT_EQ(LoadLe16(k.data() + 0), 0);      // id
-  EXPECT_EQ(LoadLe16(k.data() + 2), 0);      // version
-  EXPECT_EQ(LoadLe16(k.data() + 4), 32);     // mrsigner_length
+  EXPECT_EQ(LoadLe16(k.data() + 0), 0);   // id
+  EXPECT_EQ(LoadLe16(k.data() + 2), 0);   // version
+  EXPECT_EQ(LoadLe16(k.data() + 4), 32);  // mrsigner_length
   EXPECT_EQ(ToHex(ByteSpan(k).subspan(6, 32)),
             "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff");
-  EXPECT_EQ(LoadLe32(k.data() + 54), 1u);    // prod_id
-  EXPECT_EQ(LoadLe32(k.data() + 154), 2u);   // algorithm_id
+  EXPECT_EQ(LoadLe32(k.data() + 54), 1u);   // prod_id
+  EXPECT_EQ(LoadLe32(k.data() + 154), 2u);  // algorithm_id
   for (size_t i = 158; i < 256; ++i) EXPECT_EQ(k[i], 0) << i;
   auto f = DecodeAttKeyId(k);
   EXPECT_EQ(f.algorithm_id, kAlgorithmEcdsaP256);

@@ -18,25 +18,30 @@ void PutLe(Bytes& b, size_t offset, uint32_t v, int size) {
 Bytes HandBuiltQuote(size_t cert_len = 100) {
   const size_t auth_len = 32;
   Bytes q(1020 + auth_len + cert_len, 0);
-  auto le16 = [&](size_t off, uint16_t v) { q[off] = uint8_t(v); q[off + 1] = uint8_t(v >> 8); };
-  auto le32 = [&](size_t off, uint32_t v) { for (int i = 0; i < 4; ++i) q[off + i] = uint8_t(v >> (8 * i)); };
-  le16(0, 3);        // version
-  le16(2, 2);        // att_key_type
-  le32(4, 0);        // tee_type
-  le16(8, 8);        // qe_svn
-  le16(10, 13);      // pce_svn
+  auto le16 = [&](size_t off, uint16_t v) {
+    q[off] = uint8_t(v);
+    q[off + 1] = uint8_t(v >> 8);
+  };
+  auto le32 = [&](size_t off, uint32_t v) {
+    for (int i = 0; i < 4; ++i) q[off + i] = uint8_t(v >> (8 * i));
+  };
+  le16(0, 3);    // version
+  le16(2, 2);    // att_key_type
+  le32(4, 0);    // tee_type
+  le16(8, 8);    // qe_svn
+  le16(10, 13);  // pce_svn
   const uint8_t vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
                               0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
   std::memcpy(&q[12], vendor, 16);
-  std::memset(&q[28], 0xd0, 16);       // QE-ID
-  std::memset(&q[48 + 64], 0xe1, 32);  // app mr_enclave
-  std::memset(&q[48 + 320], 0xe2, 64); // app report_data
-  le32(432, uint32_t(q.size() - 436)); // signature data length
-  std::memset(&q[436], 0x51, 64);      // quote signature
-  std::memset(&q[500], 0x52, 64);      // attestation key
-  std::memset(&q[564 + 64], 0x53, 32); // QE mr_enclave
-  le16(564 + 256, 1);                  // QE isv_prod_id
-  std::memset(&q[948], 0x54, 64);      // QE report signature
+  std::memset(&q[28], 0xd0, 16);        // QE-ID
+  std::memset(&q[48 + 64], 0xe1, 32);   // app mr_enclave
+  std::memset(&q[48 + 320], 0xe2, 64);  // app report_data
+  le32(432, uint32_t(q.size() - 436));  // signature data length
+  std::memset(&q[436], 0x51, 64);       // quote signature
+  std::memset(&q[500], 0x52, 64);       // attestation key
+  std::memset(&q[564 + 64], 0x53, 32);  // QE mr_enclave
+  le16(564 + 256, 1);                   // QE isv_prod_id
+  std::memset(&q[948], 0x54, 64);       // QE report signature
   le16(1012, uint16_t(auth_len));
   for (size_t i = 0; i < auth_len; ++i) q[1014 + i] = uint8_t(i);
   le16(1014 + auth_len, 5);
@@ -125,7 +130,8 @@ TEST(QuoteV3Test, SignedBytesAreHeaderAndAppBody) {
   auto q = ParseQuoteV3(HandBuiltQuote())->quote;
   auto signed_bytes = q.SignedBytes();
   Bytes bytes = HandBuiltQuote();
-  EXPECT_EQ(Bytes(signed_bytes.begin(), signed_bytes.end()), Bytes(bytes.begin(), bytes.begin() + 432));
+  EXPECT_EQ(Bytes(signed_bytes.begin(), signed_bytes.end()),
+            Bytes(bytes.begin(), bytes.begin() + 432));
 }
 
 }  // namespace

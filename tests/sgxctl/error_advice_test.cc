@@ -14,10 +14,14 @@ TEST(ErrorAdviceTest, TheCommonCodesHaveIntelsNames) {
   // Names and values as in Intel's headers (sgx_error.h, sgx_ql_lib_common.h,
   // sgx_default_qcnl_wrapper.h).
   const std::pair<uint32_t, std::string> expected[] = {
-      {0xE019, "SGX_QL_NETWORK_ERROR"},           {0xE044, "SGX_QL_UNKNOWN_MESSAGE_RESPONSE"},
-      {0xB006, "SGX_QCNL_NETWORK_COULDNT_CONNECT"}, {0xE00B, "SGX_QL_UNSUPPORTED_ATT_KEY_ID"},
-      {0x4004, "SGX_ERROR_SERVICE_INVALID_PRIVILEGE"}, {0x4001, "SGX_ERROR_SERVICE_UNAVAILABLE"},
-      {0xE047, "SGX_QL_PLATFORM_UNKNOWN"},        {0xB030, "SGX_QCNL_INVALID_CONFIG"}};
+      {0xE019, "SGX_QL_NETWORK_ERROR"},
+      {0xE044, "SGX_QL_UNKNOWN_MESSAGE_RESPONSE"},
+      {0xB006, "SGX_QCNL_NETWORK_COULDNT_CONNECT"},
+      {0xE00B, "SGX_QL_UNSUPPORTED_ATT_KEY_ID"},
+      {0x4004, "SGX_ERROR_SERVICE_INVALID_PRIVILEGE"},
+      {0x4001, "SGX_ERROR_SERVICE_UNAVAILABLE"},
+      {0xE047, "SGX_QL_PLATFORM_UNKNOWN"},
+      {0xB030, "SGX_QCNL_INVALID_CONFIG"}};
   for (const auto& [code, name] : expected) {
     const ErrorAdvice* a = FindErrorAdvice(code);
     ASSERT_NE(a, nullptr) << std::hex << code;

@@ -27,10 +27,11 @@ Identity User(std::vector<gid_t> groups = {}) { return {1000, 1000, std::move(gr
 class FakePccs {
  public:
   explicit FakePccs(int status) {
-    server_.Get("/sgx/certification/v4/rootcacrl", [status](const httplib::Request&, httplib::Response& res) {
-      res.status = status;
-      res.set_content("crl", "application/octet-stream");
-    });
+    server_.Get("/sgx/certification/v4/rootcacrl",
+                [status](const httplib::Request&, httplib::Response& res) {
+                  res.status = status;
+                  res.set_content("crl", "application/octet-stream");
+                });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // Connections queue from bind on; wait so that stop() finds the loop running.
@@ -40,7 +41,9 @@ class FakePccs {
     server_.stop();
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/sgx/certification/v4/"; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/sgx/certification/v4/";
+  }
 
  private:
   httplib::Server server_;
@@ -94,7 +97,9 @@ TEST_F(NodeDoctorTest, ProvisionDeviceNamesItsGroupAndWhetherThisUserMayOpenIt) 
   EXPECT_EQ(f[0].level, Level::kOk) << f[0].detail;
   EXPECT_NE(f[0].detail.find("/dev/sgx_enclave"), std::string::npos);
   EXPECT_EQ(f[1].level, Level::kFail) << f[1].detail;
-  EXPECT_NE(f[1].detail.find("/dev/sgx_provision: group sgx_prv (gid 4242), mode 0660"), std::string::npos) << f[1].detail;
+  EXPECT_NE(f[1].detail.find("/dev/sgx_provision: group sgx_prv (gid 4242), mode 0660"),
+            std::string::npos)
+      << f[1].detail;
   EXPECT_NE(f[1].detail.find("0x4004"), std::string::npos) << f[1].detail;
   EXPECT_NE(f[1].fix.find("gid 4242 in supplementalGroups"), std::string::npos) << f[1].fix;
 
@@ -141,7 +146,8 @@ TEST_F(NodeDoctorTest, SilentPccsFailsWithTheNetworkErrorItCauses) {
     FakePccs gone(200);
     port = std::stoi(gone.url().substr(std::string("http://127.0.0.1:").size()));
   }
-  WriteQcnl("{\"pccs_url\": \"http://127.0.0.1:" + std::to_string(port) + "/sgx/certification/v4/\"}");
+  WriteQcnl("{\"pccs_url\": \"http://127.0.0.1:" + std::to_string(port) +
+            "/sgx/certification/v4/\"}");
   auto f = CheckQcnl(o_);
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[1].level, Level::kFail) << f[1].detail;
@@ -157,7 +163,8 @@ TEST_F(NodeDoctorTest, QuoteProviderLibraries) {
   Touch(root_.File("usr/lib/x86_64-linux-gnu/libsgx_default_qcnl_wrapper.so.1"), 0644);
   auto ok = CheckQuoteProvider(o_);
   EXPECT_EQ(ok[0].level, Level::kOk);
-  EXPECT_NE(ok[0].detail.find("/usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1"), std::string::npos);
+  EXPECT_NE(ok[0].detail.find("/usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1"),
+            std::string::npos);
 }
 
 TEST_F(NodeDoctorTest, HelperProbeAndRendering) {
@@ -176,7 +183,9 @@ TEST_F(NodeDoctorTest, HelperProbeAndRendering) {
   std::string text = RenderFindings(all);
   EXPECT_NE(text.find("FAIL  device          no SGX enclave device"), std::string::npos) << text;
   EXPECT_NE(text.find(" -> fix: "), std::string::npos);
-  EXPECT_NE(text.find("OK    helper          /var/run/aesmd/aesm.socket answers"), std::string::npos) << text;
+  EXPECT_NE(text.find("OK    helper          /var/run/aesmd/aesm.socket answers"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), long(all.size()));
 }
 

@@ -23,15 +23,21 @@ TEST(NodeStatusTest, ParsesPrometheusText) {
 TEST(NodeStatusTest, NamesEveryProblem) {
   StatusInputs in;
   in.helper_ping = Status::Unavailable("cannot connect");
-  in.plugin_metrics = std::vector<Sample>{{"confcom_device_plugin_registrations_total",
-                                           {{"resource", "kubernetes.azure.com/sgx_epc_mem_in_MiB"}}, 0}};
+  in.plugin_metrics =
+      std::vector<Sample>{{"confcom_device_plugin_registrations_total",
+                           {{"resource", "kubernetes.azure.com/sgx_epc_mem_in_MiB"}},
+                           0}};
   auto j = SummarizeNode(in);
   EXPECT_EQ(j["ok"], false);
   ASSERT_EQ(j["problems"].size(), 3u) << j.dump(2);  // helper, not registered, no EPC
   in.helper_ping = Status::Ok();
-  in.plugin_metrics = std::vector<Sample>{
-      {"confcom_device_plugin_registrations_total", {{"resource", "kubernetes.azure.com/sgx_epc_mem_in_MiB"}}, 2},
-      {"confcom_device_plugin_advertised_devices", {{"resource", "kubernetes.azure.com/sgx_epc_mem_in_MiB"}}, 64}};
+  in.plugin_metrics =
+      std::vector<Sample>{{"confcom_device_plugin_registrations_total",
+                           {{"resource", "kubernetes.azure.com/sgx_epc_mem_in_MiB"}},
+                           2},
+                          {"confcom_device_plugin_advertised_devices",
+                           {{"resource", "kubernetes.azure.com/sgx_epc_mem_in_MiB"}},
+                           64}};
   EXPECT_EQ(SummarizeNode(in)["ok"], true);
 }
 
@@ -41,7 +47,9 @@ TEST(NodeStatusTest, TextIsAlignedLinesWithWholeNumbers) {
   StatusInputs in;
   in.helper_ping = Status::Ok();
   in.helper_metrics = std::vector<Sample>{
-      {"confcom_quote_helper_info", {{"backend", "sim"}, {"simulated", "true"}, {"version", "0.1.0"}}, 1},
+      {"confcom_quote_helper_info",
+       {{"backend", "sim"}, {"simulated", "true"}, {"version", "0.1.0"}},
+       1},
       {"confcom_quote_helper_requests_total", {{"type", "GetQuoteEx"}, {"result", "SUCCESS"}}, 3},
       {"confcom_quote_helper_requests_total", {{"type", "GetQuoteEx"}, {"result", "BUSY"}}, 2},
       {"confcom_quote_helper_open_connections", {}, 1}};
@@ -65,12 +73,16 @@ TEST(NodeStatusTest, TextIsAlignedLinesWithWholeNumbers) {
   EXPECT_NE(text.find("  backend:          sim (SIMULATED"), std::string::npos) << text;
   EXPECT_NE(text.find("  quotes served:    3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  EPC advertised:   128 MiB\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  sockets:          kubelet.sock, confcom-sgx-epc.sock\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  sockets:          kubelet.sock, confcom-sgx-epc.sock\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("status:             OK\n"), std::string::npos) << text;
 
   in.helper_ping = Status::Unavailable("no service");
   std::string bad = RenderNodeStatus(SummarizeNode(in));
-  EXPECT_NE(bad.find("status:             NOT OK (1 problem)\n  - quote helper: no service\n"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("status:             NOT OK (1 problem)\n  - quote helper: no service\n"),
+            std::string::npos)
+      << bad;
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ TEST(QcnlConfigTest, ParsesIntelsJsonWithComments) {
 }
 
 TEST(QcnlConfigTest, ParsesAzuresCacheVariant) {
-  auto c = ParseQcnlConfig(R"({"pccs_url": "https://global.acccache.azure.net/sgx/certification/v3/",
+  auto c =
+      ParseQcnlConfig(R"({"pccs_url": "https://global.acccache.azure.net/sgx/certification/v3/",
     "use_secure_cert": true, "local_pck_url": "http://169.254.169.254/metadata/THIM/sgx/certification/v3/",
     "pccs_api_version": "3.1",
     "custom_request_options": {"get_cert": {"headers": {"metadata": "true"}, "params": {"api-version": "2021-07-22-preview"}}}})");
@@ -44,8 +45,10 @@ TEST(QcnlConfigTest, ParsesAzuresCacheVariant) {
 TEST(QcnlConfigTest, NamesEachProblem) {
   auto not_json = ParseQcnlConfig("{\"pccs_url\": \"https://x/\",}");
   ASSERT_FALSE(not_json.ok());
-  EXPECT_NE(not_json.status().message().find("not valid JSON"), std::string::npos) << not_json.status().message();
-  auto legacy = ParseQcnlConfig("PCCS_URL=https://localhost:8081/sgx/certification/v3/\nUSE_SECURE_CERT=FALSE\n");
+  EXPECT_NE(not_json.status().message().find("not valid JSON"), std::string::npos)
+      << not_json.status().message();
+  auto legacy = ParseQcnlConfig(
+      "PCCS_URL=https://localhost:8081/sgx/certification/v3/\nUSE_SECURE_CERT=FALSE\n");
   ASSERT_FALSE(legacy.ok());
   EXPECT_NE(legacy.status().message().find("old KEY=VALUE format"), std::string::npos);
   auto no_url = ParseQcnlConfig(R"({"use_secure_cert": true})");
@@ -62,7 +65,8 @@ TEST(QcnlConfigTest, NamesEachProblem) {
 }
 
 TEST(QcnlConfigTest, ReportsUnknownKeys) {
-  auto c = ParseQcnlConfig(R"({"pccs_url": "https://x/", "PCCS_URL": "https://y/", "use_secure_certs": false})");
+  auto c = ParseQcnlConfig(
+      R"({"pccs_url": "https://x/", "PCCS_URL": "https://y/", "use_secure_certs": false})");
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->unknown_keys.size(), 2u);
   EXPECT_TRUE(c->use_secure_cert);  // the misspelt key changes nothing
@@ -77,7 +81,8 @@ namespace {
 // The variants deploy/components ships parse, with no unknown keys.
 TEST(QcnlConfigTest, ShippedVariantsParse) {
   std::string repo = CONFCOM_SOURCE_DIR;
-  for (const char* file : {"/deploy/components/qcnl-config/azure.conf", "/deploy/components/qcnl-config-pccs/pccs.conf"}) {
+  for (const char* file : {"/deploy/components/qcnl-config/azure.conf",
+                           "/deploy/components/qcnl-config-pccs/pccs.conf"}) {
     auto text = testing::ReadAll(repo + file);
     auto c = ParseQcnlConfig(text);
     ASSERT_TRUE(c.ok()) << file << ": " << c.status().ToString();

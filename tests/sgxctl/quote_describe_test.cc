@@ -11,7 +11,8 @@ namespace {
 
 TEST(QuoteDescribeTest, DescribesEveryPartOfASimulatedQuote) {
   testing::TempDir dir;
-  auto backend = quoting::SimBackend::Create(*sim::SimPlatform::LoadOrCreate(dir.File("s"))).value();
+  auto backend =
+      quoting::SimBackend::Create(*sim::SimPlatform::LoadOrCreate(dir.File("s"))).value();
   auto key = sgx::EcdsaP256AttKeyId();
   sgx::ReportBody body;
   body.cpu_svn = sgx::kSimCpuSvnDowngraded;
@@ -48,7 +49,8 @@ TEST(QuoteDescribeTest, DescribesEveryPartOfASimulatedQuote) {
   std::string text = RenderText(j);
   EXPECT_NE(text.find("  qe_vendor: Intel\n"), std::string::npos) << text;
   EXPECT_NE(text.find("fmspc: 53494d554c41"), std::string::npos);
-  EXPECT_NE(text.find("flag_names: [\"INITTED\",\"DEBUG\",\"MODE64BIT\"]"), std::string::npos) << text;
+  EXPECT_NE(text.find("flag_names: [\"INITTED\",\"DEBUG\",\"MODE64BIT\"]"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -51,14 +51,16 @@ TEST(SimPlatformTest, ConcurrentLoadOrCreateCreatesOnce) {
   bool created[kN] = {};
   std::vector<std::thread> threads;
   for (int i = 0; i < kN; ++i) {
-    threads.emplace_back([&, i] { results[size_t(i)] = SimPlatform::LoadOrCreate(state, &created[i]); });
+    threads.emplace_back(
+        [&, i] { results[size_t(i)] = SimPlatform::LoadOrCreate(state, &created[i]); });
   }
   for (auto& t : threads) t.join();
   int creations = 0;
   for (int i = 0; i < kN; ++i) {
     ASSERT_TRUE(results[size_t(i)].ok()) << results[size_t(i)].status().ToString();
     creations += created[i] ? 1 : 0;
-    EXPECT_EQ(results[size_t(i)]->attestation_key().PublicRaw(), results[0]->attestation_key().PublicRaw());
+    EXPECT_EQ(results[size_t(i)]->attestation_key().PublicRaw(),
+              results[0]->attestation_key().PublicRaw());
     EXPECT_EQ(results[size_t(i)]->info().ppid, results[0]->info().ppid);
   }
   EXPECT_EQ(creations, 1);
@@ -114,8 +116,8 @@ TEST(SimPlatformTest, PkiHasIntelsNamesAndVerifiesWithOpenssl) {
     const auto& pck = p->pck_certificate(i);
     EXPECT_EQ(pck.SubjectCommonName(), "Intel SGX PCK Certificate");
     testing::WriteAll(dir.File("pck.pem"), pck.ToPem());
-    auto r = testing::RunCommand("openssl verify -CAfile " + dir.File("root.pem") +
-                                 " -untrusted " + dir.File("ca.pem") + " " + dir.File("pck.pem"));
+    auto r = testing::RunCommand("openssl verify -CAfile " + dir.File("root.pem") + " -untrusted " +
+                                 dir.File("ca.pem") + " " + dir.File("pck.pem"));
     EXPECT_EQ(r.status, 0) << r.output;
     auto ext = pck.SgxExt();
     ASSERT_TRUE(ext.ok()) << ext.status().ToString();
@@ -147,10 +149,12 @@ TEST(SimPlatformTest, RefusesKeysOthersCanRead) {
   EXPECT_NE(p.status().message().find("attestation.key"), std::string::npos);
   EXPECT_NE(p.status().message().find("0644"), std::string::npos);
   // The advice fixes the mode; it never suggests a new platform (that would re-key it).
-  EXPECT_NE(p.status().message().find("chmod 0600 " + state + "/attestation.key"), std::string::npos)
+  EXPECT_NE(p.status().message().find("chmod 0600 " + state + "/attestation.key"),
+            std::string::npos)
       << p.status().message();
   EXPECT_EQ(p.status().message().find("damaged"), std::string::npos) << p.status().message();
-  EXPECT_EQ(p.status().message().find("only a new, empty --state-dir"), std::string::npos) << p.status().message();
+  EXPECT_EQ(p.status().message().find("only a new, empty --state-dir"), std::string::npos)
+      << p.status().message();
 }
 
 TEST(SimPlatformTest, UnfinishedCreationIsRedoneDamageIsReported) {
@@ -208,7 +212,8 @@ TEST(SimPlatformTest, ProcessorCaPlatformHasIntelsProcessorShape) {
     EXPECT_EQ(pck.ToDer().size(), p->pck_certificate(0).ToDer().size());
   }
   EXPECT_NE(p->PckChainPem(0).find(p->ca(PckCa::kProcessor).ToPem()), std::string::npos);
-  auto text = testing::RunCommand("openssl x509 -noout -ext crlDistributionPoints -in " + dir.File("pck.pem"));
+  auto text = testing::RunCommand("openssl x509 -noout -ext crlDistributionPoints -in " +
+                                  dir.File("pck.pem"));
   EXPECT_NE(text.output.find("pckcrl?ca=processor"), std::string::npos) << text.output;
 
   // Reloading keeps the kind; asking for the other kind is refused, never re-issued.
@@ -239,7 +244,8 @@ TEST(SimPlatformTest, UpgradesFormatOneKeepingItsKeys) {
   EXPECT_EQ(upgraded->root_key().PublicRaw(), made->root_key().PublicRaw());
   EXPECT_EQ(upgraded->attestation_key().PublicRaw(), made->attestation_key().PublicRaw());
   EXPECT_EQ(upgraded->pck_key().PublicRaw(), made->pck_key().PublicRaw());
-  EXPECT_EQ(upgraded->ca_key(PckCa::kPlatform).PublicRaw(), made->ca_key(PckCa::kPlatform).PublicRaw());
+  EXPECT_EQ(upgraded->ca_key(PckCa::kPlatform).PublicRaw(),
+            made->ca_key(PckCa::kPlatform).PublicRaw());
   EXPECT_EQ(upgraded->info().ppid, made->info().ppid);
   EXPECT_TRUE(upgraded->pck_certificate(0).IsSignedBy(upgraded->ca(PckCa::kPlatform)));
   EXPECT_TRUE(upgraded->ca(PckCa::kProcessor).IsSignedBy(upgraded->root_ca()));

@@ -61,7 +61,8 @@ CommandResult RunCommand(const std::string& command);
 int ConnectUnix(const std::string& path);
 
 // Waits until a UNIX socket at `path` accepts connections.
-bool WaitForSocket(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+bool WaitForSocket(const std::string& path,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 std::string ReadAll(const std::string& path);
 void WriteAll(const std::string& path, const std::string& data);

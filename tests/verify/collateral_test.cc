@@ -33,7 +33,8 @@ TEST(CollateralTest, ParsesTheSimulatedPlatformsCollateral) {
   EXPECT_EQ(tcb->levels[1].components, sim::DefaultTcbProfile().components);
   EXPECT_EQ(tcb->signature.size(), 64u);
   // The signed text is the exact object between "tcbInfo": and ,"signature".
-  EXPECT_TRUE(c->tcb_info_json.starts_with("{\"tcbInfo\":" + tcb->signed_text + ",\"signature\":\""));
+  EXPECT_TRUE(
+      c->tcb_info_json.starts_with("{\"tcbInfo\":" + tcb->signed_text + ",\"signature\":\""));
   EXPECT_TRUE(platform->tcb_signing_key().Verify(AsBytes(tcb->signed_text), tcb->signature));
 
   auto qe = ParseQeIdentity(c->qe_identity_json);
@@ -66,7 +67,8 @@ TEST(CollateralTest, CrlsHaveTheRequiredExtensionsAndVerifyWithOpenssl) {
   EXPECT_NE(r.output.find("verify OK"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("X509v3 CRL Number"), std::string::npos);
   EXPECT_NE(r.output.find("X509v3 Authority Key Identifier"), std::string::npos);
-  EXPECT_NE(r.output.find(platform->pck_certificate(1).SerialHex()), std::string::npos) << "revoked serial listed";
+  EXPECT_NE(r.output.find(platform->pck_certificate(1).SerialHex()), std::string::npos)
+      << "revoked serial listed";
   auto loaded = LoadCollateralDir(dir.File("out"));
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->pck_crl_der, c->pck_crl_der);
@@ -83,8 +85,9 @@ TEST(CollateralTest, RejectsMalformedDocumentsNamingTheField) {
   expect(R"({"tcbInfo":{},"signature":"00"})", "signature");
   std::string sig(128, 'a');
   expect(R"({"tcbInfo":{"id":"SGX"},"signature":")" + sig + "\"}", "version");
-  expect(R"({"tcbInfo":{"id":"SGX","version":3,"issueDate":"yesterday"},"signature":")" + sig + "\"}",
-         "issueDate");
+  expect(
+      R"({"tcbInfo":{"id":"SGX","version":3,"issueDate":"yesterday"},"signature":")" + sig + "\"}",
+      "issueDate");
   EXPECT_FALSE(ParseQeIdentity(R"({"enclaveIdentity":[]})").ok());
 }
 
@@ -97,7 +100,8 @@ TEST(CollateralTest, Rfc3339) {
 }
 
 TEST(CollateralTest, StatusNames) {
-  for (auto s : {TcbStatus::kUpToDate, TcbStatus::kOutOfDateConfigurationNeeded, TcbStatus::kRevoked}) {
+  for (auto s :
+       {TcbStatus::kUpToDate, TcbStatus::kOutOfDateConfigurationNeeded, TcbStatus::kRevoked}) {
     EXPECT_EQ(*ParseTcbStatus(TcbStatusName(s)), s);
   }
   EXPECT_FALSE(ParseTcbStatus("Fine").ok());

@@ -25,7 +25,9 @@ class VerifierTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
-    backend_ = quoting::SimBackend::Create(*sim::SimPlatform::LoadOrCreate(dir_->File("s"))).value().release();
+    backend_ = quoting::SimBackend::Create(*sim::SimPlatform::LoadOrCreate(dir_->File("s")))
+                   .value()
+                   .release();
   }
   static void TearDownTestSuite() {
     delete backend_;
@@ -37,12 +39,14 @@ class VerifierTest : public ::testing::Test {
     return QuoteFrom(*backend_, cpusvn, debug);
   }
 
-  static Bytes QuoteFrom(quoting::SimBackend& backend, const sgx::Array<16>& cpusvn = sgx::kSimCpuSvnDefault,
+  static Bytes QuoteFrom(quoting::SimBackend& backend,
+                         const sgx::Array<16>& cpusvn = sgx::kSimCpuSvnDefault,
                          bool debug = false) {
     auto key = sgx::EcdsaP256AttKeyId();
     sgx::ReportBody body;
     body.cpu_svn = cpusvn;
-    body.attributes = {sgx::kFlagInitted | sgx::kFlagMode64Bit | (debug ? sgx::kFlagDebug : 0), 0x3};
+    body.attributes = {sgx::kFlagInitted | sgx::kFlagMode64Bit | (debug ? sgx::kFlagDebug : 0),
+                       0x3};
     body.mr_enclave.fill(0xe1);
     body.mr_signer.fill(0xe2);
     body.isv_prod_id = 4;
@@ -70,7 +74,8 @@ class VerifierTest : public ::testing::Test {
                    const crypto::EcKey* signer = nullptr) {
     auto object = nlohmann::ordered_json::parse(*RawMemberText(doc, key));
     edit(object);
-    return *sim::SignCollateralObject(signer ? *signer : platform().tcb_signing_key(), key, object.dump());
+    return *sim::SignCollateralObject(signer ? *signer : platform().tcb_signing_key(), key,
+                                      object.dump());
   }
 
   Verdict Run(const Bytes& quote, const Collateral& c, VerifyOptions o = {}) {
@@ -87,7 +92,8 @@ class VerifierTest : public ::testing::Test {
     X509* x = X509_dup((*chain)[0].x509());
     edit(x);
     EXPECT_GT(X509_sign(x, platform().pck_ca_key().evp(), EVP_sha256()), 0);
-    std::string pem = pki::Certificate::Adopt(x).ToPem() + (*chain)[1].ToPem() + (*chain)[2].ToPem();
+    std::string pem =
+        pki::Certificate::Adopt(x).ToPem() + (*chain)[1].ToPem() + (*chain)[2].ToPem();
     parsed->quote.cert_data.assign(pem.begin(), pem.end());
     return parsed->quote.Encode();
   }
@@ -201,7 +207,8 @@ TEST_F(VerifierTest, ARevokedPckIsRevoked) {
   EXPECT_FALSE(v.verified);
   EXPECT_EQ(v.failed, Check::kRevocation);
   EXPECT_EQ(v.result, QvResult::kRevoked);
-  EXPECT_NE(v.message.find(platform().pck_certificate(1).SerialHex()), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find(platform().pck_certificate(1).SerialHex()), std::string::npos)
+      << v.message;
 }
 
 TEST_F(VerifierTest, TcbLevelsFollowTheCpusvn) {
@@ -215,9 +222,8 @@ TEST_F(VerifierTest, TcbLevelsFollowTheCpusvn) {
   ASSERT_TRUE(up.verified);
   EXPECT_EQ(up.result, QvResult::kOk);
   // A TCB below every level is not supported.
-  c.tcb_info_json = Edit(c.tcb_info_json, "tcbInfo", [](auto& j) {
-    j["tcbLevels"].erase(j["tcbLevels"].begin() + 2);
-  });
+  c.tcb_info_json = Edit(c.tcb_info_json, "tcbInfo",
+                         [](auto& j) { j["tcbLevels"].erase(j["tcbLevels"].begin() + 2); });
   Verdict none = Run(Quote(sgx::kSimCpuSvnDowngraded), c);
   EXPECT_EQ(none.failed, Check::kTcbLevel) << none.message;
 }
@@ -226,15 +232,15 @@ TEST_F(VerifierTest, QeIdentityMismatchAndQeStatus) {
   Bytes quote = Quote();
   Collateral c = MakeCollateral();
   Collateral wrong_signer = c;
-  wrong_signer.qe_identity_json = Edit(c.qe_identity_json, "enclaveIdentity", [](auto& j) {
-    j["mrsigner"] = std::string(64, 'A');
-  });
+  wrong_signer.qe_identity_json = Edit(c.qe_identity_json, "enclaveIdentity",
+                                       [](auto& j) { j["mrsigner"] = std::string(64, 'A'); });
   Verdict v = Run(quote, wrong_signer);
   EXPECT_EQ(v.failed, Check::kQeIdentity) << v.message;
   EXPECT_NE(v.message.find("MRSIGNER"), std::string::npos);
 
   Collateral wrong_prod = c;
-  wrong_prod.qe_identity_json = Edit(c.qe_identity_json, "enclaveIdentity", [](auto& j) { j["isvprodid"] = 2; });
+  wrong_prod.qe_identity_json =
+      Edit(c.qe_identity_json, "enclaveIdentity", [](auto& j) { j["isvprodid"] = 2; });
   EXPECT_EQ(Run(quote, wrong_prod).failed, Check::kQeIdentity);
 
   Collateral wrong_attrs = c;
@@ -268,11 +274,13 @@ TEST_F(VerifierTest, CollateralSignaturesAndPlatformMatch) {
 
   auto stranger = *crypto::EcKey::Generate();
   Collateral foreign_key = c;
-  foreign_key.qe_identity_json = Edit(c.qe_identity_json, "enclaveIdentity", [](auto&) {}, &stranger);
+  foreign_key.qe_identity_json = Edit(
+      c.qe_identity_json, "enclaveIdentity", [](auto&) {}, &stranger);
   EXPECT_EQ(Run(quote, foreign_key).failed, Check::kQeIdentity);
 
   Collateral other_fmspc = c;
-  other_fmspc.tcb_info_json = Edit(c.tcb_info_json, "tcbInfo", [](auto& j) { j["fmspc"] = "00906ED50000"; });
+  other_fmspc.tcb_info_json =
+      Edit(c.tcb_info_json, "tcbInfo", [](auto& j) { j["fmspc"] = "00906ED50000"; });
   Verdict v = Run(quote, other_fmspc);
   EXPECT_EQ(v.failed, Check::kPlatformMatch);
   EXPECT_NE(v.message.find("00906ed50000"), std::string::npos) << v.message;
@@ -293,7 +301,8 @@ TEST_F(VerifierTest, ADuplicatedSignedObjectCannotSmuggleFields) {
   Collateral c = MakeCollateral();
   std::string signed_object = std::string(*RawMemberText(c.tcb_info_json, "tcbInfo"));
   std::string forged = signed_object;
-  for (size_t pos; (pos = forged.find("OutOfDate")) != std::string::npos;) forged.replace(pos, 9, "UpToDate");
+  for (size_t pos; (pos = forged.find("OutOfDate")) != std::string::npos;)
+    forged.replace(pos, 9, "UpToDate");
   std::string signature = c.tcb_info_json.substr(c.tcb_info_json.find(",\"signature\""));
   c.tcb_info_json = "{\"tcbInfo\":" + signed_object + ",\"tcbInfo\":" + forged + signature;
   auto v = QuoteVerifier::Create(c, platform().root_ca());
@@ -320,15 +329,20 @@ TEST_F(VerifierTest, VerifiesAHandBuiltQuote) {
   std::string chain = platform().PckChainPem(1);
   chain.push_back('\0');
   Bytes q(1020 + 32 + chain.size(), 0);
-  auto le16 = [&](size_t o, uint16_t v) { q[o] = uint8_t(v); q[o + 1] = uint8_t(v >> 8); };
-  auto le32 = [&](size_t o, uint32_t v) { for (int i = 0; i < 4; ++i) q[o + i] = uint8_t(v >> (8 * i)); };
+  auto le16 = [&](size_t o, uint16_t v) {
+    q[o] = uint8_t(v);
+    q[o + 1] = uint8_t(v >> 8);
+  };
+  auto le32 = [&](size_t o, uint32_t v) {
+    for (int i = 0; i < 4; ++i) q[o + i] = uint8_t(v >> (8 * i));
+  };
   le16(0, 3);
   le16(2, 2);
   le16(8, 8);
   le16(10, 13);
   std::memcpy(&q[12], sgx::kIntelQeVendorId.data(), 16);
   std::memset(&q[48 + 64], 0x42, 32);  // app mr_enclave
-  q[48 + 48] = 0x05;                    // app attributes: INITTED | MODE64BIT
+  q[48 + 48] = 0x05;                   // app attributes: INITTED | MODE64BIT
   le32(432, uint32_t(q.size() - 436));
   auto pub = attest.PublicRaw();
   std::memcpy(&q[500], pub.data(), 64);
@@ -364,17 +378,21 @@ TEST_F(VerifierTest, AnUnknownCriticalExtensionIsRefused) {
   Bytes good = Quote();
   Collateral c = MakeCollateral();
   Bytes utf8 = pki::EncodeUtf8StringDer("x");
-  Bytes critical = WithPckCertificate(good, [&](X509* x) { AddExtension(x, "1.3.6.1.4.1.32473.9.9", utf8, true); });
+  Bytes critical = WithPckCertificate(
+      good, [&](X509* x) { AddExtension(x, "1.3.6.1.4.1.32473.9.9", utf8, true); });
   Verdict v = Run(critical, c);
   EXPECT_EQ(v.failed, Check::kPckChain) << v.message;
-  EXPECT_NE(v.message.find("critical extension 1.3.6.1.4.1.32473.9.9"), std::string::npos) << v.message;
-  Bytes plain = WithPckCertificate(good, [&](X509* x) { AddExtension(x, "1.3.6.1.4.1.32473.9.9", utf8, false); });
+  EXPECT_NE(v.message.find("critical extension 1.3.6.1.4.1.32473.9.9"), std::string::npos)
+      << v.message;
+  Bytes plain = WithPckCertificate(
+      good, [&](X509* x) { AddExtension(x, "1.3.6.1.4.1.32473.9.9", utf8, false); });
   Verdict ok = Run(plain, c);
   EXPECT_TRUE(ok.verified) << ok.message;
 
   // The independent check: openssl refuses the same certificate.
   testing::TempDir dir;
-  auto chain = *pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(critical)->quote.cert_data));
+  auto chain =
+      *pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(critical)->quote.cert_data));
   testing::WriteAll(dir.File("pck.pem"), chain[0].ToPem());
   testing::WriteAll(dir.File("ca.pem"), chain[1].ToPem());
   testing::WriteAll(dir.File("root.pem"), chain[2].ToPem());
@@ -391,11 +409,13 @@ TEST_F(VerifierTest, ASecondSgxExtensionIsRefused) {
   pki::SgxExtension better = *chain[0].SgxExt();
   better.tcb.components.fill(255);
   Bytes value = *pki::EncodeSgxExtension(better);
-  Bytes twice = WithPckCertificate(good, [&](X509* x) { AddExtension(x, pki::kSgxExtensionOid, value, false); });
+  Bytes twice = WithPckCertificate(
+      good, [&](X509* x) { AddExtension(x, pki::kSgxExtensionOid, value, false); });
   Verdict v = Run(twice, MakeCollateral());
   EXPECT_EQ(v.failed, Check::kPckChain) << v.message;
   EXPECT_NE(v.message.find("1.2.840.113741.1.13.1 more than once"), std::string::npos) << v.message;
-  auto reparsed = pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(twice)->quote.cert_data));
+  auto reparsed =
+      pki::Certificate::ChainFromPem(AsChars(sgx::ParseQuoteV3(twice)->quote.cert_data));
   EXPECT_FALSE((*reparsed)[0].SgxExt().ok());
 }
 
@@ -453,7 +473,8 @@ TEST_F(VerifierTest, ADuplicateMemberAtAnyDepthIsRefused) {
   c.tcb_info_json.insert(pos, "\"tcbStatus\":\"UpToDate\",");
   auto v = QuoteVerifier::Create(c, platform().root_ca());
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.status().message().find("more than one \"tcbStatus\""), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("more than one \"tcbStatus\""), std::string::npos)
+      << v.status().message();
 }
 
 // Collateral written the moment a verifier's clock reads a little earlier still verifies.
@@ -494,7 +515,8 @@ TEST_F(VerifierTest, ProcessorCaPlatformNeedsTheProcessorCrl) {
   sim::CollateralOptions revoked;
   revoked.revoke_pck = true;
   auto rev = sim::MakeSimCollateral(*platform, revoked);
-  EXPECT_EQ((*QuoteVerifier::Create(*rev, platform->root_ca()))->Verify(quote).failed, Check::kRevocation);
+  EXPECT_EQ((*QuoteVerifier::Create(*rev, platform->root_ca()))->Verify(quote).failed,
+            Check::kRevocation);
 }
 
 TEST_F(VerifierTest, ConcurrentVerification) {
@@ -518,7 +540,8 @@ TEST_F(VerifierTest, ConcurrentVerification) {
 
 TEST(IntelRootTest, IsIntelsPublishedRoot) {
   const auto& root = IntelSgxRootCa();
-  EXPECT_EQ(root.Subject(), "CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US");
+  EXPECT_EQ(root.Subject(),
+            "CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US");
   EXPECT_EQ(ToHex(crypto::Sha256(root.ToDer())),
             "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3");
   EXPECT_TRUE(root.IsSignedBy(root));

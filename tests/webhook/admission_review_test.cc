@@ -15,9 +15,9 @@
 namespace confcom::webhook {
 namespace {
 
-using nlohmann::json;
 using fixtures::Container;
 using fixtures::Pod;
+using nlohmann::json;
 
 json Review(json object, std::string op = "CREATE") {
   return {{"apiVersion", "admission.k8s.io/v1"},
@@ -49,37 +49,48 @@ TEST(WebhookReview, MutationResponseEchoesUidAndCarriesABase64Patch) {
   EXPECT_EQ(resp["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
   EXPECT_EQ(resp["response"]["allowed"], true);
   EXPECT_EQ(resp["response"]["patchType"], "JSONPatch");
-  EXPECT_EQ(resp["response"]["patch"], kube::Base64Encode(MutatePod(pod, "default", {}).patch.dump()));
+  EXPECT_EQ(resp["response"]["patch"],
+            kube::Base64Encode(MutatePod(pod, "default", {}).patch.dump()));
 }
 
 TEST(WebhookReview, DenialHasStatus403AndTheMessage) {
   json pod = Pod(json::array({Container("a", {{"sgx.intel.com/provision", "1"}})}));
-  HttpReply r = HandleReview(ReviewOperation::kValidate, "application/json; charset=utf-8", Review(pod).dump(), {});
+  HttpReply r = HandleReview(ReviewOperation::kValidate, "application/json; charset=utf-8",
+                             Review(pod).dump(), {});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.result, ReviewResult::kDenied);
   json resp = json::parse(r.body)["response"];
   EXPECT_EQ(resp["allowed"], false);
   EXPECT_EQ(resp["status"]["code"], 403);
   EXPECT_EQ(resp["status"]["reason"], "Forbidden");
-  EXPECT_NE(resp["status"]["message"].get<std::string>().find("provisioning device"), std::string::npos);
+  EXPECT_NE(resp["status"]["message"].get<std::string>().find("provisioning device"),
+            std::string::npos);
 }
 
 TEST(WebhookReview, OtherOperationsAndKindsAreAllowedUnchanged) {
   json pod = Pod(json::array({Container("a", {{"sgx.intel.com/provision", "1"}})}));
   json upd = Review(pod, "UPDATE");
   upd["request"]["oldObject"] = pod;
-  EXPECT_EQ(HandleReview(ReviewOperation::kValidate, "application/json", upd.dump(), {}).result, ReviewResult::kAllowed);
-  EXPECT_EQ(HandleReview(ReviewOperation::kMutate, "application/json", upd.dump(), {}).result, ReviewResult::kUnchanged);
+  EXPECT_EQ(HandleReview(ReviewOperation::kValidate, "application/json", upd.dump(), {}).result,
+            ReviewResult::kAllowed);
+  EXPECT_EQ(HandleReview(ReviewOperation::kMutate, "application/json", upd.dump(), {}).result,
+            ReviewResult::kUnchanged);
   json sub = Review(pod);
   sub["request"]["subResource"] = "ephemeralcontainers";
-  EXPECT_EQ(HandleReview(ReviewOperation::kValidate, "application/json", sub.dump(), {}).result, ReviewResult::kAllowed);
+  EXPECT_EQ(HandleReview(ReviewOperation::kValidate, "application/json", sub.dump(), {}).result,
+            ReviewResult::kAllowed);
   json del = Review(nullptr, "DELETE");
-  EXPECT_EQ(HandleReview(ReviewOperation::kValidate, "application/json", del.dump(), {}).result, ReviewResult::kAllowed);
+  EXPECT_EQ(HandleReview(ReviewOperation::kValidate, "application/json", del.dump(), {}).result,
+            ReviewResult::kAllowed);
 }
 
 TEST(WebhookReview, MalformedReviewsAre400WithAMessage) {
   const std::vector<std::string> bad = {
-      "", "{", "[]", "null", R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}})",
+      "",
+      "{",
+      "[]",
+      "null",
+      R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}})",
       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})",
       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"","kind":{},"operation":"CREATE"}})",
       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7,"kind":{},"operation":"CREATE"}})",

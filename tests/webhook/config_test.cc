@@ -17,8 +17,9 @@ TEST(WebhookConfig, ThePodsServiceAccount) {
   EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccountName", ""}}}}), "default");
   EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccountName", 5}}}}), "default");
   EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccount", "legacy"}}}}), "legacy");
-  EXPECT_EQ(PodServiceAccount(json{{"spec", {{"serviceAccountName", "a"}, {"serviceAccount", "b"}}}}),
-            "a");
+  EXPECT_EQ(
+      PodServiceAccount(json{{"spec", {{"serviceAccountName", "a"}, {"serviceAccount", "b"}}}}),
+      "a");
 }
 
 TEST(WebhookConfig, QuoteHelperAndListedNamespacesOrAccountsMayProvision) {

@@ -10,9 +10,9 @@
 namespace confcom::webhook {
 namespace {
 
-using nlohmann::json;
 using fixtures::Container;
 using fixtures::Pod;
+using nlohmann::json;
 
 // Mutates, applies the patch, checks that mutating the result is a no-op, returns the result.
 json MutateApply(const json& pod, const WebhookConfig& config = {}, std::string ns = "default") {
@@ -27,23 +27,30 @@ TEST(WebhookMutator, AksQuickstartPodGetsTheEnclaveAndAnnotations) {
   json pod = Pod(json::array({Container("oe-helloworld", {{"sgx.intel.com/epc", "10Mi"}})}));
   json out = MutateApply(pod);
   const json& c = out["spec"]["containers"][0];
-  EXPECT_EQ(c["resources"]["limits"], json({{"sgx.intel.com/epc", "10Mi"}, {"sgx.intel.com/enclave", "1"}}));
+  EXPECT_EQ(c["resources"]["limits"],
+            json({{"sgx.intel.com/epc", "10Mi"}, {"sgx.intel.com/enclave", "1"}}));
   EXPECT_EQ(c["resources"]["requests"], json({{"sgx.intel.com/enclave", "1"}}));
   EXPECT_EQ(out["metadata"]["annotations"],
-            json({{"sgx.intel.com/epc", "10Mi"}, {"epc-limit.nri.io/container.oe-helloworld", "10485760"}}));
+            json({{"sgx.intel.com/epc", "10Mi"},
+                  {"epc-limit.nri.io/container.oe-helloworld", "10485760"}}));
   EXPECT_FALSE(c.contains("env"));
   EXPECT_FALSE(out["spec"].contains("volumes"));
 }
 
 TEST(WebhookMutator, AesmdAnnotationAddsEnvMountAndHostPathVolume) {
-  json pod = Pod(json::array({Container("app", {{"sgx.intel.com/epc", "4Mi"}}), Container("web", nullptr)}),
-                 {{"sgx.intel.com/quote-provider", "aesmd"}});
+  json pod = Pod(
+      json::array({Container("app", {{"sgx.intel.com/epc", "4Mi"}}), Container("web", nullptr)}),
+      {{"sgx.intel.com/quote-provider", "aesmd"}});
   json out = MutateApply(pod);
   const json& c = out["spec"]["containers"][0];
   EXPECT_EQ(c["env"], json::parse(R"([{"name":"SGX_AESM_ADDR","value":"1"}])"));
-  EXPECT_EQ(c["volumeMounts"], json::parse(R"([{"name":"aesmd-socket","mountPath":"/var/run/aesmd","readOnly":true}])"));
-  EXPECT_EQ(out["spec"]["volumes"],
-            json::parse(R"([{"name":"aesmd-socket","hostPath":{"path":"/var/run/aesmd","type":"DirectoryOrCreate"}}])"));
+  EXPECT_EQ(
+      c["volumeMounts"],
+      json::parse(R"([{"name":"aesmd-socket","mountPath":"/var/run/aesmd","readOnly":true}])"));
+  EXPECT_EQ(
+      out["spec"]["volumes"],
+      json::parse(
+          R"([{"name":"aesmd-socket","hostPath":{"path":"/var/run/aesmd","type":"DirectoryOrCreate"}}])"));
   // The non-SGX container is untouched.
   EXPECT_EQ(out["spec"]["containers"][1], pod["spec"]["containers"][1]);
 }
@@ -82,21 +89,26 @@ TEST(WebhookMutator, LegacyJobIsTranslated) {
   WebhookConfig off;
   off.legacy_translation = false;
   json kept = MutateApply(pod, off);
-  EXPECT_EQ(kept["spec"]["containers"][0]["resources"]["limits"], json({{"kubernetes.azure.com/sgx_epc_mem_in_MiB", 10}}));
+  EXPECT_EQ(kept["spec"]["containers"][0]["resources"]["limits"],
+            json({{"kubernetes.azure.com/sgx_epc_mem_in_MiB", 10}}));
   EXPECT_EQ(kept["metadata"]["annotations"]["sgx.intel.com/epc"], "10Mi");
 }
 
 TEST(WebhookMutator, LegacyProvisionAloneIsTranslatedAndFractionsAreNot) {
   json pod = Pod(json::array({Container("helper", {{"kubernetes.azure.com/sgx_provision", "1"}})}));
   json out = MutateApply(pod);
-  EXPECT_EQ(out["spec"]["containers"][0]["resources"]["limits"], json({{"sgx.intel.com/provision", "1"}}));
+  EXPECT_EQ(out["spec"]["containers"][0]["resources"]["limits"],
+            json({{"sgx.intel.com/provision", "1"}}));
   // Extended resources are whole numbers: a fractional legacy EPC is left for the API server
   // to refuse, not rounded into a valid request.
   for (const char* fraction : {"0.5", "100m"}) {
-    json odd = Pod(json::array({Container("a", {{"kubernetes.azure.com/sgx_epc_mem_in_MiB", fraction}})}));
+    json odd =
+        Pod(json::array({Container("a", {{"kubernetes.azure.com/sgx_epc_mem_in_MiB", fraction}})}));
     Mutation m = MutatePod(odd, "default", {});
     json result = odd.patch(m.patch);
-    EXPECT_FALSE(result["spec"]["containers"][0]["resources"]["limits"].contains("sgx.intel.com/epc")) << fraction;
+    EXPECT_FALSE(
+        result["spec"]["containers"][0]["resources"]["limits"].contains("sgx.intel.com/epc"))
+        << fraction;
   }
 }
 
@@ -104,7 +116,8 @@ TEST(WebhookMutator, AnAesmdMountUnderAnyVolumeNameIsShared) {
   json aesmd = Container("aesmd", {{"sgx.intel.com/epc", "1Mi"}});
   aesmd["volumeMounts"] = json::parse(R"([{"name":"sock","mountPath":"/var/run/aesmd"}])");
   json pod = Pod(json::array({aesmd, Container("app", {{"sgx.intel.com/epc", "8Mi"}})}),
-                 {{"sgx.intel.com/quote-provider", "aesmd"}}, json::parse(R"([{"name":"sock","emptyDir":{}}])"));
+                 {{"sgx.intel.com/quote-provider", "aesmd"}},
+                 json::parse(R"([{"name":"sock","emptyDir":{}}])"));
   WebhookConfig allow;
   allow.allow_provision_namespaces = {"default"};
   json out = MutateApply(pod, allow);
@@ -113,8 +126,8 @@ TEST(WebhookMutator, AnAesmdMountUnderAnyVolumeNameIsShared) {
 }
 
 TEST(WebhookMutator, LegacyBesideIntelNameKeepsTheUsersIntelValue) {
-  json pod = Pod(json::array(
-      {Container("a", {{"kubernetes.azure.com/sgx_epc_mem_in_MiB", "10"}, {"sgx.intel.com/epc", "20Mi"}})}));
+  json pod = Pod(json::array({Container(
+      "a", {{"kubernetes.azure.com/sgx_epc_mem_in_MiB", "10"}, {"sgx.intel.com/epc", "20Mi"}})}));
   json out = MutateApply(pod);
   EXPECT_EQ(out["spec"]["containers"][0]["resources"]["limits"],
             json({{"sgx.intel.com/epc", "20Mi"}, {"sgx.intel.com/enclave", "1"}}));
@@ -124,22 +137,28 @@ TEST(WebhookMutator, InProcAnnotationGrantsProvisionOnlyWhenAllowed) {
   json pod = Pod(json::array({Container("app", {{"sgx.intel.com/epc", "10Mi"}})}),
                  {{"sgx.intel.com/quote-provider", "app"}});
   json denied = MutateApply(pod);
-  EXPECT_FALSE(denied["spec"]["containers"][0]["resources"]["limits"].contains("sgx.intel.com/provision"));
+  EXPECT_FALSE(
+      denied["spec"]["containers"][0]["resources"]["limits"].contains("sgx.intel.com/provision"));
   WebhookConfig allow;
   allow.allow_provision_namespaces = {"trusted"};
   json granted = MutateApply(pod, allow, "trusted");
-  EXPECT_EQ(granted["spec"]["containers"][0]["resources"]["limits"]["sgx.intel.com/provision"], "1");
-  EXPECT_EQ(granted["spec"]["containers"][0]["resources"]["requests"]["sgx.intel.com/provision"], "1");
+  EXPECT_EQ(granted["spec"]["containers"][0]["resources"]["limits"]["sgx.intel.com/provision"],
+            "1");
+  EXPECT_EQ(granted["spec"]["containers"][0]["resources"]["requests"]["sgx.intel.com/provision"],
+            "1");
 }
 
 TEST(WebhookMutator, IntelSidecarLayoutGetsAnEmptyDir) {
-  json pod = Pod(json::array({Container("aesmd", {{"sgx.intel.com/epc", "1Mi"}}), Container("app", {{"sgx.intel.com/epc", "8Mi"}})}),
+  json pod = Pod(json::array({Container("aesmd", {{"sgx.intel.com/epc", "1Mi"}}),
+                              Container("app", {{"sgx.intel.com/epc", "8Mi"}})}),
                  {{"sgx.intel.com/quote-provider", "aesmd"}});
   WebhookConfig allow;
   allow.allow_provision_namespaces = {"default"};
   json out = MutateApply(pod, allow);
-  EXPECT_EQ(out["spec"]["volumes"], json::parse(R"([{"name":"aesmd-socket","emptyDir":{"medium":"Memory"}}])"));
-  EXPECT_FALSE(out["spec"]["containers"][0]["volumeMounts"][0].contains("readOnly"));  // aesmd writes it
+  EXPECT_EQ(out["spec"]["volumes"],
+            json::parse(R"([{"name":"aesmd-socket","emptyDir":{"medium":"Memory"}}])"));
+  EXPECT_FALSE(
+      out["spec"]["containers"][0]["volumeMounts"][0].contains("readOnly"));  // aesmd writes it
   EXPECT_EQ(out["spec"]["containers"][1]["volumeMounts"][0]["readOnly"], true);
   EXPECT_EQ(out["spec"]["containers"][0]["resources"]["limits"]["sgx.intel.com/provision"], "1");
   EXPECT_EQ(out["metadata"]["annotations"]["sgx.intel.com/epc"], "9Mi");
@@ -171,8 +190,10 @@ TEST(WebhookMutator, UserSettingsAreNeverOverwrittenOrDuplicated) {
 }
 
 TEST(WebhookMutator, NullMapsAndOddShapesDoNotBreakIt) {
-  json c = {{"name", "app"}, {"resources", {{"limits", {{"sgx.intel.com/epc", "1Mi"}}}, {"requests", nullptr}}},
-            {"env", nullptr}, {"volumeMounts", nullptr}};
+  json c = {{"name", "app"},
+            {"resources", {{"limits", {{"sgx.intel.com/epc", "1Mi"}}}, {"requests", nullptr}}},
+            {"env", nullptr},
+            {"volumeMounts", nullptr}};
   json pod = Pod(json::array({c}), nullptr);
   pod["metadata"]["annotations"] = nullptr;
   json withAesmd = pod;

@@ -9,9 +9,9 @@
 namespace confcom::webhook {
 namespace {
 
-using nlohmann::json;
 using fixtures::Container;
 using fixtures::Pod;
+using nlohmann::json;
 
 TEST(WebhookValidator, DeniesProvisioningInBothSchemesWithTheReason) {
   for (const char* res : {"sgx.intel.com/provision", "kubernetes.azure.com/sgx_provision"}) {
@@ -24,12 +24,14 @@ TEST(WebhookValidator, DeniesProvisioningInBothSchemesWithTheReason) {
   }
   // In an init container too.
   json pod = Pod(json::array({Container("app", nullptr)}));
-  pod["spec"]["initContainers"] = json::array({Container("i", {{"kubernetes.azure.com/sgx_provision", "1"}})});
+  pod["spec"]["initContainers"] =
+      json::array({Container("i", {{"kubernetes.azure.com/sgx_provision", "1"}})});
   EXPECT_FALSE(ValidatePod(pod, "default", "p", {}).allowed);
 }
 
 TEST(WebhookValidator, AllowsTheQuoteHelperAndConfiguredWorkloads) {
-  json pod = Pod(json::array({Container("h", {{"sgx.intel.com/epc", "64Mi"}, {"sgx.intel.com/provision", "1"}})}));
+  json pod = Pod(json::array(
+      {Container("h", {{"sgx.intel.com/epc", "64Mi"}, {"sgx.intel.com/provision", "1"}})}));
   pod["spec"]["serviceAccountName"] = "sgx-quote-helper";
   EXPECT_TRUE(ValidatePod(pod, "kube-system", "h", {}).allowed);
   EXPECT_FALSE(ValidatePod(pod, "default", "h", {}).allowed);  // same SA name, other namespace

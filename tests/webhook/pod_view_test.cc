@@ -56,7 +56,8 @@ TEST(WebhookPodView, ContainerEpcInBytesFromEitherName) {
 }
 
 TEST(WebhookPodView, QuantitiesWrittenAsFractions) {
-  for (const char* f : {"0.5", "100m", "1e-3", "1E-3", "1.0"}) EXPECT_TRUE(WrittenAsFraction(f)) << f;
+  for (const char* f : {"0.5", "100m", "1e-3", "1E-3", "1.0"})
+    EXPECT_TRUE(WrittenAsFraction(f)) << f;
   for (const char* w : {"1", "10Mi", "1e3", "5k"}) EXPECT_FALSE(WrittenAsFraction(w)) << w;
 }
 

@@ -28,7 +28,8 @@ json Review(const json& pod) {
             {"object", pod}}}};
 }
 
-https::Request Post(const std::string& path, std::string body, std::string content_type = "application/json") {
+https::Request Post(const std::string& path, std::string body,
+                    std::string content_type = "application/json") {
   https::Request r;
   r.method = "POST";
   r.path = path;
@@ -66,12 +67,15 @@ TEST(WebhookRoutes, TableHasTheTwoReviewsAndTheirHandlersAnswerAndCount) {
   EXPECT_EQ(malformed.content_type, "text/plain; charset=utf-8");
 
   std::string text = Scrape(registry);
-  EXPECT_NE(text.find("confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"unchanged\"} 1"),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find("confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"unchanged\"} 1"),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find("confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"error\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("confcom_sgx_webhook_reviews_total{operation=\"validate\",result=\"error\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("confcom_sgx_webhook_reviews_total{operation=\"validate\",result=\"error\"} 1"),
+      std::string::npos);
   EXPECT_NE(text.find("confcom_sgx_webhook_review_duration_seconds_count{operation=\"mutate\"} 2"),
             std::string::npos);
 }
@@ -100,9 +104,12 @@ TEST(WebhookOptions, ParsedFlagsAndUsageErrorsNameTheFlag) {
   WebhookFlags f;
   CLI::App app{"", "sgx-webhook"};
   AddWebhookFlags(app, &f);
-  const char* argv[] = {"sgx-webhook", "--listen", "127.0.0.1:0", "--legacy-translation", "off",
-                        "--allow-provision-namespaces", "a,b", "--allow-provision-service-accounts", "ns:sa",
-                        "--metrics-address", "off"};
+  const char* argv[] = {"sgx-webhook", "--listen",
+                        "127.0.0.1:0", "--legacy-translation",
+                        "off",         "--allow-provision-namespaces",
+                        "a,b",         "--allow-provision-service-accounts",
+                        "ns:sa",       "--metrics-address",
+                        "off"};
   app.parse(int(std::size(argv)), argv);
   auto s = SettingsFromFlags(f);
   ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -31,13 +31,18 @@ std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 // A CA and a serving certificate for localhost / 127.0.0.1 signed by it (openssl CLI).
 void MakeCerts(const std::string& dir, const std::string& tag) {
-  std::string cmd = "cd " + Quote(dir) + " && set -e; "
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=test-ca-" + tag +
-      " -keyout ca-" + tag + ".key -out ca-" + tag + ".crt 2>/dev/null; "
-      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=sgx-webhook-" + tag +
-      " -keyout srv-" + tag + ".key -out srv-" + tag + ".csr 2>/dev/null; "
+  std::string cmd =
+      "cd " + Quote(dir) +
+      " && set -e; "
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=test-ca-" +
+      tag + " -keyout ca-" + tag + ".key -out ca-" + tag +
+      ".crt 2>/dev/null; "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=sgx-webhook-" +
+      tag + " -keyout srv-" + tag + ".key -out srv-" + tag +
+      ".csr 2>/dev/null; "
       "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > ext.cnf; "
-      "openssl x509 -req -in srv-" + tag + ".csr -CA ca-" + tag + ".crt -CAkey ca-" + tag +
+      "openssl x509 -req -in srv-" +
+      tag + ".csr -CA ca-" + tag + ".crt -CAkey ca-" + tag +
       ".key -CAcreateserial -days 1 -extfile ext.cnf -out srv-" + tag + ".crt 2>/dev/null";
   CommandResult r = RunCommand(cmd);
   ASSERT_EQ(r.status, 0) << r.output;
@@ -48,18 +53,27 @@ class WebhookHttps : public ::testing::Test {
   void SetUp() override {
     MakeCerts(dir_.path(), "a");
     // The served files are copies, so rotation can replace them.
-    RunCommand("cp " + Quote(dir_.File("srv-a.crt")) + " " + Quote(dir_.File("tls.crt")) + " && cp " +
-               Quote(dir_.File("srv-a.key")) + " " + Quote(dir_.File("tls.key")));
+    RunCommand("cp " + Quote(dir_.File("srv-a.crt")) + " " + Quote(dir_.File("tls.crt")) +
+               " && cp " + Quote(dir_.File("srv-a.key")) + " " + Quote(dir_.File("tls.key")));
     Start({});
   }
 
   void Start(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {WEBHOOK_BIN, "--listen", "127.0.0.1:0", "--tls-cert-file", dir_.File("tls.crt"),
-                                     "--tls-private-key-file", dir_.File("tls.key"), "--metrics-address",
-                                     "127.0.0.1:0", "--log-level", "debug"};
+    std::vector<std::string> argv = {WEBHOOK_BIN,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--tls-cert-file",
+                                     dir_.File("tls.crt"),
+                                     "--tls-private-key-file",
+                                     dir_.File("tls.key"),
+                                     "--metrics-address",
+                                     "127.0.0.1:0",
+                                     "--log-level",
+                                     "debug"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<Process>(argv, dir_.File("webhook.log"));
-    std::regex serving("serving HTTPS on 127\\.0\\.0\\.1:([0-9]+)"), metrics("metrics on http://127\\.0\\.0\\.1:([0-9]+)");
+    std::regex serving("serving HTTPS on 127\\.0\\.0\\.1:([0-9]+)"),
+        metrics("metrics on http://127\\.0\\.0\\.1:([0-9]+)");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::smatch m;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -82,7 +96,9 @@ class WebhookHttps : public ::testing::Test {
     }
   }
 
-  std::string Url(const std::string& path) const { return "https://localhost:" + std::to_string(port_) + path; }
+  std::string Url(const std::string& path) const {
+    return "https://localhost:" + std::to_string(port_) + path;
+  }
 
   // POSTs `body` with curl (server certificate verified against the test CA); returns
   // {http status, response body}.
@@ -112,7 +128,9 @@ class WebhookHttps : public ::testing::Test {
               {"userInfo",
                {{"username", "system:serviceaccount:kube-system:job-controller"},
                 {"uid", "7e1a1c8a-1d49-4b3c-8f5e-2f0f8e0d6c21"},
-                {"groups", {"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}}}},
+                {"groups",
+                 {"system:serviceaccounts", "system:serviceaccounts:kube-system",
+                  "system:authenticated"}}}},
               {"object", pod},
               {"oldObject", nullptr},
               {"dryRun", false},
@@ -144,18 +162,20 @@ class WebhookHttps : public ::testing::Test {
     while (!patch.empty() && patch.back() == '\0') patch.pop_back();  // base64 padding
     WriteAll(dir_.File("pod.json"), pod.dump());
     WriteAll(dir_.File("patch.json"), patch);
-    CommandResult r = RunCommand("cd " + Quote(dir_.path()) +
-                                 " && KUBECONFIG=/dev/null timeout 60 kubectl patch --local --type json "
-                                 "-p \"$(cat patch.json)\" -f pod.json -o json > patched.json 2> kubectl.err; "
-                                 "rc=$?; cat kubectl.err; exit $rc");
+    CommandResult r =
+        RunCommand("cd " + Quote(dir_.path()) +
+                   " && KUBECONFIG=/dev/null timeout 60 kubectl patch --local --type json "
+                   "-p \"$(cat patch.json)\" -f pod.json -o json > patched.json 2> kubectl.err; "
+                   "rc=$?; cat kubectl.err; exit $rc");
     EXPECT_EQ(r.status, 0) << "kubectl refused the patch " << patch << ": " << r.output;
     json patched = json::parse(ReadAll(dir_.File("patched.json")), nullptr, false);
     EXPECT_TRUE(patched.is_object());
     // The offline schemas of scripts/check-manifests.sh.
-    CommandResult v = RunCommand("node " + Quote(kSource + "/deploy/validate/validate.mjs") + " --label webhook " +
-                                 Quote(dir_.File("patched.json")) + " 2>&1");
+    CommandResult v = RunCommand("node " + Quote(kSource + "/deploy/validate/validate.mjs") +
+                                 " --label webhook " + Quote(dir_.File("patched.json")) + " 2>&1");
     EXPECT_EQ(v.status, 0) << v.output;
-    EXPECT_TRUE(std::regex_search(v.output, std::regex("^OK +Pod ", std::regex::multiline))) << v.output;
+    EXPECT_TRUE(std::regex_search(v.output, std::regex("^OK +Pod ", std::regex::multiline)))
+        << v.output;
     return patched;
   }
 
@@ -179,13 +199,17 @@ json BasePod(const std::string& name, json containers) {
 
 // The AKS quickstart: sgx.intel.com/epc: "10Mi" (requests defaulted from limits by the API server).
 TEST_F(WebhookHttps, AksQuickstartPodGetsExactlyTheEnclaveAndAnnotations) {
-  json pod = BasePod("oe-helloworld", json::parse(R"([{"name":"oe-helloworld","image":"mcr.microsoft.com/acc/samples/oe-helloworld:latest",
+  json pod = BasePod(
+      "oe-helloworld",
+      json::parse(
+          R"([{"name":"oe-helloworld","image":"mcr.microsoft.com/acc/samples/oe-helloworld:latest",
     "resources":{"limits":{"sgx.intel.com/epc":"10Mi"},"requests":{"sgx.intel.com/epc":"10Mi"}}}])"));
   json got = MutateOverHttps(pod, true);
   json want = pod;
   want["spec"]["containers"][0]["resources"] = json::parse(
       R"({"limits":{"sgx.intel.com/epc":"10Mi","sgx.intel.com/enclave":"1"},"requests":{"sgx.intel.com/epc":"10Mi","sgx.intel.com/enclave":"1"}})");
-  want["metadata"]["annotations"] = {{"sgx.intel.com/epc", "10Mi"}, {"epc-limit.nri.io/container.oe-helloworld", "10485760"}};
+  want["metadata"]["annotations"] = {{"sgx.intel.com/epc", "10Mi"},
+                                     {"epc-limit.nri.io/container.oe-helloworld", "10485760"}};
   EXPECT_EQ(got, want) << got.dump(2);
   // Reinvocation: the mutated pod gets no patch.
   MutateOverHttps(got, false);
@@ -202,9 +226,10 @@ TEST_F(WebhookHttps, IntelAnnotatedAesmdPodGetsEnvMountAndVolume) {
   c["resources"]["limits"]["sgx.intel.com/enclave"] = "1";
   c["resources"]["requests"]["sgx.intel.com/enclave"] = "1";
   c["env"] = json::parse(R"([{"name":"SGX_AESM_ADDR","value":"1"}])");
-  c["volumeMounts"] = json::parse(R"([{"name":"aesmd-socket","mountPath":"/var/run/aesmd","readOnly":true}])");
-  want["spec"]["volumes"] =
-      json::parse(R"([{"name":"aesmd-socket","hostPath":{"path":"/var/run/aesmd","type":"DirectoryOrCreate"}}])");
+  c["volumeMounts"] =
+      json::parse(R"([{"name":"aesmd-socket","mountPath":"/var/run/aesmd","readOnly":true}])");
+  want["spec"]["volumes"] = json::parse(
+      R"([{"name":"aesmd-socket","hostPath":{"path":"/var/run/aesmd","type":"DirectoryOrCreate"}}])");
   want["metadata"]["annotations"]["sgx.intel.com/epc"] = "512Ki";
   want["metadata"]["annotations"]["epc-limit.nri.io/container.app"] = "524288";
   EXPECT_EQ(got, want) << got.dump(2);
@@ -214,10 +239,11 @@ TEST_F(WebhookHttps, IntelAnnotatedAesmdPodGetsEnvMountAndVolume) {
 // The user's Job (examples/sgx-test-job.yaml) as the API server hands its pod to the webhook:
 // the template's spec, requests defaulted from limits, quantities as strings.
 TEST_F(WebhookHttps, UsersLegacyJobPodIsTranslated) {
-  CommandResult y = RunCommand("cd " + Quote(kSource + "/deploy/validate") +
-                               " && node -e 'const y=require(\"yaml\");const fs=require(\"fs\");"
-                               "process.stdout.write(JSON.stringify(y.parse(fs.readFileSync(process.argv[1],\"utf8\"))))' " +
-                               Quote(kSource + "/examples/sgx-test-job.yaml"));
+  CommandResult y = RunCommand(
+      "cd " + Quote(kSource + "/deploy/validate") +
+      " && node -e 'const y=require(\"yaml\");const fs=require(\"fs\");"
+      "process.stdout.write(JSON.stringify(y.parse(fs.readFileSync(process.argv[1],\"utf8\"))))' " +
+      Quote(kSource + "/examples/sgx-test-job.yaml"));
   ASSERT_EQ(y.status, 0) << y.output;
   json job = json::parse(y.output);
   json spec = job["spec"]["template"]["spec"];
@@ -230,20 +256,28 @@ TEST_F(WebhookHttps, UsersLegacyJobPodIsTranslated) {
   }
   json pod = {{"apiVersion", "v1"},
               {"kind", "Pod"},
-              {"metadata", {{"name", "sgx-test-x2k9p"}, {"namespace", "default"}, {"labels", {{"job-name", "sgx-test"}}}}},
+              {"metadata",
+               {{"name", "sgx-test-x2k9p"},
+                {"namespace", "default"},
+                {"labels", {{"job-name", "sgx-test"}}}}},
               {"spec", spec}};
-  ASSERT_EQ(pod["spec"]["containers"][0]["resources"]["limits"]["kubernetes.azure.com/sgx_epc_mem_in_MiB"], "10");
+  ASSERT_EQ(pod["spec"]["containers"][0]["resources"]["limits"]
+               ["kubernetes.azure.com/sgx_epc_mem_in_MiB"],
+            "10");
   json got = MutateOverHttps(pod, true);
   json want = pod;
   want["spec"]["containers"][0]["resources"] = json::parse(
       R"({"limits":{"sgx.intel.com/epc":"10Mi","sgx.intel.com/enclave":"1"},"requests":{"sgx.intel.com/epc":"10Mi","sgx.intel.com/enclave":"1"}})");
-  want["metadata"]["annotations"] = {{"sgx.intel.com/epc", "10Mi"}, {"epc-limit.nri.io/container.sgxtest", "10485760"}};
+  want["metadata"]["annotations"] = {{"sgx.intel.com/epc", "10Mi"},
+                                     {"epc-limit.nri.io/container.sgxtest", "10485760"}};
   EXPECT_EQ(got, want) << got.dump(2);
   MutateOverHttps(got, false);
 }
 
 TEST_F(WebhookHttps, PlainNginxPodGetsNoPatchAndIsAllowed) {
-  json pod = BasePod("nginx", json::parse(R"([{"name":"nginx","image":"nginx:1.25","ports":[{"containerPort":80}]}])"));
+  json pod = BasePod(
+      "nginx",
+      json::parse(R"([{"name":"nginx","image":"nginx:1.25","ports":[{"containerPort":80}]}])"));
   MutateOverHttps(pod, false);
   auto [status, body] = Post("/validate-pods", Review(pod, "default").dump());
   EXPECT_EQ(status, 200);
@@ -261,7 +295,8 @@ TEST_F(WebhookHttps, ProvisioningDeviceRequestIsDeniedWithTheReason) {
   EXPECT_EQ(resp["allowed"], false);
   EXPECT_EQ(resp["status"]["code"], 403);
   std::string msg = resp["status"]["message"];
-  EXPECT_NE(msg.find("container \"app\" requests sgx.intel.com/provision"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("container \"app\" requests sgx.intel.com/provision"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("SGX_AESM_ADDR=1"), std::string::npos) << msg;
   // The quote helper's own pod is allowed.
   pod["metadata"]["namespace"] = "kube-system";
@@ -272,9 +307,10 @@ TEST_F(WebhookHttps, ProvisioningDeviceRequestIsDeniedWithTheReason) {
 
 TEST_F(WebhookHttps, ServerCertificateVerifiesWithOpensslAndAWrongCaFails) {
   auto sclient = [&](const std::string& ca) {
-    return RunCommand("echo | timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
-                      " -servername localhost -verify_hostname localhost -verify_return_error -CAfile " + Quote(ca) +
-                      " 2>&1");
+    return RunCommand(
+        "echo | timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
+        " -servername localhost -verify_hostname localhost -verify_return_error -CAfile " +
+        Quote(ca) + " 2>&1");
   };
   CommandResult ok = sclient(dir_.File("ca-a.crt"));
   EXPECT_EQ(ok.status, 0) << ok.output;
@@ -289,19 +325,22 @@ TEST_F(WebhookHttps, ServerCertificateVerifiesWithOpensslAndAWrongCaFails) {
 TEST_F(WebhookHttps, RotatedCertificateIsServedOnTheNextHandshake) {
   MakeCerts(dir_.path(), "b");
   // As the kubelet updates a Secret volume: new files renamed into place.
-  RunCommand("cd " + Quote(dir_.path()) + " && cp srv-b.crt tls.crt.new && cp srv-b.key tls.key.new && "
+  RunCommand("cd " + Quote(dir_.path()) +
+             " && cp srv-b.crt tls.crt.new && cp srv-b.key tls.key.new && "
              "mv tls.key.new tls.key && mv tls.crt.new tls.crt");
-  CommandResult r = RunCommand("echo | timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
-                               " -servername localhost -verify_return_error -CAfile " + Quote(dir_.File("ca-b.crt")) +
-                               " 2>&1");
+  CommandResult r =
+      RunCommand("echo | timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
+                 " -servername localhost -verify_return_error -CAfile " +
+                 Quote(dir_.File("ca-b.crt")) + " 2>&1");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("CN = sgx-webhook-b"), std::string::npos) << r.output;
   // A broken rotation (key and certificate do not match) keeps the previous pair serving; the
   // replica stays ready (no outage) and /readyz's body says so.
   RunCommand("cd " + Quote(dir_.path()) + " && cp srv-a.key tls.key.new && mv tls.key.new tls.key");
-  CommandResult still = RunCommand("curl -sS --cacert " + Quote(dir_.File("ca-b.crt")) + " -w ' %{http_code}' " +
-                                   Quote(Url("/readyz")));
-  EXPECT_NE(still.output.find("serving the previous certificate"), std::string::npos) << still.output;
+  CommandResult still = RunCommand("curl -sS --cacert " + Quote(dir_.File("ca-b.crt")) +
+                                   " -w ' %{http_code}' " + Quote(Url("/readyz")));
+  EXPECT_NE(still.output.find("serving the previous certificate"), std::string::npos)
+      << still.output;
   EXPECT_NE(still.output.find(" 200"), std::string::npos) << still.output;
   EXPECT_NE(proc_->Log().find("not reloaded"), std::string::npos);
 }
@@ -316,25 +355,33 @@ TEST_F(WebhookHttps, HttpErrorsAreAnsweredAndTheDaemonKeepsServing) {
   EXPECT_EQ(s413, 413) << b413;
   auto [s404, b404] = Post("/nope", "{}");
   EXPECT_EQ(s404, 404);
-  CommandResult h = RunCommand("curl -sS --cacert " + Quote(dir_.File("ca-a.crt")) + " " + Quote(Url("/healthz")) +
-                               " " + Quote(Url("/readyz")));
+  CommandResult h = RunCommand("curl -sS --cacert " + Quote(dir_.File("ca-a.crt")) + " " +
+                               Quote(Url("/healthz")) + " " + Quote(Url("/readyz")));
   EXPECT_EQ(h.output, "ok\nok\n");
   // A client that sends garbage instead of TLS, then one that hangs up mid-handshake.
   RunCommand("timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port_) +
              "; printf \"GET / HTTP/1.1\\r\\n\\r\\n\" >&3; cat <&3' >/dev/null 2>&1");
-  RunCommand("timeout 1 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) + " </dev/null >/dev/null 2>&1");
+  RunCommand("timeout 1 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
+             " </dev/null >/dev/null 2>&1");
   EXPECT_TRUE(proc_->running());
   json pod = BasePod("x", json::parse(R"([{"name":"a","image":"a"}])"));
   auto [status, body] = Post("/mutate-pods", Review(pod, "default").dump());
   EXPECT_EQ(status, 200) << body;
   // Metrics count what happened.
-  CommandResult m = RunCommand("curl -sS http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics");
-  EXPECT_NE(m.output.find("confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"error\"} 1"),
-            std::string::npos) << m.output;
-  EXPECT_NE(m.output.find("confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"unchanged\"} 1"),
-            std::string::npos) << m.output;
-  EXPECT_NE(m.output.find("confcom_sgx_webhook_review_duration_seconds_count{operation=\"mutate\"} 2"),
-            std::string::npos) << m.output;
+  CommandResult m =
+      RunCommand("curl -sS http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics");
+  EXPECT_NE(
+      m.output.find("confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"error\"} 1"),
+      std::string::npos)
+      << m.output;
+  EXPECT_NE(m.output.find(
+                "confcom_sgx_webhook_reviews_total{operation=\"mutate\",result=\"unchanged\"} 1"),
+            std::string::npos)
+      << m.output;
+  EXPECT_NE(
+      m.output.find("confcom_sgx_webhook_review_duration_seconds_count{operation=\"mutate\"} 2"),
+      std::string::npos)
+      << m.output;
 }
 
 TEST(WebhookCli, VersionHelpAndUsageErrors) {
@@ -343,21 +390,25 @@ TEST(WebhookCli, VersionHelpAndUsageErrors) {
   EXPECT_EQ(v.output, "sgx-webhook " CONFCOM_VERSION "\n");
   CommandResult h = RunCommand(std::string(WEBHOOK_BIN) + " --help");
   EXPECT_EQ(h.status, 0);
-  for (const char* flag : {"--listen", "--tls-cert-file", "--tls-private-key-file", "--legacy-translation",
-                           "--allow-provision-namespaces", "--allow-provision-service-accounts",
-                           "--quote-helper-service-account", "--metrics-address"}) {
+  for (const char* flag :
+       {"--listen", "--tls-cert-file", "--tls-private-key-file", "--legacy-translation",
+        "--allow-provision-namespaces", "--allow-provision-service-accounts",
+        "--quote-helper-service-account", "--metrics-address"}) {
     EXPECT_NE(h.output.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(RunCommand(std::string(WEBHOOK_BIN) + " --legacy-translation maybe").status, 2);
   EXPECT_EQ(RunCommand(std::string(WEBHOOK_BIN) + " --listen nonsense").status, 2);
-  EXPECT_EQ(RunCommand(std::string(WEBHOOK_BIN) + " --allow-provision-service-accounts nocolon").status, 2);
+  EXPECT_EQ(
+      RunCommand(std::string(WEBHOOK_BIN) + " --allow-provision-service-accounts nocolon").status,
+      2);
   // The certgen subcommand is dispatched (built from webhook/certgen when that is present).
   CommandResult certgen = RunCommand(std::string(WEBHOOK_BIN) + " certgen --help");
   if (certgen.status != 0) {
     EXPECT_EQ(certgen.status, 1);
     EXPECT_NE(certgen.output.find("certgen is not built"), std::string::npos) << certgen.output;
   }
-  CommandResult nocert = RunCommand(std::string(WEBHOOK_BIN) + " --listen 127.0.0.1:0 --tls-cert-file /nonexistent "
+  CommandResult nocert = RunCommand(std::string(WEBHOOK_BIN) +
+                                    " --listen 127.0.0.1:0 --tls-cert-file /nonexistent "
                                     "--metrics-address off");
   EXPECT_EQ(nocert.status, 1);
   EXPECT_NE(nocert.output.find("/nonexistent"), std::string::npos) << nocert.output;

@@ -54,8 +54,10 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
   grpc::Status Register(grpc::ServerContext*, const v1beta1::RegisterRequest* request,
                         v1beta1::Empty*) override {
     const v1beta1::RegisterRequest& req = *request;
-    json ev = {{"event", "registered"}, {"resource", req.resource_name()},
-               {"endpoint", req.endpoint()}, {"version", req.version()},
+    json ev = {{"event", "registered"},
+               {"resource", req.resource_name()},
+               {"endpoint", req.endpoint()},
+               {"version", req.version()},
                {"preferred_allocation", req.options().get_preferred_allocation_available()}};
     // A plugin that restarted registers again: allocate anew from the new registration's
     // first message, as kubelet does for pods admitted after the restart.
@@ -170,9 +172,8 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
       old.thread.join();
     }
     auto ctx = std::make_shared<grpc::ClientContext>();
-    std::thread t([this, ctx, resource, endpoint, preferred] {
-      Watch(*ctx, resource, endpoint, preferred);
-    });
+    std::thread t(
+        [this, ctx, resource, endpoint, preferred] { Watch(*ctx, resource, endpoint, preferred); });
     std::lock_guard l(mu_);
     followers_[resource] = Follower{ctx, std::move(t)};
   }
@@ -202,10 +203,15 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
           for (const auto& n : d.topology().nodes()) nodes.insert(n.id());
         }
       }
-      json ev = {{"event", "list"}, {"resource", resource}, {"seq", ++seq},
-                 {"devices", msg.devices_size()}, {"healthy", healthy},
-                 {"unhealthy", uint64_t(msg.devices_size()) - healthy}, {"with_topology", topo},
-                 {"numa_nodes", nodes}, {"bytes", msg.ByteSizeLong()},
+      json ev = {{"event", "list"},
+                 {"resource", resource},
+                 {"seq", ++seq},
+                 {"devices", msg.devices_size()},
+                 {"healthy", healthy},
+                 {"unhealthy", uint64_t(msg.devices_size()) - healthy},
+                 {"with_topology", topo},
+                 {"numa_nodes", nodes},
+                 {"bytes", msg.ByteSizeLong()},
                  {"first_id", msg.devices_size() ? msg.devices(0).id() : ""},
                  {"last_id", msg.devices_size() ? msg.devices(msg.devices_size() - 1).id() : ""},
                  {"ids_hash", ids_hash}};
@@ -217,8 +223,11 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
       }
     }
     grpc::Status st = reader->Finish();
-    Report({{"event", "stream_ended"}, {"resource", resource}, {"code", int(st.error_code())},
-            {"code_name", CodeName(st.error_code())}, {"message", st.error_message()}});
+    Report({{"event", "stream_ended"},
+            {"resource", resource},
+            {"code", int(st.error_code())},
+            {"code_name", CodeName(st.error_code())},
+            {"message", st.error_message()}});
   }
 
   void Allocate(v1beta1::DevicePlugin::Stub& stub, const std::string& resource, bool preferred,
@@ -276,7 +285,8 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
       for (const auto& [k, v] : sorted) envs[k] = v;
       for (const auto& d : cr.devices()) {
         devices.push_back({{"container_path", d.container_path()},
-                           {"host_path", d.host_path()}, {"permissions", d.permissions()}});
+                           {"host_path", d.host_path()},
+                           {"permissions", d.permissions()}});
       }
     }
     ev["envs"] = envs;

@@ -21,11 +21,11 @@
 namespace confcom::deviceplugin {
 
 struct KubeletEmulatorOptions {
-  std::string dir;                  // the device-plugins folder (created if missing)
-  bool keep_sockets = false;        // true: leave the folder's sockets alone at Start()
-  std::string resource;             // the resource to allocate from
-  uint64_t allocate_count = 0;      // devices to allocate after its first ListAndWatch message
-  std::vector<std::string> allocate_ids;  // or exactly these IDs (then allocate_count is unused)
+  std::string dir;              // the device-plugins folder (created if missing)
+  bool keep_sockets = false;    // true: leave the folder's sockets alone at Start()
+  std::string resource;         // the resource to allocate from
+  uint64_t allocate_count = 0;  // devices to allocate after its first ListAndWatch message
+  std::vector<std::string> allocate_ids;   // or exactly these IDs (then allocate_count is unused)
   bool allocate_per_registration = false;  // allocate again after each new registration of it
 };
 

@@ -66,9 +66,10 @@ int main(int argc, char** argv) {
   using namespace confcom::deviceplugin;
   Flags f;
   f.emulator.resource = kEpcResourceName;
-  CLI::App app{"sgx-kubelet-emulator: kubelet's side of the device plugin API, for tests and "
-               "debugging",
-               "sgx-kubelet-emulator"};
+  CLI::App app{
+      "sgx-kubelet-emulator: kubelet's side of the device plugin API, for tests and "
+      "debugging",
+      "sgx-kubelet-emulator"};
   confcom::AddVersionFlag(app, "sgx-kubelet-emulator");
   app.add_option("--device-plugin-dir", f.emulator.dir, "Folder to serve kubelet.sock in")
       ->required();

@@ -70,8 +70,7 @@ class DevicePluginService final : public DevicePluginBase {
         [this](std::string_view wire, auto* response) { return Preferred(wire, response); });
   }
 
-  grpc::ServerUnaryReactor* Allocate(grpc::CallbackServerContext* ctx,
-                                     const grpc::ByteBuffer* req,
+  grpc::ServerUnaryReactor* Allocate(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                      grpc::ByteBuffer* out) override {
     return Answer<v1beta1::AllocateResponse>(
         ctx, *req, out, "Allocate",
@@ -112,11 +111,11 @@ class DevicePluginService final : public DevicePluginBase {
   }
 
   grpc::Status UnknownId(const DeviceSet& set, std::string_view id) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        fmt::format("unknown device ID '{}' for {} (this node advertises {} "
-                                    "devices, {} IDs)",
-                                    Printable(id), resource_->name(), set.size(),
-                                    IdSchemeName(set.layout().ids)));
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        fmt::format("unknown device ID '{}' for {} (this node advertises {} "
+                    "devices, {} IDs)",
+                    Printable(id), resource_->name(), set.size(), IdSchemeName(set.layout().ids)));
   }
 
   grpc::Status Duplicate(const DeviceSet& set, uint64_t index, const char* where) {
@@ -196,8 +195,7 @@ class DevicePluginService final : public DevicePluginBase {
           if (!hub_->healthy[devices[k]]) {
             return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                 fmt::format("device '{}' of {} is Unhealthy: {}",
-                                            set->Id(devices[k]), resource_->name(),
-                                            hub_->reason));
+                                            set->Id(devices[k]), resource_->name(), hub_->reason));
           }
         }
       }
@@ -205,8 +203,8 @@ class DevicePluginService final : public DevicePluginBase {
       int64_t last = -2;  // devices of one node are mostly adjacent: skip repeats cheaply
       for (uint64_t i : devices) {
         int64_t n = set->NumaOf(i);
-        if (n != last && std::find(a.numa_nodes.begin(), a.numa_nodes.end(), n) ==
-                             a.numa_nodes.end()) {
+        if (n != last &&
+            std::find(a.numa_nodes.begin(), a.numa_nodes.end(), n) == a.numa_nodes.end()) {
           a.numa_nodes.push_back(n);
         }
         last = n;
@@ -264,11 +262,11 @@ class DevicePluginService final : public DevicePluginBase {
       }
       if (creq.allocation_size < 0 || size_t(creq.allocation_size) < must.size() ||
           size_t(creq.allocation_size) > available.size()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            fmt::format("allocation_size {} of {} is not between the {} "
-                                        "must_include and the {} available devices",
-                                        creq.allocation_size, resource_->name(), must.size(),
-                                        available.size()));
+        return grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            fmt::format("allocation_size {} of {} is not between the {} "
+                        "must_include and the {} available devices",
+                        creq.allocation_size, resource_->name(), must.size(), available.size()));
       }
       const size_t size = size_t(creq.allocation_size);
       std::vector<uint64_t> chosen = policy->Prefer(*set, available, must, size);

@@ -218,8 +218,10 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
     bool topology;
     bool need_unhealthy_fit;
   };
-  const Step steps[] = {{IdScheme::kDecimal, true, true}, {IdScheme::kCompact, true, true},
-                        {IdScheme::kCompact, true, false}, {IdScheme::kCompact, false, true},
+  const Step steps[] = {{IdScheme::kDecimal, true, true},
+                        {IdScheme::kCompact, true, true},
+                        {IdScheme::kCompact, true, false},
+                        {IdScheme::kCompact, false, true},
                         {IdScheme::kCompact, false, false}};
   Sizes decimal = Measure(IdScheme::kDecimal, topo_possible, inventory);
   int step_no = 0;
@@ -288,8 +290,7 @@ Layout PlanLayout(const std::vector<DeviceBlock>& inventory, bool want_topology,
     plan.warnings.push_back(fmt::format(
         "even without topology {} devices need {} for the all-Healthy message, over {}: "
         "advertising only {} of {} devices ({} of capacity lost)",
-        plan.inventory,
-        Bytes(Measure(IdScheme::kCompact, false, inventory).healthy), lim,
+        plan.inventory, Bytes(Measure(IdScheme::kCompact, false, inventory).healthy), lim,
         plan.advertised, plan.inventory, plan.inventory - plan.advertised));
   }
   if (!plan.unhealthy_always_listed) {

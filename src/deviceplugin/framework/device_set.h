@@ -58,9 +58,9 @@ struct Layout {
   size_t healthy_bytes = 0;             // the all-Healthy message
   size_t unhealthy_bytes = 0;           // the all-Unhealthy message, every device listed
   size_t limit = kKubeletMaxMessageBytes;
-  int step = 1;                         // which step of the policy above
-  std::string id_prefix;                // before every ID, e.g. "sgx-enclave-"
-  std::vector<std::string> warnings;    // one per degradation, with the numbers
+  int step = 1;                       // which step of the policy above
+  std::string id_prefix;              // before every ID, e.g. "sgx-enclave-"
+  std::vector<std::string> warnings;  // one per degradation, with the numbers
 };
 
 // want_topology: attach TopologyInfo (the caller passes false on single-NUMA machines).

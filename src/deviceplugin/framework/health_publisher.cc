@@ -42,11 +42,11 @@ void PublishHealth(Hub& hub_ref, const std::string& resource_name, const Health&
     spdlog::info("{}: ListAndWatch message v{}: {} devices, all Healthy, {} bytes ({:.1f} ms)",
                  resource_name, snap.version, m.listed, m.bytes->size(), ms);
   } else {
-    spdlog::warn("{}: ListAndWatch message v{}: {} of {} devices Unhealthy ({}), {} listed as "
-                 "Unhealthy, {} left out; {} bytes of {} allowed",
-                 resource_name, snap.version, unhealthy, set.size(), h.reason,
-                 m.unhealthy_listed, m.unhealthy_omitted, m.bytes->size(),
-                 set.layout().limit);
+    spdlog::warn(
+        "{}: ListAndWatch message v{}: {} of {} devices Unhealthy ({}), {} listed as "
+        "Unhealthy, {} left out; {} bytes of {} allowed",
+        resource_name, snap.version, unhealthy, set.size(), h.reason, m.unhealthy_listed,
+        m.unhealthy_omitted, m.bytes->size(), set.layout().limit);
   }
   for (auto& s : streams) s->Push(snap);
 }

@@ -12,7 +12,6 @@
 
 namespace confcom::deviceplugin {
 
-void PublishHealth(Hub& hub, const std::string& resource_name, const Health& h,
-                   PluginStats& stats);
+void PublishHealth(Hub& hub, const std::string& resource_name, const Health& h, PluginStats& stats);
 
 }  // namespace confcom::deviceplugin

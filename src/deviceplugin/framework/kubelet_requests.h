@@ -121,10 +121,8 @@ class WireReader {
         uint64_t ignored;
         return in_.ReadVarint64(&ignored);
       }
-      case WireFormatLite::WIRETYPE_FIXED64:
-        return in_.Skip(8);
-      case WireFormatLite::WIRETYPE_FIXED32:
-        return in_.Skip(4);
+      case WireFormatLite::WIRETYPE_FIXED64: return in_.Skip(8);
+      case WireFormatLite::WIRETYPE_FIXED32: return in_.Skip(4);
       case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
         uint32_t len;
         return ReadLength(&len) && in_.Skip(int(len));
@@ -142,8 +140,7 @@ class WireReader {
           if (!SkipField(inner)) return false;
         }
       }
-      default:
-        return false;
+      default: return false;
     }
   }
 

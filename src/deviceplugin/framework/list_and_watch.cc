@@ -13,9 +13,9 @@ grpc::ByteBuffer ToByteBuffer(const std::shared_ptr<const std::string>& bytes) {
   }
   // The slice borrows the shared string: no copy of up to 4 MiB per stream and message.
   auto* hold = new std::shared_ptr<const std::string>(bytes);
-  grpc::Slice slice(const_cast<char*>(bytes->data()), bytes->size(),
-                    [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); },
-                    hold);
+  grpc::Slice slice(
+      const_cast<char*>(bytes->data()), bytes->size(),
+      [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, hold);
   return grpc::ByteBuffer(&slice, 1);
 }
 

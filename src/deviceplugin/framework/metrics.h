@@ -27,7 +27,7 @@ struct PluginMetricsSource {
   const PluginServer* server;
 };
 
-std::shared_ptr<prometheus::Collectable> MakePluginCollector(std::vector<PluginMetricsSource> sources,
-                                                             std::string epc_source, bool simulated);
+std::shared_ptr<prometheus::Collectable> MakePluginCollector(
+    std::vector<PluginMetricsSource> sources, std::string epc_source, bool simulated);
 
 }  // namespace confcom::deviceplugin

@@ -59,8 +59,6 @@ struct PluginServer::Impl {
     [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
   }
 
-
-
   void StopServer() {
     std::vector<std::shared_ptr<ListAndWatchReactor>> streams;
     {
@@ -82,7 +80,8 @@ struct PluginServer::Impl {
     ::unlink(socket_path.c_str());
     service = MakeDevicePluginService(hub, resource, &stats);
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("unix:" + std::filesystem::absolute(socket_path).string(), grpc::InsecureServerCredentials());
+    builder.AddListeningPort("unix:" + std::filesystem::absolute(socket_path).string(),
+                             grpc::InsecureServerCredentials());
     builder.RegisterService(service.get());
     server = builder.BuildAndStart();
     if (!server) {
@@ -106,8 +105,8 @@ struct PluginServer::Impl {
     req.set_endpoint(resource->endpoint());
     req.set_resource_name(resource->name());
     req.mutable_options()->set_pre_start_required(false);
-    req.mutable_options()->set_get_preferred_allocation_available(
-        resource->preferred_allocator() != nullptr);
+    req.mutable_options()->set_get_preferred_allocation_available(resource->preferred_allocator() !=
+                                                                  nullptr);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + opt.register_timeout);
     {
@@ -194,10 +193,11 @@ struct PluginServer::Impl {
     }
     stats.register_failures++;
     if (s.failures++ == 0) {
-      spdlog::warn("{}: cannot register: {}; retrying with backoff up to {} ms, and at once "
-                   "when kubelet.sock appears",
-                   resource->name(), st.message(),
-                   std::chrono::duration_cast<std::chrono::milliseconds>(opt.backoff_max).count());
+      spdlog::warn(
+          "{}: cannot register: {}; retrying with backoff up to {} ms, and at once "
+          "when kubelet.sock appears",
+          resource->name(), st.message(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(opt.backoff_max).count());
     } else {
       spdlog::debug("{}: register attempt {} failed: {}", resource->name(), s.failures,
                     st.message());
@@ -217,10 +217,10 @@ struct PluginServer::Impl {
       std::lock_guard l(mu);
       wait = stream_backoff;
     }
-    spdlog::warn("{}: kubelet ended the ListAndWatch stream and opened none: registering "
-                 "again in {} ms",
-                 resource->name(),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+    spdlog::warn(
+        "{}: kubelet ended the ListAndWatch stream and opened none: registering "
+        "again in {} ms",
+        resource->name(), std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     s.need_register = true;
     s.next_try = Clock::now() + wait;
   }
@@ -228,9 +228,10 @@ struct PluginServer::Impl {
   void OnDirEvent(Loop& s, const InotifyWatch::Event& e) {
     const bool created = e.mask & (IN_CREATE | IN_MOVED_TO);
     if (e.name == resource->endpoint() && (e.mask & (IN_DELETE | IN_MOVED_FROM))) {
-      spdlog::warn("{}: our socket {} was removed (kubelet restarting?): serving again and "
-                   "re-registering",
-                   resource->name(), socket_path);
+      spdlog::warn(
+          "{}: our socket {} was removed (kubelet restarting?): serving again and "
+          "re-registering",
+          resource->name(), socket_path);
       s.need_serve = true;
       s.Now(opt);
     } else if (e.name == kKubeletSocket && created && SameKubelet()) {
@@ -297,8 +298,7 @@ struct PluginServer::Impl {
       if (s.need_serve || s.need_register) wake_at = std::min(wake_at, s.next_try);
       if (s.stream_check) wake_at = std::min(wake_at, StreamCheckAt(s));
       int timeout = int(std::clamp<int64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - now).count(), 0,
-          60000));
+          std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - now).count(), 0, 60000));
       pollfd fds[2] = {{wake_fd, POLLIN, 0}, {watch.fd(), POLLIN, 0}};
       ::poll(fds, watch.ok() ? 2 : 1, timeout);
       if (fds[0].revents & POLLIN) {
@@ -325,8 +325,8 @@ struct PluginServer::Impl {
     if (lived > std::chrono::seconds(10)) {
       stream_backoff = Clock::duration::zero();
     } else {
-      stream_backoff = std::clamp<Clock::duration>(stream_backoff * 2, opt.backoff_initial,
-                                                   opt.backoff_max);
+      stream_backoff =
+          std::clamp<Clock::duration>(stream_backoff * 2, opt.backoff_initial, opt.backoff_max);
     }
     spdlog::info("{}: the peer ended a ListAndWatch stream", resource->name());
     register_requested = true;
@@ -354,16 +354,14 @@ Status PluginServer::Start() {
   Layout plan = PlanLayout(m.resource->Inventory(), m.resource->want_topology(),
                            m.opt.max_message_bytes, m.resource->id_prefix());
   for (const auto& w : plan.warnings) spdlog::warn("{}: {}", m.resource->name(), w);
-  spdlog::info("{}: {} devices ({} IDs, topology {}, unhealthy devices {}), all-Healthy "
-               "message {} bytes, limit {}",
-               m.resource->name(), plan.advertised, IdSchemeName(plan.ids),
-               plan.topology ? "on" : "off",
-               plan.unhealthy_always_listed ? "always listed" : "left out when they do not fit",
-               plan.healthy_bytes, plan.limit);
+  spdlog::info(
+      "{}: {} devices ({} IDs, topology {}, unhealthy devices {}), all-Healthy "
+      "message {} bytes, limit {}",
+      m.resource->name(), plan.advertised, IdSchemeName(plan.ids), plan.topology ? "on" : "off",
+      plan.unhealthy_always_listed ? "always listed" : "left out when they do not fit",
+      plan.healthy_bytes, plan.limit);
   m.hub->set = std::make_shared<const DeviceSet>(std::move(plan));
-  m.hub->on_peer_ended = [impl = impl_.get()](Clock::duration lived) {
-    impl->OnPeerEnded(lived);
-  };
+  m.hub->on_peer_ended = [impl = impl_.get()](Clock::duration lived) { impl->OnPeerEnded(lived); };
   PublishHealth(*m.hub, m.resource->name(), m.resource->CheckHealth(), m.stats);
   CONFCOM_RETURN_IF_ERROR(MakeDirs(m.opt.dir, 0755));
   m.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

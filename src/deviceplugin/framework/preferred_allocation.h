@@ -20,8 +20,7 @@ class PreferredAllocator {
  public:
   virtual ~PreferredAllocator() = default;
   // `size` devices (indexes into `set`) out of `available`, containing `must`.
-  virtual std::vector<uint64_t> Prefer(const DeviceSet& set,
-                                       const std::vector<uint64_t>& available,
+  virtual std::vector<uint64_t> Prefer(const DeviceSet& set, const std::vector<uint64_t>& available,
                                        const std::vector<uint64_t>& must, size_t size) const = 0;
 };
 

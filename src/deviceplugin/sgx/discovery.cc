@@ -125,8 +125,8 @@ void ReadCpuinfo(const std::string& root, SgxDiscovery& d) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) != 0) continue;
-    std::istringstream words(line.substr(line.find(':') == std::string::npos
-                                             ? line.size() : line.find(':') + 1));
+    std::istringstream words(
+        line.substr(line.find(':') == std::string::npos ? line.size() : line.find(':') + 1));
     std::string w;
     while (words >> w) {
       if (w == "sgx") d.cpuinfo_sgx = true;
@@ -212,8 +212,7 @@ Result<std::map<int64_t, uint64_t>> ParseEpcOverride(const std::vector<std::stri
       auto n = ParseU64(numa, "--epc-mib NUMA node");
       if (!m.ok() || !n.ok() || *m == 0 || *n > 1023 || *m > (uint64_t(1) << 30)) {
         return Status::InvalidArgument(fmt::format(
-            "--epc-mib '{}': expected MiB[:NUMA] with MiB in 1..2^30 and NUMA in 0..1023",
-            part));
+            "--epc-mib '{}': expected MiB[:NUMA] with MiB in 1..2^30 and NUMA in 0..1023", part));
       }
       out[int64_t(*n)] += *m;
     }
@@ -228,7 +227,8 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
   // A --host-root that does not exist (the pod lacks the hostPath mount) must not read as
   // "no SGX on this node".
   if (!root.empty() && root != "/" && !PathExists(root)) {
-    return Status::NotFound("no such path: " + root + " (--host-root; is the host's root mounted there?)");
+    return Status::NotFound("no such path: " + root +
+                            " (--host-root; is the host's root mounted there?)");
   }
   ReadCpuid(root, d);
   CONFCOM_RETURN_IF_ERROR(ReadSysfs(root, d));
@@ -257,12 +257,14 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
     }
   }
   if (d.sgx_supported && d.sections.empty() && d.cpuid_source != "none") {
-    d.warnings.push_back("CPUID reports SGX but no EPC sections: SGX is probably disabled "
-                         "in the BIOS, or its EPC size is 0");
+    d.warnings.push_back(
+        "CPUID reports SGX but no EPC sections: SGX is probably disabled "
+        "in the BIOS, or its EPC size is 0");
   }
   if (d.cpuinfo_read && !d.cpuinfo_sgx && (d.sgx_supported || !d.sysfs_epc_bytes.empty())) {
-    d.warnings.push_back("the CPU has SGX but /proc/cpuinfo has no 'sgx' flag: the kernel "
-                         "disabled it (no driver, or nosgx on the kernel command line)");
+    d.warnings.push_back(
+        "the CPU has SGX but /proc/cpuinfo has no 'sgx' flag: the kernel "
+        "disabled it (no driver, or nosgx on the kernel command line)");
   }
 
   if (!options.epc_override_mib.empty()) {
@@ -289,8 +291,9 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
   bool has_enclave_node = std::any_of(EnclaveDeviceNodes().begin(), EnclaveDeviceNodes().end(),
                                       [&](const std::string& p) { return d.HasDevice(p); });
   if (d.epc_source != "none" && d.epc_source != "override" && !has_enclave_node) {
-    d.warnings.push_back("the node has EPC but no SGX enclave device node (/dev/sgx_enclave, "
-                         "/dev/sgx/enclave, /dev/isgx): the devices start Unhealthy");
+    d.warnings.push_back(
+        "the node has EPC but no SGX enclave device node (/dev/sgx_enclave, "
+        "/dev/sgx/enclave, /dev/isgx): the devices start Unhealthy");
   }
   return d;
 }
@@ -298,12 +301,15 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
 nlohmann::json ToJson(const SgxDiscovery& d) {
   nlohmann::json j;
   j["host_root"] = d.host_root;
-  j["cpuid"] = {{"source", d.cpuid_source}, {"sgx", d.sgx_supported}, {"sgx_lc", d.sgx_lc},
-                {"sgx1", d.sgx1}, {"sgx2", d.sgx2}};
+  j["cpuid"] = {{"source", d.cpuid_source},
+                {"sgx", d.sgx_supported},
+                {"sgx_lc", d.sgx_lc},
+                {"sgx1", d.sgx1},
+                {"sgx2", d.sgx2}};
   auto sections = nlohmann::json::array();
   for (const auto& s : d.sections) {
-    sections.push_back({{"base", fmt::format("{:#x}", s.base)}, {"size_bytes", s.size},
-                        {"numa_node", s.numa}});
+    sections.push_back(
+        {{"base", fmt::format("{:#x}", s.base)}, {"size_bytes", s.size}, {"numa_node", s.numa}});
   }
   j["cpuid"]["epc_sections"] = sections;
   j["sysfs"]["numa_nodes"] = d.numa_nodes;
@@ -316,8 +322,10 @@ nlohmann::json ToJson(const SgxDiscovery& d) {
   for (const auto& [n, b] : d.epc_bytes) {
     epc.push_back({{"numa_node", n}, {"bytes", b}, {"mib", b >> 20}});
   }
-  j["epc"] = {{"source", d.epc_source}, {"total_bytes", d.total_epc_bytes()},
-              {"total_mib", d.total_epc_bytes() >> 20}, {"per_numa_node", epc}};
+  j["epc"] = {{"source", d.epc_source},
+              {"total_bytes", d.total_epc_bytes()},
+              {"total_mib", d.total_epc_bytes() >> 20},
+              {"per_numa_node", epc}};
   j["warnings"] = d.warnings;
   return j;
 }
@@ -326,7 +334,8 @@ void LogDiscovery(const SgxDiscovery& d, bool simulation) {
   for (const auto& w : d.warnings) spdlog::warn("discovery: {}", w);
   if (d.epc_source == "override") {
     spdlog::warn("==================================================================");
-    spdlog::warn("EPC SET BY --epc-mib ({} MiB), NOT DISCOVERED. The node's own", d.total_epc_bytes() >> 20);
+    spdlog::warn("EPC SET BY --epc-mib ({} MiB), NOT DISCOVERED. The node's own",
+                 d.total_epc_bytes() >> 20);
     spdlog::warn("SGX facts are ignored for the size. For testing and simulation only.");
     if (simulation) {
       spdlog::warn("No SGX device node exists: containers get NO device, only SGX_EPC_MIB.");
@@ -336,8 +345,9 @@ void LogDiscovery(const SgxDiscovery& d, bool simulation) {
   if (d.total_epc_bytes() < (1 << 20)) return;
   std::string nodes;
   for (const auto& p : d.device_nodes) nodes += " " + p;
-  spdlog::info("EPC: {} MiB on {} NUMA node(s) (from {}); device nodes:{}", d.total_epc_bytes() >> 20,
-               d.epc_bytes.size(), d.epc_source, nodes.empty() ? std::string(" none") : nodes);
+  spdlog::info("EPC: {} MiB on {} NUMA node(s) (from {}); device nodes:{}",
+               d.total_epc_bytes() >> 20, d.epc_bytes.size(), d.epc_source,
+               nodes.empty() ? std::string(" none") : nodes);
 }
 
 std::string ToText(const SgxDiscovery& d) {
@@ -356,9 +366,9 @@ std::string ToText(const SgxDiscovery& d) {
     out += fmt::format("sysfs node{}:    sgx_total_bytes {} ({})\n", n, b, MiB(b));
   }
   out += fmt::format("cpuinfo flags:  {}\n",
-                     d.cpuinfo_read ? fmt::format("sgx {}, sgx_lc {}", yn(d.cpuinfo_sgx),
-                                                  yn(d.cpuinfo_sgx_lc))
-                                    : std::string("(unreadable)"));
+                     d.cpuinfo_read
+                         ? fmt::format("sgx {}, sgx_lc {}", yn(d.cpuinfo_sgx), yn(d.cpuinfo_sgx_lc))
+                         : std::string("(unreadable)"));
   out += "device nodes:  ";
   for (const auto& p : d.device_nodes) out += " " + p;
   if (d.device_nodes.empty()) out += " (none)";

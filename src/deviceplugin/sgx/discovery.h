@@ -39,14 +39,14 @@ struct DiscoveryOptions {
 struct SgxDiscovery {
   std::string host_root;
   // CPUID
-  std::string cpuid_source;  // "<root>/dev/cpu/0/cpuid", "cpuid instruction" or "none"
+  std::string cpuid_source;    // "<root>/dev/cpu/0/cpuid", "cpuid instruction" or "none"
   bool sgx_supported = false;  // leaf 7.0 EBX bit 2
   bool sgx_lc = false;         // leaf 7.0 ECX bit 30
   bool sgx1 = false, sgx2 = false;
   std::vector<EpcSection> sections;
   // sysfs
-  std::vector<int64_t> numa_nodes;                // nodeN folders found
-  std::map<int64_t, uint64_t> sysfs_epc_bytes;    // nodes with x86/sgx_total_bytes
+  std::vector<int64_t> numa_nodes;              // nodeN folders found
+  std::map<int64_t, uint64_t> sysfs_epc_bytes;  // nodes with x86/sgx_total_bytes
   // /proc/cpuinfo
   bool cpuinfo_read = false, cpuinfo_sgx = false, cpuinfo_sgx_lc = false;
   // Device nodes present, as host paths ("/dev/sgx_enclave", ...).

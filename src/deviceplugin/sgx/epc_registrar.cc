@@ -12,8 +12,7 @@
 namespace confcom::deviceplugin {
 
 EpcRegistrar::EpcRegistrar(std::unique_ptr<kube::ApiClient> client,
-                           std::function<Result<uint64_t>()> epc_bytes,
-                           EpcRegistrarOptions options)
+                           std::function<Result<uint64_t>()> epc_bytes, EpcRegistrarOptions options)
     : client_(std::move(client)), epc_bytes_(std::move(epc_bytes)), opt_(std::move(options)) {}
 
 EpcRegistrar::~EpcRegistrar() { Stop(); }
@@ -77,8 +76,8 @@ Status EpcRegistrar::ReconcileOnce() {
   if (*have) have_bytes = kube::CapacityValue(**have);
   if (have_bytes && *have_bytes == *want) {
     stats_.registered = *want;
-    spdlog::debug("{}: Node {} already has {} = {}", opt_.resource, opt_.node_name,
-                  opt_.resource, **have);
+    spdlog::debug("{}: Node {} already has {} = {}", opt_.resource, opt_.node_name, opt_.resource,
+                  **have);
     return Status::Ok();
   }
   auto patched = client_->CallWithRetry("PATCH", node_path + "/status",
@@ -86,12 +85,11 @@ Status EpcRegistrar::ReconcileOnce() {
                                         kube::kJsonPatchContentType, retry);
   if (!patched.ok()) return patched.status();
   if (patched->status < 200 || patched->status > 299) {
-    std::string hint = patched->status == 403
-                           ? " (RBAC: the service account needs patch on nodes/status)"
-                           : "";
-    return Status::Unavailable(fmt::format("PATCH node {} status: HTTP {}: {}{}",
-                                           opt_.node_name, patched->status,
-                                           kube::ApiErrorMessage(patched->body), hint));
+    std::string hint =
+        patched->status == 403 ? " (RBAC: the service account needs patch on nodes/status)" : "";
+    return Status::Unavailable(fmt::format("PATCH node {} status: HTTP {}: {}{}", opt_.node_name,
+                                           patched->status, kube::ApiErrorMessage(patched->body),
+                                           hint));
   }
   stats_.patches++;
   stats_.registered = *want;
@@ -110,8 +108,8 @@ void EpcRegistrar::Run() {
     std::chrono::milliseconds wait = opt_.resync;
     if (!st.ok()) {
       stats_.failures++;
-      spdlog::error("{}: cannot set Node {}'s capacity: {}; trying again in {} ms",
-                    opt_.resource, opt_.node_name, st.message(), opt_.backoff_max.count());
+      spdlog::error("{}: cannot set Node {}'s capacity: {}; trying again in {} ms", opt_.resource,
+                    opt_.node_name, st.message(), opt_.backoff_max.count());
       wait = opt_.backoff_max;
     }
     std::unique_lock l(mu_);
@@ -127,8 +125,9 @@ Result<std::unique_ptr<EpcRegistrar>> MakeEpcRegistrar(
     node_name = env ? env : "";
   }
   if (node_name.empty()) {
-    return Status::InvalidArgument("the node's name is unknown: set NODE_NAME (downward API "
-                                   "fieldRef spec.nodeName) or --node-name");
+    return Status::InvalidArgument(
+        "the node's name is unknown: set NODE_NAME (downward API "
+        "fieldRef spec.nodeName) or --node-name");
   }
   auto creds = credentials();
   if (!creds.ok()) return creds.status();

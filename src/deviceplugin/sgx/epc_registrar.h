@@ -36,10 +36,10 @@ struct EpcRegistrarOptions {
 };
 
 struct EpcRegistrarStats {
-  std::atomic<uint64_t> patches{0};      // successful PATCHes
-  std::atomic<uint64_t> checks{0};       // successful GETs
-  std::atomic<uint64_t> failures{0};     // failed reconciliations
-  std::atomic<uint64_t> registered{0};   // bytes last confirmed on the Node (0 = not yet)
+  std::atomic<uint64_t> patches{0};     // successful PATCHes
+  std::atomic<uint64_t> checks{0};      // successful GETs
+  std::atomic<uint64_t> failures{0};    // failed reconciliations
+  std::atomic<uint64_t> registered{0};  // bytes last confirmed on the Node (0 = not yet)
 };
 
 // Thread-safe: Start() and Stop() may be called from any thread; stats() read at any time.

@@ -23,9 +23,7 @@ class SharedNodeResource final : public Resource {
   std::string id_prefix() const override { return id_prefix_; }
   std::vector<DeviceBlock> Inventory() const override { return {DeviceBlock{-1, limit_}}; }
   bool want_topology() const override { return false; }
-  std::vector<std::string> WatchDirs() const override {
-    return {HostPath(opt_.host_root, "/dev")};
-  }
+  std::vector<std::string> WatchDirs() const override { return {HostPath(opt_.host_root, "/dev")}; }
 
   Health CheckHealth() const override {
     Health h;
@@ -59,8 +57,7 @@ std::shared_ptr<Resource> MakeIntelEnclaveResource(SgxResourceOptions options, u
                                               "sgx-enclave-", kIntelEnclaveNode, limit);
 }
 
-std::shared_ptr<Resource> MakeIntelProvisionResource(SgxResourceOptions options,
-                                                     uint64_t limit) {
+std::shared_ptr<Resource> MakeIntelProvisionResource(SgxResourceOptions options, uint64_t limit) {
   std::string name = options.name.empty() ? kIntelProvisionResourceName : options.name;
   return std::make_shared<SharedNodeResource>(std::move(options), name, kIntelProvisionEndpoint,
                                               "sgx-provision-", kIntelProvisionNode, limit);

@@ -74,9 +74,7 @@ class EpcResource final : public SgxResourceBase {
   std::string endpoint() const override { return kEpcEndpoint; }
   std::vector<DeviceBlock> Inventory() const override { return blocks_; }
   bool want_topology() const override { return topology_; }
-  std::shared_ptr<const PreferredAllocator> preferred_allocator() const override {
-    return policy_;
-  }
+  std::shared_ptr<const PreferredAllocator> preferred_allocator() const override { return policy_; }
 
   Health CheckHealth() const override {
     if (opt_.simulation) return AllBlocks(true, "");
@@ -123,8 +121,9 @@ class ProvisionResource final : public SgxResourceBase {
   Health CheckHealth() const override {
     if (opt_.simulation) return AllBlocks(true, "");
     if (Present(opt_.host_root, ProvisionDeviceNodes()).empty()) {
-      return AllBlocks(false, "no SGX provisioning device node (/dev/sgx_provision, "
-                              "/dev/sgx/provision)");
+      return AllBlocks(false,
+                       "no SGX provisioning device node (/dev/sgx_provision, "
+                       "/dev/sgx/provision)");
     }
     return AllBlocks(HasEnclaveNode(), "no SGX enclave device node");
   }

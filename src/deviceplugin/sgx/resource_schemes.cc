@@ -32,11 +32,13 @@ std::vector<std::shared_ptr<Resource>> Intel(const SgxDiscovery&, const SchemeOp
 
 const std::vector<ResourceScheme>& ResourceSchemes() {
   static const std::vector<ResourceScheme> k = {
-      {"legacy", "kubernetes.azure.com/sgx_epc_mem_in_MiB (1 device per MiB) and "
-                 "kubernetes.azure.com/sgx_provision",
+      {"legacy",
+       "kubernetes.azure.com/sgx_epc_mem_in_MiB (1 device per MiB) and "
+       "kubernetes.azure.com/sgx_provision",
        false, &Legacy},
-      {"intel", "sgx.intel.com/enclave and sgx.intel.com/provision (shared devices); EPC as "
-                "the node resource sgx.intel.com/epc (see --register-epc)",
+      {"intel",
+       "sgx.intel.com/enclave and sgx.intel.com/provision (shared devices); EPC as "
+       "the node resource sgx.intel.com/epc (see --register-epc)",
        true, &Intel},
   };
   return k;
@@ -52,13 +54,14 @@ std::string DescribeSchemes() {
 
 Result<std::vector<const ResourceScheme*>> ParseSchemes(std::string_view flag) {
   std::string choices;
-  for (const auto& r : ResourceSchemes()) choices += std::string(choices.empty() ? "" : ", ") + r.name;
+  for (const auto& r : ResourceSchemes())
+    choices += std::string(choices.empty() ? "" : ", ") + r.name;
   std::vector<const ResourceScheme*> out;
   size_t start = 0;
   for (;;) {
     size_t comma = flag.find(',', start);
-    std::string_view item =
-        flag.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = flag.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     const ResourceScheme* found = nullptr;
     for (const auto& r : ResourceSchemes()) {
       if (item == r.name) found = &r;

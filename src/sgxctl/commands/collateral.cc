@@ -54,13 +54,16 @@ class CollateralCommand final : public Command, CollateralSource {
     if (!platform.ok()) return Fail(platform.status().message());
     auto c = sim::MakeSimCollateral(*platform, Options());
     if (!c.ok()) return Fail(c.status().message());
-    if (Status st = verify::WriteCollateralDir(*c, platform->root_ca().ToPem(), output_); !st.ok()) {
+    if (Status st = verify::WriteCollateralDir(*c, platform->root_ca().ToPem(), output_);
+        !st.ok()) {
       return Fail(st.message());
     }
-    std::printf("collateral of the SIMULATED platform in %s written to %s/ (valid %d days%s):\n", state_dir_.c_str(),
-                output_.c_str(), validity_days_, revoke_pck_ ? ", PCK certificates REVOKED" : "");
-    for (const char* file : {verify::kRootCaFile, verify::kTcbInfoFile, verify::kQeIdentityFile, verify::kPckCrlFile,
-                             verify::kRootCaCrlFile, verify::kTcbSigningChainFile, verify::kPckCrlIssuerChainFile}) {
+    std::printf("collateral of the SIMULATED platform in %s written to %s/ (valid %d days%s):\n",
+                state_dir_.c_str(), output_.c_str(), validity_days_,
+                revoke_pck_ ? ", PCK certificates REVOKED" : "");
+    for (const char* file :
+         {verify::kRootCaFile, verify::kTcbInfoFile, verify::kQeIdentityFile, verify::kPckCrlFile,
+          verify::kRootCaCrlFile, verify::kTcbSigningChainFile, verify::kPckCrlIssuerChainFile}) {
       std::printf("  %s\n", file);
     }
     return 0;
@@ -78,7 +81,8 @@ class PccsCommand final : public Command, CollateralSource {
   }
   void Setup(CLI::App& sub) override {
     AddSourceFlags(sub, "Serve a PCK CRL that revokes the platform's PCK certificates");
-    sub.add_option("--listen", listen_, "HOST:PORT (loopback by default; port 0 = any)")->capture_default_str();
+    sub.add_option("--listen", listen_, "HOST:PORT (loopback by default; port 0 = any)")
+        ->capture_default_str();
   }
   int Run() override;
 
@@ -114,11 +118,14 @@ int PccsCommand::Run() {
     if (!crl.ok()) return Fail(crl.status().message());
     pck_crls.emplace(pki::PckCaName(ca), std::move(crl).value());
   }
-  pccs::PccsServer server(std::move(c).value(), platform->info().fmspc, std::move(pck_crls), /*simulated=*/true);
+  pccs::PccsServer server(std::move(c).value(), platform->info().fmspc, std::move(pck_crls),
+                          /*simulated=*/true);
   if (Status st = server.Bind(host, port); !st.ok()) return Fail(st.message());
-  spdlog::warn("serving collateral of a SIMULATED SGX platform (FMSPC {}); trust its root only for testing",
-               ToHex(platform->info().fmspc));
-  spdlog::info("PCCS API v4 on http://{}:{}/sgx/certification/v4/ (state {})", host, server.port(), state_dir_);
+  spdlog::warn(
+      "serving collateral of a SIMULATED SGX platform (FMSPC {}); trust its root only for testing",
+      ToHex(platform->info().fmspc));
+  spdlog::info("PCCS API v4 on http://{}:{}/sgx/certification/v4/ (state {})", host, server.port(),
+               state_dir_);
   Status st;
   {
     StopOnSignal stop(signals, [&server](int sig) {

@@ -32,7 +32,8 @@ int FailCall(const char* call, sgx_status_t st, const std::string& socket) {
 }
 
 void AddSocketFlag(CLI::App& sub, std::string& socket) {
-  sub.add_option("--socket", socket, "AESM socket (default: $CONFCOM_AESM_SOCKET or /var/run/aesmd/aesm.socket)");
+  sub.add_option("--socket", socket,
+                 "AESM socket (default: $CONFCOM_AESM_SOCKET or /var/run/aesmd/aesm.socket)");
 }
 
 void UseSocket(const std::string& socket) {
@@ -44,16 +45,19 @@ std::string EffectiveSocket() { return aesm::SocketPathFromEnv(); }
 Status PingHelper(const std::string& socket) {
   uint32_t n = 0;
   if (sgx_status_t s = sgx_get_supported_att_key_id_num(&n); s) {
-    return Status::Unavailable("sgx_get_supported_att_key_id_num: " + quote_ex::SgxStatusName(s) + " (" + socket + ")");
+    return Status::Unavailable("sgx_get_supported_att_key_id_num: " + quote_ex::SgxStatusName(s) +
+                               " (" + socket + ")");
   }
-  if (n == 0 || n > 64) return Status::Corruption("the service reports " + std::to_string(n) + " key ids");
+  if (n == 0 || n > 64)
+    return Status::Corruption("the service reports " + std::to_string(n) + " key ids");
   std::vector<sgx_att_key_id_ext_t> ids(n);
   if (sgx_status_t s = sgx_get_supported_att_key_ids(ids.data(), n); s) {
     return Status::Unavailable("sgx_get_supported_att_key_ids: " + quote_ex::SgxStatusName(s));
   }
   sgx::AttKeyId want = sgx::EcdsaP256AttKeyId();
   for (const auto& id : ids) {
-    if (sgx::SameKeyBase({reinterpret_cast<const uint8_t*>(&id), sizeof id}, want)) return Status::Ok();
+    if (sgx::SameKeyBase({reinterpret_cast<const uint8_t*>(&id), sizeof id}, want))
+      return Status::Ok();
   }
   return Status::Unsupported(socket + " answers but offers no ECDSA P-256 attestation key");
 }

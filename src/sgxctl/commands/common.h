@@ -33,8 +33,9 @@ Status HexInto(const std::string& hex, sgx::Array<N>& out, const char* what, boo
   auto bytes = FromHex(hex);
   if (!bytes.ok()) return bytes.status().WithContext(what);
   if (bytes->size() > N || (!allow_shorter && bytes->size() != N)) {
-    return Status::InvalidArgument(std::string(what) + ": expected " + (allow_shorter ? "at most " : "") +
-                                   std::to_string(N) + " bytes, got " + std::to_string(bytes->size()));
+    return Status::InvalidArgument(std::string(what) + ": expected " +
+                                   (allow_shorter ? "at most " : "") + std::to_string(N) +
+                                   " bytes, got " + std::to_string(bytes->size()));
   }
   out = {};
   std::memcpy(out.data(), bytes->data(), bytes->size());

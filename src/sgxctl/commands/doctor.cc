@@ -20,8 +20,10 @@ class DoctorCommand final : public Command {
   }
   void Setup(CLI::App& sub) override {
     AddSocketFlag(sub, socket_);
-    sub.add_option("--host-root", options_.host_root, "Prefix of every path checked (e.g. /host in a pod)");
-    sub.add_option("--qcnl-config", options_.qcnl_path, "The quote provider's config file")->capture_default_str();
+    sub.add_option("--host-root", options_.host_root,
+                   "Prefix of every path checked (e.g. /host in a pod)");
+    sub.add_option("--qcnl-config", options_.qcnl_path, "The quote provider's config file")
+        ->capture_default_str();
     sub.add_option("--pccs-timeout-ms", options_.pccs_timeout_ms, "Timeout of the PCCS check")
         ->check(CLI::Range(100, 60000))
         ->capture_default_str();

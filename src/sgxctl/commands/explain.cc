@@ -16,7 +16,9 @@ class ExplainCommand final : public Command {
   const char* help() const override {
     return "Explain SGX/DCAP error codes (e.g. 0xe019, 0x4004, SGX_QL_NETWORK_ERROR): cause and fix. No code: list all.";
   }
-  void Setup(CLI::App& sub) override { sub.add_option("CODE", codes_, "Error codes (hex) or names"); }
+  void Setup(CLI::App& sub) override {
+    sub.add_option("CODE", codes_, "Error codes (hex) or names");
+  }
   int Run() override {
     if (codes_.empty()) {
       for (const auto& a : AllErrorAdvice()) std::fputs(RenderErrorAdvice(a).c_str(), stdout);

@@ -16,8 +16,9 @@ class PingCommand final : public Command {
   }
   void Setup(CLI::App& sub) override {
     AddSocketFlag(sub, socket_);
-    sub.add_option("--ready-file", ready_file_,
-                   "Also require this file, the helper's --ready-file (a helper that owns the socket)");
+    sub.add_option(
+        "--ready-file", ready_file_,
+        "Also require this file, the helper's --ready-file (a helper that owns the socket)");
   }
   int Run() override {
     UseSocket(socket_);

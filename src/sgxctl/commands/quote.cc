@@ -29,7 +29,8 @@ class QuoteCommand final : public Command {
     sub.add_option("--isv-prod-id", isv_prod_id_, "ISVPRODID")->capture_default_str();
     sub.add_option("--isv-svn", isv_svn_, "ISVSVN")->capture_default_str();
     sub.add_flag("--debug", debug_, "Mark the app enclave as a DEBUG enclave");
-    sub.add_option("--cpusvn", cpusvn_, "Simulated CPUSVN: upgraded, default, downgraded, or 16 bytes hex")
+    sub.add_option("--cpusvn", cpusvn_,
+                   "Simulated CPUSVN: upgraded, default, downgraded, or 16 bytes hex")
         ->capture_default_str();
     sub.add_flag("--legacy-report-key", legacy_report_key_,
                  "Derive the report key like SDKs before 2.19 (120-byte layout)");
@@ -57,15 +58,18 @@ int QuoteCommand::Run() {
   identity.isv_svn = isv_svn_;
   sgx::Array<64> report_data{};
   Status st = HexInto(report_data_, report_data, "--report-data", true);
-  if (st.ok() && !mrenclave_.empty()) st = HexInto(mrenclave_, identity.mr_enclave, "--mrenclave", false);
-  if (st.ok() && !mrsigner_.empty()) st = HexInto(mrsigner_, identity.mr_signer, "--mrsigner", false);
+  if (st.ok() && !mrenclave_.empty())
+    st = HexInto(mrenclave_, identity.mr_enclave, "--mrenclave", false);
+  if (st.ok() && !mrsigner_.empty())
+    st = HexInto(mrsigner_, identity.mr_signer, "--mrsigner", false);
   if (!st.ok()) return Fail(st.message());
   if (const sim::TcbProfile* p = sim::FindTcbProfile(cpusvn_)) {
     identity.cpu_svn = p->cpusvn;
   } else if (Status s = HexInto(cpusvn_, identity.cpu_svn, "--cpusvn", false); !s.ok()) {
     return Fail(s.message() + " (or one of: upgraded, default, downgraded)");
   }
-  sim::SimAppEnclave app(identity, legacy_report_key_ ? sgx::ReportKeyLayout::kLegacy : sgx::ReportKeyLayout::kSdk219);
+  sim::SimAppEnclave app(
+      identity, legacy_report_key_ ? sgx::ReportKeyLayout::kLegacy : sgx::ReportKeyLayout::kSdk219);
 
   sgx_qe_report_info_t qe_info{};
   if (nonce_.empty()) {
@@ -77,7 +81,8 @@ int QuoteCommand::Run() {
   }
 
   sgx_att_key_id_t key{};
-  if (sgx_status_t s = sgx_select_att_key_id(nullptr, 0, &key); s) return FailCall("sgx_select_att_key_id", s, socket);
+  if (sgx_status_t s = sgx_select_att_key_id(nullptr, 0, &key); s)
+    return FailCall("sgx_select_att_key_id", s, socket);
   sgx_target_info_t qe_target{};
   size_t pub_key_id_size = 0;
   if (sgx_status_t s = sgx_init_quote_ex(&key, &qe_target, &pub_key_id_size, nullptr); s) {
@@ -85,33 +90,38 @@ int QuoteCommand::Run() {
   }
   uint8_t pub_key_id[32] = {};
   if (pub_key_id_size != sizeof pub_key_id) {
-    return Fail("sgx_init_quote_ex announced a " + std::to_string(pub_key_id_size) + "-byte public key id; 32 expected");
+    return Fail("sgx_init_quote_ex announced a " + std::to_string(pub_key_id_size) +
+                "-byte public key id; 32 expected");
   }
   if (sgx_status_t s = sgx_init_quote_ex(&key, &qe_target, &pub_key_id_size, pub_key_id); s) {
     return FailCall("sgx_init_quote_ex", s, socket);
   }
   uint32_t quote_size = 0;
-  if (sgx_status_t s = sgx_get_quote_size_ex(&key, &quote_size); s) return FailCall("sgx_get_quote_size_ex", s, socket);
+  if (sgx_status_t s = sgx_get_quote_size_ex(&key, &quote_size); s)
+    return FailCall("sgx_get_quote_size_ex", s, socket);
 
-  auto report = app.MakeReport({reinterpret_cast<const uint8_t*>(&qe_target), sizeof qe_target}, report_data);
+  auto report =
+      app.MakeReport({reinterpret_cast<const uint8_t*>(&qe_target), sizeof qe_target}, report_data);
   if (!report.ok()) return Fail(report.status().message());
   auto report_bytes = report->Encode();
   auto app_target_bytes = app.target_info().Encode();
   std::memcpy(&qe_info.app_enclave_target_info, app_target_bytes.data(), app_target_bytes.size());
 
   Bytes quote(quote_size);
-  if (sgx_status_t s = sgx_get_quote_ex(reinterpret_cast<const sgx_report_t*>(report_bytes.data()), &key, &qe_info,
-                                        quote.data(), quote_size);
+  if (sgx_status_t s = sgx_get_quote_ex(reinterpret_cast<const sgx_report_t*>(report_bytes.data()),
+                                        &key, &qe_info, quote.data(), quote_size);
       s) {
     return FailCall("sgx_get_quote_ex", s, socket);
   }
-  ByteSpan qe_report(reinterpret_cast<const uint8_t*>(&qe_info.qe_report), sizeof qe_info.qe_report);
+  ByteSpan qe_report(reinterpret_cast<const uint8_t*>(&qe_info.qe_report),
+                     sizeof qe_info.qe_report);
   if (Status s = app.CheckQeReport(qe_report, ByteSpan(qe_info.nonce.rand), quote); !s.ok()) {
     return Fail("the QE report returned with the quote does not verify: " + s.message());
   }
 
   auto parsed = sgx::ParseQuoteV3(quote);
-  if (!parsed.ok()) return Fail("the service returned a malformed quote: " + parsed.status().message());
+  if (!parsed.ok())
+    return Fail("the service returned a malformed quote: " + parsed.status().message());
   Bytes exact = parsed->quote.Encode();
   if (Status s = WriteFileAtomic(output_, AsChars(exact), 0644); !s.ok()) return Fail(s.message());
   auto described = DescribeQuote(*parsed);
@@ -119,7 +129,8 @@ int QuoteCommand::Run() {
   std::printf("  mr_enclave:  %s\n", ToHex(parsed->quote.app_report.mr_enclave).c_str());
   std::printf("  mr_signer:   %s\n", ToHex(parsed->quote.app_report.mr_signer).c_str());
   std::printf("  report_data: %s\n", ToHex(parsed->quote.app_report.report_data).c_str());
-  std::printf("  QE report:   verified (bound to nonce %s and the quote)\n", ToHex(ByteSpan(qe_info.nonce.rand)).c_str());
+  std::printf("  QE report:   verified (bound to nonce %s and the quote)\n",
+              ToHex(ByteSpan(qe_info.nonce.rand)).c_str());
   if (described["simulated_platform"].get<bool>()) {
     std::printf("  platform:    SIMULATED (no security; development and testing only)\n");
   }

@@ -19,9 +19,12 @@ class StatusCommand final : public Command {
   }
   void Setup(CLI::App& sub) override {
     AddSocketFlag(sub, socket_);
-    sub.add_option("--helper-metrics", helper_metrics_, "The quote helper's metrics URL")->capture_default_str();
-    sub.add_option("--plugin-metrics", plugin_metrics_, "The device plugin's metrics URL")->capture_default_str();
-    sub.add_option("--device-plugin-dir", device_plugin_dir_, "kubelet's device plugin folder")->capture_default_str();
+    sub.add_option("--helper-metrics", helper_metrics_, "The quote helper's metrics URL")
+        ->capture_default_str();
+    sub.add_option("--plugin-metrics", plugin_metrics_, "The device plugin's metrics URL")
+        ->capture_default_str();
+    sub.add_option("--device-plugin-dir", device_plugin_dir_, "kubelet's device plugin folder")
+        ->capture_default_str();
     sub.add_option("-o,--output", output_, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
@@ -33,7 +36,8 @@ class StatusCommand final : public Command {
     in.helper_ping = PingHelper(EffectiveSocket());
     in.helper_metrics = ScrapeMetrics(helper_metrics_);
     in.plugin_metrics = ScrapeMetrics(plugin_metrics_);
-    for (const char* sock : {"kubelet.sock", "confcom-sgx-epc.sock", "confcom-sgx-provision.sock"}) {
+    for (const char* sock :
+         {"kubelet.sock", "confcom-sgx-epc.sock", "confcom-sgx-provision.sock"}) {
       if (PathExists(device_plugin_dir_ + "/" + sock)) in.plugin_sockets.push_back(sock);
     }
     auto j = SummarizeNode(in);

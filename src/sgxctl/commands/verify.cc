@@ -20,9 +20,12 @@ namespace confcom::sgxctl {
 namespace {
 
 Result<std::time_t> ParseTime(const std::string& text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) return std::time_t(std::stoll(text));
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit))
+    return std::time_t(std::stoll(text));
   auto t = verify::ParseRfc3339(text);
-  if (!t.ok()) return Status::InvalidArgument("--at: expected RFC 3339 (2030-01-01T00:00:00Z) or seconds since 1970");
+  if (!t.ok())
+    return Status::InvalidArgument(
+        "--at: expected RFC 3339 (2030-01-01T00:00:00Z) or seconds since 1970");
   return t;
 }
 
@@ -36,18 +39,24 @@ class VerifyCommand final : public Command {
   }
   void Setup(CLI::App& sub) override {
     sub.add_option("QUOTE", quote_, "Quote file")->required();
-    auto* dir = sub.add_option("--collateral", collateral_dir_, "Collateral directory (as `sgxctl collateral` writes it)");
+    auto* dir = sub.add_option("--collateral", collateral_dir_,
+                               "Collateral directory (as `sgxctl collateral` writes it)");
     auto* pccs = sub.add_option("--pccs", pccs_url_, "PCCS base URL, e.g. http://127.0.0.1:8081");
     dir->excludes(pccs);
     pccs->excludes(dir);
-    sub.add_option("--root", root_,
-                   "Trusted root certificate (PEM). Default: Intel's SGX Root CA, which no simulated quote chains to");
-    sub.add_option("--at", at_, "Verify as of this time (RFC 3339 or seconds since 1970); default now");
+    sub.add_option(
+        "--root", root_,
+        "Trusted root certificate (PEM). Default: Intel's SGX Root CA, which no simulated quote chains to");
+    sub.add_option("--at", at_,
+                   "Verify as of this time (RFC 3339 or seconds since 1970); default now");
     sub.add_flag("--allow-debug", allow_debug_, "Accept DEBUG app enclaves");
-    sub.add_flag("--allow-zero-padding", allow_zero_padding_,
-                 "Ignore zero bytes after the quote's end (a padded buffer; Intel's QVL refuses them)");
-    sub.add_flag("--accept-configuration-needed", accept_.configuration_needed, "Accept ConfigurationNeeded TCB status");
-    sub.add_flag("--accept-sw-hardening-needed", accept_.sw_hardening_needed, "Accept SWHardeningNeeded TCB status");
+    sub.add_flag(
+        "--allow-zero-padding", allow_zero_padding_,
+        "Ignore zero bytes after the quote's end (a padded buffer; Intel's QVL refuses them)");
+    sub.add_flag("--accept-configuration-needed", accept_.configuration_needed,
+                 "Accept ConfigurationNeeded TCB status");
+    sub.add_flag("--accept-sw-hardening-needed", accept_.sw_hardening_needed,
+                 "Accept SWHardeningNeeded TCB status");
     sub.add_flag("--accept-out-of-date", accept_.out_of_date, "Accept OutOfDate TCB status");
     sub.add_flag("--json", json_, "Print JSON");
   }
@@ -64,7 +73,8 @@ class VerifyCommand final : public Command {
 };
 
 int VerifyCommand::Run() {
-  if (collateral_dir_.empty() == pccs_url_.empty()) return Unusable("verify needs exactly one of --collateral DIR or --pccs URL");
+  if (collateral_dir_.empty() == pccs_url_.empty())
+    return Unusable("verify needs exactly one of --collateral DIR or --pccs URL");
   auto quote = ReadFile(quote_, 1 << 20);
   if (!quote.ok()) return Unusable(quote.status().message());
   pki::Certificate root = verify::IntelSgxRootCa();
@@ -92,10 +102,13 @@ int VerifyCommand::Run() {
     if (!parsed.ok()) return Fail(quote_ + ": " + parsed.status().message());
     auto chain = pki::Certificate::ChainFromPem(AsChars(parsed->quote.cert_data));
     auto ext = chain.ok() ? (*chain)[0].SgxExt() : Result<pki::SgxExtension>(chain.status());
-    if (!ext.ok()) return Fail("cannot read the FMSPC from the quote's PCK certificate: " + ext.status().message());
+    if (!ext.ok())
+      return Fail("cannot read the FMSPC from the quote's PCK certificate: " +
+                  ext.status().message());
     std::string issuer = chain->size() > 1 ? (*chain)[1].SubjectCommonName() : "";
     auto ca = pki::PckCaFromCommonName(issuer);
-    if (!ca) return Fail("the quote's PCK CA is '" + issuer + "', not Intel's Processor or Platform CA");
+    if (!ca)
+      return Fail("the quote's PCK CA is '" + issuer + "', not Intel's Processor or Platform CA");
     collateral = pccs::FetchCollateral(pccs_url_, ext->fmspc, *ca);
   }
   if (!collateral.ok()) return Unusable(collateral.status().message());
@@ -107,8 +120,9 @@ int VerifyCommand::Run() {
     bool simulated = DescribeQuote(*parsed)["simulated_platform"].get<bool>();
     j["simulated_platform"] = simulated;
     if (simulated && root_.empty() && verdict.failed == verify::Check::kPckChain) {
-      j["hint"] = "this quote comes from a SIMULATED platform, which Intel's root does not cover: "
-                  "verify it against the simulated root with --root <collateral dir>/root_ca.pem";
+      j["hint"] =
+          "this quote comes from a SIMULATED platform, which Intel's root does not cover: "
+          "verify it against the simulated root with --root <collateral dir>/root_ca.pem";
     }
   }
   if (json_) {

@@ -60,12 +60,15 @@ int RunCertgen(int argc, char** argv) {
   RequireNonEmptyValues(app);
   if (int rc = ParseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (cert_days > ca_days) {
-    std::fprintf(stderr, "sgx-webhook certgen: --cert-validity-days (%d) exceeds "
-                 "--ca-validity-days (%d)\n", cert_days, ca_days);
+    std::fprintf(stderr,
+                 "sgx-webhook certgen: --cert-validity-days (%d) exceeds "
+                 "--ca-validity-days (%d)\n",
+                 cert_days, ca_days);
     return 2;
   }
   if (renew_days >= cert_days) {
-    std::fprintf(stderr, "sgx-webhook certgen: --renew-before-days (%d) must be below "
+    std::fprintf(stderr,
+                 "sgx-webhook certgen: --renew-before-days (%d) must be below "
                  "--cert-validity-days (%d), or every run replaces the certificate\n",
                  renew_days, cert_days);
     return 2;
@@ -103,10 +106,9 @@ int RunCertgen(int argc, char** argv) {
     spdlog::error("{}", outcome.status().ToString());
     return 1;
   }
-  const char* what = outcome->secret == certgen::CertgenOutcome::Secret::kReused ? "reused"
-                     : outcome->secret == certgen::CertgenOutcome::Secret::kCreated
-                         ? "created"
-                         : "replaced";
+  const char* what = outcome->secret == certgen::CertgenOutcome::Secret::kReused    ? "reused"
+                     : outcome->secret == certgen::CertgenOutcome::Secret::kCreated ? "created"
+                                                                                    : "replaced";
   spdlog::info("Secret {}/{} {}{}; serving certificate valid until {}", o.ns, o.secret_name, what,
                outcome->why_new.empty() ? "" : " (" + outcome->why_new + ")",
                FormatRfc3339(outcome->not_after));

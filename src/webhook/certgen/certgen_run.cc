@@ -33,7 +33,9 @@ struct Config {
   std::string resource;  // mutatingwebhookconfigurations
   std::string name;
   std::string What() const { return kind + " " + name; }
-  std::string Path() const { return kAdmissionApi + resource + "/" + kube::EscapePathSegment(name); }
+  std::string Path() const {
+    return kAdmissionApi + resource + "/" + kube::EscapePathSegment(name);
+  }
 };
 
 // The caBundle patch of `config` (empty when every webhook already has `bundle_b64`).
@@ -60,12 +62,12 @@ Result<std::string> CaBundlePatch(const Config& config, const json& object,
     changed = true;
     patch.push_back({{"op", "test"}, {"path", base + "/name"}, {"value", h["name"]}});
     if (!cc || !cc->is_object()) {
-      patch.push_back({{"op", "add"}, {"path", base + "/clientConfig"},
-                       {"value", {{"caBundle", bundle_b64}}}});
+      patch.push_back(
+          {{"op", "add"}, {"path", base + "/clientConfig"}, {"value", {{"caBundle", bundle_b64}}}});
     } else {
       // "add" on an existing member replaces it (RFC 6902 4.1).
-      patch.push_back({{"op", "add"}, {"path", base + "/clientConfig/caBundle"},
-                       {"value", bundle_b64}});
+      patch.push_back(
+          {{"op", "add"}, {"path", base + "/clientConfig/caBundle"}, {"value", bundle_b64}});
     }
   }
   return changed ? patch.dump() : std::string();
@@ -76,7 +78,8 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
   CONFCOM_ASSIGN_OR_RETURN(kube::Response got, api.Call("GET", config.Path()));
   if (!Ok2xx(got.status)) {
     if (got.status == 404) {
-      return Status::NotFound(config.What() + " does not exist: apply the webhook's manifests "
+      return Status::NotFound(config.What() +
+                              " does not exist: apply the webhook's manifests "
                               "(deploy/components/webhook) before running certgen");
     }
     return kube::ApiStatus(got.status, got.body, "reading " + config.What(),
@@ -98,10 +101,10 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
 // out->unchanged. Errors: SetCaBundle's, for the first configuration that fails.
 Status SetBothCaBundles(Api& api, const CertgenOptions& o, const std::string& ca_pem,
                         CertgenOutcome* out) {
-  for (const Config& c : {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
-                                 o.mutating_config},
-                          Config{"ValidatingWebhookConfiguration",
-                                 "validatingwebhookconfigurations", o.validating_config}}) {
+  for (const Config& c :
+       {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations", o.mutating_config},
+        Config{"ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+               o.validating_config}}) {
     CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_pem));
     (patched ? out->patched : out->unchanged).push_back(c.What());
   }
@@ -112,7 +115,8 @@ std::string SecretsPath(const CertgenOptions& o) {
   return "/api/v1/namespaces/" + kube::EscapePathSegment(o.ns) + "/secrets";
 }
 
-json SecretObject(const CertgenOptions& o, const TlsBundle& b, const std::string& resource_version) {
+json SecretObject(const CertgenOptions& o, const TlsBundle& b,
+                  const std::string& resource_version) {
   json meta = {{"name", o.secret_name},
                {"namespace", o.ns},
                {"labels",
@@ -140,7 +144,8 @@ Result<TlsBundle> BundleOf(const json& secret) {
   TlsBundle b;
   for (auto [key, out] : {std::pair{"tls.crt", &b.tls_crt}, std::pair{"tls.key", &b.tls_key},
                           std::pair{"ca.crt", &b.ca_crt}}) {
-    if (!d.contains(key) || !d[key].is_string()) return Status::Corruption(std::string("no ") + key);
+    if (!d.contains(key) || !d[key].is_string())
+      return Status::Corruption(std::string("no ") + key);
     auto v = Base64Decode(d[key].get<std::string>());
     if (!v.ok()) return Status::Corruption(std::string(key) + " is not base64");
     *out = std::move(v).value();
@@ -177,7 +182,8 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
                                  : "Opaque";
     if (type != kTlsType) {
       return Status::InvalidArgument(secret_what + " exists with type " + EscapeForLog(type) +
-                                     ", not " + kTlsType + " (the type cannot change): delete it "
+                                     ", not " + kTlsType +
+                                     " (the type cannot change): delete it "
                                      "or choose another --secret-name");
     }
     if (secret.contains("metadata") && secret["metadata"].is_object() &&

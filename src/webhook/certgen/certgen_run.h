@@ -32,8 +32,8 @@ struct CertgenOptions {
 
 struct CertgenOutcome {
   enum class Secret { kReused, kCreated, kReplaced } secret = Secret::kReused;
-  std::string why_new;          // why a new certificate was made (empty when reused)
-  std::time_t not_after = 0;    // of the serving certificate now in the Secret
+  std::string why_new;                 // why a new certificate was made (empty when reused)
+  std::time_t not_after = 0;           // of the serving certificate now in the Secret
   std::vector<std::string> patched;    // "MutatingWebhookConfiguration sgx-mutate-config", ...
   std::vector<std::string> unchanged;  // configurations that already had the bundle
 };

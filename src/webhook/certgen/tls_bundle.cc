@@ -46,15 +46,17 @@ Result<TlsBundle> GenerateBundle(const std::vector<std::string>& dns_names, std:
     if (!kube::IsDnsSubdomain(n)) return Status::InvalidArgument("not a DNS name: '" + n + "'");
   }
   if (cert_validity.count() <= 0 || ca_validity < cert_validity) {
-    return Status::InvalidArgument("the serving certificate must be valid for some time, and "
-                                   "not longer than its CA");
+    return Status::InvalidArgument(
+        "the serving certificate must be valid for some time, and "
+        "not longer than its CA");
   }
   const std::time_t not_before = now - 3600;  // nodes whose clocks lag still accept it
   CONFCOM_ASSIGN_OR_RETURN(crypto::EcKey ca_key, crypto::EcKey::Generate());
   CONFCOM_ASSIGN_OR_RETURN(crypto::EcKey key, crypto::EcKey::Generate());
   const pki::CertificateSpec ca_spec = pki::TlsCaSpec(
       "sgx-webhook-ca " + dns_names.front(), not_before, now + std::time_t(ca_validity.count()));
-  CONFCOM_ASSIGN_OR_RETURN(pki::Certificate ca, pki::IssueCertificate(ca_spec, ca_key, nullptr, ca_key));
+  CONFCOM_ASSIGN_OR_RETURN(pki::Certificate ca,
+                           pki::IssueCertificate(ca_spec, ca_key, nullptr, ca_key));
   const pki::CertificateSpec spec =
       pki::TlsServerSpec(dns_names, not_before, now + std::time_t(cert_validity.count()));
   CONFCOM_ASSIGN_OR_RETURN(pki::Certificate cert, pki::IssueCertificate(spec, key, &ca, ca_key));
@@ -73,8 +75,8 @@ Status CheckBundle(const TlsBundle& bundle, const std::vector<std::string>& dns_
   if (certs.empty()) return Status::Corruption("tls.crt holds no PEM certificate");
   X509* cert = certs.front().get();
   // The key must parse and be the certificate's (errors never echo the key).
-  crypto::EvpPkeyPtr key(
-      PEM_read_bio_PrivateKey(crypto::MemoryBioOver(bundle.tls_key).get(), nullptr, nullptr, nullptr));
+  crypto::EvpPkeyPtr key(PEM_read_bio_PrivateKey(crypto::MemoryBioOver(bundle.tls_key).get(),
+                                                 nullptr, nullptr, nullptr));
   ERR_clear_error();
   if (!key) return Status::Corruption("tls.key holds no PEM private key");
   if (X509_check_private_key(cert, key.get()) != 1) {

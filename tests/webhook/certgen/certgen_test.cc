@@ -44,11 +44,11 @@ std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 // A shipped webhook configuration as the API server would store it (YAML -> JSON by kubectl).
 std::string ShippedConfig(const std::string& file, const std::string& kind) {
-  CommandResult r = RunCommand(
-      "KUBECONFIG=/dev/null kubectl patch --local -f " +
-      Quote(std::string(CONFCOM_SOURCE_DIR) + "/deploy/components/webhook/" + file) +
-      " --type json -p '[{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"" + kind +
-      "\"}]' -o json 2>/dev/null");
+  CommandResult r =
+      RunCommand("KUBECONFIG=/dev/null kubectl patch --local -f " +
+                 Quote(std::string(CONFCOM_SOURCE_DIR) + "/deploy/components/webhook/" + file) +
+                 " --type json -p '[{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"" + kind +
+                 "\"}]' -o json 2>/dev/null");
   EXPECT_EQ(r.status, 0) << r.output;
   return r.output;
 }
@@ -113,9 +113,8 @@ class WebhookCertgenTest : public ::testing::Test {
     std::ofstream(dir_.File("v-crt.pem")) << b.tls_crt;
     // At the time the test's run pretends it is.
     return RunCommand("openssl verify -attime " + std::to_string(options_.now) +
-                      " -purpose sslserver -verify_hostname " + Quote(host) +
-                      " -CAfile " + Quote(dir_.File("v-ca.pem")) + " " +
-                      Quote(dir_.File("v-crt.pem")) + " 2>&1");
+                      " -purpose sslserver -verify_hostname " + Quote(host) + " -CAfile " +
+                      Quote(dir_.File("v-ca.pem")) + " " + Quote(dir_.File("v-crt.pem")) + " 2>&1");
   }
   std::vector<std::string> MethodsAndPaths() {
     std::vector<std::string> out;
@@ -139,11 +138,10 @@ TEST_F(WebhookCertgenTest, FirstRunCreatesTheSecretAndPatchesBothConfigurations)
   EXPECT_EQ(api_->last_kubectl_error(), "");
   // Configurations first (trusted before served), then the Secret.
   EXPECT_EQ(MethodsAndPaths(),
-            (std::vector<std::string>{"GET " + std::string(kSecret), "GET " + std::string(kMutating),
-                                      "PATCH " + std::string(kMutating),
-                                      "GET " + std::string(kValidating),
-                                      "PATCH " + std::string(kValidating),
-                                      "POST " + std::string(kSecrets)}));
+            (std::vector<std::string>{
+                "GET " + std::string(kSecret), "GET " + std::string(kMutating),
+                "PATCH " + std::string(kMutating), "GET " + std::string(kValidating),
+                "PATCH " + std::string(kValidating), "POST " + std::string(kSecrets)}));
   for (const auto& r : api_->requests()) {
     EXPECT_EQ(r.authorization, std::string("Bearer ") + kToken);
     if (r.method == "PATCH") {
@@ -169,11 +167,13 @@ TEST_F(WebhookCertgenTest, FirstRunCreatesTheSecretAndPatchesBothConfigurations)
   // and nothing else changed.
   EXPECT_EQ(CaBundles(), (std::vector<std::string>{b.ca_crt, b.ca_crt}));
   json m = Stored(kMutating), shipped = json::parse(mutating_);
-  EXPECT_EQ(m["webhooks"][0]["clientConfig"]["service"], shipped["webhooks"][0]["clientConfig"]["service"]);
+  EXPECT_EQ(m["webhooks"][0]["clientConfig"]["service"],
+            shipped["webhooks"][0]["clientConfig"]["service"]);
   EXPECT_EQ(m["webhooks"][0]["failurePolicy"], "Ignore");
   EXPECT_EQ(m["webhooks"][0]["namespaceSelector"], shipped["webhooks"][0]["namespaceSelector"]);
   // An independent verifier accepts the chain for the Service's names, and no other name.
-  for (const char* host : {"sgx-webhook.kube-system.svc", "sgx-webhook.kube-system.svc.cluster.local"}) {
+  for (const char* host :
+       {"sgx-webhook.kube-system.svc", "sgx-webhook.kube-system.svc.cluster.local"}) {
     CommandResult v = OpensslVerify(b, b.ca_crt, host);
     EXPECT_EQ(v.status, 0) << host << ": " << v.output;
   }
@@ -209,7 +209,8 @@ TEST_F(WebhookCertgenTest, ReusedSecretRestoresAConfigurationThatLostItsCaBundle
   auto out = Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->secret, CertgenOutcome::Secret::kReused);
-  EXPECT_EQ(out->patched, std::vector<std::string>{"ValidatingWebhookConfiguration sgx-validate-config"});
+  EXPECT_EQ(out->patched,
+            std::vector<std::string>{"ValidatingWebhookConfiguration sgx-validate-config"});
   EXPECT_EQ(CaBundles(), (std::vector<std::string>{ca, ca}));
 }
 
@@ -229,7 +230,8 @@ TEST_F(WebhookCertgenTest, ExpiredCertificateIsReplacedUnderItsResourceVersion) 
   const TlsBundle second = StoredBundle();
   EXPECT_NE(second.tls_crt, first.tls_crt);
   EXPECT_NE(second.ca_crt, first.ca_crt);
-  EXPECT_TRUE(CheckBundle(second, ServiceDnsNames("sgx-webhook", "kube-system"), options_.now, 0s).ok());
+  EXPECT_TRUE(
+      CheckBundle(second, ServiceDnsNames("sgx-webhook", "kube-system"), options_.now, 0s).ok());
   // The expired CA is not trusted any more.
   EXPECT_EQ(CaBundles(), (std::vector<std::string>{second.ca_crt, second.ca_crt}));
 }
@@ -244,9 +246,10 @@ TEST_F(WebhookCertgenTest, RenewalTrustsOldAndNewCaUntilTheNextRun) {
   EXPECT_NE(out->why_new.find("renewal window"), std::string::npos) << out->why_new;
   const TlsBundle second = StoredBundle();
   // Pods still serving the old certificate and pods serving the new one both verify.
-  EXPECT_EQ(CaBundles(), (std::vector<std::string>{second.ca_crt + first.ca_crt,
-                                                   second.ca_crt + first.ca_crt}));
-  CommandResult v = OpensslVerify(second, second.ca_crt + first.ca_crt, "sgx-webhook.kube-system.svc");
+  EXPECT_EQ(CaBundles(),
+            (std::vector<std::string>{second.ca_crt + first.ca_crt, second.ca_crt + first.ca_crt}));
+  CommandResult v =
+      OpensslVerify(second, second.ca_crt + first.ca_crt, "sgx-webhook.kube-system.svc");
   EXPECT_EQ(v.status, 0) << v.output;
   // The next run reuses the new Secret and trusts only its CA.
   options_.now += kDay;
@@ -257,20 +260,26 @@ TEST_F(WebhookCertgenTest, RenewalTrustsOldAndNewCaUntilTheNextRun) {
 }
 
 TEST_F(WebhookCertgenTest, SecretForOtherNamesOrBrokenIsReplaced) {
-  auto other = GenerateBundle(ServiceDnsNames("other", "kube-system"), options_.now, 3650 * 24h, 365 * 24h);
+  auto other =
+      GenerateBundle(ServiceDnsNames("other", "kube-system"), options_.now, 3650 * 24h, 365 * 24h);
   ASSERT_TRUE(other.ok());
-  json s = {{"apiVersion", "v1"}, {"kind", "Secret"},
+  json s = {{"apiVersion", "v1"},
+            {"kind", "Secret"},
             {"metadata", {{"name", "sgx-webhook-tls"}, {"namespace", "kube-system"}}},
             {"type", "kubernetes.io/tls"},
-            {"data", {{"tls.crt", Base64Encode(other->tls_crt)}, {"tls.key", Base64Encode(other->tls_key)},
-                      {"ca.crt", Base64Encode(other->ca_crt)}}}};
+            {"data",
+             {{"tls.crt", Base64Encode(other->tls_crt)},
+              {"tls.key", Base64Encode(other->tls_key)},
+              {"ca.crt", Base64Encode(other->ca_crt)}}}};
   api_->PutObject(kSecret, s.dump());
   auto out = Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->secret, CertgenOutcome::Secret::kReplaced);
-  EXPECT_NE(out->why_new.find("does not name sgx-webhook.kube-system.svc"), std::string::npos) << out->why_new;
+  EXPECT_NE(out->why_new.find("does not name sgx-webhook.kube-system.svc"), std::string::npos)
+      << out->why_new;
   // A key that is not the certificate's.
-  auto third = GenerateBundle(ServiceDnsNames("sgx-webhook", "kube-system"), options_.now, 3650 * 24h, 365 * 24h);
+  auto third = GenerateBundle(ServiceDnsNames("sgx-webhook", "kube-system"), options_.now,
+                              3650 * 24h, 365 * 24h);
   TlsBundle mixed = StoredBundle();
   mixed.tls_key = third->tls_key;
   Status st = CheckBundle(mixed, ServiceDnsNames("sgx-webhook", "kube-system"), options_.now, 0s);
@@ -279,9 +288,11 @@ TEST_F(WebhookCertgenTest, SecretForOtherNamesOrBrokenIsReplaced) {
 }
 
 TEST_F(WebhookCertgenTest, SecretOfAnotherTypeIsAnErrorNotOverwritten) {
-  json s = {{"apiVersion", "v1"}, {"kind", "Secret"},
+  json s = {{"apiVersion", "v1"},
+            {"kind", "Secret"},
             {"metadata", {{"name", "sgx-webhook-tls"}, {"namespace", "kube-system"}}},
-            {"type", "Opaque"}, {"data", {{"password", "aHVudGVyMg=="}}}};
+            {"type", "Opaque"},
+            {"data", {{"password", "aHVudGVyMg=="}}}};
   api_->PutObject(kSecret, s.dump());
   const std::string before = api_->Object(kSecret);
   auto out = Run();
@@ -313,7 +324,8 @@ TEST_F(WebhookCertgenTest, RbacForbiddenSaysWhichPermissionIsMissing) {
   api2.PutObject(kMutating, mutating_);
   api2.PutObject(kValidating, validating_);
   api2.Forbid("PATCH", kValidating, "forbidden");
-  auto creds = kube::FromKubeconfig(confcom::testing::WriteKubeconfig(d2.File("kc"), api2.url(), tls_.ca_crt, kToken));
+  auto creds = kube::FromKubeconfig(
+      confcom::testing::WriteKubeconfig(d2.File("kc"), api2.url(), tls_.ca_crt, kToken));
   auto client = kube::ApiClient::Create(*creds);
   auto out2 = EnsureWebhookCertificates(**client, options_);
   ASSERT_FALSE(out2.ok());
@@ -330,13 +342,16 @@ TEST_F(WebhookCertgenTest, MissingConfigurationAndAwayServer) {
   KubeApiDouble api2(tls_, kToken, "unused-node", "{}", d2.path());
   api2.AllowCreate(kSecrets, "Secret");
   api2.PutObject(kMutating, mutating_);  // no validating configuration
-  auto creds = kube::FromKubeconfig(confcom::testing::WriteKubeconfig(d2.File("kc"), api2.url(), tls_.ca_crt, kToken));
+  auto creds = kube::FromKubeconfig(
+      confcom::testing::WriteKubeconfig(d2.File("kc"), api2.url(), tls_.ca_crt, kToken));
   auto client = kube::ApiClient::Create(*creds);
   auto missing = EnsureWebhookCertificates(**client, options_);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
-  EXPECT_NE(missing.status().message().find("ValidatingWebhookConfiguration sgx-validate-config does not exist"),
-            std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find(
+                "ValidatingWebhookConfiguration sgx-validate-config does not exist"),
+            std::string::npos)
+      << missing.status().message();
   auto out = Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->secret, CertgenOutcome::Secret::kCreated);
@@ -349,18 +364,21 @@ TEST_F(WebhookCertgenTest, ServedCertificateVerifiesForTheServiceName) {
   const TlsBundle b = StoredBundle();
   std::ofstream(dir_.File("tls.crt")) << b.tls_crt;
   std::ofstream(dir_.File("tls.key")) << b.tls_key;
-  std::ofstream(dir_.File("bundle.pem")) << *Base64Decode(Stored(kMutating)["webhooks"][0]["clientConfig"]["caBundle"]);
+  std::ofstream(dir_.File("bundle.pem"))
+      << *Base64Decode(Stored(kMutating)["webhooks"][0]["clientConfig"]["caBundle"]);
   httplib::SSLServer server(dir_.File("tls.crt").c_str(), dir_.File("tls.key").c_str());
   ASSERT_TRUE(server.is_valid());
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
   const int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   std::thread t([&] { server.listen_after_bind(); });
   while (!server.is_running()) std::this_thread::sleep_for(5ms);
   auto curl = [&](const std::string& host) {
-    return RunCommand("curl -sS --max-time 10 --cacert " + Quote(dir_.File("bundle.pem")) + " --resolve " + host + ":" +
-                      std::to_string(port) + ":127.0.0.1 https://" + host + ":" + std::to_string(port) +
-                      "/healthz 2>&1");
+    return RunCommand("curl -sS --max-time 10 --cacert " + Quote(dir_.File("bundle.pem")) +
+                      " --resolve " + host + ":" + std::to_string(port) + ":127.0.0.1 https://" +
+                      host + ":" + std::to_string(port) + "/healthz 2>&1");
   };
   CommandResult ok = curl("sgx-webhook.kube-system.svc");
   CommandResult wrong = curl("sgx-webhook.default.svc");
@@ -372,24 +390,27 @@ TEST_F(WebhookCertgenTest, ServedCertificateVerifiesForTheServiceName) {
 }
 
 TEST(WebhookCertgenBundle, Base64AndNames) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd",
-                                                       std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
   }
   EXPECT_EQ(Base64Encode("ab"), "YWI=");
   EXPECT_FALSE(Base64Decode("YWI").ok());
-  EXPECT_EQ(ServiceDnsNames("w", "ns"), (std::vector<std::string>{"w.ns.svc", "w.ns.svc.cluster.local"}));
+  EXPECT_EQ(ServiceDnsNames("w", "ns"),
+            (std::vector<std::string>{"w.ns.svc", "w.ns.svc.cluster.local"}));
   EXPECT_FALSE(GenerateBundle({"bad name"}, std::time(nullptr), 48h, 24h).ok());
   EXPECT_FALSE(GenerateBundle({"a.b"}, std::time(nullptr), 24h, 48h).ok());  // outlives its CA
 }
 
 // The process: `sgx-webhook certgen` as the Job runs it.
 TEST_F(WebhookCertgenTest, DriverRunsWithKubeconfigAndNeverLogsTheKey) {
-  CommandResult r = RunCommand(std::string(CERTGEN_DRIVER_BIN) + " --kubeconfig " + Quote(kubeconfig_) +
-                               " --log-level debug 2>&1");
+  CommandResult r = RunCommand(std::string(CERTGEN_DRIVER_BIN) + " --kubeconfig " +
+                               Quote(kubeconfig_) + " --log-level debug 2>&1");
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("Secret kube-system/sgx-webhook-tls created"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("MutatingWebhookConfiguration sgx-mutate-config: caBundle set"), std::string::npos);
+  EXPECT_NE(r.output.find("Secret kube-system/sgx-webhook-tls created"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("MutatingWebhookConfiguration sgx-mutate-config: caBundle set"),
+            std::string::npos);
   const TlsBundle b = StoredBundle();
   EXPECT_EQ(r.output.find("PRIVATE KEY"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find(Base64Encode(b.tls_key).substr(0, 40)), std::string::npos);
@@ -399,12 +420,14 @@ TEST_F(WebhookCertgenTest, DriverRunsWithKubeconfigAndNeverLogsTheKey) {
   EXPECT_NE(r.output.find("reused"), std::string::npos) << r.output;
   // RBAC denial: exit 1 with the missing permission named.
   api_->Forbid("GET", kMutating, "forbidden");
-  api_->PutObject(kSecret, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"x\"},"
-                           "\"type\":\"kubernetes.io/tls\",\"data\":{}}");
+  api_->PutObject(kSecret,
+                  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"x\"},"
+                  "\"type\":\"kubernetes.io/tls\",\"data\":{}}");
   r = RunCommand(std::string(CERTGEN_DRIVER_BIN) + " --kubeconfig " + Quote(kubeconfig_) + " 2>&1");
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("get mutatingwebhookconfigurations (resourceNames: [sgx-mutate-config])"),
-            std::string::npos) << r.output;
+            std::string::npos)
+      << r.output;
 }
 
 TEST(WebhookCertgenCli, HelpVersionAndUsageErrors) {
@@ -425,7 +448,8 @@ TEST(WebhookCertgenCli, HelpVersionAndUsageErrors) {
   EXPECT_NE(r.output.find("exceeds --ca-validity-days"), std::string::npos) << r.output;
   EXPECT_EQ(RunCommand(bin + " --cert-validity-days 30 --renew-before-days 30 2>&1").status, 2);
   // No credentials at all: a failure (1), not a usage error.
-  r = RunCommand("env -u KUBERNETES_SERVICE_HOST " + bin + " --serviceaccount-dir /nonexistent 2>&1");
+  r = RunCommand("env -u KUBERNETES_SERVICE_HOST " + bin +
+                 " --serviceaccount-dir /nonexistent 2>&1");
   EXPECT_EQ(r.status, 1) << r.output;
 }
 

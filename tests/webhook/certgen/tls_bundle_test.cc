@@ -54,7 +54,8 @@ TEST(WebhookCertgenTlsBundle, CaAndServingCertificateHaveTheCertgenProfile) {
   ExpectHas(leaf, "X509v3 Basic Constraints: critical\n                CA:FALSE");
   ExpectHas(leaf, "X509v3 Key Usage: critical\n                Digital Signature\n");
   ExpectHas(leaf, "X509v3 Extended Key Usage: \n                TLS Web Server Authentication\n");
-  ExpectHas(leaf, "DNS:sgx-webhook.kube-system.svc, DNS:sgx-webhook.kube-system.svc.cluster.local\n");
+  ExpectHas(leaf,
+            "DNS:sgx-webhook.kube-system.svc, DNS:sgx-webhook.kube-system.svc.cluster.local\n");
   ExpectHas(leaf, "X509v3 Subject Key Identifier");
   ExpectHas(leaf, "X509v3 Authority Key Identifier");
 
@@ -87,8 +88,9 @@ TEST(WebhookCertgenTlsBundle, OpensslVerifiesForTheServiceNamesOnly) {
   testing::WriteAll(dir.File("ca.crt"), b->ca_crt);
   testing::WriteAll(dir.File("tls.crt"), b->tls_crt);
   auto verify = [&](const std::string& host) {
-    return RunCommand("openssl verify -attime " + std::to_string(kNow) + " -purpose sslserver -verify_hostname " +
-                      host + " -CAfile " + dir.File("ca.crt") + " " + dir.File("tls.crt") + " 2>&1");
+    return RunCommand("openssl verify -attime " + std::to_string(kNow) +
+                      " -purpose sslserver -verify_hostname " + host + " -CAfile " +
+                      dir.File("ca.crt") + " " + dir.File("tls.crt") + " 2>&1");
   };
   for (const auto& n : names) EXPECT_EQ(verify(n).status, 0) << n << ": " << verify(n).output;
   EXPECT_NE(verify("sgx-webhook.default.svc").status, 0);
@@ -101,9 +103,11 @@ TEST(WebhookCertgenTlsBundle, CheckBundleRefusesWhatCannotBeKept) {
   auto other = GenerateBundle(names, kNow, 3650 * 24h, 365 * 24h);
   ASSERT_TRUE(b.ok() && other.ok());
   // Expires within the renewal window.
-  EXPECT_EQ(CheckBundle(*b, names, kNow + 360 * 24 * 3600, 30 * 24h).code(), Status::Code::kDeadlineExceeded);
+  EXPECT_EQ(CheckBundle(*b, names, kNow + 360 * 24 * 3600, 30 * 24h).code(),
+            Status::Code::kDeadlineExceeded);
   // Another name.
-  EXPECT_EQ(CheckBundle(*b, {"sgx-webhook.other.svc"}, kNow, 0s).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(CheckBundle(*b, {"sgx-webhook.other.svc"}, kNow, 0s).code(),
+            Status::Code::kInvalidArgument);
   // Another CA; another key.
   TlsBundle mixed = *b;
   mixed.ca_crt = other->ca_crt;
