@@ -1,6 +1,5 @@
 #include "deviceplugin/sgx/epc_registrar.h"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -60,14 +59,11 @@ Status EpcRegistrar::ReconcileOnce() {
   };
   auto got = client_->CallWithRetry("GET", node_path, "", "", retry);
   if (!got.ok()) return got.status();
-  if (got->status != 200) {
-    std::string hint = got->status == 404   ? " (is NODE_NAME this node's name?)"
-                       : got->status == 401 ? " (the token is not accepted)"
-                       : got->status == 403 ? " (RBAC: the service account needs get on nodes "
-                                              "and patch on nodes/status)"
-                                            : "";
-    return Status::Unavailable(fmt::format("GET node {}: HTTP {}: {}{}", opt_.node_name,
-                                           got->status, kube::ApiErrorMessage(got->body), hint));
+  if (Status st =
+          kube::ApiStatus(got->status, got->body, "GET node " + opt_.node_name, "get nodes");
+      !st.ok()) {
+    if (got->status != 404) return st;
+    return Status::NotFound(st.message() + " (is NODE_NAME this node's name?)");
   }
   stats_.checks++;
   auto have = kube::CapacityOf(got->body, opt_.resource);
@@ -84,13 +80,9 @@ Status EpcRegistrar::ReconcileOnce() {
                                         kube::CapacityPatch(opt_.resource, *want),
                                         kube::kJsonPatchContentType, retry);
   if (!patched.ok()) return patched.status();
-  if (patched->status < 200 || patched->status > 299) {
-    std::string hint =
-        patched->status == 403 ? " (RBAC: the service account needs patch on nodes/status)" : "";
-    return Status::Unavailable(fmt::format("PATCH node {} status: HTTP {}: {}{}", opt_.node_name,
-                                           patched->status, kube::ApiErrorMessage(patched->body),
-                                           hint));
-  }
+  CONFCOM_RETURN_IF_ERROR(kube::ApiStatus(patched->status, patched->body,
+                                          "PATCH node " + opt_.node_name + " status",
+                                          "patch nodes/status"));
   stats_.patches++;
   stats_.registered = *want;
   spdlog::info("{}: Node {} status.capacity[{}] = {} bytes ({} MiB){}", opt_.resource,
