@@ -38,6 +38,7 @@ struct PluginFlags {
   int recheck_ms = 5000;
 };
 
+// None of these fails (CLI11 checks the values when it parses); they keep no state.
 // The program's description for --help.
 const char* PluginDescription();
 // Adds every option to `app`, writing into `*f` (which must outlive the parse).

@@ -13,6 +13,7 @@
 
 namespace confcom::deviceplugin {
 
+// Not thread-safe: one owner thread (the plugin's control thread) uses it.
 class InotifyWatch {
  public:
   struct Event {
@@ -26,10 +27,13 @@ class InotifyWatch {
   InotifyWatch(const InotifyWatch&) = delete;
   InotifyWatch& operator=(const InotifyWatch&) = delete;
 
+  // Whether inotify is available (false: every Add fails, Read returns nothing).
   bool ok() const { return fd_ >= 0; }
-  int fd() const { return fd_; }  // becomes readable when events are queued
+  int fd() const { return fd_; }  // becomes readable when events are queued; -1 when !ok()
   // Watches creation, deletion and renames in `dir`, and the folder itself going away.
+  // Errors: Unavailable without inotify; the errno of inotify_add_watch (e.g. no such folder).
   Status Add(const std::string& dir);
+  // Whether `dir` is watched now (it stops being watched when it goes away).
   bool Watching(const std::string& dir) const;
   // Reads every queued event (non-blocking). Folders that went away are no longer watched.
   std::vector<Event> Read();

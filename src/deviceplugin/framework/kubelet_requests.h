@@ -1,20 +1,10 @@
 // Zero-copy decoders for the two kubelet requests that carry lists of device IDs:
-// v1beta1.AllocateRequest and v1beta1.PreferredAllocationRequest.
-//
-// Why not the generated parser: it puts every ID in its own heap std::string. A 10 GiB
-// Allocate carries 10,240 IDs, and a GetPreferredAllocation on a 256 GiB node lists every
-// free device; parsing those dominated the call (~0.5 ms for 10,240 IDs against ~25 us here).
-// These decoders walk the wire format with protobuf's CodedInputStream and return views into
-// the caller's buffer, which must outlive the result. WalkAllocateRequest hands the IDs to the
-// caller one by one instead, so that Allocate keeps no list of views at all (a 160 KiB
-// temporary for 10,240 IDs, which glibc maps and unmaps on every call).
-//
-// They accept exactly what the generated parser accepts, with one difference: proto3 requires
-// string fields to be valid UTF-8 and the generated parser fails the whole message otherwise;
-// here such an ID is returned as is (it matches no device, so the call fails with "unknown
-// device ID" instead). Unknown fields, and known fields with an unexpected wire type, are
-// skipped as protobuf skips them. Anything malformed (truncated, bad varint, unbalanced groups,
-// lengths past the end) is an InvalidArgument that says at which byte.
+// v1beta1.AllocateRequest and v1beta1.PreferredAllocationRequest. They return views into the
+// caller's buffer, which must outlive the result (the generated parser's heap string per ID
+// made up most of a 10,240-ID Allocate: ~0.5 ms against ~25 us here). They accept exactly what
+// the generated parser accepts, except that an ID that is not UTF-8 is returned as is (it then
+// matches no device); anything malformed is an InvalidArgument naming the byte. Why and how in
+// full: docs/device-plugin.md, "Reading kubelet's requests". Pure functions: thread-safe.
 #pragma once
 
 #include <google/protobuf/io/coded_stream.h>
@@ -185,6 +175,8 @@ Status WalkAllocateRequest(std::string_view wire, OnContainer on_container, OnId
 
 // One entry per ContainerAllocateRequest: its devices_ids (field 1).
 using AllocateIds = std::vector<std::vector<std::string_view>>;
+// Every container's IDs, as views into `wire`. Errors: InvalidArgument when `wire` is
+// malformed (saying at which byte) or larger than 2 GiB.
 Result<AllocateIds> DecodeAllocateRequest(std::string_view wire);
 
 // A ContainerPreferredAllocationRequest.
@@ -193,6 +185,8 @@ struct PreferredIds {
   std::vector<std::string_view> must_include;  // must_include_deviceIDs = 2
   int32_t allocation_size = 0;                 // allocation_size = 3
 };
+// One entry per container_requests (field 1), IDs as views into `wire`. Errors: as
+// DecodeAllocateRequest.
 Result<std::vector<PreferredIds>> DecodePreferredAllocationRequest(std::string_view wire);
 
 }  // namespace confcom::deviceplugin

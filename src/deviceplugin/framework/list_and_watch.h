@@ -31,6 +31,8 @@ struct Snapshot {
 
 class ListAndWatchReactor;
 
+// Thread-safe: `set` and `on_peer_ended` are set before serving (on_peer_ended cleared after)
+// and then read without the lock; every other field only under `mu`.
 struct Hub {
   std::mutex mu;
   std::shared_ptr<const DeviceSet> set;
@@ -51,14 +53,18 @@ struct Hub {
   }
 };
 
+// Thread-safe: Push() and Stop() may be called from any thread, concurrently with gRPC's
+// callbacks; its state is under its own mutex, never held together with the Hub's.
 class ListAndWatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit ListAndWatchReactor(std::shared_ptr<Hub> hub) : hub_(std::move(hub)) {}
 
-  // Joins the Hub and writes the current message.
+  // Joins the Hub and writes the current message. Called once, by the service, with the
+  // shared_ptr that owns this reactor (the Hub keeps it until OnDone).
   void Begin(const std::shared_ptr<ListAndWatchReactor>& self);
+  // Sends `s` unless it is not newer than what was queued or sent; replaces a queued message.
   void Push(const Snapshot& s);
-  // Our side ends the stream (server stopping).
+  // Our side ends the stream (server stopping): finishes it with OK after the write in flight.
   void Stop();
 
   void OnWriteDone(bool ok) override;

@@ -1,26 +1,11 @@
 // The generic kubelet device plugin: one Resource, served on <dir>/<endpoint>.
 //
-// Start() plans the device layout (DeviceSet; warnings logged) and starts a control thread
-// that owns the life cycle:
-//   - serve gRPC v1beta1.DevicePlugin on the socket, then call v1beta1.Registration/Register
-//     on <dir>/kubelet.sock (on the control thread; the gRPC server's own threads answer
-//     kubelet's dial-back meanwhile). While kubelet is absent, retry with exponential backoff
-//     (100 ms doubling to 5 s), logging each failure at warn once and then at debug;
-//   - inotify on <dir>: our socket deleted -> stop the old server, serve a new one, register;
-//     kubelet.sock created -> register at once (backoff reset). A stat of our socket every
-//     `recheck` is only a safety net for lost events;
-//   - inotify on the resource's WatchDirs(): re-check health; a change is pushed at once to
-//     every open ListAndWatch stream as a complete new message;
-//   - kubelet ended a ListAndWatch stream (it drops a stream it cannot take) and has no other
-//     stream open 500 ms later (nor after our last registration) -> register again, with a
-//     backoff that grows while streams keep ending within 10 s (a misbehaving peer must not
-//     make us register in a tight loop). kubelet.sock appearing is ignored when it is the
-//     very socket (device, inode) we registered with.
-// ListAndWatch messages are encoded once per change (health_publisher.h) and shared by every
-// stream without copies (list_and_watch.h). The gRPC service and its checks of kubelet's
-// requests are in device_plugin_service.h. The control loop is a state struct (Impl::Loop)
-// whose fields the events above set.
-// Stop() ends the streams, shuts the server down and removes our socket. Thread-safe.
+// Start() plans the device layout (DeviceSet) and starts a control thread that serves
+// v1beta1.DevicePlugin, registers on <dir>/kubelet.sock (backoff 100 ms doubling to 5 s), and
+// serves and registers again when kubelet deletes our socket, restarts or drops our last
+// ListAndWatch stream; health changes seen with inotify reach every open stream at once. The
+// life cycle in full: docs/device-plugin.md, "Life cycle". The gRPC service and its checks of
+// kubelet's requests: device_plugin_service.h; the streams: list_and_watch.h.
 #pragma once
 
 #include <atomic>
@@ -49,18 +34,29 @@ struct PluginOptions {
   std::chrono::milliseconds recheck{5000};
 };
 
+// Thread-safe: Start() and Stop() from one thread; devices(), resource_name() and stats() from
+// any thread once Start() returned Ok (the gRPC and control threads are internal).
 class PluginServer {
  public:
   PluginServer(std::shared_ptr<Resource> resource, PluginOptions options);
+  // Stop().
   ~PluginServer();
   PluginServer(const PluginServer&) = delete;
   PluginServer& operator=(const PluginServer&) = delete;
 
+  // Plans the layout (its warnings logged), publishes the first health and starts the control
+  // thread, which serves and registers: kubelet being absent is not an error. Errors: Internal
+  // when already started; the error of creating `dir` or of the control thread's eventfd.
   Status Start();
+  // Ends the streams, joins the control thread, shuts the server down and removes our socket.
+  // Idempotent; harmless before Start().
   void Stop();
 
-  const DeviceSet& devices() const;  // after Start()
+  // The planned devices. Only after Start() returned Ok (before, there is no plan).
+  const DeviceSet& devices() const;
+  // The resource's name, e.g. "sgx.intel.com/enclave".
   std::string resource_name() const;
+  // The counters behind the metrics (metrics.h); valid for the server's life.
   const PluginStats& stats() const;
 
   struct Impl;

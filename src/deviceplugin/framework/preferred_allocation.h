@@ -19,7 +19,8 @@ namespace confcom::deviceplugin {
 class PreferredAllocator {
  public:
   virtual ~PreferredAllocator() = default;
-  // `size` devices (indexes into `set`) out of `available`, containing `must`.
+  // `size` devices (indexes into `set`) out of `available`, containing `must`. The arguments
+  // are checked before; an answer that breaks them fails the call with INTERNAL.
   virtual std::vector<uint64_t> Prefer(const DeviceSet& set, const std::vector<uint64_t>& available,
                                        const std::vector<uint64_t>& must, size_t size) const = 0;
 };
@@ -28,8 +29,10 @@ class PreferredAllocator {
 // from one NUMA node when one can hold them (the node with the fewest free devices that is
 // big enough, keeping large free nodes for large requests), else from the fewest nodes
 // (largest first). Lowest indexes first inside a node. Exposed as a function for tests.
+// Pure: thread-safe.
 std::vector<uint64_t> PreferDevices(const DeviceSet& set, const std::vector<uint64_t>& available,
                                     const std::vector<uint64_t>& must, size_t size);
+// PreferDevices as a PreferredAllocator (stateless). Never fails.
 std::shared_ptr<const PreferredAllocator> MakeNumaPackingAllocator();
 
 }  // namespace confcom::deviceplugin

@@ -39,6 +39,8 @@ struct Health {
   std::string reason;        // why something is unhealthy ("" when all healthy)
 };
 
+// Implementations must be thread-safe: Container() and preferred_allocator() run on gRPC
+// threads concurrently, CheckHealth() on the plugin's control thread at the same time.
 class Resource {
  public:
   virtual ~Resource() = default;
@@ -52,8 +54,12 @@ class Resource {
   virtual std::shared_ptr<const PreferredAllocator> preferred_allocator() const { return nullptr; }
   // Folders whose entries coming and going may change Health(); watched with inotify.
   virtual std::vector<std::string> WatchDirs() const { return {}; }
+  // The health now, one entry per inventory block (missing entries count as healthy). Never
+  // fails: a reason to be unhealthy is a result.
   virtual Health CheckHealth() const = 0;
-  // Called only with known, healthy devices (at least one).
+  // What a container gets for `allocation`; called only with known, healthy devices (at least
+  // one). An error (e.g. the device node vanished since the health check) fails the whole
+  // Allocate call with INTERNAL and the error's text.
   virtual Result<ContainerConfig> Container(const Allocation& allocation) const = 0;
 };
 

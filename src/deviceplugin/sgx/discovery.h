@@ -28,7 +28,8 @@ struct EpcSection {
   int64_t numa = -1;
 };
 
-// --epc-mib N[:NUMA][,N[:NUMA]...]: MiB of EPC per NUMA node (node 0 when omitted).
+// --epc-mib N[:NUMA][,N[:NUMA]...]: MiB of EPC per NUMA node (node 0 when omitted; a node given
+// twice adds up). Errors: InvalidArgument naming the part outside MiB 1..2^30, NUMA 0..1023.
 Result<std::map<int64_t, uint64_t>> ParseEpcOverride(const std::vector<std::string>& items);
 
 struct DiscoveryOptions {
@@ -56,11 +57,14 @@ struct SgxDiscovery {
   std::string epc_source;  // "override", "sysfs", "cpuid" or "none"
   std::vector<std::string> warnings;
 
-  uint64_t total_epc_bytes() const;
+  uint64_t total_epc_bytes() const;  // the sum of epc_bytes
+  // Whether `host_path` (e.g. "/dev/sgx_enclave") is among device_nodes.
   bool HasDevice(const std::string& host_path) const;
 };
 
-// Fails only on unreadable inputs that should be readable (e.g. a malformed sysfs number).
+// What the host tree offers; missing sources are not errors (they show as "none" and
+// warnings). Errors: NotFound when host_root (other than "/") does not exist; a sysfs
+// sgx_total_bytes file that cannot be read or is not a number.
 Result<SgxDiscovery> Discover(const DiscoveryOptions& options);
 
 // Logs what a daemon found at start: each warning; a loud banner when the EPC was set by

@@ -58,8 +58,9 @@ class EpcRegistrar {
   void Stop();
   // One reconciliation (with retries while the API server is away), on the caller's thread.
   // Returns Ok once the Node carries the EPC. Errors: InvalidArgument (not a valid Node
-  // name), discovery's, the client's once retries end (Stop() ends them), Unavailable for an
-  // HTTP refusal with what to fix (404: NODE_NAME; 401/403: token or RBAC).
+  // name), discovery's, the client's once retries end (Stop() ends them), kube::CapacityOf's
+  // for an unreadable Node, Unavailable for an HTTP refusal with what to fix (404: NODE_NAME;
+  // 401/403: token or RBAC).
   Status ReconcileOnce();
   const EpcRegistrarStats& stats() const { return stats_; }
 

@@ -1,20 +1,11 @@
 // The resources of Intel's SGX device plugin (and of AKS's add-on since 2021), each a small
-// Resource for the generic PluginServer:
-//
-//   sgx.intel.com/enclave    `limit` shared devices "sgx-enclave-0".."sgx-enclave-<limit-1>";
-//                            a container gets /dev/sgx_enclave (rw, same path inside).
-//   sgx.intel.com/provision  `limit` shared devices "sgx-provision-0"..; a container gets
-//                            /dev/sgx_provision (rw, same path inside).
-//
-// Each "device" is a share of one device node: the count only bounds how many containers may
-// use it at once (Intel's default, 110, is kubelet's default pod limit). Only the in-tree
-// driver's nodes count, as in Intel's plugin; a symlink is given as its target (runtimes
-// refuse symlinks as devices). Health per resource from its own node: all devices Unhealthy
-// (with the reason) while the node is missing, Healthy again when it returns (watched with
-// inotify on /dev). Intel's plugin instead advertises nothing when either node is missing at
-// start. EPC is not a device here: it is the node's extended resource sgx.intel.com/epc
-// (epc_registrar.h). No preferred allocation (all devices are alike). Simulation: Healthy,
-// no device specs; the caller logs this loudly.
+// Resource for the generic PluginServer: sgx.intel.com/enclave and sgx.intel.com/provision,
+// `limit` shared devices each ("sgx-enclave-0", ...), a container getting /dev/sgx_enclave,
+// resp. /dev/sgx_provision (rw, same path inside; a symlink given as its target). A "device"
+// is a share of one device node: the count only bounds how many containers use it at once.
+// Health per resource from its own node, watched with inotify on /dev. EPC is the Node's
+// extended resource sgx.intel.com/epc (epc_registrar.h). What this takes from Intel's plugin
+// and where it differs: docs/device-plugin.md, "The intel scheme".
 #pragma once
 
 #include <memory>
@@ -33,6 +24,9 @@ inline constexpr const char* kIntelEnclaveNode = "/dev/sgx_enclave";
 inline constexpr const char* kIntelProvisionNode = "/dev/sgx_provision";
 inline constexpr uint64_t kIntelDefaultLimit = 110;
 
+// The resource with `limit` shares of /dev/sgx_enclave, resp. /dev/sgx_provision (Healthy
+// while that node exists; always Healthy, no device specs, in simulation). Never fails. The
+// resources are immutable but for their health checks, which read the host: thread-safe.
 std::shared_ptr<Resource> MakeIntelEnclaveResource(SgxResourceOptions options, uint64_t limit);
 std::shared_ptr<Resource> MakeIntelProvisionResource(SgxResourceOptions options, uint64_t limit);
 

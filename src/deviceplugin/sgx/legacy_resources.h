@@ -29,7 +29,9 @@ struct SgxResourceOptions {
 };
 
 // The EPC resource of `d` (Healthy while an enclave device node exists: /dev/sgx_enclave,
-// /dev/sgx/enclave or /dev/isgx). Never fails.
+// /dev/sgx/enclave or /dev/isgx). Never fails. Both resources are immutable but for their
+// health checks, which read the host: thread-safe. Their Container() fails with Unavailable
+// when the device nodes it needs are gone.
 std::shared_ptr<Resource> MakeEpcResource(const SgxDiscovery& d, SgxResourceOptions options);
 // The provisioning resource with `count` devices (Healthy while an enclave and a provisioning
 // device node exist). Never fails.
@@ -37,7 +39,7 @@ std::shared_ptr<Resource> MakeProvisionResource(const SgxDiscovery& d, SgxResour
                                                 uint64_t count);
 
 // The host path a device spec should name for `host_path` (seen under `root`): itself, or a
-// symlink's target when that exists.
+// symlink's target when that exists. Never fails (an unreadable link gives `host_path`).
 std::string ResolveHostDevice(const std::string& root, const std::string& host_path);
 
 // True when EPC comes from --epc-mib and the host has no enclave device node at all.

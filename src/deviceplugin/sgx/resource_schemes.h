@@ -40,6 +40,7 @@ struct ResourceScheme {
   std::vector<std::shared_ptr<Resource>> (*make)(const SgxDiscovery& d, const SchemeOptions& o);
 };
 
+// The table, in the order resources are made and listed.
 const std::vector<ResourceScheme>& ResourceSchemes();
 // "legacy, intel" style help text listing every scheme.
 std::string DescribeSchemes();
