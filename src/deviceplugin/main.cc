@@ -32,7 +32,9 @@ int Probe(const PluginFlags& f, const std::vector<const ResourceScheme*>& scheme
     endpoints.push_back(r->endpoint());
   }
   const auto timeout = std::chrono::milliseconds(f.probe_timeout_ms);
-  return ProbePluginSockets(f.dir, endpoints, timeout) ? kExitOk : kExitFailure;
+  const bool ok = ProbePluginSockets(f.dir, endpoints, timeout, "sgx-device-plugin",
+                                     "a node without EPC serves nothing, see the plugin's log");
+  return ok ? kExitOk : kExitFailure;
 }
 
 int Run(const PluginFlags& f) {

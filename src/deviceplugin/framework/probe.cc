@@ -33,7 +33,8 @@ Status ProbePluginSocket(const std::string& path, std::chrono::milliseconds time
 }
 
 bool ProbePluginSockets(const std::string& dir, const std::vector<std::string>& endpoints,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout, const std::string& program,
+                        const std::string& not_serving_hint) {
   bool ok = true;
   for (const std::string& endpoint : endpoints) {
     const std::string path = dir + "/" + endpoint;
@@ -41,11 +42,10 @@ bool ProbePluginSockets(const std::string& dir, const std::vector<std::string>& 
     if (st.ok()) {
       std::printf("ok: %s answers (device plugin API v1beta1)\n", path.c_str());
     } else {
-      std::printf("sgx-device-plugin probe: %s%s\n", st.message().c_str(),
-                  st.code() == Status::Code::kNotFound
-                      ? " (the plugin is not serving; a node without EPC serves nothing, see the "
-                        "plugin's log)"
-                      : "");
+      const std::string note = st.code() == Status::Code::kNotFound
+                                   ? " (the plugin is not serving; " + not_serving_hint + ")"
+                                   : "";
+      std::printf("%s probe: %s%s\n", program.c_str(), st.message().c_str(), note.c_str());
     }
     ok = st.ok() && ok;
   }

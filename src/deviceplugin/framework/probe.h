@@ -19,8 +19,10 @@ namespace confcom::deviceplugin {
 Status ProbePluginSocket(const std::string& path, std::chrono::milliseconds timeout);
 
 // Probes each of `endpoints` (socket names in `dir`) and prints one line per socket on stdout:
-// "ok: ... answers" or why not. Returns true when every one answers. Thread-safe.
+// "ok: ... answers", or "<program> probe: <why>", with "(the plugin is not serving;
+// <not_serving_hint>)" when nothing is there. Returns true when every one answers. Thread-safe.
 bool ProbePluginSockets(const std::string& dir, const std::vector<std::string>& endpoints,
-                        std::chrono::milliseconds timeout);
+                        std::chrono::milliseconds timeout, const std::string& program,
+                        const std::string& not_serving_hint);
 
 }  // namespace confcom::deviceplugin
