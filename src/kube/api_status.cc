@@ -1,16 +1,18 @@
 #include "kube/api_status.h"
 
-#include <nlohmann/json.hpp>
-
 #include "common/logging.h"
+#include "kube/json_fields.h"
 
 namespace confcom::kube {
 
 std::string ApiErrorMessage(std::string_view body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) {
-    return EscapeForLog(
-        std::string_view(j["message"].get_ref<const std::string&>()).substr(0, 512));
+  // The Status object's message when the body is one (a wrong type or no JSON: the raw body).
+  auto status = ParseJsonObject(body, "the API server's error");
+  if (status.ok()) {
+    auto message = OptionalString(*status, "Status", "message");
+    if (message.ok() && message->has_value()) {
+      return EscapeForLog(std::string_view(**message).substr(0, 512));
+    }
   }
   return EscapeForLog(body.substr(0, 200));
 }

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_pointer.h"
+#include "common/logging.h"
+#include "kube/json_fields.h"
 #include "kube/quantity.h"
 
 namespace confcom::kube {
@@ -21,23 +23,21 @@ std::optional<uint64_t> CapacityValue(std::string_view quantity) {
   return uint64_t(q->value);
 }
 
-Result<std::optional<std::string>> CapacityOf(const std::string& node_json,
+Result<std::optional<std::string>> CapacityOf(std::string_view node_json,
                                               std::string_view resource) {
-  nlohmann::json node = nlohmann::json::parse(node_json, nullptr, false);
-  if (node.is_discarded() || !node.is_object()) {
-    return Status::Corruption("the API server's Node is not a JSON object");
-  }
-  if (node.value("kind", "") != "Node") {
-    return Status::Corruption("the API server answered a '" + node.value("kind", "") +
+  CONFCOM_ASSIGN_OR_RETURN(nlohmann::json node, ParseJsonObject(node_json, "the Node"));
+  CONFCOM_ASSIGN_OR_RETURN(std::string kind, RequiredString(node, "Node", "kind"));
+  if (kind != "Node") {
+    return Status::Corruption("the API server answered a '" + EscapeForLog(kind.substr(0, 64)) +
                               "', not a Node");
   }
-  auto status = node.find("status");
-  if (status == node.end() || !status->is_object()) return std::optional<std::string>();
-  auto cap = status->find("capacity");
-  if (cap == status->end() || !cap->is_object()) return std::optional<std::string>();
-  auto it = cap->find(std::string(resource));
-  if (it == cap->end() || !it->is_string()) return std::optional<std::string>();
-  return std::optional<std::string>(it->get<std::string>());
+  CONFCOM_ASSIGN_OR_RETURN(const nlohmann::json* status,
+                           OptionalMember(node, "Node", "status", JsonType::kObject));
+  if (status == nullptr) return std::optional<std::string>();
+  CONFCOM_ASSIGN_OR_RETURN(const nlohmann::json* cap,
+                           OptionalMember(*status, "Node.status", "capacity", JsonType::kObject));
+  if (cap == nullptr) return std::optional<std::string>();
+  return OptionalString(*cap, "Node.status.capacity", resource);
 }
 
 }  // namespace confcom::kube

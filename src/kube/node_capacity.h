@@ -20,8 +20,10 @@ inline constexpr const char* kJsonPatchContentType = "application/json-patch+jso
 std::string CapacityPatch(std::string_view resource, uint64_t value);
 
 // Returns status.capacity[resource] of a Node (JSON text) as the quantity string, nullopt when
-// absent. Corruption when the text is not a JSON object of kind Node.
-Result<std::optional<std::string>> CapacityOf(const std::string& node_json,
+// absent (or status, or capacity). Corruption naming the field and what it holds when the text
+// is not a JSON object (kube/json_fields.h), `kind` is not the string "Node", status or
+// capacity is not an object, or the entry is not a string.
+Result<std::optional<std::string>> CapacityOf(std::string_view node_json,
                                               std::string_view resource);
 
 // Returns a capacity quantity ("17179869184", "16Gi", "131072k", "1e3", "1.5Gi") as a count,

@@ -29,7 +29,66 @@ TEST(KubeNodeCapacity, ReadsTheCapacityOfANode) {
   EXPECT_FALSE(CapacityOf("not json", "x").ok());
   EXPECT_FALSE(CapacityOf(R"({"kind":"Pod"})", "x").ok());
   EXPECT_FALSE(CapacityOf(R"({"kind":"Node"})", "x")->has_value());
-  EXPECT_FALSE(CapacityOf(R"({"kind":"Node","status":{"capacity":{"x":5}}})", "x")->has_value());
+  EXPECT_FALSE(CapacityOf(R"({"kind":"Node","status":null})", "x")->has_value());
+  EXPECT_FALSE(CapacityOf(R"({"kind":"Node","status":{"capacity":{"x":null}}})", "x")->has_value());
+}
+
+// Issue 20: `kind: 5` threw nlohmann's type_error out of the registrar's thread (exit 134).
+// Every wrong type is now an error that names the field and what it holds.
+TEST(KubeNodeCapacity, WrongTypesAreErrorsNamingTheField) {
+  struct Case {
+    const char* node;
+    const char* says;
+  } cases[] = {
+      {R"({"kind":5})", "Node.kind is a number (5), not a string"},
+      {R"({"kind":["Node"]})", "Node.kind is an array of 1, not a string"},
+      {R"({"kind":null})", "Node.kind is missing"},
+      {R"({"apiVersion":"v1"})", "Node.kind is missing"},
+      {R"({"kind":"Pod"})", "answered a 'Pod', not a Node"},
+      {R"({"kind":"Node","status":"Ready"})", R"(Node.status is a string ("Ready"), not an object)"},
+      {R"({"kind":"Node","status":{"capacity":["x"]}})",
+       "Node.status.capacity is an array of 1, not an object"},
+      {R"({"kind":"Node","status":{"capacity":{"sgx.intel.com/epc":8589934592}}})",
+       R"(Node.status.capacity["sgx.intel.com/epc"] is a number (8589934592), not a string)"},
+      {R"({"kind":"Node","status":{"capacity":{"sgx.intel.com/epc":{"value":1}}}})",
+       R"(Node.status.capacity["sgx.intel.com/epc"] is an object, not a string)"},
+      {R"([{"kind":"Node"}])", "the Node: the JSON is an array of 1, not an object"},
+      {R"("Node")", R"(the Node: the JSON is a string ("Node"), not an object)"},
+      {"<html>502 Bad Gateway</html>", "the Node: not JSON"},
+      {"", "the Node: not JSON"},
+      {R"({"kind":"Node",)", "the Node: not JSON"},
+  };
+  for (const Case& c : cases) {
+    auto got = CapacityOf(c.node, "sgx.intel.com/epc");
+    ASSERT_FALSE(got.ok()) << c.node;
+    EXPECT_EQ(got.status().code(), Status::Code::kCorruption) << c.node;
+    EXPECT_NE(got.status().message().find(c.says), std::string::npos)
+        << c.node << " -> " << got.status().message();
+  }
+  // Other capacity entries of odd types are not read, so they do not matter.
+  EXPECT_EQ(CapacityOf(R"({"kind":"Node","status":{"capacity":{"cpu":2,"x":"1"}}})", "x")
+                ->value_or(""),
+            "1");
+}
+
+TEST(KubeNodeCapacity, DeepOrHugeAnswersAreRefusedWithoutBuildingThem) {
+  // 2 MiB of '[': refused by the depth check before the parser allocates a node per byte.
+  std::string deep(size_t(2) << 20, '[');
+  auto got = CapacityOf(deep, "x");
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("nested deeper than 64"), std::string::npos)
+      << got.status().message();
+  // Brackets inside strings are text, not nesting.
+  std::string quoted = R"({"kind":"Node","metadata":{"name":")" + std::string(1000, '[') +
+                       R"("},"status":{"capacity":{"x":"7"}}})";
+  EXPECT_EQ(CapacityOf(quoted, "x")->value_or(""), "7");
+  // A huge number where a quantity belongs.
+  got = CapacityOf(R"({"kind":"Node","status":{"capacity":{"x":1e999}}})", "x");
+  EXPECT_FALSE(got.ok());
+  got = CapacityOf(R"({"kind":"Node","status":{"capacity":{"x":184467440737095516160}}})", "x");
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("is a number"), std::string::npos)
+      << got.status().message();
 }
 
 TEST(KubeNodeCapacity, CapacityValuesAreWholeCounts) {
