@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "deviceplugin/sgx/epc_registrar.h"
@@ -38,10 +39,10 @@ class KubeApiTest : public ::testing::Test {
     kubeconfig_ = confcom::testing::WriteKubeconfig(dir_.File("kubeconfig"), api_->url(),
                                                     tls_.ca_crt, "s3cret-token");
   }
-  std::unique_ptr<ApiClient> Client() {
+  std::unique_ptr<ApiClient> Client(ClientOptions options = {}) {
     auto c = FromKubeconfig(kubeconfig_);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
-    auto client = ApiClient::Create(*c);
+    auto client = ApiClient::Create(*c, options);
     EXPECT_TRUE(client.ok());
     return std::move(client).value();
   }
@@ -254,6 +255,70 @@ TEST_F(KubeApiTest, RegistrarSaysWhatToFix) {
   Status bad = reg2.ReconcileOnce();
   EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument) << bad.ToString();
   EXPECT_EQ(api_->requests().size(), before);
+}
+
+// Issue 20: a Node whose `kind` is not a string ended the plugin (std::terminate, exit 134).
+// Every bad answer is now a failed reconciliation naming the field, and a good answer after
+// them registers the EPC.
+TEST_F(KubeApiTest, RegistrarSurvivesBadAnswersNamingTheFieldAndRecovers) {
+  EpcRegistrarOptions o;
+  o.node_name = "node-1";
+  o.backoff_initial = 10ms;
+  o.backoff_max = 50ms;
+  o.resync = 50ms;
+  ClientOptions small;
+  small.max_response_bytes = confcom::deviceplugin::kMaxNodeAnswerBytes;
+  std::atomic<uint64_t> epc{uint64_t(1) << 30};
+  EpcRegistrar reg(
+      Client(small), [&]() -> Result<uint64_t> { return epc.load(); }, o);
+  json good = json::parse(kNode);
+  auto with = [&](const char* pointer, json value) {
+    json n = good;
+    n[json::json_pointer(pointer)] = std::move(value);
+    return n.dump();
+  };
+  const std::string padded = with("/metadata/annotations", {{"pad", std::string(3 << 20, 'x')}});
+  struct Case {
+    std::string node, says;
+  } cases[] = {
+      {with("/kind", 5), "Node.kind is a number (5), not a string"},
+      {with("/status/capacity", json::array({"sgx.intel.com/epc"})),
+       "Node.status.capacity is an array of 1, not an object"},
+      {with("/status/capacity/sgx.intel.com~1epc", 1073741824),
+       "Node.status.capacity[\"sgx.intel.com/epc\"] is a number (1073741824), not a string"},
+      {"<html><body>502 Bad Gateway</body></html>", "the Node: not JSON"},
+      {std::string(2 << 20, '['), "nested deeper than 64"},
+      {padded, "response larger than 2097152 bytes"},
+  };
+  for (const Case& c : cases) {
+    api_->SetNode(c.node);
+    Status st = reg.ReconcileOnce();
+    ASSERT_FALSE(st.ok()) << c.says;
+    EXPECT_NE(st.message().find(c.says), std::string::npos) << st.message();
+    EXPECT_EQ(st.message().find(std::string(100, 'x')), std::string::npos) << "log flooded";
+  }
+  EXPECT_EQ(reg.stats().patches.load(), 0u);
+
+  // An EPC no quantity can hold is refused before any request.
+  api_->SetNode(kNode);
+  size_t before = api_->requests().size();
+  epc = UINT64_MAX;
+  EXPECT_EQ(reg.ReconcileOnce().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(api_->requests().size(), before);
+  epc = uint64_t(1) << 30;
+
+  // The thread: bad answers are failures it logs and retries, then the good one registers.
+  api_->SetNode(with("/kind", 5));
+  reg.Start();
+  for (int i = 0; i < 400 && reg.stats().failures.load() < 3; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_GE(reg.stats().failures.load(), 3u);
+  api_->SetNode(kNode);
+  for (int i = 0; i < 1000 && reg.stats().registered.load() == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(reg.stats().registered.load(), uint64_t(1) << 30) << api_->last_kubectl_error();
+  reg.Stop();
+  EXPECT_EQ(json::parse(api_->node())["status"]["capacity"]["sgx.intel.com/epc"], "1073741824");
 }
 
 }  // namespace

@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <exception>
 
 #include "kube/api_status.h"
 #include "kube/names.h"
 #include "kube/node_capacity.h"
+#include "kube/quantity.h"
 
 namespace confcom::deviceplugin {
 
@@ -42,6 +45,12 @@ Status EpcRegistrar::ReconcileOnce() {
   }
   auto want = epc_bytes_();
   if (!want.ok()) return want.status();
+  // The API's quantities stop at 2^63-1 and kube::ParseQuantity at 2^62: a larger EPC could
+  // never read back equal, so it would be patched on every resync.
+  if (*want > uint64_t(kube::kMaxQuantity)) {
+    return Status::InvalidArgument("the discovered EPC, " + std::to_string(*want) +
+                                   " bytes, is above the largest quantity (2^62 bytes)");
+  }
   const std::string node_path = "/api/v1/nodes/" + kube::EscapePathSegment(opt_.node_name);
   kube::RetryOptions retry;
   retry.initial = opt_.backoff_initial;
@@ -66,8 +75,13 @@ Status EpcRegistrar::ReconcileOnce() {
     return Status::NotFound(st.message() + " (is NODE_NAME this node's name?)");
   }
   stats_.checks++;
+  // A wrong answer is reported with the field it has wrong, and tried again at the next
+  // reconciliation; it never ends the plugin (docs/kubernetes-api.md, "Bad answers").
   auto have = kube::CapacityOf(got->body, opt_.resource);
-  if (!have.ok()) return have.status();
+  if (!have.ok()) {
+    return Status::Corruption("GET node " + opt_.node_name +
+                              ": unusable answer: " + have.status().message());
+  }
   std::optional<uint64_t> have_bytes;
   if (*have) have_bytes = kube::CapacityValue(**have);
   if (have_bytes && *have_bytes == *want) {
@@ -95,14 +109,22 @@ void EpcRegistrar::Run() {
   spdlog::info("{}: keeping Node {}'s capacity up to date through {}", opt_.resource,
                opt_.node_name, client_->credentials().Describe());
   for (;;) {
-    Status st = ReconcileOnce();
+    Status st;
+    // The thread's boundary: an exception from anything below (there should be none: JSON is
+    // read with kube/json_fields.h) is a failed reconciliation, not std::terminate.
+    try {
+      st = ReconcileOnce();
+    } catch (const std::exception& e) {
+      st = Status::Internal(std::string("unexpected exception: ") + e.what());
+    }
     if (Stopping()) return;
     std::chrono::milliseconds wait = opt_.resync;
     if (!st.ok()) {
       stats_.failures++;
+      // Never longer than a resync: a fixed answer is picked up at least as soon.
+      wait = std::min(opt_.backoff_max, opt_.resync);
       spdlog::error("{}: cannot set Node {}'s capacity: {}; trying again in {} ms", opt_.resource,
-                    opt_.node_name, st.message(), opt_.backoff_max.count());
-      wait = opt_.backoff_max;
+                    opt_.node_name, st.message(), wait.count());
     }
     std::unique_lock l(mu_);
     if (cv_.wait_for(l, wait, [this] { return stopping_; })) return;
@@ -123,7 +145,9 @@ Result<std::unique_ptr<EpcRegistrar>> MakeEpcRegistrar(
   }
   auto creds = credentials();
   if (!creds.ok()) return creds.status();
-  auto client = kube::ApiClient::Create(std::move(creds).value());
+  kube::ClientOptions client_options;
+  client_options.max_response_bytes = kMaxNodeAnswerBytes;
+  auto client = kube::ApiClient::Create(std::move(creds).value(), client_options);
   if (!client.ok()) return client.status();
   EpcRegistrarOptions o;
   o.node_name = node_name;

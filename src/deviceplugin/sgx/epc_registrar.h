@@ -3,8 +3,9 @@
 // and NFD's rule do), through the API server. A thread GETs the Node and, when the entry is
 // missing or differs as a quantity, PATCHes nodes/NODE/status with one JSON patch "add". While
 // the API server is away (connection failures, 429, 5xx) it retries with exponential backoff;
-// other failures (401/403: RBAC; 404: NODE_NAME wrong) are logged with what to fix and retried
-// after the backoff maximum. After a success it re-discovers and re-checks every `resync` (a
+// other failures (401/403: RBAC; 404: NODE_NAME wrong; an answer with a field of the wrong type,
+// not JSON, or over kMaxNodeAnswerBytes) are logged with what to fix and retried after the
+// backoff maximum or the resync, whichever is shorter; none ends the plugin. After a success it re-discovers and re-checks every `resync` (a
 // Node deleted and re-created by kubelet loses extended resources). docs/device-plugin.md.
 #pragma once
 
@@ -26,6 +27,10 @@
 namespace confcom::deviceplugin {
 
 inline constexpr const char* kIntelEpcResourceName = "sgx.intel.com/epc";
+// The largest Node answer read: etcd stores objects up to 1.5 MiB (--max-request-bytes), so a
+// real Node's JSON stays below this, and parsing 2 MiB stays within tens of MiB of the
+// plugin's 256 MiB limit (the client's default, 8 MiB, could cost over 100 MiB).
+inline constexpr size_t kMaxNodeAnswerBytes = size_t(2) << 20;
 
 struct EpcRegistrarOptions {
   std::string node_name;
@@ -58,8 +63,8 @@ class EpcRegistrar {
   void Stop();
   // One reconciliation (with retries while the API server is away), on the caller's thread.
   // Returns Ok once the Node carries the EPC. Errors: InvalidArgument (not a valid Node
-  // name), discovery's, the client's once retries end (Stop() ends them), kube::CapacityOf's
-  // for an unreadable Node, Unavailable for an HTTP refusal with what to fix (404: NODE_NAME;
+  // name or an EPC above 2^62 bytes), discovery's, the client's once retries end (Stop() ends
+  // them), Corruption naming the field for an unusable Node (kube::CapacityOf), Unavailable for an HTTP refusal with what to fix (404: NODE_NAME;
   // 401/403: token or RBAC).
   Status ReconcileOnce();
   const EpcRegistrarStats& stats() const { return stats_; }
