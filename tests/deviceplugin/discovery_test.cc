@@ -179,5 +179,90 @@ TEST(DiscoveryTest, MalformedSysfsIsAnError) {
   EXPECT_FALSE(Discover(o).ok());
 }
 
+// Sizes near 2^64 (a forged tree or a broken kernel) must never wrap to a small EPC.
+TEST(DiscoveryTest, SysfsSizesThatAddUpPast64BitsAreRefusedNotWrapped) {
+  FakeHost host;
+  host.NumaNode(0, 0);
+  host.NumaNode(1, 0);
+  const std::string near_max = std::to_string(UINT64_MAX - 4095);  // 2^64 - 4 KiB
+  confcom::testing::WriteAll(host.Path("/sys/devices/system/node/node0/x86/sgx_total_bytes"),
+                             near_max + "\n");
+  confcom::testing::WriteAll(host.Path("/sys/devices/system/node/node1/x86/sgx_total_bytes"),
+                             "8192\n");  // the wrapped sum would be 4 KiB
+  DiscoveryOptions o;
+  o.host_root = host.root();
+  auto d = Discover(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(d.status().message().find("past 2^64"), std::string::npos) << d.status().ToString();
+
+  // One node at 2^64-1 alone still adds up (the registrar then refuses it as a quantity).
+  FakeHost one;
+  one.NumaNode(0, 0);
+  confcom::testing::WriteAll(one.Path("/sys/devices/system/node/node0/x86/sgx_total_bytes"),
+                             std::to_string(UINT64_MAX) + "\n");
+  o.host_root = one.root();
+  auto max = Discover(o);
+  ASSERT_TRUE(max.ok()) << max.status().ToString();
+  EXPECT_EQ(max->total_epc_bytes(), UINT64_MAX);
+  EXPECT_EQ(ToJson(*max)["epc"]["total_mib"], UINT64_MAX >> 20);
+}
+
+TEST(DiscoveryTest, TotalSaturatesInsteadOfWrapping) {
+  SgxDiscovery d;
+  d.epc_bytes[0] = UINT64_MAX - 1;
+  d.epc_bytes[1] = 2;
+  EXPECT_EQ(d.total_epc_bytes(), UINT64_MAX);
+  d.epc_bytes[1] = 1;
+  EXPECT_EQ(d.total_epc_bytes(), UINT64_MAX);
+  d.epc_bytes[1] = 0;
+  EXPECT_EQ(d.total_epc_bytes(), UINT64_MAX - 1);
+}
+
+TEST(DiscoveryTest, SectionsNearTheLimitDoNotWrapTheNumaMapping) {
+  FakeHost host;
+  // The largest sections CPUID can describe (2^52 - 4 KiB each) against a sysfs node whose
+  // figure the first one plus a wrapped sum could match.
+  const uint64_t big = (uint64_t(1) << 52) - 4096;
+  host.SgxCpu({{0x1000000000, big}, {0x2000000000, big}});
+  host.NumaNode(0, int64_t(big));
+  host.NumaNode(1, int64_t(big));
+  host.Cpuinfo("sgx sgx_lc");
+  host.InTreeDriver();
+  SgxDiscovery d = DiscoverIn(host);
+  EXPECT_EQ(d.total_epc_bytes(), 2 * big);
+  ASSERT_EQ(d.sections.size(), 2u);
+  EXPECT_EQ(d.sections[0].numa, 0);
+  EXPECT_EQ(d.sections[1].numa, 1);
+}
+
+TEST(DiscoveryTest, OverrideSumsPerNodeAreBounded) {
+  // 2^30 MiB per node, given once or in parts; one more MiB is refused with the node named.
+  auto at_limit = ParseEpcOverride({"536870912:3,536870912:3"});
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status().ToString();
+  EXPECT_EQ((*at_limit)[3], uint64_t(1) << 30);
+  auto over = ParseEpcOverride({"1073741824:3", "1:3"});
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("NUMA node 3"), std::string::npos)
+      << over.status().ToString();
+  EXPECT_FALSE(ParseEpcOverride({"1073741825"}).ok());
+  EXPECT_FALSE(ParseEpcOverride({"18446744073709551615"}).ok());
+  EXPECT_FALSE(ParseEpcOverride({"18446744073709551616"}).ok());
+  // Every node at the limit: bytes stay exact (2^50 each).
+  std::vector<std::string> all;
+  for (int n = 0; n < 1024; ++n) all.push_back("1073741824:" + std::to_string(n));
+  auto full = ParseEpcOverride(all);
+  ASSERT_TRUE(full.ok());
+  FakeHost host;
+  host.NoSgxCpu();
+  SgxDiscovery d = DiscoverIn(host, *full);
+  EXPECT_EQ(d.total_epc_bytes(), uint64_t(1) << 60);
+  // A map built by hand past the limit is refused by Discover, not shifted out of range.
+  DiscoveryOptions o;
+  o.host_root = host.root();
+  o.epc_override_mib = {{0, uint64_t(1) << 50}};
+  EXPECT_EQ(Discover(o).status().code(), Status::Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace confcom::deviceplugin

@@ -60,6 +60,15 @@ class CpuidReader {
   bool instruction_ = false;
 };
 
+// *sum += add; false (and *sum unchanged) when it would pass 2^64-1. Sizes come from sysfs,
+// CPUID and flags: none is trusted to be small.
+bool AddChecked(uint64_t* sum, uint64_t add) {
+  uint64_t out = 0;
+  if (__builtin_add_overflow(*sum, add, &out)) return false;
+  *sum = out;
+  return true;
+}
+
 Result<uint64_t> ParseU64(std::string_view text, const std::string& what) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   uint64_t v = 0;
@@ -151,7 +160,10 @@ void MapSections(SgxDiscovery& d) {
         break;
       }
       s.numa = node->first;
-      filled += s.size;
+      if (!AddChecked(&filled, s.size)) {
+        ok = false;
+        break;
+      }
       if (filled == node->second) {
         ++node;
         filled = 0;
@@ -188,7 +200,9 @@ std::string HostPath(const std::string& root, const std::string& path) {
 
 uint64_t SgxDiscovery::total_epc_bytes() const {
   uint64_t t = 0;
-  for (const auto& [node, bytes] : epc_bytes) t += bytes;
+  for (const auto& [node, bytes] : epc_bytes) {
+    if (!AddChecked(&t, bytes)) return UINT64_MAX;
+  }
   return t;
 }
 
@@ -210,11 +224,18 @@ Result<std::map<int64_t, uint64_t>> ParseEpcOverride(const std::vector<std::stri
       }
       auto m = ParseU64(mib, "--epc-mib");
       auto n = ParseU64(numa, "--epc-mib NUMA node");
-      if (!m.ok() || !n.ok() || *m == 0 || *n > 1023 || *m > (uint64_t(1) << 30)) {
+      if (!m.ok() || !n.ok() || *m == 0 || *n > 1023 || *m > kMaxEpcOverrideMib) {
         return Status::InvalidArgument(fmt::format(
             "--epc-mib '{}': expected MiB[:NUMA] with MiB in 1..2^30 and NUMA in 0..1023", part));
       }
-      out[int64_t(*n)] += *m;
+      // A node given again adds up, within the same 2^30 MiB: bytes (MiB << 20) then stay
+      // below 2^50 per node and 2^60 for all 1024 nodes.
+      uint64_t& node_mib = out[int64_t(*n)];
+      if (node_mib + *m > kMaxEpcOverrideMib) {
+        return Status::InvalidArgument(fmt::format(
+            "--epc-mib: NUMA node {} adds up to more than 2^30 MiB ({} + {})", *n, node_mib, *m));
+      }
+      node_mib += *m;
     }
   }
   return out;
@@ -241,10 +262,24 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
   if (PathExists(HostPath(root, "/dev/sgx_vepc"))) d.device_nodes.push_back("/dev/sgx_vepc");
   MapSections(d);
 
+  // CPUID sections are below 2^52 bytes each (20 + 20 bits of 4 KiB pages) and at most 64,
+  // so their sum cannot wrap; sysfs files hold any 64-bit number, and a sum past 2^64 is a
+  // broken kernel or a forged tree: refused, never wrapped to a small EPC.
   uint64_t cpuid_total = 0;
-  for (const auto& s : d.sections) cpuid_total += s.size;
+  for (const auto& s : d.sections) {
+    if (!AddChecked(&cpuid_total, s.size)) {
+      return Status::Corruption(fmt::format(
+          "CPUID EPC sections add up past 2^64 bytes ({} sections)", d.sections.size()));
+    }
+  }
   uint64_t sysfs_total = 0;
-  for (const auto& [n, b] : d.sysfs_epc_bytes) sysfs_total += b;
+  for (const auto& [n, b] : d.sysfs_epc_bytes) {
+    if (!AddChecked(&sysfs_total, b)) {
+      return Status::Corruption(fmt::format(
+          "sysfs sgx_total_bytes of {} NUMA nodes add up past 2^64 bytes (node{}: {})",
+          d.sysfs_epc_bytes.size(), n, b));
+    }
+  }
 
   if (!d.sections.empty() && !d.sysfs_epc_bytes.empty()) {
     bool mapped = std::all_of(d.sections.begin(), d.sections.end(),
@@ -269,13 +304,19 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
 
   if (!options.epc_override_mib.empty()) {
     d.epc_source = "override";
-    for (const auto& [node, mib] : options.epc_override_mib) d.epc_bytes[node] = mib << 20;
+    for (const auto& [node, mib] : options.epc_override_mib) {
+      if (mib > kMaxEpcOverrideMib) {
+        return Status::InvalidArgument(
+            fmt::format("--epc-mib: {} MiB on NUMA node {} is above 2^30 MiB", mib, node));
+      }
+      d.epc_bytes[node] = mib << 20;
+    }
   } else if (!d.sysfs_epc_bytes.empty()) {
     d.epc_source = "sysfs";
     d.epc_bytes = d.sysfs_epc_bytes;
   } else if (!d.sections.empty()) {
     d.epc_source = "cpuid";
-    for (const auto& s : d.sections) d.epc_bytes[s.numa] += s.size;
+    for (const auto& s : d.sections) d.epc_bytes[s.numa] += s.size;  // below cpuid_total
     if (d.epc_bytes.count(-1)) {
       d.warnings.push_back(fmt::format(
           "cannot tell which NUMA node each of the {} EPC sections is on ({} NUMA nodes, no "

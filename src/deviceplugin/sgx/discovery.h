@@ -28,8 +28,12 @@ struct EpcSection {
   int64_t numa = -1;
 };
 
+// The most --epc-mib gives one NUMA node: 2^30 MiB (1 PiB), so that bytes cannot overflow.
+inline constexpr uint64_t kMaxEpcOverrideMib = uint64_t(1) << 30;
+
 // --epc-mib N[:NUMA][,N[:NUMA]...]: MiB of EPC per NUMA node (node 0 when omitted; a node given
-// twice adds up). Errors: InvalidArgument naming the part outside MiB 1..2^30, NUMA 0..1023.
+// twice adds up). Errors: InvalidArgument naming the part outside MiB 1..2^30, NUMA 0..1023,
+// or the node whose parts add up past 2^30 MiB.
 Result<std::map<int64_t, uint64_t>> ParseEpcOverride(const std::vector<std::string>& items);
 
 struct DiscoveryOptions {
@@ -57,14 +61,16 @@ struct SgxDiscovery {
   std::string epc_source;  // "override", "sysfs", "cpuid" or "none"
   std::vector<std::string> warnings;
 
-  uint64_t total_epc_bytes() const;  // the sum of epc_bytes
+  // The sum of epc_bytes; UINT64_MAX if it would wrap (Discover never returns such a sum).
+  uint64_t total_epc_bytes() const;
   // Whether `host_path` (e.g. "/dev/sgx_enclave") is among device_nodes.
   bool HasDevice(const std::string& host_path) const;
 };
 
 // What the host tree offers; missing sources are not errors (they show as "none" and
 // warnings). Errors: NotFound when host_root (other than "/") does not exist; a sysfs
-// sgx_total_bytes file that cannot be read or is not a number.
+// sgx_total_bytes file that cannot be read or is not a number; Corruption when EPC sizes add up
+// past 2^64 bytes; InvalidArgument for an override above kMaxEpcOverrideMib on a node.
 Result<SgxDiscovery> Discover(const DiscoveryOptions& options);
 
 // Logs what a daemon found at start: each warning; a loud banner when the EPC was set by
