@@ -43,13 +43,29 @@ Result<std::string> ReadNamed(const std::string& kubeconfig, const std::string& 
 YAML::Node Named(const YAML::Node& list, const std::string& name, const char* field) {
   if (!list || !list.IsSequence()) return YAML::Node();
   for (const auto& e : list) {
-    if (e["name"] && e["name"].as<std::string>() == name) return e[field];
+    // Entries of other shapes are skipped (yaml-cpp's as<> throws on a wrong type).
+    if (e.IsMap() && e["name"] && e["name"].IsScalar() && e["name"].Scalar() == name) {
+      return e[field];
+    }
   }
   return YAML::Node();
 }
 
 std::string Str(const YAML::Node& n, const char* key) {
-  return n && n[key] && n[key].IsScalar() ? n[key].as<std::string>() : std::string();
+  return n && n.IsMap() && n[key] && n[key].IsScalar() ? n[key].Scalar() : std::string();
+}
+
+// Whether a cluster sets insecure-skip-tls-verify: anything but absent, null or a YAML false
+// counts as set (as<bool> would throw on "maybe" or a map).
+bool InsecureSkipSet(const YAML::Node& cluster) {
+  if (!cluster.IsMap()) return false;
+  YAML::Node skip = cluster["insecure-skip-tls-verify"];
+  if (!skip || skip.IsNull()) return false;
+  if (!skip.IsScalar()) return true;
+  for (const char* no : {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}) {
+    if (skip.Scalar() == no) return false;
+  }
+  return true;
 }
 
 Result<Credentials> ParseKubeconfig(const std::string& path, const std::string& text,
@@ -77,7 +93,7 @@ Result<Credentials> ParseKubeconfig(const std::string& path, const std::string& 
     return Status::InvalidArgument(path + ": cluster '" + cluster_name + "' server '" + c.server +
                                    "' is not https:// (TLS is required)");
   }
-  if (cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>()) {
+  if (InsecureSkipSet(cluster)) {
     return Status::InvalidArgument(path + ": cluster '" + cluster_name +
                                    "' sets insecure-skip-tls-verify; the server's certificate "
                                    "is always verified here");
@@ -188,11 +204,25 @@ Result<Credentials> FromKubeconfig(const std::string& path, const std::string& c
 }
 
 Result<std::string> BearerToken(const Credentials& c) {
-  if (c.token_file.empty()) return c.token;
-  auto t = ReadFile(c.token_file, 64 << 10);
-  if (!t.ok()) return Status::Unavailable("token " + c.token_file + ": " + t.status().message());
-  std::string token = Trim(*t);
-  if (token.empty()) return Status::Unavailable("token " + c.token_file + " is empty");
+  std::string token = c.token;
+  std::string where = c.source + " token";
+  if (!c.token_file.empty()) {
+    auto t = ReadFile(c.token_file, 64 << 10);
+    if (!t.ok()) return Status::Unavailable("token " + c.token_file + ": " + t.status().message());
+    token = Trim(*t);
+    if (token.empty()) return Status::Unavailable("token " + c.token_file + " is empty");
+    where = "token " + c.token_file;
+  }
+  // The token goes into a header line as is: a CR or LF would end it and start another
+  // (RFC 6750 tokens are visible ASCII). The message never shows the token.
+  for (unsigned char ch : token) {
+    if (ch < 0x21 || ch > 0x7e) {
+      // A file may be rewritten by the kubelet (retrying can help); an inline token cannot.
+      std::string why = where + " has a character a bearer token cannot have (control, space "
+                                "or non-ASCII)";
+      return c.token_file.empty() ? Status::InvalidArgument(why) : Status::Unavailable(why);
+    }
+  }
   return token;
 }
 

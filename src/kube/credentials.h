@@ -44,7 +44,8 @@ Result<Credentials> InClusterFromEnv(const std::string& dir = kServiceAccountDir
 Result<Credentials> FromKubeconfig(const std::string& path, const std::string& context = "");
 
 // Returns the token to send now: `token`, or the trimmed contents of `token_file` (read on
-// every call). Errors: Unavailable when the file cannot be read or is empty.
+// every call). Errors: Unavailable when the file cannot be read, is empty or holds a byte outside
+// visible ASCII (a CR or LF would add a header line); InvalidArgument for such an inline token.
 Result<std::string> BearerToken(const Credentials& c);
 
 }  // namespace confcom::kube

@@ -93,6 +93,30 @@ TEST_F(KubeApiTest, KubeconfigRefusesWhatCannotBeVerifiedOrUsed) {
   EXPECT_TRUE(rel.ok()) << rel.status().ToString();
   EXPECT_FALSE(write("{{{not yaml").ok());
   EXPECT_FALSE(write("- a list\n").ok());
+  // Fields of the wrong type: a clear error, never an exception (yaml-cpp's as<> throws).
+  for (const std::string& skip : {"maybe", "[true]", "{a: 1}", "yes"}) {
+    auto odd = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
+                     "\n    insecure-skip-tls-verify: " + skip +
+                     "\n    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
+                     "    token: t\n");
+    EXPECT_NE(odd.status().message().find("insecure-skip-tls-verify"), std::string::npos)
+        << skip << ": " << odd.status().ToString();
+  }
+  auto skip_false = write(head + "clusters:\n- name: k\n  cluster:\n    server: " +
+                          api_->url() +
+                          "\n    insecure-skip-tls-verify: false\n    certificate-authority: "
+                          "ca.crt\nusers:\n- name: u\n  user:\n    token: t\n");
+  EXPECT_TRUE(skip_false.ok()) << skip_false.status().ToString();
+  auto map_name = write(head + "clusters:\n- name: {k: 1}\n  cluster:\n    server: x\n"
+                               "- just-a-string\nusers:\n- name: [u]\n");
+  EXPECT_NE(map_name.status().message().find("which is not in clusters"), std::string::npos)
+      << map_name.status().ToString();
+  auto list_server = write(head + "clusters:\n- name: k\n  cluster:\n    server: [a, b]\n"
+                                  "users:\n- name: u\n  user:\n    token: t\n");
+  EXPECT_NE(list_server.status().message().find("is not https://"), std::string::npos)
+      << list_server.status().ToString();
+  auto scalar_cluster = write(head + "clusters:\n- name: k\n  cluster: 5\n");
+  EXPECT_FALSE(scalar_cluster.ok());
 }
 
 TEST_F(KubeApiTest, InClusterUsesEnvironmentCaAndRotatingTokenFile) {
@@ -115,6 +139,14 @@ TEST_F(KubeApiTest, InClusterUsesEnvironmentCaAndRotatingTokenFile) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(api_->requests().back().authorization, "Bearer rotated");
+  // A token with a line break inside would add a header line: refused, never sent.
+  std::ofstream(dir_.File("sa/token")) << "s3cret-token\r\nX-Injected: 1\n";
+  auto injected = BearerToken(*c);
+  ASSERT_FALSE(injected.ok());
+  EXPECT_EQ(injected.status().message().find("s3cret"), std::string::npos);
+  Credentials inline_token;
+  inline_token.token = "a b";
+  EXPECT_FALSE(BearerToken(inline_token).ok());
 }
 
 TEST_F(KubeApiTest, TlsIsVerifiedAgainstTheGivenCaOnly) {
