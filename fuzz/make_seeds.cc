@@ -283,6 +283,43 @@ int MakeSeeds(int argc, char** argv) {
           std::string(R"({"a\"b":"x\\","tcbInfo" : [1,{"k":"}]"}] ,"signature":"00"})"));
   }
 
+  // --- kube_api_fuzzer: the API server's answers to the EPC registrar. Byte 0 picks the HTTP
+  // status (0: 200, 5: 401, 6: 403, 7: 404, 14: 503), the rest is the body.
+  {
+    Corpus c(root, "kube_api_fuzzer");
+    const std::string node =
+        R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","labels":{"kubernetes.io/)"
+        R"(hostname":"n1"}},"spec":{"podCIDR":"10.0.0.0/24"},"status":{"capacity":{"cpu":"2",)"
+        R"("memory":"24Gi","pods":"110","sgx.intel.com/epc":"8589934592"},"allocatable":)"
+        R"({"cpu":"2","memory":"23Gi","pods":"110"}}})";
+    auto answer = [&](const std::string& name, uint8_t status, const std::string& body) {
+      c.Add(name, std::string(1, char(status)) + body);
+    };
+    auto status_body = [](int code, const std::string& reason, const std::string& message) {
+      return R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":")" + message +
+             R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}";
+    };
+    answer("node", 0, node);
+    answer("node_without_epc",
+           0, R"({"kind":"Node","status":{"capacity":{"cpu":"2","memory":"24Gi"}}})");
+    answer("node_epc_binary_suffix", 0, R"({"kind":"Node","status":{"capacity":)"
+                                        R"({"sgx.intel.com/epc":"8Gi"}}})");
+    answer("node_kind_number", 0, R"({"kind":5,"status":{"capacity":{"cpu":"2"}}})");
+    answer("node_capacity_list", 0, R"({"kind":"Node","status":{"capacity":["cpu","2"]}})");
+    answer("node_quantity_number", 0,
+           R"({"kind":"Node","status":{"capacity":{"sgx.intel.com/epc":18446744073709551615}}})");
+    answer("node_status_null", 0, R"({"kind":"Node","status":null})");
+    answer("not_json", 0, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+    answer("nested", 0, R"({"kind":"Node","a":)" + std::string(70, '[') + std::string(70, ']') +
+                            "}");
+    answer("forbidden", 6,
+           status_body(403, "Forbidden",
+                       R"(nodes \"n1\" is forbidden: User \"system:serviceaccount:x:y\" cannot get)"
+                       R"( resource \"nodes\")"));
+    answer("not_found", 7, status_body(404, "NotFound", R"(nodes \"n1\" not found)"));
+    answer("unavailable_message_number", 14, R"({"kind":"Status","message":5,"code":503})");
+  }
+
 #ifdef CONFCOM_FUZZ_DEVICEPLUGIN
   // --- deviceplugin_fuzzer: Allocate and GetPreferredAllocation requests (the fuzzer parses
   // every input as both messages).
