@@ -39,16 +39,18 @@ Result<std::string> ReadNamed(const std::string& kubeconfig, const std::string& 
   return *data;
 }
 
-// The entry named `name` in a kubeconfig list such as clusters: [{name, cluster: {...}}].
+// The entry named `name` in a kubeconfig list such as clusters: [{name, cluster: {...}}];
+// an undefined node (false) when there is none (YAML::Node() would be a defined null).
 YAML::Node Named(const YAML::Node& list, const std::string& name, const char* field) {
-  if (!list || !list.IsSequence()) return YAML::Node();
+  const YAML::Node none(YAML::NodeType::Undefined);
+  if (!list || !list.IsSequence()) return none;
   for (const auto& e : list) {
     // Entries of other shapes are skipped (yaml-cpp's as<> throws on a wrong type).
     if (e.IsMap() && e["name"] && e["name"].IsScalar() && e["name"].Scalar() == name) {
       return e[field];
     }
   }
-  return YAML::Node();
+  return none;
 }
 
 std::string Str(const YAML::Node& n, const char* key) {

@@ -26,10 +26,11 @@ std::optional<uint64_t> CapacityValue(std::string_view quantity) {
 Result<std::optional<std::string>> CapacityOf(std::string_view node_json,
                                               std::string_view resource) {
   CONFCOM_ASSIGN_OR_RETURN(nlohmann::json node, ParseJsonObject(node_json, "the Node"));
-  CONFCOM_ASSIGN_OR_RETURN(std::string kind, RequiredString(node, "Node", "kind"));
-  if (kind != "Node") {
-    return Status::Corruption("the API server answered a '" + EscapeForLog(kind.substr(0, 64)) +
-                              "', not a Node");
+  auto kind = RequiredString(node, "Node", "kind");
+  if (!kind.ok()) return kind.status();
+  if (*kind != "Node") {
+    return Status::Corruption("the API server answered a '" +
+                              EscapeForLog(std::string_view(*kind).substr(0, 64)) + "', not a Node");
   }
   CONFCOM_ASSIGN_OR_RETURN(const nlohmann::json* status,
                            OptionalMember(node, "Node", "status", JsonType::kObject));

@@ -324,7 +324,9 @@ TEST(FaultDevicePluginTest, BadApiAnswersAreLoggedAndTheEpcIsRegisteredOnceFixed
     // Still serving kubelet: the emulator's list arrives and the probe answers.
     auto list = ev.Wait(EventIs("list"), 30s);
     EXPECT_TRUE(list) << plugin.Log().substr(0, 20000);
-    if (list) EXPECT_EQ((*list)["devices"], kEpcMib);
+    if (list) {
+      EXPECT_EQ((*list)["devices"], kEpcMib);
+    }
   }
   auto probe = confcom::testing::RunCommand(bin + " --probe --device-plugin-dir " + node.dp());
 

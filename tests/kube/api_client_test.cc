@@ -94,7 +94,7 @@ TEST_F(KubeApiTest, KubeconfigRefusesWhatCannotBeVerifiedOrUsed) {
   EXPECT_FALSE(write("{{{not yaml").ok());
   EXPECT_FALSE(write("- a list\n").ok());
   // Fields of the wrong type: a clear error, never an exception (yaml-cpp's as<> throws).
-  for (const std::string& skip : {"maybe", "[true]", "{a: 1}", "yes"}) {
+  for (const char* skip : {"maybe", "[true]", "{a: 1}", "yes"}) {
     auto odd = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
                      "\n    insecure-skip-tls-verify: " + skip +
                      "\n    certificate-authority: ca.crt\nusers:\n- name: u\n  user:\n"
