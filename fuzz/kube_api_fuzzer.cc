@@ -51,9 +51,9 @@ void CheckNode(std::string_view body) {
       FUZZ_CHECK(*bytes <= uint64_t(kube::kMaxQuantity), "a capacity above 2^62");
       // What the registrar would write back parses and carries the value.
       json patch = json::parse(kube::CapacityPatch(resource, *bytes), nullptr, false);
-      FUZZ_CHECK(patch.is_array() && patch.size() == 1 &&
-                     patch[0]["value"] == std::to_string(*bytes),
-                 "CapacityPatch is not the one add of the value");
+      FUZZ_CHECK(
+          patch.is_array() && patch.size() == 1 && patch[0]["value"] == std::to_string(*bytes),
+          "CapacityPatch is not the one add of the value");
     }
   }
 }
@@ -70,8 +70,8 @@ void CheckFields(std::string_view body) {
     FUZZ_CHECK(s.ok() == (value.is_string() || value.is_null()), "OptionalString vs type");
     if (!s.ok()) CheckLoggable(s.status().message(), "OptionalString's error");
     auto u = kube::OptionalUint(*doc, "o", key);
-    const bool whole = value.is_number_unsigned() ||
-                       (value.is_number_integer() && value.get<int64_t>() >= 0);
+    const bool whole =
+        value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
     FUZZ_CHECK(u.ok() == (whole || value.is_null()), "OptionalUint vs type");
     if (u.ok() && u->has_value()) {
       FUZZ_CHECK(**u == value.get<uint64_t>(), "OptionalUint changed the number");

@@ -300,18 +300,19 @@ int MakeSeeds(int argc, char** argv) {
              R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}";
     };
     answer("node", 0, node);
-    answer("node_without_epc",
-           0, R"({"kind":"Node","status":{"capacity":{"cpu":"2","memory":"24Gi"}}})");
-    answer("node_epc_binary_suffix", 0, R"({"kind":"Node","status":{"capacity":)"
-                                        R"({"sgx.intel.com/epc":"8Gi"}}})");
+    answer("node_without_epc", 0,
+           R"({"kind":"Node","status":{"capacity":{"cpu":"2","memory":"24Gi"}}})");
+    answer("node_epc_binary_suffix", 0,
+           R"({"kind":"Node","status":{"capacity":)"
+           R"({"sgx.intel.com/epc":"8Gi"}}})");
     answer("node_kind_number", 0, R"({"kind":5,"status":{"capacity":{"cpu":"2"}}})");
     answer("node_capacity_list", 0, R"({"kind":"Node","status":{"capacity":["cpu","2"]}})");
     answer("node_quantity_number", 0,
            R"({"kind":"Node","status":{"capacity":{"sgx.intel.com/epc":18446744073709551615}}})");
     answer("node_status_null", 0, R"({"kind":"Node","status":null})");
     answer("not_json", 0, "<html><body><h1>502 Bad Gateway</h1></body></html>");
-    answer("nested", 0, R"({"kind":"Node","a":)" + std::string(70, '[') + std::string(70, ']') +
-                            "}");
+    answer("nested", 0,
+           R"({"kind":"Node","a":)" + std::string(70, '[') + std::string(70, ']') + "}");
     answer("forbidden", 6,
            status_body(403, "Forbidden",
                        R"(nodes \"n1\" is forbidden: User \"system:serviceaccount:x:y\" cannot get)"

@@ -220,8 +220,9 @@ Result<std::string> BearerToken(const Credentials& c) {
   for (unsigned char ch : token) {
     if (ch < 0x21 || ch > 0x7e) {
       // A file may be rewritten by the kubelet (retrying can help); an inline token cannot.
-      std::string why = where + " has a character a bearer token cannot have (control, space "
-                                "or non-ASCII)";
+      std::string why = where +
+                        " has a character a bearer token cannot have (control, space "
+                        "or non-ASCII)";
       return c.token_file.empty() ? Status::InvalidArgument(why) : Status::Unavailable(why);
     }
   }

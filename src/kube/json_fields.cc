@@ -142,8 +142,8 @@ Result<json> ParseJsonObject(std::string_view text, std::string_view what) {
   return doc;
 }
 
-Result<const json*> OptionalMember(const json& object, std::string_view where,
-                                   std::string_view key, JsonType type) {
+Result<const json*> OptionalMember(const json& object, std::string_view where, std::string_view key,
+                                   JsonType type) {
   if (!object.is_object()) return WrongType(where, object, JsonType::kObject);
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return static_cast<const json*>(nullptr);
@@ -151,8 +151,8 @@ Result<const json*> OptionalMember(const json& object, std::string_view where,
   return &*it;
 }
 
-Result<const json*> RequiredMember(const json& object, std::string_view where,
-                                   std::string_view key, JsonType type) {
+Result<const json*> RequiredMember(const json& object, std::string_view where, std::string_view key,
+                                   JsonType type) {
   CONFCOM_ASSIGN_OR_RETURN(const json* v, OptionalMember(object, where, key, type));
   if (v == nullptr) return Status::Corruption(FieldPath(where, key) + " is missing");
   return v;

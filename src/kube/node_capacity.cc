@@ -30,7 +30,8 @@ Result<std::optional<std::string>> CapacityOf(std::string_view node_json,
   if (!kind.ok()) return kind.status();
   if (*kind != "Node") {
     return Status::Corruption("the API server answered a '" +
-                              EscapeForLog(std::string_view(*kind).substr(0, 64)) + "', not a Node");
+                              EscapeForLog(std::string_view(*kind).substr(0, 64)) +
+                              "', not a Node");
   }
   CONFCOM_ASSIGN_OR_RETURN(const nlohmann::json* status,
                            OptionalMember(node, "Node", "status", JsonType::kObject));

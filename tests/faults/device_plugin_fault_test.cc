@@ -344,9 +344,8 @@ TEST(FaultDevicePluginTest, BadApiAnswersAreLoggedAndTheEpcIsRegisteredOnceFixed
   std::cout << "FAULT-FIGURES: bad-api-answers: binary=" << (other ? "FAULT_DP_PLUGIN_BIN" : "this")
             << " answers=" << bad.size() << " survived=" << survived
             << " errors_naming_the_field=" << logged
-            << " died_on=" << (died_on.empty() ? "none" : died_on)
-            << " exit_status=" << (died_on.empty() ? std::string("running")
-                                                   : std::to_string(exit_status))
+            << " died_on=" << (died_on.empty() ? "none" : died_on) << " exit_status="
+            << (died_on.empty() ? std::string("running") : std::to_string(exit_status))
             << " logged_within_ms max=" << Max(logged_ms)
             << " probe_after=" << (probe.status == 0 ? "ok" : "FAILED")
             << " epc_registered_after_fix_ms=" << registered_ms << " capacity=" << epc

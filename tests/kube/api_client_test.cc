@@ -102,17 +102,18 @@ TEST_F(KubeApiTest, KubeconfigRefusesWhatCannotBeVerifiedOrUsed) {
     EXPECT_NE(odd.status().message().find("insecure-skip-tls-verify"), std::string::npos)
         << skip << ": " << odd.status().ToString();
   }
-  auto skip_false = write(head + "clusters:\n- name: k\n  cluster:\n    server: " +
-                          api_->url() +
+  auto skip_false = write(head + "clusters:\n- name: k\n  cluster:\n    server: " + api_->url() +
                           "\n    insecure-skip-tls-verify: false\n    certificate-authority: "
                           "ca.crt\nusers:\n- name: u\n  user:\n    token: t\n");
   EXPECT_TRUE(skip_false.ok()) << skip_false.status().ToString();
-  auto map_name = write(head + "clusters:\n- name: {k: 1}\n  cluster:\n    server: x\n"
-                               "- just-a-string\nusers:\n- name: [u]\n");
+  auto map_name = write(head +
+                        "clusters:\n- name: {k: 1}\n  cluster:\n    server: x\n"
+                        "- just-a-string\nusers:\n- name: [u]\n");
   EXPECT_NE(map_name.status().message().find("which is not in clusters"), std::string::npos)
       << map_name.status().ToString();
-  auto list_server = write(head + "clusters:\n- name: k\n  cluster:\n    server: [a, b]\n"
-                                  "users:\n- name: u\n  user:\n    token: t\n");
+  auto list_server = write(head +
+                           "clusters:\n- name: k\n  cluster:\n    server: [a, b]\n"
+                           "users:\n- name: u\n  user:\n    token: t\n");
   EXPECT_NE(list_server.status().message().find("is not https://"), std::string::npos)
       << list_server.status().ToString();
   auto scalar_cluster = write(head + "clusters:\n- name: k\n  cluster: 5\n");
@@ -342,7 +343,8 @@ TEST_F(KubeApiTest, RegistrarSurvivesBadAnswersNamingTheFieldAndRecovers) {
   // The thread: bad answers are failures it logs and retries, then the good one registers.
   api_->SetNode(with("/kind", 5));
   reg.Start();
-  for (int i = 0; i < 400 && reg.stats().failures.load() < 3; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 400 && reg.stats().failures.load() < 3; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_GE(reg.stats().failures.load(), 3u);
   api_->SetNode(kNode);
   for (int i = 0; i < 1000 && reg.stats().registered.load() == 0; ++i) {

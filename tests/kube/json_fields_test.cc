@@ -63,7 +63,8 @@ TEST(KubeJsonFields, MembersAreTypeChecked) {
   json o = json::parse(R"({"s":"x","n":5,"neg":-1,"f":1.5,"big":1e30,"b":true,"z":null,
                           "o":{},"a":[],"max":18446744073709551615})");
   EXPECT_EQ(*RequiredString(o, "obj", "s"), "x");
-  EXPECT_EQ(RequiredString(o, "obj", "n").status().message(), "obj.n is a number (5), not a string");
+  EXPECT_EQ(RequiredString(o, "obj", "n").status().message(),
+            "obj.n is a number (5), not a string");
   EXPECT_EQ(RequiredString(o, "obj", "missing").status().message(), "obj.missing is missing");
   EXPECT_EQ(RequiredString(o, "obj", "z").status().message(), "obj.z is missing");
   EXPECT_FALSE(OptionalString(o, "obj", "missing")->has_value());

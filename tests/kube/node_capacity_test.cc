@@ -45,7 +45,8 @@ TEST(KubeNodeCapacity, WrongTypesAreErrorsNamingTheField) {
       {R"({"kind":null})", "Node.kind is missing"},
       {R"({"apiVersion":"v1"})", "Node.kind is missing"},
       {R"({"kind":"Pod"})", "answered a 'Pod', not a Node"},
-      {R"({"kind":"Node","status":"Ready"})", R"(Node.status is a string ("Ready"), not an object)"},
+      {R"({"kind":"Node","status":"Ready"})",
+       R"(Node.status is a string ("Ready"), not an object)"},
       {R"({"kind":"Node","status":{"capacity":["x"]}})",
        "Node.status.capacity is an array of 1, not an object"},
       {R"({"kind":"Node","status":{"capacity":{"sgx.intel.com/epc":8589934592}}})",
@@ -66,9 +67,9 @@ TEST(KubeNodeCapacity, WrongTypesAreErrorsNamingTheField) {
         << c.node << " -> " << got.status().message();
   }
   // Other capacity entries of odd types are not read, so they do not matter.
-  EXPECT_EQ(CapacityOf(R"({"kind":"Node","status":{"capacity":{"cpu":2,"x":"1"}}})", "x")
-                ->value_or(""),
-            "1");
+  EXPECT_EQ(
+      CapacityOf(R"({"kind":"Node","status":{"capacity":{"cpu":2,"x":"1"}}})", "x")->value_or(""),
+      "1");
 }
 
 TEST(KubeNodeCapacity, DeepOrHugeAnswersAreRefusedWithoutBuildingThem) {

@@ -275,9 +275,9 @@ Result<SgxDiscovery> Discover(const DiscoveryOptions& options) {
   uint64_t sysfs_total = 0;
   for (const auto& [n, b] : d.sysfs_epc_bytes) {
     if (!AddChecked(&sysfs_total, b)) {
-      return Status::Corruption(fmt::format(
-          "sysfs sgx_total_bytes of {} NUMA nodes add up past 2^64 bytes (node{}: {})",
-          d.sysfs_epc_bytes.size(), n, b));
+      return Status::Corruption(
+          fmt::format("sysfs sgx_total_bytes of {} NUMA nodes add up past 2^64 bytes (node{}: {})",
+                      d.sysfs_epc_bytes.size(), n, b));
     }
   }
 
