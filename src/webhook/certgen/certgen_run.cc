@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "kube/api_status.h"
+#include "kube/json_fields.h"
 #include "webhook/certgen/tls_bundle.h"
 
 namespace confcom::webhook::certgen {
@@ -85,9 +86,10 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
     return kube::ApiStatus(got.status, got.body, "reading " + config.What(),
                            "get " + config.resource + " (resourceNames: [" + config.name + "])");
   }
-  auto object = json::parse(got.body, nullptr, false);
-  if (object.is_discarded()) return Status::Corruption(config.What() + ": the answer is not JSON");
-  CONFCOM_ASSIGN_OR_RETURN(std::string patch, CaBundlePatch(config, object, Base64Encode(ca_pem)));
+  // Bounded in depth, and not JSON or not an object is an error that says so (json_fields.h).
+  auto object = kube::ParseJsonObject(got.body, config.What());
+  if (!object.ok()) return object.status();
+  CONFCOM_ASSIGN_OR_RETURN(std::string patch, CaBundlePatch(config, *object, Base64Encode(ca_pem)));
   if (patch.empty()) return false;
   CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PATCH", config.Path(), patch, kJsonPatch));
   if (!Ok2xx(r.status)) {
@@ -174,8 +176,9 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
   } else if (!Ok2xx(got.status)) {
     return kube::ApiStatus(got.status, got.body, "reading " + secret_what, secret_rule);
   } else {
-    auto secret = json::parse(got.body, nullptr, false);
-    if (!secret.is_object()) return Status::Corruption(secret_what + ": the answer is not JSON");
+    auto parsed = kube::ParseJsonObject(got.body, secret_what);
+    if (!parsed.ok()) return parsed.status();
+    const json& secret = *parsed;
     // Fields read defensively: a malformed answer is an error, never an exception.
     const std::string type = secret.contains("type") && secret["type"].is_string()
                                  ? secret["type"].get<std::string>()

@@ -302,6 +302,38 @@ TEST_F(WebhookCertgenTest, SecretOfAnotherTypeIsAnErrorNotOverwritten) {
   EXPECT_EQ(api_->Object(kSecret), before);
 }
 
+// Answers nested past kube::kMaxJsonDepth are refused before they are built (issue 20), for
+// the Secret and for a webhook configuration; nothing is written.
+TEST_F(WebhookCertgenTest, DeeplyNestedAnswersAreAnErrorNotParsed) {
+  json deep = json::array();
+  for (int i = 0; i < 100; ++i) deep = json::array({deep});
+  json config = json::parse(mutating_);
+  config["metadata"]["annotations"] = {{"x", deep.dump()}};  // inside a string: fine
+  config["x"] = deep;
+  api_->PutObject(kMutating, config.dump());
+  const std::string before = api_->Object(kMutating);
+  auto out = Run();  // creates the Secret, then reads the configuration
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("MutatingWebhookConfiguration sgx-mutate-config: JSON "
+                                        "nested deeper than 64"),
+            std::string::npos)
+      << out.status().message();
+  EXPECT_EQ(api_->Object(kMutating), before);
+
+  json s = {{"apiVersion", "v1"},
+            {"kind", "Secret"},
+            {"metadata", {{"name", "sgx-webhook-tls"}, {"namespace", "kube-system"}}},
+            {"type", "kubernetes.io/tls"},
+            {"data", {{"x", deep}}}};
+  api_->PutObject(kSecret, s.dump());
+  out = Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("Secret kube-system/sgx-webhook-tls: JSON nested deeper "
+                                        "than 64"),
+            std::string::npos)
+      << out.status().message();
+}
+
 TEST_F(WebhookCertgenTest, RbacForbiddenSaysWhichPermissionIsMissing) {
   api_->Forbid("GET", kSecret,
                "secrets \"sgx-webhook-tls\" is forbidden: User \"system:serviceaccount:kube-system:"
