@@ -3,10 +3,11 @@
 // and NFD's rule do), through the API server. A thread GETs the Node and, when the entry is
 // missing or differs as a quantity, PATCHes nodes/NODE/status with one JSON patch "add". While
 // the API server is away (connection failures, 429, 5xx) it retries with exponential backoff;
-// other failures (401/403: RBAC; 404: NODE_NAME wrong; an answer with a field of the wrong type,
-// not JSON, or over kMaxNodeAnswerBytes) are logged with what to fix and retried after the
-// backoff maximum or the resync, whichever is shorter; none ends the plugin. After a success it re-discovers and re-checks every `resync` (a
-// Node deleted and re-created by kubelet loses extended resources). docs/device-plugin.md.
+// other failures (401/403: RBAC; 404: NODE_NAME wrong; an answer with a field of the wrong
+// type, not JSON, or over kMaxNodeAnswerBytes) are logged with what to fix and retried after
+// the backoff maximum or the resync, whichever is shorter; none ends the plugin. After a
+// success it re-discovers and re-checks every `resync` (a Node deleted and re-created by
+// kubelet loses extended resources). docs/device-plugin.md.
 #pragma once
 
 #include <atomic>
@@ -64,8 +65,8 @@ class EpcRegistrar {
   // One reconciliation (with retries while the API server is away), on the caller's thread.
   // Returns Ok once the Node carries the EPC. Errors: InvalidArgument (not a valid Node
   // name or an EPC above 2^62 bytes), discovery's, the client's once retries end (Stop() ends
-  // them), Corruption naming the field for an unusable Node (kube::CapacityOf), Unavailable for an HTTP refusal with what to fix (404: NODE_NAME;
-  // 401/403: token or RBAC).
+  // them), Corruption naming the field for an unusable Node (kube::CapacityOf), Unavailable
+  // for an HTTP refusal with what to fix (404: NODE_NAME; 401/403: token or RBAC).
   Status ReconcileOnce();
   const EpcRegistrarStats& stats() const { return stats_; }
 
