@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <thread>
 
@@ -32,7 +33,9 @@ size_t Header(char* data, size_t size, size_t n, void* user) {
   constexpr std::string_view kName = "content-type:";
   if (line.size() > kName.size()) {
     std::string lower = line.substr(0, kName.size());
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    // Header bytes are the server's: ::tolower of a negative char is undefined.
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     if (lower == kName) {
       std::string v = line.substr(kName.size());
       while (!v.empty() && (v.front() == ' ')) v.erase(v.begin());
