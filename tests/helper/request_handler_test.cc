@@ -50,7 +50,7 @@ class RequestHandlerTest : public ::testing::Test {
 TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
   RequestHandler handler(service_.get(), metrics_.get());
   RequestContext ctx;
-  ctx.peer = {1234, 1000, 1000};
+  ctx.peer = {1234, 1000, 1000, ClientKey::OfUid(1000)};
   Outcome ok = handler.Handle(KeyIdNum(), ctx);
   EXPECT_EQ(ok.reason, Outcome::Reason::kAnswered);
   EXPECT_EQ(ok.code, aesm::AesmError::kSuccess);
@@ -60,6 +60,13 @@ TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
   EXPECT_EQ(busy.reason, Outcome::Reason::kRefused);
   EXPECT_EQ(busy.code, aesm::AesmError::kBusy);
   EXPECT_NE(busy.detail.find("uid 1000"), std::string::npos) << busy.detail;
+  // A client in a pod is named by its pod: its uid is not what its share follows.
+  RequestContext in_pod = ctx;
+  in_pod.peer.client = ClientKey::OfPod(*PodUid::Parse("0a1b2c3d-0000-4000-8000-00000000abcd"));
+  Outcome pod_busy = handler.Handle(KeyIdNum(), in_pod);
+  EXPECT_NE(pod_busy.detail.find("this client (pod 0a1b2c3d-0000-4000-8000-00000000abcd)"),
+            std::string::npos)
+      << pod_busy.detail;
   ctx.refusal = Refusal::kOverloaded;
   EXPECT_NE(handler.Handle(KeyIdNum(), ctx).detail.find("memory budget"), std::string::npos);
 
@@ -108,7 +115,7 @@ TEST_F(RequestHandlerTest, AThrowingBackendCostsTheRequestNotTheHelper) {
   AesmService service(&backend);
   RequestHandler handler(&service, metrics_.get());
   RequestContext ctx;
-  ctx.peer = {1234, 1000, 1000};
+  ctx.peer = {1234, 1000, 1000, ClientKey::OfUid(1000)};
   Outcome out;
   ASSERT_NO_THROW(out = handler.Handle(KeyIdNum(), ctx));
   EXPECT_EQ(out.reason, Outcome::Reason::kInternal);
