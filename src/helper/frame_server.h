@@ -34,7 +34,7 @@ struct FrameServerOptions {
   size_t refusal_slots_per_client = 8;
   std::chrono::milliseconds refusal_timeout{1000};  // capped by io_timeout
   size_t max_buffered_bytes = 64u << 20;
-  size_t max_reply_size = aesm::kDefaultMaxFrameSize;  // the handler never returns more
+  size_t max_reply_size = aesm::kDefaultMaxFrameSize;     // the handler never returns more
   ClientIdentity client_identity = ClientIdentity::kPod;  // what a client's share follows
   std::string proc_root = "/proc";  // where the peers' <pid>/cgroup files are read
 };

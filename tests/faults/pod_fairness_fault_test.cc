@@ -132,9 +132,8 @@ std::string Hoard(const std::string& socket, int n) {
     if (fd < 0) break;
     fds.push_back(fd);
   }
-  const size_t beyond = fds.size() > size_t(kShare + kRefusalSlots)
-                            ? fds.size() - size_t(kShare + kRefusalSlots)
-                            : 0;
+  const size_t beyond =
+      fds.size() > size_t(kShare + kRefusalSlots) ? fds.size() - size_t(kShare + kRefusalSlots) : 0;
   std::vector<int> held;
   size_t closed = 0;
   auto deadline = Clock::now() + 10s;
@@ -229,9 +228,9 @@ Outcome RunScenario(const Scenario& s) {
   WriteCgroup(proc, ::getpid(), kHostCgroup);
   // One loop, so that connections are accepted in order (share first, then refusal slots);
   // deadlines long enough that nothing the hoarder holds expires during the test.
-  std::vector<std::string> flags = {"--proc-root",         proc,    "--threads", "1",
-                                    "--io-timeout-ms",     "60000", "--refusal-timeout-ms",
-                                    "30000"};
+  std::vector<std::string> flags = {
+      "--proc-root",          proc,   "--threads", "1", "--io-timeout-ms", "60000",
+      "--refusal-timeout-ms", "30000"};
   flags.insert(flags.end(), s.flags.begin(), s.flags.end());
   HelperProcess helper(dir, flags);
   if (!Ready(helper)) {
@@ -270,8 +269,8 @@ TEST(FaultPodFairnessTest, ARootPodQuotesWhileAnotherRootPodHolds300Connections)
   // By pod (the default): another pod, a host process, a pid without a proc entry (as a peer
   // that exited, its connection held by a child), and the control: a second process of the
   // hoarder's own pod.
-  Outcome by_pod = RunScenario(
-      {{}, {PodCgroup(kGoodPod), kHostCgroup, std::string(), PodCgroup(kHoarderPod)}});
+  Outcome by_pod =
+      RunScenario({{}, {PodCgroup(kGoodPod), kHostCgroup, std::string(), PodCgroup(kHoarderPod)}});
   ASSERT_EQ(by_pod.clients.size(), 4u) << by_pod.log;
   // By uid (what main did): another pod of the same uid shares the hoarder's allowance.
   Outcome by_uid = RunScenario({{"--client-identity", "uid"}, {PodCgroup(kGoodPod)}});

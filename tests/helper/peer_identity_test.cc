@@ -19,7 +19,7 @@ constexpr char kUid[] = "6b1f1a0a-5b0e-4c4f-9e3c-2f8f0f0f0f0f";
 constexpr char kUidSystemd[] = "6b1f1a0a_5b0e_4c4f_9e3c_2f8f0f0f0f0f";
 constexpr char kOther[] = "0d3c2b1a-aaaa-4bbb-8ccc-123456789abc";
 constexpr char kStaticPod[] = "7c4e1d2f9a8b7c6d5e4f3a2b1c0d9e8f";  // MD5 hex: a static pod
-const std::string kContainer(64, 'e');                            // a container id
+const std::string kContainer(64, 'e');                             // a container id
 
 std::string PodOf(std::string_view contents) {
   auto pod = PodUidFromCgroupFile(contents);
@@ -44,9 +44,10 @@ TEST(PeerIdentityTest, CgroupV2SystemdDriverEveryQosClass) {
                   "kubelet-kubepods-besteffort-pod" +
                   u + ".slice/cri-containerd-" + kContainer + ".scope"),
             kUid);
-  EXPECT_EQ(PodOf(std::string("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod") +
-                  kStaticPod + ".slice/cri-containerd-" + kContainer + ".scope\n"),
-            kStaticPod);
+  EXPECT_EQ(
+      PodOf(std::string("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod") +
+            kStaticPod + ".slice/cri-containerd-" + kContainer + ".scope\n"),
+      kStaticPod);
 }
 
 TEST(PeerIdentityTest, CgroupfsDriverEveryQosClass) {
@@ -125,8 +126,8 @@ TEST(PeerIdentityTest, GarbageNamesNoPod) {
            std::string(),
            std::string("\n\n\n"),
            std::string("no colons at all"),
-           std::string("0:/kubepods/pod") + kUid,         // one colon: no path field
-           std::string("0::kubepods/pod") + kUid,         // the path is not absolute
+           std::string("0:/kubepods/pod") + kUid,            // one colon: no path field
+           std::string("0::kubepods/pod") + kUid,            // the path is not absolute
            std::string("0::/kubepods-burstable-pod.slice"),  // an empty UID
            std::string("0::/kubepods-pod6b1f!a.slice"),      // a character no UID has
            std::string("0::/kubepods-pod6b1f/a.slice"),
@@ -252,8 +253,8 @@ TEST(PeerIdentityTest, HugeFilesAreReadOnlyAsFarAsTheBound) {
   EXPECT_EQ(by_pod.Identify(302, 0).by, IdentifiedBy::kUidNotInPod);
   // A file just under the bound, without a final newline, is whole.
   std::string under = "0::/kubepods/pod" + std::string(kUid);
-  proc.Write(303, std::string(PeerIdentifier::kMaxCgroupRead - under.size() - 2, 'y') + "\n" +
-                      under);
+  proc.Write(303,
+             std::string(PeerIdentifier::kMaxCgroupRead - under.size() - 2, 'y') + "\n" + under);
   EXPECT_EQ(by_pod.Identify(303, 0).by, IdentifiedBy::kPod);
 }
 
@@ -266,9 +267,9 @@ TEST(PeerIdentityTest, TheRealProcCostsMicroseconds) {
   constexpr int kRounds = 20000;
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < kRounds; ++i) by_pod.Identify(::getpid(), ::getuid());
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                  .count() /
-              kRounds;
+  double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+      kRounds;
   std::cout << "peer identity: " << IdentifiedByName(self.by) << ", " << us
             << " us per /proc/<pid>/cgroup read" << std::endl;
   EXPECT_LT(us, 1000.0);

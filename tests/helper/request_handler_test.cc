@@ -60,13 +60,6 @@ TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
   EXPECT_EQ(busy.reason, Outcome::Reason::kRefused);
   EXPECT_EQ(busy.code, aesm::AesmError::kBusy);
   EXPECT_NE(busy.detail.find("uid 1000"), std::string::npos) << busy.detail;
-  // A client in a pod is named by its pod: its uid is not what its share follows.
-  RequestContext in_pod = ctx;
-  in_pod.peer.client = ClientKey::OfPod(*PodUid::Parse("0a1b2c3d-0000-4000-8000-00000000abcd"));
-  Outcome pod_busy = handler.Handle(KeyIdNum(), in_pod);
-  EXPECT_NE(pod_busy.detail.find("this client (pod 0a1b2c3d-0000-4000-8000-00000000abcd)"),
-            std::string::npos)
-      << pod_busy.detail;
   ctx.refusal = Refusal::kOverloaded;
   EXPECT_NE(handler.Handle(KeyIdNum(), ctx).detail.find("memory budget"), std::string::npos);
 
@@ -109,6 +102,19 @@ class ThrowingBackend final : public quoting::QuotingBackend {
     throw std::bad_alloc();
   }
 };
+
+// A client in a pod is named by its pod: its uid is not what its share follows.
+TEST_F(RequestHandlerTest, ARefusedPodIsNamedByItsPod) {
+  RequestHandler handler(service_.get(), nullptr);
+  RequestContext ctx;
+  ctx.peer = {1234, 0, 0, ClientKey::OfPod(*PodUid::Parse("0a1b2c3d-0000-4000-8000-00000000abcd"))};
+  ctx.refusal = Refusal::kOverShare;
+  Outcome busy = handler.Handle(KeyIdNum(), ctx);
+  EXPECT_EQ(busy.code, aesm::AesmError::kBusy);
+  EXPECT_NE(busy.detail.find("this client (pod 0a1b2c3d-0000-4000-8000-00000000abcd)"),
+            std::string::npos)
+      << busy.detail;
+}
 
 TEST_F(RequestHandlerTest, AThrowingBackendCostsTheRequestNotTheHelper) {
   ThrowingBackend backend;
