@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "testing/test_util.h"
 
@@ -143,6 +145,50 @@ TEST(PeerIdentityTest, GarbageNamesNoPod) {
   }
   // The longest UID that fits.
   EXPECT_EQ(PodOf("0::/kubepods-pod" + std::string(64, 'a') + ".slice"), std::string(64, 'a'));
+}
+
+// Mutations of real files (a fixed seed, so a failure repeats): the parser never reads past
+// its input (ASan builds check), and whatever it returns is a UID it could have read.
+TEST(PeerIdentityTest, MutatedFilesNeverYieldAnInvalidUid) {
+  const std::string u = kUidSystemd;
+  const std::vector<std::string> seeds = {
+      "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + u +
+          ".slice/cri-containerd-" + kContainer + ".scope\n",
+      "12:pids:/kubepods/besteffort/pod" + std::string(kUid) + "/" + kContainer +
+          "\n1:name=systemd:/kubepods/besteffort/pod" + kUid + "/" + kContainer + "\n0::/\n",
+      "0::/../../pod" + std::string(kStaticPod) + "/x\n",
+  };
+  const std::string alphabet = ":/-_.\n\0podkubepodsslice0123456789abcdef";
+  uint64_t state = 0x2545f4914f6cdd1dull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int found = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string s = seeds[next() % seeds.size()];
+    for (int edits = int(next() % 4) + 1; edits > 0; --edits) {
+      size_t at = s.empty() ? 0 : size_t(next() % s.size());
+      switch (next() % 3) {
+        case 0:
+          if (!s.empty()) s[at] = alphabet[next() % alphabet.size()];
+          break;
+        case 1: s.insert(at, 1, alphabet[next() % alphabet.size()]); break;
+        default:
+          if (!s.empty()) s.erase(at, size_t(next() % 8) + 1);
+      }
+    }
+    auto pod = PodUidFromCgroupFile(s);
+    if (!pod) continue;
+    ++found;
+    std::string_view v = pod->view();
+    ASSERT_FALSE(v.empty()) << s;
+    ASSERT_LE(v.size(), PodUid::kMaxSize) << s;
+    for (char c : v) ASSERT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-') << s;
+  }
+  EXPECT_GT(found, 1000) << "most mutations keep some line intact";
 }
 
 TEST(PeerIdentityTest, PodUidReadsSystemdEscapesAndCompares) {
