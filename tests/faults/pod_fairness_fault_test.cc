@@ -295,7 +295,7 @@ TEST(FaultPodFairnessTest, ARootPodQuotesWhileAnotherRootPodHolds300Connections)
   // Another root pod quotes at once, first try.
   EXPECT_EQ(other_pod.code, "0") << by_pod.log;
   EXPECT_EQ(other_pod.tries, 1);
-  EXPECT_LT(other_pod.ms, 1000.0);
+  EXPECT_LT(other_pod.ms, 2000.0);  // milliseconds unloaded; the bound allows a busy CI machine
   // A host process (keyed by its uid) and a peer without a proc entry (the exited peers' key)
   // are apart from every pod, so served too.
   EXPECT_EQ(host.code, "0") << by_pod.log;
