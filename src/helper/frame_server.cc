@@ -58,14 +58,18 @@ Peer PeerOf(int fd) {
   return p;
 }
 
-// "pid 12 uid 0 (pod 0a1b...)", "(no pod)" or "(exited peers)": the credentials and the key.
+// "pid 12 uid 0", then the share's key unless it is that uid: " (pod 0a1b...)", " (exited
+// peers)".
 std::string PeerText(const Peer& p) {
   return "pid " + std::to_string(p.pid) + " uid " + std::to_string(p.uid) +
-         (p.client.kind == ClientKey::Kind::kUid ? " (no pod)" : " (" + p.client.ToString() + ")");
+         (p.client.kind == ClientKey::Kind::kUid ? "" : " (" + p.client.ToString() + ")");
 }
 
+// "conn 7 (pid 12, uid 0, pod 0a1b...)", or without the pod when keyed by uid.
 std::string Describe(uint64_t id, const Peer& p) {
-  return "conn " + std::to_string(id) + " (" + PeerText(p) + ")";
+  return "conn " + std::to_string(id) + " (pid " + std::to_string(p.pid) + ", uid " +
+         std::to_string(p.uid) +
+         (p.client.kind == ClientKey::Kind::kUid ? "" : ", " + p.client.ToString()) + ")";
 }
 
 }  // namespace

@@ -3,9 +3,10 @@
 // handler answers it inline, the answer is written and the connection closed. Every
 // connection has an I/O deadline; bad frames close it unanswered; connections beyond
 // `max_connections` are closed at once. Each client (its pod, else its uid: peer_identity.h)
-// has a share of connections (client_shares.h) and all connections one memory budget (memory_budget.h): beyond either,
-// requests are answered BUSY or closed. Shutdown() drains; HandOver() drains for a successor
-// that took the socket's path. docs/helper-handover.md tells how, with the numbers.
+// has a share of connections (client_shares.h) and all connections one memory budget
+// (memory_budget.h): beyond either, requests are answered BUSY or closed. Shutdown() drains;
+// HandOver() drains for a successor that took the socket's path. docs/helper-handover.md tells
+// how, with the numbers.
 #pragma once
 
 #include <atomic>
