@@ -69,19 +69,29 @@ struct Flags {
   int idle_conns = 1000;
   int helper_threads = 0;  // 0: the helper's default (one loop per core)
   bool keep_helper_log = false;
+  std::vector<std::string> helper_args;  // --helper-arg: more flags for the helper
+  // What each client sends: a GetQuoteEx, or GetSupportedAttKeyIDNum (no signing: the rate is
+  // then the helper's per-connection cost: accept, peer credentials, client identity, reply).
+  bool key_id_num = false;
 };
 
 [[noreturn]] void Usage(const char* argv0, int code) {
-  std::fprintf(code == 0 ? stdout : stderr,
-               "usage: %s [--helper PATH] [--seconds S] [--clients 1,8,64] [--idle-conns 1000]\n"
-               "          [--helper-threads T] [--helper-log]\n"
-               "  --helper PATH       sgx-quote-helper binary (default: %s)\n"
-               "  --seconds S         duration of each measurement (default 2)\n"
-               "  --clients LIST      client thread counts, comma separated (default 1,8,64)\n"
-               "  --idle-conns K      idle connections for the memory figure (default 1000)\n"
-               "  --helper-threads T  pass --threads T to the helper (default: its own default)\n"
-               "  --helper-log        let the helper log at info level on stderr\n",
-               argv0, CONFCOM_HELPER_PATH);
+  std::fprintf(
+      code == 0 ? stdout : stderr,
+      "usage: %s [--helper PATH] [--seconds S] [--clients 1,8,64] [--idle-conns 1000]\n"
+      "          [--helper-threads T] [--helper-log] [--helper-arg ARG]...\n"
+      "          [--request quote|keyidnum]\n"
+      "  --helper PATH       sgx-quote-helper binary (default: %s)\n"
+      "  --seconds S         duration of each measurement (default 2)\n"
+      "  --clients LIST      client thread counts, comma separated (default 1,8,64)\n"
+      "  --idle-conns K      idle connections for the memory figure (default 1000)\n"
+      "  --helper-threads T  pass --threads T to the helper (default: its own default)\n"
+      "  --helper-log        let the helper log at info level on stderr\n"
+      "  --helper-arg ARG    pass ARG to the helper (repeatable), e.g.\n"
+      "                      --helper-arg=--client-identity=uid\n"
+      "  --request R         what the clients send: quote (GetQuoteEx, default) or\n"
+      "                      keyidnum (GetSupportedAttKeyIDNum: connections/s, no signing)\n",
+      argv0, CONFCOM_HELPER_PATH);
   std::exit(code);
 }
 
@@ -119,6 +129,14 @@ Flags ParseFlags(int argc, char** argv) {
         if (f.helper_threads < 0 || f.helper_threads > 256) throw std::invalid_argument("t");
       } else if (a == "--helper-log") {
         f.keep_helper_log = true;
+      } else if (a == "--helper-arg") {
+        f.helper_args.push_back(value());
+      } else if (a.rfind("--helper-arg=", 0) == 0) {
+        f.helper_args.push_back(a.substr(13));
+      } else if (a == "--request") {
+        std::string r = value();
+        if (r != "quote" && r != "keyidnum") throw std::invalid_argument("request");
+        f.key_id_num = r == "keyidnum";
       } else if (a == "-h" || a == "--help") {
         Usage(argv[0], 0);
       } else {
@@ -158,6 +176,7 @@ class HelperProcess {
       args.push_back("--threads");
       args.push_back(std::to_string(f.helper_threads));
     }
+    args.insert(args.end(), f.helper_args.begin(), f.helper_args.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -344,6 +363,8 @@ bool WaitForHelper(HelperProcess& helper, const std::string& socket, double max_
 struct Setup {
   msg::Request get_quote;
   uint32_t quote_size = 0;
+  bool key_id_num = false;  // the clients send key_id_num instead of get_quote
+  msg::Request key_id_num_request;
 };
 
 std::optional<Setup> PrepareRequest(const std::string& socket, std::string* why) {
@@ -482,17 +503,22 @@ LoadResult RunLoad(const std::string& socket, pid_t helper_pid, const Setup& set
       while (!go) std::this_thread::yield();
       while (Clock::now() < deadline) {
         auto t0 = Clock::now();
-        auto res = aesm::Call(opts, setup.get_quote);
+        auto res = aesm::Call(opts, setup.key_id_num ? setup.key_id_num_request : setup.get_quote);
         auto t1 = Clock::now();
-        bool good = res.ok() && res->has_getquoteexres() && res->getquoteexres().errorcode() == 0 &&
-                    res->getquoteexres().quote().size() == setup.quote_size;
+        bool good = setup.key_id_num ? res.ok() && res->has_getsupportedattkeyidnumres() &&
+                                           res->getsupportedattkeyidnumres().errorcode() == 0
+                                     : res.ok() && res->has_getquoteexres() &&
+                                           res->getquoteexres().errorcode() == 0 &&
+                                           res->getquoteexres().quote().size() == setup.quote_size;
         if (good) {
           lat.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
         } else {
           if (errors[size_t(t)]++ == 0) {
             first_errors[size_t(t)] =
                 !res.ok() ? res.status().ToString()
-                          : "errorCode " + std::to_string(res->getquoteexres().errorcode());
+                : setup.key_id_num
+                    ? std::string("bad reply")
+                    : "errorCode " + std::to_string(res->getquoteexres().errorcode());
           }
           // Do not spin on a dead helper.
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -616,6 +642,14 @@ int Main(int argc, char** argv) {
       "request: GetQuoteEx report=432 B qe_report_info=960 B quote_size=%u B (first quote "
       "parsed and verified)\n",
       setup->quote_size);
+  if (f.key_id_num) {
+    setup->key_id_num = true;
+    setup->key_id_num_request.mutable_getsupportedattkeyidnumreq()->set_timeout(15000);
+    std::printf(
+        "request: the clients send GetSupportedAttKeyIDNum instead (--request keyidnum): "
+        "\"quotes\" below are connections, each one request without signing\n");
+  }
+  for (const std::string& a : f.helper_args) std::printf("helper arg: %s\n", a.c_str());
   long rss_start = ReadRssKib(helper.pid());
   std::printf("mem: helper VmRSS at idle after start = %ld KiB (%.1f MiB)\n", rss_start,
               double(rss_start) / 1024);

@@ -62,7 +62,10 @@ if (mode === "overlay") {
     const spec = podSpec(ds);
     check(ds.metadata.namespace === "kube-system", `${id} is not in kube-system`);
     check(spec.priorityClassName === "system-node-critical", `${id} priorityClassName is not system-node-critical`);
-    check(spec.hostNetwork !== true && spec.hostPID !== true && spec.hostIPC !== true, `${id} uses host namespaces`);
+    check(spec.hostNetwork !== true && spec.hostIPC !== true, `${id} uses host namespaces`);
+    // The helper alone shares the host's PID namespace: it keys fair shares by the client's pod,
+    // read from /proc/<SO_PEERCRED pid>/cgroup (docs/operator-guide.md).
+    check(spec.hostPID !== true || ds === helper, `${id} uses the host's PID namespace`);
     const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
     const keys = terms.flatMap((t) => (t.matchExpressions ?? []).map((e) => e.key));
     if (SIMULATED) {

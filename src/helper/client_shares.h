@@ -1,14 +1,16 @@
 // Fair shares of a server's connections: each client may hold `share` connections, then
 // `refusal_slots` more that are only answered BUSY; beyond those, its connections are closed
 // at once. One client therefore never holds more than share + refusal slots, and never locks
-// the others out. A client is whatever Key identifies it: its uid today (UidShares, from
-// SO_PEERCRED), its pod later.
+// the others out. A client is whatever Key identifies it: the server's is ClientKey
+// (peer_identity.h), the peer's pod or else its uid (ClientShares).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+
+#include "helper/peer_identity.h"
 
 namespace confcom::helper {
 
@@ -74,7 +76,7 @@ class ConnectionShares {
   std::unordered_map<Key, Held> held_;
 };
 
-// Shares keyed by the peer's uid as the helper sees it (SO_PEERCRED; -1 when unknown).
-using UidShares = ConnectionShares<int64_t>;
+// Shares keyed by the peer's pod, or its uid outside pods (PeerIdentifier).
+using ClientShares = ConnectionShares<ClientKey>;
 
 }  // namespace confcom::helper

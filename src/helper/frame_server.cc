@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <thread>
@@ -33,6 +34,8 @@ namespace {
 
 // Lines any client can cause: one limiter per kind.
 LogLimiter g_refused_log, g_bad_frame_log, g_timeout_log, g_budget_log, g_peer_log, g_handler_log;
+// A client whose pod cannot be told (no hostPID, a process that exited): a few lines a minute.
+LogLimiter g_identity_log(3, std::chrono::seconds(60));
 // Out of descriptors, a loop retries 10 times a second: say so a few times a minute at most.
 LogLimiter g_fd_log(3, std::chrono::seconds(60));
 
@@ -55,9 +58,18 @@ Peer PeerOf(int fd) {
   return p;
 }
 
+// "pid 12 uid 0", then the share's key unless it is that uid: " (pod 0a1b...)", " (exited
+// peers)".
+std::string PeerText(const Peer& p) {
+  return "pid " + std::to_string(p.pid) + " uid " + std::to_string(p.uid) +
+         (p.client.kind == ClientKey::Kind::kUid ? "" : " (" + p.client.ToString() + ")");
+}
+
+// "conn 7 (pid 12, uid 0, pod 0a1b...)", or without the pod when keyed by uid.
 std::string Describe(uint64_t id, const Peer& p) {
   return "conn " + std::to_string(id) + " (pid " + std::to_string(p.pid) + ", uid " +
-         std::to_string(p.uid) + ")";
+         std::to_string(p.uid) +
+         (p.client.kind == ClientKey::Kind::kUid ? "" : ", " + p.client.ToString()) + ")";
 }
 
 }  // namespace
@@ -226,16 +238,34 @@ class FrameServer::Loop {
         continue;
       }
       Peer peer = PeerOf(fd);
-      ShareAdmission admission = s_->shares_.Admit(peer.uid);
+      Identification id = s_->identifier_.Identify(peer.pid, peer.uid);
+      peer.client = id.key;
+      ++s_->stats_.identified_by[size_t(id.by)];
+      if (id.by == IdentifiedBy::kUidPidNotVisible || id.by == IdentifiedBy::kUidUnreadable) {
+        LimitedWarn(g_identity_log,
+                    "cannot tell the pod of pid {} uid {} ({}{}{}): its connections share uid "
+                    "{}'s allowance{}",
+                    peer.pid, peer.uid, IdentifiedByName(id.by), id.error != 0 ? ": " : "",
+                    id.error != 0 ? std::strerror(id.error) : "", peer.uid,
+                    id.by == IdentifiedBy::kUidPidNotVisible
+                        ? " (the helper needs hostPID to see the pods of its clients)"
+                        : "");
+      } else if (id.by == IdentifiedBy::kExited) {
+        LimitedWarn(g_identity_log,
+                    "pid {} uid {} exited before its connection was accepted (its connection "
+                    "is held by another process): it shares one allowance with every such peer",
+                    peer.pid, peer.uid);
+      }
+      ShareAdmission admission = s_->shares_.Admit(peer.client);
       if (admission == ShareAdmission::kClosed) {
         --s_->stats_.open;
         ++s_->stats_.refused;
         ++s_->stats_.over_share;
         LimitedWarn(
             g_refused_log,
-            "refusing a connection from pid {} uid {}: it holds its share of {} connection(s) "
-            "and {} more waiting for BUSY (--max-connections-per-client)",
-            peer.pid, peer.uid, s_->options_.max_connections_per_client,
+            "refusing a connection from {}: it holds its share of {} connection(s) and {} more "
+            "waiting for BUSY (--max-connections-per-client)",
+            PeerText(peer), s_->options_.max_connections_per_client,
             s_->options_.refusal_slots_per_client);
         ::close(fd);
         continue;
@@ -276,7 +306,7 @@ class FrameServer::Loop {
     auto it = conns_.find(fd);
     if (it != conns_.end()) {
       s_->budget_.Release(it->second.charged);
-      s_->shares_.Release(it->second.peer.uid, it->second.admission);
+      s_->shares_.Release(it->second.peer.client, it->second.admission);
       conns_.erase(it);
     }
     --s_->stats_.open;
@@ -476,6 +506,7 @@ FrameServer::FrameServer(int listen_fd, FrameServerOptions options, Handler hand
     : listen_fd_(listen_fd),
       options_(options),
       handler_(std::move(handler)),
+      identifier_(options.client_identity, options.proc_root),
       shares_(options.max_connections_per_client, options.refusal_slots_per_client),
       budget_(options.max_buffered_bytes, &stats_.buffered_bytes, &stats_.buffered_bytes_peak) {
   options_.threads = Threads(options_.threads);

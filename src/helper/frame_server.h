@@ -2,10 +2,11 @@
 // `threads` epoll loops share the socket; a connection sends one frame (aesm/framing.h), the
 // handler answers it inline, the answer is written and the connection closed. Every
 // connection has an I/O deadline; bad frames close it unanswered; connections beyond
-// `max_connections` are closed at once. Each client (uid) has a share of connections
-// (client_shares.h) and all connections one memory budget (memory_budget.h): beyond either,
-// requests are answered BUSY or closed. Shutdown() drains; HandOver() drains for a successor
-// that took the socket's path. docs/helper-handover.md tells how, with the numbers.
+// `max_connections` are closed at once. Each client (its pod, else its uid: peer_identity.h)
+// has a share of connections (client_shares.h) and all connections one memory budget
+// (memory_budget.h): beyond either, requests are answered BUSY or closed. Shutdown() drains;
+// HandOver() drains for a successor that took the socket's path. docs/helper-handover.md tells
+// how, with the numbers.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "common/status.h"
 #include "helper/client_shares.h"
 #include "helper/memory_budget.h"
+#include "helper/peer_identity.h"
 
 namespace confcom::helper {
 
@@ -33,15 +35,18 @@ struct FrameServerOptions {
   size_t refusal_slots_per_client = 8;
   std::chrono::milliseconds refusal_timeout{1000};  // capped by io_timeout
   size_t max_buffered_bytes = 64u << 20;
-  size_t max_reply_size = aesm::kDefaultMaxFrameSize;  // the handler never returns more
+  size_t max_reply_size = aesm::kDefaultMaxFrameSize;     // the handler never returns more
+  ClientIdentity client_identity = ClientIdentity::kPod;  // what a client's share follows
+  std::string proc_root = "/proc";  // where the peers' <pid>/cgroup files are read
 };
 
 // Who is on the other end of a connection (SO_PEERCRED; -1 when unknown). pid and uid are as
-// seen in the helper's own namespaces.
+// seen in the helper's own namespaces; `client` is the key of its share (its pod, else uid).
 struct Peer {
   int64_t pid = -1;
   int64_t uid = -1;
   int64_t gid = -1;
+  ClientKey client;
 };
 
 // Why the handler should not do the work a request asks for.
@@ -73,6 +78,8 @@ struct FrameServerStats {
   std::atomic<int64_t> open{0};
   std::atomic<int64_t> buffered_bytes{0};  // charged to the memory budget now
   std::atomic<int64_t> buffered_bytes_peak{0};
+  // Connections by how their client was identified, indexed by IdentifiedBy.
+  std::atomic<uint64_t> identified_by[kIdentifiedByCount] = {};
 };
 
 // MemoryBudget::CheckHolds for these options: OK when max_buffered_bytes holds max_connections
@@ -119,7 +126,8 @@ class FrameServer {
   std::atomic<bool> handover_{false};  // set before shutdown_fd_ is signalled by HandOver()
   std::atomic<uint64_t> next_connection_id_{1};
   FrameServerStats stats_;
-  UidShares shares_;
+  PeerIdentifier identifier_;
+  ClientShares shares_;
   MemoryBudget budget_;
 };
 

@@ -33,6 +33,17 @@ class ConnectionCollector final : public prometheus::Collectable {
     add("peer_closed", s_.peer_closed.load());
     add("over_share", s_.over_share.load());
     add("over_budget", s_.over_budget.load());
+    prometheus::MetricFamily identities{
+        "confcom_quote_helper_client_identities_total",
+        "Connections by how their client's share was keyed: by its pod, or by its uid and why",
+        prometheus::MetricType::Counter,
+        {}};
+    for (size_t i = 0; i < kIdentifiedByCount; ++i) {
+      prometheus::ClientMetric m;
+      m.label = {{"identified_by", IdentifiedByName(IdentifiedBy(i))}};
+      m.counter.value = double(s_.identified_by[i].load());
+      identities.metric.push_back(m);
+    }
     prometheus::MetricFamily open{"confcom_quote_helper_open_connections",
                                   "Open client connections",
                                   prometheus::MetricType::Gauge,
@@ -48,7 +59,7 @@ class ConnectionCollector final : public prometheus::Collectable {
     prometheus::ClientMetric b;
     b.gauge.value = double(s_.buffered_bytes.load());
     buffered.metric.push_back(b);
-    return {total, open, buffered};
+    return {total, identities, open, buffered};
   }
 
  private:

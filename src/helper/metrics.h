@@ -4,6 +4,8 @@
 //   confcom_quote_helper_rejected_requests_total{reason}    unparseable / unclassifiable / internal
 //   confcom_quote_helper_connections_total{outcome}         accepted, refused, timed_out, bad_frame,
 //                                                           over_share, over_budget, ...
+//   confcom_quote_helper_client_identities_total{identified_by}  connections by how their
+//                                                           client was keyed: pod, not_in_pod, ...
 //   confcom_quote_helper_open_connections                   gauge
 //   confcom_quote_helper_buffered_bytes                     gauge: memory held for requests/replies
 //   confcom_quote_helper_info{version,backend,simulated}    1; simulated="true" on the sim backend
@@ -34,7 +36,8 @@ class QuoteHelperMetrics {
   // Counts a request closed without a reply; `reason` is OutcomeReasonName()'s word.
   void Rejected(std::string_view reason);
   // Returns a collectable that reads the server's connection counters and gauges at scrape
-  // time (the _connections_total, _open_connections and _buffered_bytes families above);
+  // time (the _connections_total, _client_identities_total, _open_connections and
+  // _buffered_bytes families above);
   // `stats` must outlive it.
   static std::shared_ptr<prometheus::Collectable> ConnectionCollector(
       const FrameServerStats& stats);

@@ -50,9 +50,19 @@ void AddHelperFlags(CLI::App& app, HelperFlags* f) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--max-connections-per-client", f->max_connections_per_client,
-                 "Connections one client (uid, from the socket's peer credentials) may hold; its "
+                 "Connections one client (pod or uid: --client-identity) may hold; its "
                  "requests beyond them are answered BUSY and further connections closed")
       ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--client-identity", f->client_identity,
+                 "What a client's share of connections follows: 'pod' (the peer's pod, from its "
+                 "cgroup; its uid outside pods or when the pod cannot be seen, e.g. without "
+                 "hostPID) or 'uid'")
+      ->check(CLI::IsMember({"pod", "uid"}))
+      ->capture_default_str();
+  app.add_option("--proc-root", f->proc_root,
+                 "Where the peers' <pid>/cgroup files are read, for --client-identity=pod (for "
+                 "tests)")
       ->capture_default_str();
   app.add_option(
          "--refusal-timeout-ms", f->refusal_timeout_ms,
@@ -137,6 +147,8 @@ Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& f) {
   o.max_reply_size = kMaxReplySize;
   o.max_buffered_bytes = f.max_buffered_mib << 20;
   o.refusal_timeout = std::chrono::milliseconds(f.refusal_timeout_ms);
+  o.client_identity = f.client_identity == "uid" ? ClientIdentity::kUid : ClientIdentity::kPod;
+  o.proc_root = f.proc_root;
   CONFCOM_RETURN_IF_ERROR(CheckMemoryBudget(o));
 
   c.handover.path = f.socket;

@@ -48,6 +48,8 @@ struct HelperFlags {
   std::string after_handover = "exit";
   std::string ready_file;
   int handover_timeout_ms = 60000;
+  std::string client_identity = "pod";
+  std::string proc_root = "/proc";
 };
 
 // Adds every flag to `app` (the logging and metrics flags among them, in --help order); parsed

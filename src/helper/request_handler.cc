@@ -13,7 +13,9 @@ namespace {
 LogLimiter g_dropped_log, g_refused_log, g_failed_log;
 
 std::string PeerText(const Peer& p) {
-  return "pid " + std::to_string(p.pid) + ", uid " + std::to_string(p.uid);
+  std::string text = "pid " + std::to_string(p.pid) + ", uid " + std::to_string(p.uid);
+  if (p.client.kind != ClientKey::Kind::kUid) text += ", " + p.client.ToString();
+  return text;
 }
 
 }  // namespace
@@ -39,7 +41,7 @@ Outcome RequestHandler::Handle(std::string_view request, const RequestContext& c
     } else {
       std::string why =
           context.refusal == Refusal::kOverShare
-              ? "this client (uid " + std::to_string(context.peer.uid) +
+              ? "this client (" + context.peer.client.ToString() +
                     ") holds more than its share of connections (--max-connections-per-client)"
               : "the helper's memory budget for requests and replies is exhausted "
                 "(--max-buffered-mib)";

@@ -35,7 +35,8 @@ POD_KEYS = {
     "automountServiceAccountToken",  # false in confcom's manifests; ctr mounts no token either
     "enableServiceLinks",  # service env variables: no Services exist here
     "terminationGracePeriodSeconds",  # the test sends SIGTERM itself and waits
-    "hostNetwork", "hostPID", "hostIPC",  # accepted only when false (checked below)
+    "hostNetwork", "hostIPC",  # accepted only when false (checked below)
+    "hostPID",  # translated: ctr joins the host's PID namespace
 }
 CONTAINER_KEYS = {
     "name", "image", "command", "args", "env", "workingDir", "securityContext",
@@ -105,7 +106,7 @@ def main():
         fail(f"no DaemonSet {ds_name} in {path}")
     pod = ds["spec"]["template"]["spec"]
     only(f"{ds_name}: pod spec", pod, POD_KEYS)
-    for key in ("hostNetwork", "hostPID", "hostIPC"):
+    for key in ("hostNetwork", "hostIPC"):
         if pod.get(key):
             fail(f"{ds_name}: pod {key}: true is not reproduced")
     containers = pod.get("initContainers", []) + pod["containers"]
@@ -131,6 +132,8 @@ def main():
     if setting("runAsNonRoot") and uid == 0:
         fail(f"{where}: runAsNonRoot with runAsUser 0")
     out.append(f"USER {uid}:{gid}" if uid is not None else "USER ")
+    if pod.get("hostPID"):
+        out.append("FLAG --with-ns=pid:/proc/1/ns/pid")  # the host's PID namespace, as kubelet
     if sc.get("privileged"):
         fail(f"{where}: privileged")
     if sc.get("allowPrivilegeEscalation", True):

@@ -266,10 +266,11 @@ TEST(FaultHostileClientsTest, ASecondUidQuotesWhileOneUidHoldsItsShare) {
   TempDir dir;
   // The refusal slots' deadline is long so that none frees while the checks below run, however
   // slow the machine; one loop accepts in connection order (share first, then refusal slots).
+  // Keyed by uid even when the tests run in a pod (both uids would be that pod's otherwise).
   HelperProcess helper(
       dir, {"--max-connections-per-client", std::to_string(kShare), "--max-connections",
             std::to_string(kMaxConnections), "--io-timeout-ms", "20000", "--refusal-timeout-ms",
-            "10000", "--threads", "1"});
+            "10000", "--threads", "1", "--client-identity", "uid"});
   ASSERT_TRUE(Ready(helper)) << helper.Log();
   ::chmod(dir.path().c_str(), 0755);  // the other uid must reach the socket
   auto request = QuoteRequest(helper.socket(), 8192);

@@ -9,6 +9,9 @@
 namespace confcom::helper {
 namespace {
 
+// Keyed by a plain uid, as the server did before pods (the template is the same).
+using UidShares = ConnectionShares<int64_t>;
+
 TEST(ClientSharesTest, AShareThenRefusalSlotsThenClosed) {
   UidShares shares(2, 1);
   EXPECT_EQ(shares.Admit(1000), ShareAdmission::kWithinShare);
@@ -58,6 +61,38 @@ TEST(ClientSharesTest, AnyHashableKey) {
   EXPECT_EQ(shares.Admit("pod-a"), ShareAdmission::kWithinShare);
   EXPECT_EQ(shares.Admit("pod-a"), ShareAdmission::kClosed);
   EXPECT_EQ(shares.Admit("pod-b"), ShareAdmission::kWithinShare);
+}
+
+// The server's key: two pods whose processes share uid 0 have a share each; processes
+// outside pods share their uid's, apart from every pod's.
+TEST(ClientSharesTest, PodsOfOneUidHaveAShareEach) {
+  ClientShares shares(2, 1);
+  const ClientKey pod_a = ClientKey::OfPod(*PodUid::Parse("aaaaaaaa-0000-4000-8000-000000000001"));
+  const ClientKey pod_b = ClientKey::OfPod(*PodUid::Parse("bbbbbbbb-0000-4000-8000-000000000002"));
+  const ClientKey root = ClientKey::OfUid(0);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(shares.Admit(pod_a), ShareAdmission::kWithinShare);
+  EXPECT_EQ(shares.Admit(pod_a), ShareAdmission::kRefusalSlot);
+  EXPECT_EQ(shares.Admit(pod_a), ShareAdmission::kClosed);
+  // pod_a holds all it may: pod_b and the host's root processes are untouched.
+  EXPECT_EQ(shares.Admit(pod_b), ShareAdmission::kWithinShare);
+  EXPECT_EQ(shares.Admit(root), ShareAdmission::kWithinShare);
+  EXPECT_EQ(shares.clients(), 3u);
+  // The same pod UID written with systemd's '_' is the same pod.
+  EXPECT_EQ(shares.Admit(ClientKey::OfPod(*PodUid::Parse("aaaaaaaa_0000_4000_8000_000000000001"))),
+            ShareAdmission::kClosed);
+  shares.Release(pod_a, ShareAdmission::kRefusalSlot);
+  EXPECT_EQ(shares.Admit(pod_a), ShareAdmission::kRefusalSlot);
+  // A uid key and a pod key never meet, whatever the uid.
+  EXPECT_FALSE(ClientKey::OfUid(0) == pod_a);
+  EXPECT_EQ(ClientKey::OfUid(0), root);
+  // The exited peers (of any uid) have one share together, apart from pods and uids.
+  const ClientKey exited = ClientKey::OfExited();
+  EXPECT_FALSE(exited == root);
+  EXPECT_FALSE(exited == ClientKey::OfUid(-1));
+  EXPECT_EQ(shares.Admit(exited), ShareAdmission::kWithinShare);
+  EXPECT_EQ(shares.Admit(ClientKey::OfExited()), ShareAdmission::kWithinShare);
+  EXPECT_EQ(shares.Admit(exited), ShareAdmission::kRefusalSlot);
+  EXPECT_EQ(shares.Admit(ClientKey::OfUid(0)), ShareAdmission::kWithinShare);
 }
 
 TEST(ClientSharesTest, ConcurrentAdmitsNeverExceedTheShareAndSlots) {

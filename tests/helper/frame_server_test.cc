@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "aesm/framing.h"
@@ -49,6 +51,10 @@ class FrameServerTest : public ::testing::Test {
         [this](std::string_view req, const RequestContext& ctx) -> std::optional<std::string> {
           last_pid_ = ctx.peer.pid;
           last_uid_ = ctx.peer.uid;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            last_client_ = ctx.peer.client.ToString();
+          }
           ++handled_;
           if (req == "close") return std::nullopt;
           if (req == "throw") throw std::runtime_error("boom");
@@ -82,6 +88,12 @@ class FrameServerTest : public ::testing::Test {
   std::thread thread_;
   std::atomic<int> handled_{0};
   std::atomic<int64_t> last_pid_{-2}, last_uid_{-2};
+  std::mutex mu_;
+  std::string last_client_;  // the key of the last request's client (guarded by mu_)
+  std::string LastClient() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_client_;
+  }
 };
 
 TEST_F(FrameServerTest, AnswersAndClosesAfterOneRequest) {
@@ -248,6 +260,56 @@ TEST_F(FrameServerTest, HandlerSeesThePeersCredentials) {
   EXPECT_EQ(Roundtrip("who"), "echo:who");
   EXPECT_EQ(last_pid_.load(), int64_t(::getpid()));
   EXPECT_EQ(last_uid_.load(), int64_t(::getuid()));
+}
+
+// The share follows the pod in <proc_root>/<pid>/cgroup, read for every connection: this
+// process's file is rewritten between connections to play two pods of one uid.
+TEST_F(FrameServerTest, TheShareFollowsThePodReadForEachConnection) {
+  const std::string proc = dir_.File("proc");
+  const std::string cgroup = proc + "/" + std::to_string(::getpid()) + "/cgroup";
+  std::filesystem::create_directories(proc + "/" + std::to_string(::getpid()));
+  auto become = [&](const std::string& pod) {
+    testing::WriteAll(cgroup, "0::/kubepods.slice/kubepods-pod" + pod + ".slice/cri-x.scope\n");
+  };
+  FrameServerOptions o;
+  o.threads = 1;
+  o.max_connections_per_client = 1;
+  o.refusal_slots_per_client = 0;
+  o.proc_root = proc;
+  Start(o);
+  become("aaaaaaaa_0000_4000_8000_00000000000a");
+  EXPECT_EQ(Roundtrip("a"), "echo:a");
+  EXPECT_EQ(LastClient(), "pod aaaaaaaa-0000-4000-8000-00000000000a");
+  // Pod a holds its one connection: its next is closed, pod b's is served.
+  int held = testing::ConnectUnix(path_);
+  for (int i = 0; i < 200 && server_->stats().open.load() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int refused = testing::ConnectUnix(path_);
+  EXPECT_EQ(ReadToEof(refused, std::chrono::seconds(5)), "");
+  ::close(refused);
+  become("bbbbbbbb_0000_4000_8000_00000000000b");
+  EXPECT_EQ(Roundtrip("b"), "echo:b");
+  EXPECT_EQ(LastClient(), "pod bbbbbbbb-0000-4000-8000-00000000000b");
+  // Outside any pod: the uid.
+  testing::WriteAll(cgroup, "0::/user.slice/user-0.slice/session-1.scope\n");
+  EXPECT_EQ(Roundtrip("host"), "echo:host");
+  EXPECT_EQ(LastClient(), "uid " + std::to_string(::getuid()));
+  ::close(held);
+  const auto& by = server_->stats().identified_by;
+  EXPECT_EQ(by[size_t(IdentifiedBy::kPod)].load(), 4u);  // a, held, refused, b
+  EXPECT_EQ(by[size_t(IdentifiedBy::kUidNotInPod)].load(), 1u);
+  EXPECT_EQ(server_->stats().over_share.load(), 1u);
+}
+
+TEST_F(FrameServerTest, ByUidEveryConnectionOfTheProcessSharesOneAllowance) {
+  FrameServerOptions o;
+  o.client_identity = ClientIdentity::kUid;
+  o.proc_root = dir_.File("no-such-proc");  // never read
+  Start(o);
+  EXPECT_EQ(Roundtrip("u"), "echo:u");
+  EXPECT_EQ(LastClient(), "uid " + std::to_string(::getuid()));
+  EXPECT_EQ(server_->stats().identified_by[size_t(IdentifiedBy::kUidFlag)].load(), 1u);
 }
 
 // Waits until the server has accepted `n` connections in all.

@@ -114,5 +114,22 @@ TEST(HelperOptionsTest, CliChecksRangesAndChoices) {
   EXPECT_EQ(Parse(&flags, {"--backend", "nope"}), kExitUsage);
 }
 
+TEST(HelperOptionsTest, ClientIdentityIsByPodUnlessAskedOtherwise) {
+  HelperFlags flags;
+  ASSERT_EQ(Parse(&flags, {}), -1);
+  auto config = ToQuoteHelperConfig(flags);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->server.client_identity, ClientIdentity::kPod);
+  EXPECT_EQ(config->server.proc_root, "/proc");
+
+  HelperFlags uid;
+  ASSERT_EQ(Parse(&uid, {"--client-identity", "uid", "--proc-root", "/tmp/proc"}), -1);
+  config = ToQuoteHelperConfig(uid);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->server.client_identity, ClientIdentity::kUid);
+  EXPECT_EQ(config->server.proc_root, "/tmp/proc");
+  EXPECT_EQ(Parse(&uid, {"--client-identity", "container"}), kExitUsage);
+}
+
 }  // namespace
 }  // namespace confcom::helper

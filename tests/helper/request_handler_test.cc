@@ -50,7 +50,7 @@ class RequestHandlerTest : public ::testing::Test {
 TEST_F(RequestHandlerTest, EachOutcomeIsCountedByItsReasonNotByItsText) {
   RequestHandler handler(service_.get(), metrics_.get());
   RequestContext ctx;
-  ctx.peer = {1234, 1000, 1000};
+  ctx.peer = {1234, 1000, 1000, ClientKey::OfUid(1000)};
   Outcome ok = handler.Handle(KeyIdNum(), ctx);
   EXPECT_EQ(ok.reason, Outcome::Reason::kAnswered);
   EXPECT_EQ(ok.code, aesm::AesmError::kSuccess);
@@ -103,12 +103,25 @@ class ThrowingBackend final : public quoting::QuotingBackend {
   }
 };
 
+// A client in a pod is named by its pod: its uid is not what its share follows.
+TEST_F(RequestHandlerTest, ARefusedPodIsNamedByItsPod) {
+  RequestHandler handler(service_.get(), nullptr);
+  RequestContext ctx;
+  ctx.peer = {1234, 0, 0, ClientKey::OfPod(*PodUid::Parse("0a1b2c3d-0000-4000-8000-00000000abcd"))};
+  ctx.refusal = Refusal::kOverShare;
+  Outcome busy = handler.Handle(KeyIdNum(), ctx);
+  EXPECT_EQ(busy.code, aesm::AesmError::kBusy);
+  EXPECT_NE(busy.detail.find("this client (pod 0a1b2c3d-0000-4000-8000-00000000abcd)"),
+            std::string::npos)
+      << busy.detail;
+}
+
 TEST_F(RequestHandlerTest, AThrowingBackendCostsTheRequestNotTheHelper) {
   ThrowingBackend backend;
   AesmService service(&backend);
   RequestHandler handler(&service, metrics_.get());
   RequestContext ctx;
-  ctx.peer = {1234, 1000, 1000};
+  ctx.peer = {1234, 1000, 1000, ClientKey::OfUid(1000)};
   Outcome out;
   ASSERT_NO_THROW(out = handler.Handle(KeyIdNum(), ctx));
   EXPECT_EQ(out.reason, Outcome::Reason::kInternal);
