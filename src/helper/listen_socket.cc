@@ -78,6 +78,13 @@ int TryHandoverLock(const std::string& lock_base) {
   return *fd;
 }
 
+// Whether two paths name the same folder (same device and inode).
+bool SameFolder(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 // An earlier version's "<path>.lock" beside the socket, opened read-only (never created): its fd
 // if some process holds it, else -1.
 int HeldLegacyLock(const std::string& lock_path) {
@@ -144,6 +151,9 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   // Whoever can open a lock file can flock it and stall every hand-over: the folder is ours only.
   if (!lock_dir.empty()) CONFCOM_RETURN_IF_ERROR(EnsurePrivateDir(lock_dir).WithContext("lock folder"));
   const std::string lock_base = LockBase(path, lock_dir);
+  // Locks in a folder of their own: "<path>.lock" beside the socket can only be an earlier
+  // version's (the admin socket sits in its lock folder: there it is ours).
+  const bool locks_elsewhere = !lock_dir.empty() && !SameFolder(dir.empty() ? "." : dir, lock_dir);
   // The temporary name must fit sun_path too; fall back to a short one.
   std::string temp = (dir.empty() ? std::string() : dir + "/") + "." + fs_path.filename().string() +
                      "." + std::to_string(::getpid()) + ".new";
@@ -187,7 +197,7 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   // A helper of an earlier version keeps "<path>.lock" beside the socket: while one holds it and
   // answers on the path, it is our predecessor (an upgrade), never "a service that is not ours".
   int legacy_fd = -1;
-  if (!predecessor && !lock_dir.empty() && takeover == Takeover::kTakeOver &&
+  if (!predecessor && locks_elsewhere && takeover == Takeover::kTakeOver &&
       InodeOf(path) != 0 && SomeoneListens(addr)) {
     legacy_fd = HeldLegacyLock(path + ".lock");
     predecessor = legacy_fd >= 0;
@@ -215,7 +225,7 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
     if (predecessor && InodeOf(prev) != 0 && !SomeoneListens(addr))
       ::rename(prev.c_str(), path.c_str());
     RemoveStaleTemporaries(fs_path, temp);
-    if (!lock_dir.empty() && legacy_fd < 0) {
+    if (locks_elsewhere && legacy_fd < 0) {
       // An earlier version's lock files that no live helper holds: nothing to flock for tenants.
       ::unlink((path + ".lock").c_str());
       ::unlink((path + ".handover.lock").c_str());

@@ -445,5 +445,22 @@ TEST(ListenSocketTest, StaleOldLockFilesBesideTheSocketAreRemoved) {
   EXPECT_FALSE(PathExists(path + ".handover.lock"));
 }
 
+// The admin socket sits in its own lock folder: "<path>.lock" is then its own lock, never an
+// earlier version's to clean up (removing it would let a second helper in beside the first).
+TEST(ListenSocketTest, ASocketInsideItsLockFolderKeepsItsLock) {
+  testing::TempDir dir;
+  std::string locks = dir.File("state");
+  std::string path = locks + "/admin.sock";
+  auto first = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(PathExists(path + ".lock"));
+  auto refused = ListenSocket::Open(path, 0600, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
+  EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
+  auto next = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver,
+                                 std::chrono::milliseconds(200), locks);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->has_predecessor());
+}
+
 }  // namespace
 }  // namespace confcom::helper
