@@ -149,7 +149,8 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   std::string dir = fs_path.parent_path().string();
   if (!dir.empty()) CONFCOM_RETURN_IF_ERROR(MakeDirs(dir, 0755).WithContext("socket folder"));
   // Whoever can open a lock file can flock it and stall every hand-over: the folder is ours only.
-  if (!lock_dir.empty()) CONFCOM_RETURN_IF_ERROR(EnsurePrivateDir(lock_dir).WithContext("lock folder"));
+  if (!lock_dir.empty())
+    CONFCOM_RETURN_IF_ERROR(EnsurePrivateDir(lock_dir).WithContext("lock folder"));
   const std::string lock_base = LockBase(path, lock_dir);
   // Locks in a folder of their own: "<path>.lock" beside the socket can only be an earlier
   // version's (the admin socket sits in its lock folder: there it is ours).
@@ -197,8 +198,8 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   // A helper of an earlier version keeps "<path>.lock" beside the socket: while one holds it and
   // answers on the path, it is our predecessor (an upgrade), never "a service that is not ours".
   int legacy_fd = -1;
-  if (!predecessor && locks_elsewhere && takeover == Takeover::kTakeOver &&
-      InodeOf(path) != 0 && SomeoneListens(addr)) {
+  if (!predecessor && locks_elsewhere && takeover == Takeover::kTakeOver && InodeOf(path) != 0 &&
+      SomeoneListens(addr)) {
     legacy_fd = HeldLegacyLock(path + ".lock");
     predecessor = legacy_fd >= 0;
   }
@@ -214,8 +215,9 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
           Status::AlreadyExists(path + " exists and is not a socket; refusing to replace it"));
     }
     if (!predecessor && SomeoneListens(addr)) {
-      return fail_legacy(Status::AlreadyExists("a live service that is not a quote helper (it holds no " +
-                                        lock_path + ") already answers on " + path));
+      return fail_legacy(
+          Status::AlreadyExists("a live service that is not a quote helper (it holds no " +
+                                lock_path + ") already answers on " + path));
     }
   }
   std::string prev = path + ".prev";
@@ -237,7 +239,8 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
     if (predecessor && ::link(path.c_str(), prev.c_str()) != 0) {
       // Without the link the predecessor could not restore the path if we died mid-way;
       // the predecessor still drains only after it has reached us through the path.
-      if (errno != ENOENT) return fail_legacy(Status::FromErrno("link " + path + " to " + prev, errno));
+      if (errno != ENOENT)
+        return fail_legacy(Status::FromErrno("link " + path + " to " + prev, errno));
     }
   }
 
@@ -323,8 +326,8 @@ Status ListenSocket::WaitForPredecessor(std::chrono::milliseconds timeout) {
   }
   if (!LockWithin(lock_fd_, timeout)) {
     ReleaseHandoverLock();  // a hung predecessor must not block our own successor too
-    return Status::DeadlineExceeded("the previous helper still holds " + lock_base_ + ".lock after " +
-                                    std::to_string(timeout.count()) + " ms");
+    return Status::DeadlineExceeded("the previous helper still holds " + lock_base_ +
+                                    ".lock after " + std::to_string(timeout.count()) + " ms");
   }
   FinishTakeOver();
   return Status::Ok();

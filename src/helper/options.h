@@ -34,7 +34,7 @@ struct HelperFlags {
   size_t max_waiting_quotes = 64;
   std::string state_dir = "/var/lib/sgx-quote-helper";
   std::string admin_socket;  // empty: <state_dir>/admin.sock; "off": none
-  std::string sim_pck_ca;  // empty: the existing platform's, Platform for a new one
+  std::string sim_pck_ca;    // empty: the existing platform's, Platform for a new one
   std::string log_format = "text";
   std::string log_level = "info";
   int threads = 0;

@@ -107,10 +107,10 @@ class QuoteHelperDaemon::Parts {
         admin_socket(std::move(admin)),
         handler(&service, nullptr),
         server(this->socket.fd(), this->config.server, HandlerOf(&handler)),
-        admin_server(admin_socket ? std::make_unique<FrameServer>(admin_socket->fd(),
-                                                                  this->config.admin_server,
-                                                                  HandlerOf(&handler))
-                                  : nullptr),
+        admin_server(admin_socket
+                         ? std::make_unique<FrameServer>(
+                               admin_socket->fd(), this->config.admin_server, HandlerOf(&handler))
+                         : nullptr),
         path(&this->socket, admin_socket ? &*admin_socket : nullptr),
         drain(&server, admin_server.get()),
         handover(this->config.handover, &path, &drain, AesmAnswers(), FaultHookFromEnvironment()) {}
@@ -152,8 +152,8 @@ Result<std::unique_ptr<QuoteHelperDaemon>> QuoteHelperDaemon::Open(QuoteHelperCo
                                                config.handover.handover_timeout, config.lock_dir)
                           : Result<ListenSocket>(st);
     if (!opened.ok()) {
-      return Status(opened.status().code(), "cannot serve on " + config.admin_socket + ": " +
-                                                opened.status().ToString());
+      return Status(opened.status().code(),
+                    "cannot serve on " + config.admin_socket + ": " + opened.status().ToString());
     }
     admin.emplace(std::move(opened).value());
   }

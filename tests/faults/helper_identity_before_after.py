@@ -11,8 +11,8 @@ root:65532 0775, locks beside the socket, probes on the app socket). --layout ne
 Attacks (each on a fresh node folder):
   A1 a pod of the helper's uid flocks every file it can open in the socket folder, then a new
      helper is started (a rollout): does it become ready, or exit (stuck)?
-  A2 the same pod holds aesm.socket.lock's place in the queue (a blocking flock on every lock
-     file it can open) during a hand-over: how long until the new helper is ready?
+  A2 the same pod queues for aesm.socket.lock (a blocking flock on every file it can open but the
+     hand-over lock) during a hand-over: how long until the new helper is ready?
   A3 a pod of the helper's uid holds 300 idle connections: how many of 10 probes (the manifest's
      command) fail?
   A4 a pod of another uid with the helper's gid as a supplementary group and a read-write
@@ -110,8 +110,8 @@ def flocker(node, uid, blocking):
         try:
             while True:
                 for name in os.listdir(node.sock_dir):
-                    if name in held:
-                        continue
+                    if name in held or (blocking and name.endswith(".handover.lock")):
+                        continue  # A2 leaves the hand-over lock alone: A1 is that attack
                     try:
                         fd = os.open(f"{node.sock_dir}/{name}", os.O_RDONLY | os.O_NONBLOCK)
                     except OSError:

@@ -101,21 +101,25 @@ class Node {
 
  private:
   static std::vector<std::string> AsHelperUid(const std::string& binary) {
-    return {"/usr/bin/setpriv", "--reuid=" + std::to_string(kHelperUid),
-            "--regid=" + std::to_string(kHelperUid), "--clear-groups", "--", binary};
+    return {"/usr/bin/setpriv",
+            "--reuid=" + std::to_string(kHelperUid),
+            "--regid=" + std::to_string(kHelperUid),
+            "--clear-groups",
+            "--",
+            binary};
   }
   const TempDir& dir_;
 };
 
 // What an attacker process got, from its report.
 struct AttackerReport {
-  std::set<std::string> locked;      // names it opened and flock'ed in the socket folder
-  std::set<std::string> create;      // "<name>: <errno>" for the old lock names it tried
-  std::string unlink_socket;         // "denied (...)" or "UNLINKED"
-  std::string state_folder;          // opening the state folder: "denied (...)" or "OPENED"
-  int connections_held = 0;          // when it was stopped
-  int connections_made = 0;          // in all (the helper closes some: io time-out, share)
-  bool read_only_mount = false;      // it saw the socket folder through a read-only bind mount
+  std::set<std::string> locked;  // names it opened and flock'ed in the socket folder
+  std::set<std::string> create;  // "<name>: <errno>" for the old lock names it tried
+  std::string unlink_socket;     // "denied (...)" or "UNLINKED"
+  std::string state_folder;      // opening the state folder: "denied (...)" or "OPENED"
+  int connections_held = 0;      // when it was stopped
+  int connections_made = 0;      // in all (the helper closes some: io time-out, share)
+  bool read_only_mount = false;  // it saw the socket folder through a read-only bind mount
   std::string raw;
 };
 
@@ -126,7 +130,8 @@ AttackerReport ParseReport(const std::string& raw) {
   std::string line;
   while (std::getline(in, line)) {
     auto sp = line.find(' ');
-    std::string key = line.substr(0, sp), value = sp == std::string::npos ? "" : line.substr(sp + 1);
+    std::string key = line.substr(0, sp),
+                value = sp == std::string::npos ? "" : line.substr(sp + 1);
     if (key == "locked") r.locked.insert(value);
     if (key == "create") r.create.insert(value);
     if (key == "unlink") r.unlink_socket = value;
@@ -153,8 +158,8 @@ volatile sig_atomic_t g_attacker_stop = 0;
       ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
       ::mount(node.socket_folder().c_str(), node.socket_folder().c_str(), nullptr, MS_BIND,
               nullptr) == 0 &&
-      ::mount(nullptr, node.socket_folder().c_str(), nullptr,
-              MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0 &&
+      ::mount(nullptr, node.socket_folder().c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY,
+              nullptr) == 0 &&
       // Apps never get the helper's host state folder: an empty one in its place.
       ::mount("tmpfs", node.host_state().c_str(), "tmpfs", 0, "size=64k") == 0) {
     ro = true;
@@ -192,8 +197,7 @@ volatile sig_atomic_t g_attacker_stop = 0;
     // Every file it can open in the socket folder (and the folder itself), flock'ed.
     if (locked.find(".") == locked.end()) {
       int fd = ::open(node.socket_folder().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0 &&
-          (::flock(fd, LOCK_EX | LOCK_NB) == 0 || ::flock(fd, LOCK_SH | LOCK_NB) == 0)) {
+      if (fd >= 0 && (::flock(fd, LOCK_EX | LOCK_NB) == 0 || ::flock(fd, LOCK_SH | LOCK_NB) == 0)) {
         locked["."] = fd;
       } else if (fd >= 0) {
         ::close(fd);
@@ -453,10 +457,10 @@ TEST(FaultHelperIdentityTest, RolloutsCompleteWhileBorrowedUidsHoldTheSocketFold
             << " median " << Percentile(rollout_ms, 50) << "; " << quoting.done() << " quotes, "
             << failures.size() << " failed; admin-socket probes " << admin_probes_ok << "/"
             << admin_probes << " passed" << std::endl;
-  std::cout << "FAULT-FIGURES: attacker uid " << kOldHelperUid << " (read-write hostPath): "
-            << Describe(old_report) << std::endl;
-  std::cout << "FAULT-FIGURES: attacker uid " << kHelperUid << " (the apps' read-only mount): "
-            << Describe(own_report) << std::endl;
+  std::cout << "FAULT-FIGURES: attacker uid " << kOldHelperUid
+            << " (read-write hostPath): " << Describe(old_report) << std::endl;
+  std::cout << "FAULT-FIGURES: attacker uid " << kHelperUid
+            << " (the apps' read-only mount): " << Describe(own_report) << std::endl;
   EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
   current->Signal(SIGTERM);
   EXPECT_EQ(current->Wait(), 0) << current->Log();

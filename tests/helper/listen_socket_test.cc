@@ -320,7 +320,8 @@ TEST(ListenSocketTest, WithALockFolderNothingButTheSocketIsBesideThePath) {
   testing::TempDir dir;
   std::string path = dir.File("run/aesmd/aesm.socket");
   std::string locks = dir.File("state");
-  auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  auto old =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
   ASSERT_TRUE(old.ok()) << old.status().ToString();
   struct stat st;
   ASSERT_EQ(::stat(locks.c_str(), &st), 0);
@@ -329,7 +330,8 @@ TEST(ListenSocketTest, WithALockFolderNothingButTheSocketIsBesideThePath) {
   EXPECT_TRUE(OpenableFiles(dir.File("run/aesmd")).empty());
 
   // A hand-over through the locks in the lock folder: the successor sees the live owner.
-  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  auto next =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_TRUE(next->has_predecessor());
   ASSERT_TRUE(next->Publish().ok());
@@ -343,7 +345,8 @@ TEST(ListenSocketTest, WithALockFolderNothingButTheSocketIsBesideThePath) {
     left.push_back(e.path().filename().string());
   EXPECT_EQ(left, std::vector<std::string>{"aesm.socket"});
   // --no-takeover finds the live owner in the lock folder too.
-  auto refused = ListenSocket::Open(path, 0666, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
+  auto refused =
+      ListenSocket::Open(path, 0666, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
   EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
 }
 
@@ -366,7 +369,8 @@ TEST(ListenSocketTest, ATenantsLockOnTheOldNamesStallsNoHandOver) {
   testing::TempDir dir;
   std::string path = dir.File("aesm.socket");
   std::string locks = dir.File("state");
-  auto old = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  auto old =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
   ASSERT_TRUE(old.ok()) << old.status().ToString();
   std::vector<int> held;
   for (const char* name : {".lock", ".handover.lock"}) {
@@ -451,10 +455,12 @@ TEST(ListenSocketTest, ASocketInsideItsLockFolderKeepsItsLock) {
   testing::TempDir dir;
   std::string locks = dir.File("state");
   std::string path = locks + "/admin.sock";
-  auto first = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  auto first =
+      ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE(PathExists(path + ".lock"));
-  auto refused = ListenSocket::Open(path, 0600, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
+  auto refused =
+      ListenSocket::Open(path, 0600, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
   EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
   auto next = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver,
                                  std::chrono::milliseconds(200), locks);

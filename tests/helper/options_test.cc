@@ -125,8 +125,9 @@ TEST(HelperOptionsTest, BadCombinationsAreInvalidArgumentsNamingTheFlag) {
       {{"--max-frame-size", "16384", "--max-buffered-mib", "32"}, "--max-buffered-mib"},
       {{"--admin-socket", "/var/run/aesmd/aesm.socket"}, "--admin-socket"},
       {{"--admin-socket", "/tmp/"}, "--admin-socket"},
-      {{"--state-dir", "/tmp/a-state-dir-whose-name-is-far-too-long-for-a-unix-socket-path-inside-it-"
-                       "xxxxxxxxxxxxxxxxxxxxxxxxxx"},
+      {{"--state-dir",
+        "/tmp/a-state-dir-whose-name-is-far-too-long-for-a-unix-socket-path-inside-it-"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxx"},
        "--admin-socket"},
   };
   for (const Case& c : cases) {
