@@ -1,5 +1,7 @@
 #include "helper/options.h"
 
+#include <filesystem>
+
 #include "common/daemon_flags.h"
 #include "helper/aesm_service.h"
 
@@ -141,9 +143,14 @@ Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& f) {
     c.admin_socket = f.admin_socket.empty() ? f.state_dir + "/admin.sock" : f.admin_socket;
     if (Status st = CheckSocketPath(c.admin_socket); !st.ok())
       return Status::InvalidArgument("--admin-socket: " + st.message());
-    if (c.admin_socket == c.socket) {
-      return Status::InvalidArgument(
-          "--admin-socket must not be --socket: apps mount the socket's folder");
+    // Its folder is made 0700: never the folder apps mount (they would lose the socket).
+    auto folder = [](const std::string& p) {
+      return std::filesystem::path(p).lexically_normal().parent_path();
+    };
+    if (folder(c.admin_socket) == folder(c.socket)) {
+      return Status::InvalidArgument("--admin-socket " + c.admin_socket +
+                                     " is in --socket's folder, which apps mount: put it in a "
+                                     "folder of the helper's own (default <state-dir>/admin.sock)");
     }
   }
   c.takeover = f.no_takeover ? Takeover::kRefuse : Takeover::kTakeOver;

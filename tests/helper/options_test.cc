@@ -124,6 +124,8 @@ TEST(HelperOptionsTest, BadCombinationsAreInvalidArgumentsNamingTheFlag) {
       {{"--socket", "/tmp/"}, "--socket"},
       {{"--max-frame-size", "16384", "--max-buffered-mib", "32"}, "--max-buffered-mib"},
       {{"--admin-socket", "/var/run/aesmd/aesm.socket"}, "--admin-socket"},
+      {{"--admin-socket", "/var/run/aesmd/admin.sock"}, "--admin-socket"},
+      {{"--admin-socket", "/var/run//aesmd/./probe.sock"}, "--admin-socket"},
       {{"--admin-socket", "/tmp/"}, "--admin-socket"},
       {{"--state-dir",
         "/tmp/a-state-dir-whose-name-is-far-too-long-for-a-unix-socket-path-inside-it-"
