@@ -84,6 +84,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 chroot "$base" sh -c 'getent passwd 65532 >/dev/null || { groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot; }'
+# The quote helper's own uid (docs/operator-guide.md, "The helper's uid"): no image's default.
+helper_uid=47231
+chroot "$base" sh -c "getent passwd $helper_uid >/dev/null || { groupadd -g $helper_uid sgx-quote-helper && useradd -u $helper_uid -g $helper_uid -M -d /nonexistent -s /usr/sbin/nologin sgx-quote-helper; }"
 
 # make_image NAME ENTRYPOINT USER FILES...: a rootfs (base + FILES from the stage), an OCI image,
 # plus the umoci config flags in the array image_config (CMD, ENV, ...). No ENTRYPOINT if "".
@@ -100,7 +103,8 @@ make_image() {
   # /var/run is an absolute symlink to /run inside the rootfs: create its target, never follow
   # the link on the build host.
   mkdir -p "$rootfs/var/lib/sgx-quote-helper" "$rootfs/run/aesmd"
-  chown 65532:65532 "$rootfs/var/lib/sgx-quote-helper" "$rootfs/run/aesmd"
+  chown "$helper_uid:$helper_uid" "$rootfs/var/lib/sgx-quote-helper" "$rootfs/run/aesmd"
+  chmod 0700 "$rootfs/var/lib/sgx-quote-helper"
   step "Image $name: OCI layout and archive (umoci)"
   umoci init --layout "$layout"
   umoci new --image "$layout:$version"
@@ -120,7 +124,7 @@ make_image() {
 # run it as uid 65532; deploy/components/webhook): one image to build, scan and pin.
 make_image sgx-device-plugin /usr/local/bin/sgx-device-plugin 0:0 \
   usr/local/bin/sgx-device-plugin usr/local/bin/sgx-kubelet-emulator usr/local/bin/sgx-webhook
-make_image sgx-quote-helper /usr/local/bin/sgx-quote-helper 65532:65532 \
+make_image sgx-quote-helper /usr/local/bin/sgx-quote-helper "$helper_uid:$helper_uid" \
   usr/local/bin/sgx-quote-helper usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
 # examples/attesting-app/Dockerfile without an engine: sgxctl and the drop-in client library,
 # its ENV, WORKDIR, USER and CMD read from the Dockerfile (so the two cannot drift).
@@ -153,18 +157,18 @@ chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx
 chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgx-quote-helper --version
 chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgxctl --version
 
-step "Smoke test: a simulated quote round trip inside the helper image (as uid 65532)"
+step "Smoke test: a simulated quote round trip inside the helper image (as uid $helper_uid)"
 r="$out/sgx-quote-helper-rootfs"
-chroot --userspec=65532:65532 "$r" /usr/local/bin/sgx-quote-helper --backend sim \
+chroot --userspec="$helper_uid:$helper_uid" "$r" /usr/local/bin/sgx-quote-helper --backend sim \
   --socket /var/run/aesmd/aesm.socket --state-dir /var/lib/sgx-quote-helper >"$out/smoke-helper.log" 2>&1 &
 hp=$!
 # Up to 120 s: the first start creates the simulated platform (slow on a loaded CI machine).
 for _ in $(seq 1 1200); do [ -S "$r/run/aesmd/aesm.socket" ] && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
 ok=0
-chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl ping \
- && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl quote --report-data 1234 -o /tmp/q.bin \
- && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl collateral --state-dir /var/lib/sgx-quote-helper -o /tmp/col >/dev/null \
- && chroot --userspec=65532:65532 "$r" /usr/local/bin/sgxctl verify /tmp/q.bin --collateral /tmp/col --root /tmp/col/root_ca.pem | head -n 3 \
+chroot --userspec="$helper_uid:$helper_uid" "$r" /usr/local/bin/sgxctl ping \
+ && chroot --userspec="$helper_uid:$helper_uid" "$r" /usr/local/bin/sgxctl quote --report-data 1234 -o /tmp/q.bin \
+ && chroot --userspec="$helper_uid:$helper_uid" "$r" /usr/local/bin/sgxctl collateral --state-dir /var/lib/sgx-quote-helper -o /tmp/col >/dev/null \
+ && chroot --userspec="$helper_uid:$helper_uid" "$r" /usr/local/bin/sgxctl verify /tmp/q.bin --collateral /tmp/col --root /tmp/col/root_ca.pem | head -n 3 \
  && ok=1
 kill -TERM "$hp"; wait "$hp" || true
 rm -rf "$r/tmp/q.bin" "$r/tmp/col" "$r/var/lib/sgx-quote-helper"/* "$r/run/aesmd"/*

@@ -82,7 +82,12 @@ if (mode === "overlay") {
       check(sc.allowPrivilegeEscalation === false, `${cid}: allowPrivilegeEscalation is not false`);
       check(sc.readOnlyRootFilesystem === true, `${cid}: readOnlyRootFilesystem is not true`);
       check((sc.capabilities?.drop ?? []).includes("ALL"), `${cid}: does not drop ALL capabilities`);
-      check(!(sc.capabilities?.add ?? []).length, `${cid}: adds capabilities`);
+      // One exception: the helper's init container gives the two host folders to the helper's
+      // uid (chown(2) to another user needs CAP_CHOWN; CAP_DAC_READ_SEARCH to enter an earlier
+      // uid's 0700 state folder). Checked below.
+      const added = sc.capabilities?.add ?? [];
+      const folderFixer = ds === helper && (spec.initContainers ?? []).includes(c);
+      check(!added.length || (folderFixer && added.every((a) => ["CHOWN", "DAC_READ_SEARCH"].includes(a))), `${cid}: adds capabilities`);
       const seccomp = sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type;
       check(seccomp === "RuntimeDefault", `${cid}: seccompProfile is not RuntimeDefault`);
       check(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${cid}: lacks cpu/memory requests or a memory limit`);
@@ -177,18 +182,34 @@ if (mode === "overlay") {
       const v = hostPathVolume(spec, path);
       check(v?.hostPath?.type === "DirectoryOrCreate" && mountOf(c, v)?.mountPath === path, `helper lacks hostPath ${path} (DirectoryOrCreate) mounted at ${path}`);
     }
-    // The helper runs unprivileged; only its init container is uid 0 (to chgrp/chmod the
-    // host folders it owns, with no capability), and it touches nothing but those folders.
+    // The helper runs unprivileged as a uid no image picks by default (a tenant pod of the same
+    // uid could flock its files and share its connection allowance: docs/operator-guide.md);
+    // only its init container is uid 0 (to chown/chmod the host folders to the helper, with
+    // CAP_CHOWN and CAP_DAC_READ_SEARCH only), and it touches nothing but those folders.
+    const WELL_KNOWN_UIDS = [0, 1, 2, 33, 70, 101, 999, 1000, 1001, 10000, 10001, 65532, 65533, 65534];
     const hsc = c.securityContext ?? {};
     check(hsc.runAsUser > 0 && hsc.runAsGroup > 0 && hsc.runAsNonRoot === true, "helper does not run as a non-root uid/gid with runAsNonRoot");
+    check(!WELL_KNOWN_UIDS.includes(hsc.runAsUser) && !WELL_KNOWN_UIDS.includes(hsc.runAsGroup), `helper runs as uid/gid ${hsc.runAsUser}/${hsc.runAsGroup}, which images use by default: tenants could borrow it`);
     for (const ic of spec.initContainers ?? []) {
       const isc = ic.securityContext ?? {};
-      check(isc.runAsUser !== 0 || isc.runAsGroup === hsc.runAsGroup, `helper init container ${ic.name} runs as root in a group other than the helper's`);
+      const helperUid = (ic.env ?? []).find((e) => e.name === "HELPER_UID")?.value;
+      check(isc.runAsUser !== 0 || String(helperUid) === String(hsc.runAsUser), `helper init container ${ic.name} runs as root but gives the folders to ${helperUid}, not the helper's uid ${hsc.runAsUser}`);
+      check(hsc.runAsUser === hsc.runAsGroup, "helper's runAsGroup differs from its uid (the init container gives the folders to HELPER_UID:HELPER_UID)");
       const mounts = (ic.volumeMounts ?? []).map((m) => m.mountPath).sort();
       check(JSON.stringify(mounts) === JSON.stringify(["/var/lib/sgx-quote-helper", "/var/run/aesmd"]), `helper init container ${ic.name} mounts ${mounts.join(", ")}: only the two host folders`);
     }
+    // Nothing of the helper's but the socket in the folder apps mount: state (with the lock
+    // files) and the admin socket in the helper-only folder, and the probes on the admin socket.
+    const argValue = (name) => args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+    const stateDir = argValue("--state-dir") ?? "/var/lib/sgx-quote-helper";
+    const adminSocket = argValue("--admin-socket") ?? `${stateDir}/admin.sock`;
+    check(stateDir.startsWith("/var/lib/sgx-quote-helper") && adminSocket.startsWith("/var/lib/sgx-quote-helper/"), "helper keeps its state, locks or admin socket outside its own host folder");
     const probe = (c.readinessProbe?.exec?.command ?? []).join(" ");
-    check(probe.includes("sgxctl ping") && probe.includes("/var/run/aesmd/aesm.socket"), "helper readiness probe is not sgxctl ping on the socket");
+    check(probe.includes("sgxctl ping") && probe.includes(`--socket ${adminSocket}`), "helper readiness probe is not sgxctl ping on the admin socket");
+    for (const p of [c.startupProbe, c.livenessProbe]) {
+      const cmd = (p?.exec?.command ?? []).join(" ");
+      check(!cmd || cmd.includes(`--socket ${adminSocket}`), `helper probe '${cmd}' is not on the admin socket (tenants could starve it)`);
+    }
     // Zero-gap upgrades (docs/helper-handover.md): surge, and readiness = "this pod owns the socket".
     const ru = helper.spec?.updateStrategy?.rollingUpdate ?? {};
     check(String(ru.maxSurge) === "1" && String(ru.maxUnavailable) === "0", "helper does not roll with maxSurge 1, maxUnavailable 0");

@@ -66,15 +66,35 @@ ino_t InodeOf(const std::string& path) {
   return st.st_ino;
 }
 
-// "<path>.handover.lock" taken without waiting: its fd, or -1 when a successor holds it (or on error).
-int TryHandoverLock(const std::string& path) {
-  auto fd = OpenLockFile(path + ".handover.lock");
+// "<lock base>.handover.lock" taken without waiting: its fd, or -1 when a successor holds it (or
+// on error).
+int TryHandoverLock(const std::string& lock_base) {
+  auto fd = OpenLockFile(lock_base + ".handover.lock");
   if (!fd.ok()) return -1;
   if (::flock(*fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(*fd);
     return -1;
   }
   return *fd;
+}
+
+// Whether two paths name the same folder (same device and inode).
+bool SameFolder(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+// An earlier version's "<path>.lock" beside the socket, opened read-only (never created): its fd
+// if some process holds it, else -1.
+int HeldLegacyLock(const std::string& lock_path) {
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    ::close(fd);  // a shared lock is granted only while nobody holds it exclusively
+    return -1;
+  }
+  return fd;
 }
 
 // Removes "<dir>/.<name>.<pid>.new" sockets of `path` on which nothing listens, left by helpers
@@ -115,13 +135,26 @@ Status CheckSocketPath(const std::string& path) {
   return Status::Ok();
 }
 
+static std::string LockBase(const std::string& path, const std::string& lock_dir) {
+  if (lock_dir.empty()) return path;
+  return lock_dir + "/" + std::filesystem::path(path).filename().string();
+}
+
 Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, int backlog,
-                                        Takeover takeover, std::chrono::milliseconds lock_wait) {
+                                        Takeover takeover, std::chrono::milliseconds lock_wait,
+                                        const std::string& lock_dir) {
   CONFCOM_RETURN_IF_ERROR(CheckSocketPath(path));
   CONFCOM_ASSIGN_OR_RETURN(sockaddr_un addr, Address(path));
   std::filesystem::path fs_path(path);
   std::string dir = fs_path.parent_path().string();
   if (!dir.empty()) CONFCOM_RETURN_IF_ERROR(MakeDirs(dir, 0755).WithContext("socket folder"));
+  // Whoever can open a lock file can flock it and stall every hand-over: the folder is ours only.
+  if (!lock_dir.empty())
+    CONFCOM_RETURN_IF_ERROR(EnsurePrivateDir(lock_dir).WithContext("lock folder"));
+  const std::string lock_base = LockBase(path, lock_dir);
+  // Locks in a folder of their own: "<path>.lock" beside the socket can only be an earlier
+  // version's (the admin socket sits in its lock folder: there it is ours).
+  const bool locks_elsewhere = !lock_dir.empty() && !SameFolder(dir.empty() ? "." : dir, lock_dir);
   // The temporary name must fit sun_path too; fall back to a short one.
   std::string temp = (dir.empty() ? std::string() : dir + "/") + "." + fs_path.filename().string() +
                      "." + std::to_string(::getpid()) + ".new";
@@ -132,7 +165,7 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
 
   int handover_fd = -1;
   if (takeover == Takeover::kTakeOver) {
-    std::string handover_path = path + ".handover.lock";
+    std::string handover_path = lock_base + ".handover.lock";
     CONFCOM_ASSIGN_OR_RETURN(handover_fd, OpenLockFile(handover_path));
     if (!LockWithin(handover_fd, lock_wait)) {
       ::close(handover_fd);
@@ -141,7 +174,7 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
                                       handover_path + ")");
     }
   }
-  std::string lock_path = path + ".lock";
+  std::string lock_path = lock_base + ".lock";
   auto lock_fd = OpenLockFile(lock_path);
   if (!lock_fd.ok()) {
     if (handover_fd >= 0) ::close(handover_fd);
@@ -162,16 +195,29 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
     }
     predecessor = true;
   }
+  // A helper of an earlier version keeps "<path>.lock" beside the socket: while one holds it and
+  // answers on the path, it is our predecessor (an upgrade), never "a service that is not ours".
+  int legacy_fd = -1;
+  if (!predecessor && locks_elsewhere && takeover == Takeover::kTakeOver && InodeOf(path) != 0 &&
+      SomeoneListens(addr)) {
+    legacy_fd = HeldLegacyLock(path + ".lock");
+    predecessor = legacy_fd >= 0;
+  }
+  auto fail_legacy = [&](Status st) {
+    if (legacy_fd >= 0) ::close(legacy_fd);
+    return fail(std::move(st));
+  };
 
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      return fail(
+      return fail_legacy(
           Status::AlreadyExists(path + " exists and is not a socket; refusing to replace it"));
     }
     if (!predecessor && SomeoneListens(addr)) {
-      return fail(Status::AlreadyExists("a live service that is not a quote helper (it holds no " +
-                                        lock_path + ") already answers on " + path));
+      return fail_legacy(
+          Status::AlreadyExists("a live service that is not a quote helper (it holds no " +
+                                lock_path + ") already answers on " + path));
     }
   }
   std::string prev = path + ".prev";
@@ -181,25 +227,31 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
     if (predecessor && InodeOf(prev) != 0 && !SomeoneListens(addr))
       ::rename(prev.c_str(), path.c_str());
     RemoveStaleTemporaries(fs_path, temp);
+    if (locks_elsewhere && legacy_fd < 0) {
+      // An earlier version's lock files that no live helper holds: nothing to flock for tenants.
+      ::unlink((path + ".lock").c_str());
+      ::unlink((path + ".handover.lock").c_str());
+    }
     // A link left by a hand-over that never finished is stale: we hold the hand-over lock.
     if (::unlink(prev.c_str()) != 0 && errno != ENOENT) {
-      return fail(Status::FromErrno("remove stale " + prev, errno));
+      return fail_legacy(Status::FromErrno("remove stale " + prev, errno));
     }
     if (predecessor && ::link(path.c_str(), prev.c_str()) != 0) {
       // Without the link the predecessor could not restore the path if we died mid-way;
       // the predecessor still drains only after it has reached us through the path.
-      if (errno != ENOENT) return fail(Status::FromErrno("link " + path + " to " + prev, errno));
+      if (errno != ENOENT)
+        return fail_legacy(Status::FromErrno("link " + path + " to " + prev, errno));
     }
   }
 
   ::unlink(temp.c_str());  // ours by name (pid): left by an earlier process with our pid
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return fail(Status::FromErrno("socket", errno));
+  if (fd < 0) return fail_legacy(Status::FromErrno("socket", errno));
   auto fail_fd = [&](Status s) {
     ::close(fd);
     ::unlink(temp.c_str());
     if (predecessor) ::unlink(prev.c_str());
-    return fail(std::move(s));
+    return fail_legacy(std::move(s));
   };
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&temp_addr), sizeof temp_addr) != 0) {
     return fail_fd(Status::FromErrno("bind " + temp, errno));
@@ -210,8 +262,9 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
   if (::lstat(temp.c_str(), &st) != 0 || ::listen(fd, backlog) != 0) {
     return fail_fd(Status::FromErrno("listen on " + temp, errno));
   }
-  ListenSocket s(path, fd, *lock_fd, handover_fd, st.st_ino, temp);
+  ListenSocket s(path, lock_base, fd, *lock_fd, handover_fd, st.st_ino, temp);
   s.has_predecessor_ = predecessor;
+  s.legacy_fd_ = legacy_fd;
   if (!predecessor) {
     // Nobody to wait for: take the path now (a stale socket file is replaced atomically).
     CONFCOM_RETURN_IF_ERROR(s.Publish());
@@ -222,15 +275,18 @@ Result<ListenSocket> ListenSocket::Open(const std::string& path, mode_t mode, in
 
 ListenSocket::ListenSocket(ListenSocket&& o) noexcept
     : path_(std::move(o.path_)),
+      lock_base_(std::move(o.lock_base_)),
       fd_(o.fd_),
       lock_fd_(o.lock_fd_),
       handover_fd_(o.handover_fd_),
+      legacy_fd_(o.legacy_fd_),
       inode_(o.inode_),
       temp_path_(std::move(o.temp_path_)),
       has_predecessor_(o.has_predecessor_) {
   o.fd_ = -1;
   o.lock_fd_ = -1;
   o.handover_fd_ = -1;
+  o.legacy_fd_ = -1;
   o.temp_path_.clear();
 }
 
@@ -245,12 +301,33 @@ Status ListenSocket::Publish() {
   return Status::Ok();
 }
 
+bool ListenSocket::LegacyPredecessorGone() const {
+  if (::flock(legacy_fd_, LOCK_SH | LOCK_NB) == 0) return true;
+  // A tenant of the old helper's uid may hold the old lock file too: the predecessor is also
+  // gone once its socket (our "<path>.prev" link, or the link it removed) stops listening.
+  auto prev = Address(path_ + ".prev");
+  return prev.ok() && !SomeoneListens(*prev);
+}
+
 Status ListenSocket::WaitForPredecessor(std::chrono::milliseconds timeout) {
   if (!has_predecessor_) return Status::Ok();
+  if (legacy_fd_ >= 0) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!LegacyPredecessorGone()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ReleaseHandoverLock();
+        return Status::DeadlineExceeded("the previous helper still serves " + path_ +
+                                        ".prev after " + std::to_string(timeout.count()) + " ms");
+      }
+      std::this_thread::sleep_for(kLockPoll);
+    }
+    FinishTakeOver();
+    return Status::Ok();
+  }
   if (!LockWithin(lock_fd_, timeout)) {
     ReleaseHandoverLock();  // a hung predecessor must not block our own successor too
-    return Status::DeadlineExceeded("the previous helper still holds " + path_ + ".lock after " +
-                                    std::to_string(timeout.count()) + " ms");
+    return Status::DeadlineExceeded("the previous helper still holds " + lock_base_ +
+                                    ".lock after " + std::to_string(timeout.count()) + " ms");
   }
   FinishTakeOver();
   return Status::Ok();
@@ -258,7 +335,11 @@ Status ListenSocket::WaitForPredecessor(std::chrono::milliseconds timeout) {
 
 bool ListenSocket::TryFinishTakeOver() {
   if (!has_predecessor_) return true;
-  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) return false;
+  if (legacy_fd_ >= 0) {
+    if (!LegacyPredecessorGone()) return false;
+  } else if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return false;
+  }
   FinishTakeOver();
   return true;
 }
@@ -266,9 +347,16 @@ bool ListenSocket::TryFinishTakeOver() {
 void ListenSocket::FinishTakeOver() {
   has_predecessor_ = false;
   std::string prev = path_ + ".prev";
+  if (legacy_fd_ >= 0) {
+    // The earlier version's lock files beside the socket: nothing there may be flock'ed any more.
+    ::close(legacy_fd_);
+    legacy_fd_ = -1;
+    ::unlink((path_ + ".lock").c_str());
+    ::unlink((path_ + ".handover.lock").c_str());
+  }
   if (handover_fd_ >= 0) {
     ::unlink(prev.c_str());  // our own hand-over's link to the predecessor's socket
-  } else if (int fd = TryHandoverLock(path_); fd >= 0) {
+  } else if (int fd = TryHandoverLock(lock_base_); fd >= 0) {
     // Late (after a time-out): the link may be a later successor's to our socket, which we keep
     // for Restore(); while a successor holds the lock, it is its link: leave it.
     if (InodeOf(prev) != inode_) ::unlink(prev.c_str());
@@ -284,7 +372,7 @@ bool ListenSocket::OwnsPath() const {
 bool ListenSocket::Restore() {
   if (fd_ < 0) return false;
   if (OwnsPath()) return true;
-  int fd = TryHandoverLock(path_);
+  int fd = TryHandoverLock(lock_base_);
   bool restored = false;
   if (fd >= 0) {
     std::string prev = path_ + ".prev";
@@ -316,7 +404,7 @@ void ListenSocket::Close() {
     } else {
       // Check-then-unlink is safe only while no successor can rename over the path between the
       // two: under the hand-over lock. If a successor holds it, it is replacing the path: leave it.
-      int held = handover_fd_ >= 0 ? -1 : TryHandoverLock(path_);
+      int held = handover_fd_ >= 0 ? -1 : TryHandoverLock(lock_base_);
       if (handover_fd_ >= 0 || held >= 0) {
         if (InodeOf(path_) == inode_) ::unlink(path_.c_str());
         // A link to our socket (a hand-over a successor did not finish) names a dead socket now.
@@ -327,6 +415,10 @@ void ListenSocket::Close() {
     }
   }
   ReleaseHandoverLock();
+  if (legacy_fd_ >= 0) {
+    ::close(legacy_fd_);
+    legacy_fd_ = -1;
+  }
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);  // releases the flock
     lock_fd_ = -1;

@@ -1,5 +1,7 @@
 #include "helper/options.h"
 
+#include <filesystem>
+
 #include "common/daemon_flags.h"
 #include "helper/aesm_service.h"
 
@@ -30,8 +32,14 @@ void AddHelperFlags(CLI::App& app, HelperFlags* f) {
   app.add_option("--socket-mode", f->socket_mode, "Permissions of the socket file (octal)")
       ->capture_default_str();
   app.add_option("--state-dir", f->state_dir,
-                 "Directory for the platform's keys and certificates (created 0700)")
+                 "Directory for the platform's keys and certificates and the sockets' locks "
+                 "(created 0700; never mount it into apps)")
       ->capture_default_str();
+  app.add_option(
+      "--admin-socket", f->admin_socket,
+      "UNIX socket (0600, its folder made 0700) for the helper's own probes ('sgxctl ping "
+      "--socket'): tenants can neither reach nor fill it. Default: <state-dir>/admin.sock; "
+      "'off': none");
   app.add_option(
          "--sim-pck-ca", f->sim_pck_ca,
          "sim: which PCK CA issues a new platform's PCK certificates, 'platform' (default) or "
@@ -123,12 +131,38 @@ Result<mode_t> ParseSocketMode(const std::string& text) {
   return mode_t(mode);
 }
 
+FrameServerOptions AdminServerOptions(const FrameServerOptions& main) {
+  FrameServerOptions o = main;
+  o.threads = 1;
+  // A pod's startup, readiness and liveness probes may overlap (3), plus an operator's sgxctl:
+  // 16 per client leaves room; 32 connections of 8 KiB and one 64 KiB reply fit in 1 MiB.
+  o.max_connections = 32;
+  o.max_connections_per_client = 16;
+  o.max_buffered_bytes = 1u << 20;
+  return o;
+}
+
 Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& f) {
   QuoteHelperConfig c;
   CONFCOM_ASSIGN_OR_RETURN(c.socket_mode, ParseSocketMode(f.socket_mode));
   if (Status st = CheckSocketPath(f.socket); !st.ok())
     return Status::InvalidArgument("--socket: " + st.message());
   c.socket = f.socket;
+  c.lock_dir = f.state_dir;
+  if (f.admin_socket != "off") {
+    c.admin_socket = f.admin_socket.empty() ? f.state_dir + "/admin.sock" : f.admin_socket;
+    if (Status st = CheckSocketPath(c.admin_socket); !st.ok())
+      return Status::InvalidArgument("--admin-socket: " + st.message());
+    // Its folder is made 0700: never the folder apps mount (they would lose the socket).
+    auto folder = [](const std::string& p) {
+      return std::filesystem::path(p).lexically_normal().parent_path();
+    };
+    if (folder(c.admin_socket) == folder(c.socket)) {
+      return Status::InvalidArgument("--admin-socket " + c.admin_socket +
+                                     " is in --socket's folder, which apps mount: put it in a "
+                                     "folder of the helper's own (default <state-dir>/admin.sock)");
+    }
+  }
   c.takeover = f.no_takeover ? Takeover::kRefuse : Takeover::kTakeOver;
 
   c.backend = f.backend;
@@ -150,6 +184,8 @@ Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& f) {
   o.client_identity = f.client_identity == "uid" ? ClientIdentity::kUid : ClientIdentity::kPod;
   o.proc_root = f.proc_root;
   CONFCOM_RETURN_IF_ERROR(CheckMemoryBudget(o));
+  c.admin_server = AdminServerOptions(o);
+  CONFCOM_RETURN_IF_ERROR(CheckMemoryBudget(c.admin_server));
 
   c.handover.path = f.socket;
   c.handover.ready_file = f.ready_file;

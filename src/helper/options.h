@@ -33,7 +33,8 @@ struct HelperFlags {
   std::string host_root = "/";
   size_t max_waiting_quotes = 64;
   std::string state_dir = "/var/lib/sgx-quote-helper";
-  std::string sim_pck_ca;  // empty: the existing platform's, Platform for a new one
+  std::string admin_socket;  // empty: <state_dir>/admin.sock; "off": none
+  std::string sim_pck_ca;    // empty: the existing platform's, Platform for a new one
   std::string log_format = "text";
   std::string log_level = "info";
   int threads = 0;
@@ -60,9 +61,13 @@ void AddHelperFlags(CLI::App& app, HelperFlags* flags);
 // octal number up to 0777 that gives the owner read and write.
 Result<mode_t> ParseSocketMode(const std::string& text);
 
-// The daemon's configuration. InvalidArgument, naming the flag, when --socket-mode, --socket
-// or the memory budget (--max-buffered-mib against connections, frame size and threads) is
-// wrong. --metrics-address is not checked here (the metrics server's job).
+// The admin socket's server: one loop and a few connections, enough for a pod's three probes
+// and an operator's sgxctl at once (tenants cannot reach it: its folder is the helper's only).
+FrameServerOptions AdminServerOptions(const FrameServerOptions& main);
+
+// The daemon's configuration. InvalidArgument, naming the flag, when --socket-mode, --socket,
+// --admin-socket or the memory budget (--max-buffered-mib against connections, frame size and
+// threads) is wrong. --metrics-address is not checked here (the metrics server's job).
 Result<QuoteHelperConfig> ToQuoteHelperConfig(const HelperFlags& flags);
 
 }  // namespace confcom::helper

@@ -1,6 +1,8 @@
 // sgx-quote-helper's service, composed: the quoting backend behind an AesmService, the socket
 // (ListenSocket), the RequestHandler, the FrameServer and the Handover that moves the socket's
-// path between helpers. main.cc adds flags, logging, metrics and signals around it.
+// path between helpers; beside them the admin socket (its own small FrameServer on the same
+// handler, for probes tenants cannot starve), handed over together with the socket.
+// main.cc adds flags, logging, metrics and signals around it.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +30,12 @@ struct QuoteHelperConfig {
   quoting::BackendConfig backend_config;
   std::string socket;  // the path apps connect to
   mode_t socket_mode = 0666;
+  // The sockets' locks (helper-only: apps mount the socket's folder; --state-dir). Empty:
+  // beside the sockets (tests only).
+  std::string lock_dir;
+  // The helper's own probes' socket (mode 0600, its folder made 0700); empty: none.
+  std::string admin_socket;
+  FrameServerOptions admin_server;
   Takeover takeover = Takeover::kTakeOver;
   FrameServerOptions server;
   HandoverOptions handover;  // its path is `socket`
@@ -40,9 +48,10 @@ void RaiseFileLimit();
 // Thread safety: Stop() is callable from any thread; the rest from one thread.
 class QuoteHelperDaemon {
  public:
-  // Loads the backend and binds the socket beside the path (ListenSocket::Open; with a live
-  // helper there and Takeover::kTakeOver, prepares to take it over). Errors, worded for the
-  // log: "cannot start the B backend: ..." or "cannot serve on P: ...".
+  // Loads the backend and binds the socket and the admin socket beside their paths
+  // (ListenSocket::Open; with a live helper there and Takeover::kTakeOver, prepares to take
+  // them over). Errors, worded for the log: "cannot start the B backend: ..." or "cannot serve
+  // on P: ..." (P is either socket).
   static Result<std::unique_ptr<QuoteHelperDaemon>> Open(QuoteHelperConfig config);
   ~QuoteHelperDaemon();
   QuoteHelperDaemon(const QuoteHelperDaemon&) = delete;

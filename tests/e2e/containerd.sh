@@ -8,8 +8,8 @@
 #      through the API server, which this test has not; on a fake SGX host: sysfs EPC, cpuinfo flags and
 #      device nodes) registers with sgx-kubelet-emulator, run in its own container from the
 #      plugin image, and answers Allocate for EPC and for the provisioning device;
-#   2. the quote helper (deploy/overlays/simulated): its init container prepares the host
-#      folders without capabilities, then the helper runs as uid 65532 with a read-only root,
+#   2. the quote helper (deploy/overlays/simulated): its init container gives the host folders
+#      to the helper's uid (CAP_CHOWN only), then the helper runs as uid 47231 with a read-only root,
 #      no capabilities, no_new_privs and containerd's default seccomp profile, with the host
 #      folder as /var/run/aesmd; its exec readiness probe passes;
 #   3. the attesting app (its own image and root, another uid, SGX_AESM_ADDR=1, the folder
@@ -271,25 +271,29 @@ ctr_t 120 tasks exec --exec-id readiness sgx-device-plugin "${probe_cmd[@]}" >"$
   || { cat "$logs/plugin-probe.log"; fail sgx-device-plugin "its readinessProbe (${probe_cmd[*]}) failed"; }
 echo "        readinessProbe (exec in the container): $(head -n 1 "$logs/plugin-probe.log")"
 
-step "Quote helper (overlay simulated): the init container prepares the host folders, no capabilities"
+step "Quote helper (overlay simulated): the init container gives the host folders to the helper's uid"
 # As kubelet does for hostPath DirectoryOrCreate: root-owned 0755 folders.
 install -d -m 0755 "$host/var/run/aesmd" "$host/var/lib/sgx-quote-helper"
 run_container host-folders simulated sgx-quote-helper host-folders fg || fail host-folders "exited $?"
 for d in var/run/aesmd var/lib/sgx-quote-helper; do
   echo "        /$d: $(stat -c '%A %U:%g' "$host/$d")"
 done
-[ "$(stat -c '%u:%g %a' "$host/var/run/aesmd")" = "0:65532 775" ] || fail host-folders "/var/run/aesmd is not root:65532 0775"
-[ "$(stat -c '%u:%g %a' "$host/var/lib/sgx-quote-helper")" = "0:65532 770" ] || fail host-folders "/var/lib/sgx-quote-helper is not root:65532 0770"
+helper_uid=47231  # deploy/components/quote-helper: HELPER_UID, runAsUser
+[ "$(stat -c '%u:%g %a' "$host/var/run/aesmd")" = "$helper_uid:$helper_uid 755" ] || fail host-folders "/var/run/aesmd is not $helper_uid:$helper_uid 0755"
+[ "$(stat -c '%u:%g %a' "$host/var/lib/sgx-quote-helper")" = "$helper_uid:$helper_uid 700" ] || fail host-folders "/var/lib/sgx-quote-helper is not $helper_uid:$helper_uid 0700"
 
 step "Quote helper runs unprivileged; its socket appears in the host folder"
 run_container sgx-quote-helper simulated sgx-quote-helper sgx-quote-helper bg
 aesm="$host/var/run/aesmd/aesm.socket"
 for _ in $(seq 1 1200); do { [ -S "$aesm" ] || ! task_running sgx-quote-helper; } && break; sleep 0.1; done
 [ -S "$aesm" ] || fail sgx-quote-helper "no socket $aesm (task: $(ctr_t 30 tasks ls | grep sgx-quote-helper || echo gone))"
-show_confinement sgx-quote-helper 65532
+show_confinement sgx-quote-helper "$helper_uid"
 echo "        socket on the host: $(stat -c '%A %u:%g' "$aesm")"
-[ "$(stat -c '%a %u' "$aesm")" = "666 65532" ] || fail sgx-quote-helper "socket is not 0666 and the helper's"
-[ "$(stat -c '%u %a' "$host/var/lib/sgx-quote-helper/state")" = "65532 700" ] || fail sgx-quote-helper "state folder is not the helper's, 0700"
+[ "$(stat -c '%a %u' "$aesm")" = "666 $helper_uid" ] || fail sgx-quote-helper "socket is not 0666 and the helper's"
+[ "$(stat -c '%u %a' "$host/var/lib/sgx-quote-helper/state")" = "$helper_uid 700" ] || fail sgx-quote-helper "state folder is not the helper's, 0700"
+# Nothing but the socket in the folder apps mount (the locks and the admin socket are in state/).
+[ "$(ls -A "$host/var/run/aesmd")" = "aesm.socket" ] || fail sgx-quote-helper "the socket folder holds more than the socket: $(ls -A "$host/var/run/aesmd")"
+[ -S "$host/var/lib/sgx-quote-helper/state/admin.sock" ] || fail sgx-quote-helper "no admin socket in state/"
 probe=$(python3 -c 'import sys,yaml; d=[o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"]=="DaemonSet" and o["metadata"]["name"]=="sgx-quote-helper"][0]; print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"]))' "$work/simulated.yaml")
 mapfile -t probe_cmd <<<"$probe"
 ctr_t 120 tasks exec --exec-id readiness sgx-quote-helper "${probe_cmd[@]}" >"$logs/helper-probe.log" 2>&1 \
@@ -333,7 +337,7 @@ echo "        image CMD: $(tail -n 1 "$logs/attesting-app-cmd.log")"
 
 step "The quote verifies against the helper's simulated root (sgxctl verify in a helper-image container)"
 vout="$work/verify-out"
-install -d -m 0700 -o 65532 -g 65532 "$vout"
+install -d -m 0700 -o "$helper_uid" -g "$helper_uid" "$vout"
 extra_flags=(--mount "type=bind,src=$out,dst=/quote,options=rbind:ro" --mount "type=bind,src=$vout,dst=/out,options=rbind:rw")
 chmod 0755 "$out"
 run_container verify simulated sgx-quote-helper sgx-quote-helper fg /bin/sh -ec "
@@ -389,4 +393,4 @@ kill -TERM "$registry_pid"; wait "$registry_pid" 2>/dev/null || true
 registry_pid=""   # reaped: its PID may be reused, so cleanup must not signal it
 
 echo
-echo "containerd-e2e: PASSED ($n steps, $(( $(date +%s) - t0 )) s): plugin registered and allocated on a fake SGX node, helper ran as uid 65532 without capabilities, an app of another uid got a quote through the host folder, the quote verified"
+echo "containerd-e2e: PASSED ($n steps, $(( $(date +%s) - t0 )) s): plugin registered and allocated on a fake SGX node, helper ran as uid $helper_uid without capabilities, an app of another uid got a quote through the host folder, the quote verified"

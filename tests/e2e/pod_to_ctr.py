@@ -142,12 +142,13 @@ def main():
         out.append("FLAG --read-only")
     caps = sc.get("capabilities", {}) or {}
     only(f"{where}: capabilities", caps, {"add", "drop"})
-    if caps.get("add"):
-        fail(f"{where}: adds capabilities {caps['add']}")
+    # Added capabilities (the helper's init container: CHOWN, DAC_READ_SEARCH) survive the drop.
+    added = [f"CAP_{cap}" for cap in caps.get("add", [])]
     if "ALL" in caps.get("drop", []):
-        out += [f"FLAG --cap-drop={cap}" for cap in DEFAULT_CAPS]
+        out += [f"FLAG --cap-drop={cap}" for cap in DEFAULT_CAPS if cap not in added]
     elif caps.get("drop"):
         out += [f"FLAG --cap-drop=CAP_{cap}" for cap in caps["drop"]]
+    out += [f"FLAG --cap-add={cap}" for cap in added if cap not in DEFAULT_CAPS]
     profile = setting("seccompProfile") or {}
     only(f"{where}: seccompProfile", profile, {"type"})
     seccomp = profile.get("type", "Unconfined")

@@ -303,5 +303,170 @@ TEST(ListenSocketTest, RejectsOverlongPaths) {
   EXPECT_EQ(s.status().code(), Status::Code::kInvalidArgument);
 }
 
+// Files a process can open (and so flock) in `folder`, the folder itself aside: sockets cannot
+// be opened (ENXIO), so with the locks elsewhere there is nothing.
+std::vector<std::string> OpenableFiles(const std::string& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) continue;
+    names.push_back(entry.path().filename().string());
+    ::close(fd);
+  }
+  return names;
+}
+
+TEST(ListenSocketTest, WithALockFolderNothingButTheSocketIsBesideThePath) {
+  testing::TempDir dir;
+  std::string path = dir.File("run/aesmd/aesm.socket");
+  std::string locks = dir.File("state");
+  auto old =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  struct stat st;
+  ASSERT_EQ(::stat(locks.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u) << "the lock folder is the helper's only";
+  EXPECT_TRUE(PathExists(locks + "/aesm.socket.lock"));
+  EXPECT_TRUE(OpenableFiles(dir.File("run/aesmd")).empty());
+
+  // A hand-over through the locks in the lock folder: the successor sees the live owner.
+  auto next =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->has_predecessor());
+  ASSERT_TRUE(next->Publish().ok());
+  EXPECT_TRUE(OpenableFiles(dir.File("run/aesmd")).empty()) << "the .prev link is a socket too";
+  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(50)).code(),
+            Status::Code::kDeadlineExceeded);
+  old->Close();
+  EXPECT_TRUE(next->WaitForPredecessor(std::chrono::milliseconds(500)).ok());
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir.File("run/aesmd")))
+    left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"aesm.socket"});
+  // --no-takeover finds the live owner in the lock folder too.
+  auto refused =
+      ListenSocket::Open(path, 0666, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
+  EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
+}
+
+TEST(ListenSocketTest, ALooserLockFolderIsTightened) {
+  testing::TempDir dir;
+  std::string locks = dir.File("state");
+  ASSERT_EQ(::mkdir(locks.c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(locks.c_str(), 0777), 0);
+  auto s = ListenSocket::Open(dir.File("aesm.socket"), 0666, 16, Takeover::kTakeOver,
+                              std::chrono::seconds(1), locks);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  struct stat st;
+  ASSERT_EQ(::stat(locks.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// A flock on the socket folder's old lock names (a tenant's, through the apps' mount) stalls
+// nothing any more: a hand-over never looks at them while a helper of this version serves.
+TEST(ListenSocketTest, ATenantsLockOnTheOldNamesStallsNoHandOver) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  std::string locks = dir.File("state");
+  auto old =
+      ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  std::vector<int> held;
+  for (const char* name : {".lock", ".handover.lock"}) {
+    int fd = ::open((path + name).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    held.push_back(fd);
+  }
+  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver,
+                                 std::chrono::milliseconds(200), locks);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->Publish().ok());
+  old->Close();
+  EXPECT_TRUE(next->WaitForPredecessor(std::chrono::milliseconds(500)).ok());
+  for (int fd : held) ::close(fd);
+}
+
+// An upgrade: the running helper is an earlier version, with its locks beside the socket. The
+// new one sees it as its predecessor (not as "a live service that is not a quote helper"),
+// waits for it, then removes the old lock files so that tenants have nothing left to flock.
+TEST(ListenSocketTest, TakesOverFromAHelperThatKeptItsLocksBesideTheSocket) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  std::string locks = dir.File("state");
+  auto legacy = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+  ASSERT_TRUE(PathExists(path + ".lock"));
+  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver,
+                                 std::chrono::milliseconds(200), locks);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->has_predecessor());
+  ASSERT_TRUE(next->Publish().ok());
+  EXPECT_FALSE(legacy->OwnsPath());
+  EXPECT_EQ(next->WaitForPredecessor(std::chrono::milliseconds(50)).code(),
+            Status::Code::kDeadlineExceeded);
+  EXPECT_FALSE(next->TryFinishTakeOver());
+  legacy->Close();
+  EXPECT_TRUE(next->TryFinishTakeOver());
+  EXPECT_FALSE(PathExists(path + ".lock"));
+  EXPECT_FALSE(PathExists(path + ".handover.lock"));
+  EXPECT_FALSE(PathExists(path + ".prev"));
+  EXPECT_TRUE(next->OwnsPath());
+}
+
+// The same upgrade while a tenant of the old helper's uid grabbed the old "<path>.lock" the
+// moment the old helper let it go: its socket stopped listening, which is enough.
+TEST(ListenSocketTest, AnUpgradeEndsWhenTheOldSocketStopsEvenIfATenantHoldsTheOldLock) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  auto legacy = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver);
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+  auto next = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver,
+                                 std::chrono::milliseconds(200), dir.File("state"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->Publish().ok());
+  int tenant = ::open((path + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(tenant, 0);
+  legacy->Close();
+  ASSERT_EQ(::flock(tenant, LOCK_EX | LOCK_NB), 0);
+  EXPECT_TRUE(next->WaitForPredecessor(std::chrono::milliseconds(500)).ok());
+  EXPECT_FALSE(next->has_predecessor());
+  ::close(tenant);
+}
+
+// No live helper of either version: old lock files left beside the socket are removed.
+TEST(ListenSocketTest, StaleOldLockFilesBesideTheSocketAreRemoved) {
+  testing::TempDir dir;
+  std::string path = dir.File("aesm.socket");
+  testing::WriteAll(path + ".lock", "");
+  testing::WriteAll(path + ".handover.lock", "");
+  auto s = ListenSocket::Open(path, 0666, 16, Takeover::kTakeOver, std::chrono::seconds(1),
+                              dir.File("state"));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE(s->has_predecessor());
+  EXPECT_FALSE(PathExists(path + ".lock"));
+  EXPECT_FALSE(PathExists(path + ".handover.lock"));
+}
+
+// The admin socket sits in its own lock folder: "<path>.lock" is then its own lock, never an
+// earlier version's to clean up (removing it would let a second helper in beside the first).
+TEST(ListenSocketTest, ASocketInsideItsLockFolderKeepsItsLock) {
+  testing::TempDir dir;
+  std::string locks = dir.File("state");
+  std::string path = locks + "/admin.sock";
+  auto first =
+      ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver, std::chrono::seconds(1), locks);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(PathExists(path + ".lock"));
+  auto refused =
+      ListenSocket::Open(path, 0600, 16, Takeover::kRefuse, std::chrono::seconds(1), locks);
+  EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
+  auto next = ListenSocket::Open(path, 0600, 16, Takeover::kTakeOver,
+                                 std::chrono::milliseconds(200), locks);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->has_predecessor());
+}
+
 }  // namespace
 }  // namespace confcom::helper

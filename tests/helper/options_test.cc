@@ -43,6 +43,34 @@ TEST(HelperOptionsTest, TheDefaultsMakeAValidConfiguration) {
   EXPECT_EQ(config->handover.path, config->socket);
   EXPECT_EQ(config->handover.handover_timeout, std::chrono::milliseconds(60000));
   EXPECT_EQ(config->handover.after_handover, AfterHandover::kExit);
+  // Locks and the probes' socket in the state dir, which apps never mount.
+  EXPECT_EQ(config->lock_dir, "/var/lib/sgx-quote-helper");
+  EXPECT_EQ(config->admin_socket, "/var/lib/sgx-quote-helper/admin.sock");
+  EXPECT_EQ(config->admin_server.threads, 1);
+  EXPECT_EQ(config->admin_server.max_connections, 32u);
+  EXPECT_EQ(config->admin_server.max_connections_per_client, 16u);
+  EXPECT_TRUE(CheckMemoryBudget(config->admin_server).ok());
+}
+
+TEST(HelperOptionsTest, TheAdminSocketFollowsTheStateDirUnlessNamedOrOff) {
+  HelperFlags flags;
+  ASSERT_EQ(Parse(&flags, {"--state-dir", "/tmp/st"}), -1);
+  auto config = ToQuoteHelperConfig(flags);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->admin_socket, "/tmp/st/admin.sock");
+  EXPECT_EQ(config->lock_dir, "/tmp/st");
+
+  HelperFlags named;
+  ASSERT_EQ(Parse(&named, {"--admin-socket", "/run/helper/probe.sock"}), -1);
+  config = ToQuoteHelperConfig(named);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->admin_socket, "/run/helper/probe.sock");
+
+  HelperFlags off;
+  ASSERT_EQ(Parse(&off, {"--admin-socket", "off"}), -1);
+  config = ToQuoteHelperConfig(off);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->admin_socket.empty());
 }
 
 TEST(HelperOptionsTest, FlagsReachTheirPlaces) {
@@ -95,6 +123,14 @@ TEST(HelperOptionsTest, BadCombinationsAreInvalidArgumentsNamingTheFlag) {
       {{"--socket-mode", "0444"}, "--socket-mode"},
       {{"--socket", "/tmp/"}, "--socket"},
       {{"--max-frame-size", "16384", "--max-buffered-mib", "32"}, "--max-buffered-mib"},
+      {{"--admin-socket", "/var/run/aesmd/aesm.socket"}, "--admin-socket"},
+      {{"--admin-socket", "/var/run/aesmd/admin.sock"}, "--admin-socket"},
+      {{"--admin-socket", "/var/run//aesmd/./probe.sock"}, "--admin-socket"},
+      {{"--admin-socket", "/tmp/"}, "--admin-socket"},
+      {{"--state-dir",
+        "/tmp/a-state-dir-whose-name-is-far-too-long-for-a-unix-socket-path-inside-it-"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxx"},
+       "--admin-socket"},
   };
   for (const Case& c : cases) {
     HelperFlags flags;
