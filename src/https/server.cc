@@ -1,5 +1,6 @@
 #include "https/server.h"
 
+#include <malloc.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
@@ -53,34 +54,14 @@ constexpr auto kLingerTime = 1s;
 constexpr size_t kLingerBytes = 1 << 20;
 constexpr auto kRefusalLogInterval = 10s;
 constexpr auto kAcceptRetry = 100ms;  // after EMFILE and the like
-
-// Bytes of request bodies inside handlers at once (ServerOptions::max_body_bytes_in_handlers):
-// ordinary requests (a few KiB) never wait; a body larger than the budget runs alone. Waits
-// block a handler thread only.
-class ParseBudget {
- public:
-  explicit ParseBudget(size_t bytes) : capacity_(bytes) {}
-  void Acquire(size_t n) {
-    n = std::min(n, capacity_);
-    std::unique_lock<std::mutex> lock(mu_);
-    freed_.wait(lock, [&] { return used_ + n <= capacity_; });
-    used_ += n;
-  }
-  void Release(size_t n) {
-    n = std::min(n, capacity_);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      used_ -= n;
-    }
-    freed_.notify_all();
-  }
-
- private:
-  const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable freed_;
-  size_t used_ = 0;
-};
+// When a handler thread has had no work for kTrimWhenIdleFor after a body at least this large, freed heap pages
+// go back to the kernel (malloc_trim): each handler thread's malloc arena otherwise keeps the
+// peak its parses reached (a 3 MiB body of empty JSON arrays: ~80 MiB) for good. Not after
+// every such request: trimming ~80 MiB of small free chunks takes ~1 s of a loaded core, and
+// during a burst of 40 such bodies it made most of them miss their deadline (measured, see
+// docs/https.md), so it waits for the burst to end. Reviews of a few KiB never trim.
+constexpr size_t kTrimAfterBodyBytes = 1 << 20;
+constexpr auto kTrimWhenIdleFor = 1s;
 
 class Connection;
 
@@ -107,6 +88,9 @@ struct Core {
   };
   bool Submit(Job job);  // false: the queue is full
   void Work();
+  // max_body_bytes_in_handlers: the first queued job whose body fits (or any job when no body
+  // is in a handler), so small reviews overtake large ones waiting for room. Under mu.
+  std::deque<Job>::iterator NextJobLocked();
 
   const ServerOptions options;
   const Router router;
@@ -130,9 +114,9 @@ struct Core {
   std::mutex mu;
   std::condition_variable work;
   std::deque<Job> jobs;
+  size_t in_handlers = 0;  // body bytes inside handlers
   bool shutdown = false;
   std::vector<std::thread> workers;
-  std::optional<ParseBudget> handler_budget;
 
   // Asio last: destroying the io_context destroys the handlers it still holds, and with them
   // connections, which use everything above (the TLS context too, so it comes first).
@@ -475,29 +459,50 @@ bool Core::Submit(Job job) {
   return true;
 }
 
+std::deque<Core::Job>::iterator Core::NextJobLocked() {
+  const size_t cap = options.max_body_bytes_in_handlers;
+  for (auto it = jobs.begin(); it != jobs.end(); ++it) {
+    if (cap == 0 || in_handlers == 0 || in_handlers + it->request.body.size() <= cap) return it;
+  }
+  return jobs.end();
+}
+
 void Core::Work() {
+  bool trim_pending = false;
   for (;;) {
     Job job;
+    size_t n = 0;
     {
       std::unique_lock<std::mutex> lock(mu);
-      work.wait(lock, [this] { return !jobs.empty() || shutdown; });
+      auto ready = [this] { return shutdown || NextJobLocked() != jobs.end(); };
+      if (trim_pending && !work.wait_for(lock, kTrimWhenIdleFor, ready)) {
+        lock.unlock();
+        ::malloc_trim(0);
+        trim_pending = false;
+        continue;
+      }
+      work.wait(lock, ready);
       if (shutdown) return;
-      job = std::move(jobs.front());
-      jobs.pop_front();
+      auto it = NextJobLocked();
+      job = std::move(*it);
+      jobs.erase(it);
+      n = job.request.body.size();
+      in_handlers += n;
     }
     std::shared_ptr<Connection> c = std::move(job.connection);
-    if (Clock::now() > job.deadline) {
-      job.request = Request();
+    Response response;
+    bool late = Clock::now() > job.deadline;
+    if (!late) response = router.Run(*job.route, job.request);
+    job.request = Request();  // the body goes before its bytes are given back
+    if (n >= kTrimAfterBodyBytes) trim_pending = true;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      in_handlers -= n;
+    }
+    work.notify_all();
+    if (late) {
       asio::post(ioc, [c = std::move(c)] { c->DeadlinePassedInQueue(); });
       continue;
-    }
-    Response response;
-    {
-      size_t n = job.request.body.size();
-      if (handler_budget) handler_budget->Acquire(n);
-      response = router.Run(*job.route, job.request);
-      job.request = Request();  // the body goes before the budget is given back
-      if (handler_budget) handler_budget->Release(n);
     }
     asio::post(ioc, [c = std::move(c), response = std::move(response)]() mutable {
       c->HandlerDone(std::move(response));
@@ -545,7 +550,6 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& o, std::vecto
   // OpenSSL's record buffers (~34 KiB) are freed while a connection is idle.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   certs->Install(ctx);
-  if (o.max_body_bytes_in_handlers > 0) s.handler_budget.emplace(o.max_body_bytes_in_handlers);
 
   const std::string where = o.host + ":" + std::to_string(o.port);
   beast::error_code ec;
