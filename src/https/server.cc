@@ -158,7 +158,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = shared_from_this()](beast::error_code ec) {
                               if (ec) {
-                                if (ec == beast::error::timeout)
+                                if (ec == beast::error::timeout ||
+                                    Clock::now() >= self->deadline_)
                                   self->s_->CountRefusal("deadline", "TLS handshake too slow",
                                                          self->address_);
                                 return self->Close();
@@ -231,7 +232,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (closed_) return;
     if (ec) {
       if (IsParserError(ec)) return Refuse(parser_->refusal(ec));
-      if (ec == beast::error::timeout) {
+      if (ec == beast::error::timeout || Clock::now() >= deadline_) {
         s_->CountRefusal("deadline", "request not complete within the deadline", address_);
         return Close();
       }
