@@ -34,7 +34,8 @@ ServerOptions Options() {
 
 Response CheckLimits(const Request& r) {
   FUZZ_CHECK(r.body.size() <= 4096, "a handler got " + std::to_string(r.body.size()) + " bytes");
-  FUZZ_CHECK(r.headers.size() <= 20, "a handler got " + std::to_string(r.headers.size()) + " fields");
+  FUZZ_CHECK(r.headers.size() <= 20,
+             "a handler got " + std::to_string(r.headers.size()) + " fields");
   FUZZ_CHECK(!r.path.empty() && r.path[0] == '/', "path " + r.path);
   for (const auto& [name, value] : r.headers) {
     std::string n = name;
@@ -50,20 +51,20 @@ Response CheckLimits(const Request& r) {
 }
 
 const internal::Router& TheRouter() {
-  static const internal::Router router(
-      Options(),
-      {{"POST", "/mutate-pods", CheckLimits},
-       {"GET", "/echo", CheckLimits},
-       {"PUT", "/refuse",
-        [](const Request& r) {
-          CheckLimits(r);
-          return Response{409, "text/plain", ""};
-        }},
-       {"DELETE", "/throw", [](const Request& r) -> Response {
-          CheckLimits(r);
-          throw std::runtime_error("boom");
-        }}},
-      nullptr);
+  static const internal::Router router(Options(),
+                                       {{"POST", "/mutate-pods", CheckLimits},
+                                        {"GET", "/echo", CheckLimits},
+                                        {"PUT", "/refuse",
+                                         [](const Request& r) {
+                                           CheckLimits(r);
+                                           return Response{409, "text/plain", ""};
+                                         }},
+                                        {"DELETE", "/throw",
+                                         [](const Request& r) -> Response {
+                                           CheckLimits(r);
+                                           throw std::runtime_error("boom");
+                                         }}},
+                                       nullptr);
   return router;
 }
 

@@ -76,11 +76,9 @@ std::optional<uint64_t> RequestParser::declared_length() const {
 Refusal RequestParser::refusal(const boost::beast::error_code& ec) const {
   if (refusal_) return *refusal_;
   if (ec == http::error::header_limit)
-    return {431, "request header too large (over " + std::to_string(max_header_bytes_) +
-                     " bytes)",
+    return {431, "request header too large (over " + std::to_string(max_header_bytes_) + " bytes)",
             "header_bytes"};
-  if (ec == http::error::body_limit)
-    return {413, "request body too large", "body_bytes"};
+  if (ec == http::error::body_limit) return {413, "request body too large", "body_bytes"};
   return {400, "malformed request", "malformed"};
 }
 
@@ -99,8 +97,9 @@ void RequestParser::on_request_impl(http::verb, boost::beast::string_view method
 void RequestParser::on_field_impl(http::field, boost::beast::string_view name,
                                   boost::beast::string_view value, boost::beast::error_code& ec) {
   if (headers_.size() >= max_header_count_) {
-    refusal_ = Refusal{431, "too many header fields (over " + std::to_string(max_header_count_) + ")",
-                       "header_count"};
+    refusal_ =
+        Refusal{431, "too many header fields (over " + std::to_string(max_header_count_) + ")",
+                "header_count"};
     ec = kRefused;
     return;
   }

@@ -155,17 +155,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start() {
     deadline_ = Clock::now() + s_->options.request_timeout;
     Lowest().expires_at(deadline_);
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](beast::error_code ec) {
-                              if (ec) {
-                                if (ec == beast::error::timeout ||
-                                    Clock::now() >= self->deadline_)
-                                  self->s_->CountRefusal("deadline", "TLS handshake too slow",
-                                                         self->address_);
-                                return self->Close();
-                              }
-                              self->NewRequest(/*first=*/true);
-                            });
+    stream_.async_handshake(
+        asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+          if (ec) {
+            if (ec == beast::error::timeout || Clock::now() >= self->deadline_)
+              self->s_->CountRefusal("deadline", "TLS handshake too slow", self->address_);
+            return self->Close();
+          }
+          self->NewRequest(/*first=*/true);
+        });
   }
 
   void Close() {
@@ -211,21 +209,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // deadline starts with them.
     Lowest().expires_after(s_->options.keep_alive_timeout);
     size_t room = std::min(kReadChunk, buffer_.max_size() - buffer_.size());
-    stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](
-                                                       beast::error_code ec, size_t n) {
-      if (ec) return self->Close();
-      self->buffer_.commit(n);
-      self->deadline_ = Clock::now() + self->s_->options.request_timeout;
-      self->Lowest().expires_at(self->deadline_);
-      self->Read();
-    });
+    stream_.async_read_some(buffer_.prepare(room),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->deadline_ = Clock::now() + self->s_->options.request_timeout;
+                              self->Lowest().expires_at(self->deadline_);
+                              self->Read();
+                            });
   }
 
   void Read() {
-    http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            self->OnRead(ec);
-                          });
+    http::async_read_some(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -243,9 +240,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (!header_checked_ && parser_->is_header_done()) {
       header_checked_ = true;
-      size_t need = parser_->chunked_body()
-                        ? s_->options.max_body_bytes
-                        : size_t(parser_->declared_length().value_or(0));
+      size_t need = parser_->chunked_body() ? s_->options.max_body_bytes
+                                            : size_t(parser_->declared_length().value_or(0));
       if (need > kFreeBodyBytes && !parser_->is_done()) {
         want_ = need;
         if (!s_->TryCharge(need)) return WaitForBudget();
@@ -282,8 +278,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Dispatch() {
-    keep_alive_ = parser_->keep_alive() && ++served_ < s_->options.keep_alive_max_requests &&
-                  !s_->stopping;
+    keep_alive_ =
+        parser_->keep_alive() && ++served_ < s_->options.keep_alive_max_requests && !s_->stopping;
     Request request = parser_->TakeRequest(address_);
     parser_.reset();
     if (Router::IsBuiltin(request)) return Write(s_->router.Builtin(request));
@@ -391,8 +387,7 @@ void Core::OnAccepted(tcp::socket socket) {
   std::string address = peer.address().to_string();
   if (open >= options.max_connections) {
     CountRefusal("connection_cap",
-                 "over " + std::to_string(options.max_connections) + " connections open",
-                 address);
+                 "over " + std::to_string(options.max_connections) + " connections open", address);
     return;  // the socket closes here, before any TLS
   }
   size_t& mine = per_client[address];
@@ -411,7 +406,7 @@ void Core::OnAccepted(tcp::socket socket) {
 }
 
 void Core::CountRefusal(const std::string& reason, const std::string& detail,
-                                const std::string& address) {
+                        const std::string& address) {
   if (options.on_refusal) options.on_refusal(reason);
   RefusalLog& log = refusals[reason];
   ++log.count;
@@ -419,9 +414,10 @@ void Core::CountRefusal(const std::string& reason, const std::string& detail,
   log.address = address;
   auto now = Clock::now();
   if (now - log.logged < kRefusalLogInterval) return;
-  spdlog::warn("{}: refused {} request(s) or connection(s) ({}) since the last such line, the "
-               "last from {}: {}",
-               options.server_name, log.count, reason, address, detail);
+  spdlog::warn(
+      "{}: refused {} request(s) or connection(s) ({}) since the last such line, the "
+      "last from {}: {}",
+      options.server_name, log.count, reason, address, detail);
   log.count = 0;
   log.logged = now;
 }
@@ -546,8 +542,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& o, std::vecto
   SSL_CTX* ctx = s.ssl.native_handle();
   if (ctx == nullptr) return Status::Internal("cannot create the TLS context");
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                               SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   // OpenSSL's record buffers (~34 KiB) are freed while a connection is idle.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   certs->Install(ctx);
@@ -568,8 +564,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& o, std::vecto
   // dropped SYNs and 1 s retransmits.
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::Unavailable("cannot bind " + where + " (in use, or not an address of this host?): " +
-                               ec.message());
+    return Status::Unavailable("cannot bind " + where +
+                               " (in use, or not an address of this host?): " + ec.message());
   }
   self->port_ = s.acceptor.local_endpoint().port();
   return self;

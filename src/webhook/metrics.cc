@@ -29,8 +29,9 @@ WebhookMetrics::WebhookMetrics(prometheus::Registry& registry) {
   reload_failed_ = &reloads.Add({{"result", "failed"}});
   refused_ = &prometheus::BuildCounter()
                   .Name("confcom_sgx_webhook_refused_total")
-                  .Help("Requests and connections the HTTPS layer refused before any review, by "
-                        "reason (docs/https.md)")
+                  .Help(
+                      "Requests and connections the HTTPS layer refused before any review, by "
+                      "reason (docs/https.md)")
                   .Register(registry);
 }
 
@@ -45,6 +46,8 @@ void WebhookMetrics::CertificateReload(bool ok) { (ok ? reload_ok_ : reload_fail
 
 namespace confcom::webhook {
 
-void WebhookMetrics::Refused(const std::string& reason) { refused_->Add({{"reason", reason}}).Increment(); }
+void WebhookMetrics::Refused(const std::string& reason) {
+  refused_->Add({{"reason", reason}}).Increment();
+}
 
 }  // namespace confcom::webhook

@@ -118,7 +118,8 @@ class FaultWebhook : public ::testing::Test {
   std::pair<int, double> GoodReview(const std::string& source = "127.0.0.1") {
     auto start = Clock::now();
     auto c = TlsClient::Connect(port_, source, 5s);
-    if (!c || !c->Send(Post("/mutate-pods", Review().dump()))) return {0, Seconds(Clock::now() - start)};
+    if (!c || !c->Send(Post("/mutate-pods", Review().dump())))
+      return {0, Seconds(Clock::now() - start)};
     std::string response = c->ReadResponse(5s);
     int status = TlsClient::StatusOf(response);
     if (status == 200) {
@@ -135,7 +136,8 @@ class FaultWebhook : public ::testing::Test {
   long PeakKiB() { return StatusKiB(proc_->pid(), "VmHWM"); }
   // After an attack: the webhook is alive, serves a review and is ready; its peak is bounded.
   void ExpectHealthyAndSmall(const std::string& attack) {
-    ASSERT_TRUE(proc_->running()) << attack << ": the webhook died: " << proc_->Log().substr(0, 4000);
+    ASSERT_TRUE(proc_->running()) << attack
+                                  << ": the webhook died: " << proc_->Log().substr(0, 4000);
     auto [status, seconds] = GoodReview();
     EXPECT_EQ(status, 200) << attack;
     EXPECT_EQ(Get("/readyz"), 200) << attack;
@@ -186,15 +188,14 @@ TEST_F(FaultWebhook, ChunkedBodyOf100MiBIsCutAtTheLimit) {
   auto start = Clock::now();
   auto c = TlsClient::Connect(port_);
   ASSERT_TRUE(c);
-  ASSERT_TRUE(c->Send(PostHead("/mutate-pods", "Transfer-Encoding: chunked\r\n\r\n") +
-                      "1\r\n[\r\n"));
+  ASSERT_TRUE(
+      c->Send(PostHead("/mutate-pods", "Transfer-Encoding: chunked\r\n\r\n") + "1\r\n[\r\n"));
   const std::string chunk = "10000\r\n" + std::string(65536, ' ') + "\r\n";
   size_t sent = c->SendUntilAnswered(size_t(100) << 20, [&](size_t) { return chunk; });
   std::string response = c->ReadResponse(30s);
   int status = TlsClient::StatusOf(response);
   std::cout << "FAULT-FIGURES: chunked-100MiB: sent_mib=" << sent / double(1 << 20)
-            << " status=" << status << " answer_s=" << Seconds(Clock::now() - start)
-            << std::endl;
+            << " status=" << status << " answer_s=" << Seconds(Clock::now() - start) << std::endl;
   EXPECT_EQ(status, 413) << response;
   EXPECT_LT(sent, size_t(32) << 20);  // the limit (3 MiB), socket buffers and the 1 MiB drain
   ExpectHealthyAndSmall("chunked-100MiB");
@@ -213,8 +214,7 @@ TEST_F(FaultWebhook, HeaderLinesOf150MiBOnHealthzGet431) {
   std::string response = c->ReadResponse(30s);
   int status = TlsClient::StatusOf(response);
   std::cout << "FAULT-FIGURES: header-lines-150MiB: sent_mib=" << sent / double(1 << 20)
-            << " status=" << status << " answer_s=" << Seconds(Clock::now() - start)
-            << std::endl;
+            << " status=" << status << " answer_s=" << Seconds(Clock::now() - start) << std::endl;
   EXPECT_EQ(status, 431) << response;
   EXPECT_LT(sent, size_t(32) << 20);
   ExpectHealthyAndSmall("header-lines-150MiB");

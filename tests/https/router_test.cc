@@ -8,15 +8,17 @@ namespace confcom::https::internal {
 namespace {
 
 Router MakeRouter(const ServerOptions& options) {
-  return Router(options,
-                {{"POST", "/len",
-                  [](const Request& r) {
-                    return Response{200, "text/plain", std::to_string(r.body.size())};
-                  }},
-                 {"GET", "/q", [](const Request& r) {
-                    return Response{200, "text/plain", r.path + "|" + r.Query("a") + "|" + r.Query("b")};
-                  }}},
-                nullptr);
+  return Router(
+      options,
+      {{"POST", "/len",
+        [](const Request& r) {
+          return Response{200, "text/plain", std::to_string(r.body.size())};
+        }},
+       {"GET", "/q",
+        [](const Request& r) {
+          return Response{200, "text/plain", r.path + "|" + r.Query("a") + "|" + r.Query("b")};
+        }}},
+      nullptr);
 }
 
 TEST(HttpsRequestPath, AnswersRoutesBuiltinsAndRefusals) {
@@ -41,9 +43,9 @@ TEST(HttpsRequestPath, AnswersRoutesBuiltinsAndRefusals) {
   EXPECT_EQ(too_big.substr(0, 12), "HTTP/1.1 413");
   EXPECT_NE(too_big.find("t: request body too large\n"), std::string::npos);
   EXPECT_EQ(done, 0u);
-  EXPECT_EQ(AnswerRequestBytes(options, router, "GET /healthz HTTP/1.1\r\n\r\n", &done)
-                .substr(0, 15),
-            "HTTP/1.1 200 OK");
+  EXPECT_EQ(
+      AnswerRequestBytes(options, router, "GET /healthz HTTP/1.1\r\n\r\n", &done).substr(0, 15),
+      "HTTP/1.1 200 OK");
   std::string missing = AnswerRequestBytes(options, router, "GET /x HTTP/1.1\r\n\r\n", &done);
   EXPECT_NE(missing.find("t: no such path: use POST /len, GET /q, GET /healthz, GET /readyz\n"),
             std::string::npos)

@@ -212,9 +212,9 @@ TEST_F(HttpsServerTest, TooManyHeaderFieldsGet431) {
   std::string fields;
   for (int i = 0; i < 9; ++i) fields += "X-" + std::to_string(i) + ": v\r\n";
   // Host + 9 = 10 fields: served; one more: refused.
-  EXPECT_EQ(TlsClient::StatusOf(
-                Exchange("GET /echo HTTP/1.1\r\nHost: localhost\r\n" + fields + "\r\n")),
-            200);
+  EXPECT_EQ(
+      TlsClient::StatusOf(Exchange("GET /echo HTTP/1.1\r\nHost: localhost\r\n" + fields + "\r\n")),
+      200);
   std::string response =
       Exchange("GET /echo HTTP/1.1\r\nHost: localhost\r\n" + fields + "X-10: v\r\n\r\n");
   EXPECT_EQ(TlsClient::StatusOf(response), 431) << response;
@@ -252,14 +252,15 @@ TEST_F(HttpsServerTest, ChunkedBodyIsCountedDecodedAndRefusedAtTheLimit) {
   const std::string head =
       "POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
   // Inside the limit: the handler gets the decoded body.
-  std::string small = head + Chunk(std::string(40000, 'a')) + Chunk(std::string(25536, 'b')) +
-                      "0\r\n\r\n";
+  std::string small =
+      head + Chunk(std::string(40000, 'a')) + Chunk(std::string(25536, 'b')) + "0\r\n\r\n";
   EXPECT_EQ(TlsClient::BodyOf(Exchange(small)), "65536");
   // 100 MiB announced in 16 KiB chunks: refused once the decoded bytes pass 64 KiB.
   auto c = Connect();
   ASSERT_TRUE(c);
   ASSERT_TRUE(c->Send(head));
-  size_t sent = c->SendUntilAnswered(100 << 20, [](size_t) { return Chunk(std::string(16384, 'c')); });
+  size_t sent =
+      c->SendUntilAnswered(100 << 20, [](size_t) { return Chunk(std::string(16384, 'c')); });
   std::string response = c->ReadResponse();
   EXPECT_EQ(TlsClient::StatusOf(response), 413) << response;
   EXPECT_LT(sent, size_t(16) << 20);
@@ -284,10 +285,9 @@ TEST_F(HttpsServerTest, ContentEncodingIsRefusedAndTransferCodingsOtherThanChunk
             "test: Content-Encoding gzip is not accepted (send the body uncompressed)\n");
   EXPECT_EQ(TlsClient::StatusOf(Exchange(Post("/len", "{}", "Content-Encoding: br, gzip\r\n"))),
             415);
-  EXPECT_EQ(TlsClient::BodyOf(Exchange(Post("/len", "{}", "Content-Encoding: identity\r\n"))),
-            "2");
-  std::string te = Exchange(
-      "POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\nxxxx");
+  EXPECT_EQ(TlsClient::BodyOf(Exchange(Post("/len", "{}", "Content-Encoding: identity\r\n"))), "2");
+  std::string te =
+      Exchange("POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\nxxxx");
   EXPECT_EQ(TlsClient::StatusOf(te), 501) << te;
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(Refusals(), (std::vector<std::string>{"content_encoding", "content_encoding",

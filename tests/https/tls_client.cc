@@ -88,8 +88,9 @@ bool TlsClient::Send(std::string_view bytes, std::chrono::milliseconds timeout) 
   tv.tv_usec = (timeout.count() % 1000) * 1000;
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   while (!bytes.empty()) {
-    int n = ssl_ != nullptr ? SSL_write(ssl_, bytes.data(), int(std::min<size_t>(bytes.size(), 1 << 20)))
-                            : int(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL));
+    int n = ssl_ != nullptr
+                ? SSL_write(ssl_, bytes.data(), int(std::min<size_t>(bytes.size(), 1 << 20)))
+                : int(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL));
     if (n <= 0) return false;
     bytes.remove_prefix(size_t(n));
   }
@@ -145,7 +146,8 @@ std::string TlsClient::ReadResponse(std::chrono::milliseconds timeout) {
     }
     if (!Readable(std::chrono::milliseconds(Remaining(deadline)))) return "";
     char buf[16384];
-    int n = ssl_ != nullptr ? SSL_read(ssl_, buf, sizeof(buf)) : int(::recv(fd_, buf, sizeof(buf), 0));
+    int n =
+        ssl_ != nullptr ? SSL_read(ssl_, buf, sizeof(buf)) : int(::recv(fd_, buf, sizeof(buf), 0));
     if (n <= 0) return "";
     data.append(buf, size_t(n));
   }
@@ -156,7 +158,8 @@ bool TlsClient::ClosedWithin(std::chrono::milliseconds timeout) {
   for (;;) {
     if (!Readable(std::chrono::milliseconds(Remaining(deadline)))) return false;
     char buf[4096];
-    int n = ssl_ != nullptr ? SSL_read(ssl_, buf, sizeof(buf)) : int(::recv(fd_, buf, sizeof(buf), 0));
+    int n =
+        ssl_ != nullptr ? SSL_read(ssl_, buf, sizeof(buf)) : int(::recv(fd_, buf, sizeof(buf), 0));
     if (n <= 0) return true;
     if (Clock::now() >= deadline) return false;
   }
