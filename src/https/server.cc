@@ -204,7 +204,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void NewRequest(bool first) {
     parser_.emplace(s_->options);
     header_checked_ = false;
-    if (first || buffer_.size() > 0) return Read();
+    if (first) return Read();  // the deadline from accept holds
+    if (buffer_.size() > 0) {  // pipelined: this request's bytes are here already
+      deadline_ = Clock::now() + s_->options.request_timeout;
+      Lowest().expires_at(deadline_);
+      return Read();
+    }
     // Idle keep-alive: wait for the first bytes up to keep_alive_timeout; the request's own
     // deadline starts with them.
     Lowest().expires_after(s_->options.keep_alive_timeout);
