@@ -95,8 +95,11 @@ struct ServerOptions {
   // one I/O thread, so slow clients and a full queue never delay them). Each thread may keep
   // its own malloc arena of what its handler freed; 2 bounds that (docs/https.md).
   size_t handler_threads = 2;
-  // Complete requests waiting for a handler thread; more get a 503 at once.
-  size_t max_queued_requests = 64;
+  // Complete requests waiting for a handler thread; more get a 503 at once. A connection has
+  // at most one request in the layer, so max_connections (512) never sees a 503: the API
+  // server may send a review on every connection it holds at once (200 concurrent clients
+  // in bench/webhook). Queued bodies are within the body budgets, so the bound is not memory.
+  size_t max_queued_requests = 512;
   // Body bytes held for requests being read or waiting for a handler, beyond the first 64 KiB
   // of each (ordinary reviews are a few KiB and never wait). A body that does not fit waits,
   // unread, for the others within its deadline. 32 MiB: ten bodies of the 3 MiB limit.
