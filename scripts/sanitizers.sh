@@ -34,5 +34,5 @@ if [ "$which" = tsan ] || [ "$which" = all ]; then
   # handoffs (event-engine fds, call reference counts, status strings) as races.
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir "$here/build-tsan" --output-on-failure -j "$(nproc)" --timeout 300 \
-      -R 'FrameServer|AesmService|ListenSocket|Handover|ClientShares|MemoryBudget|Daemon|SimBackend|DcapBackend|Verifier|DevicePlugin(Ids|Layout|Prefer|Schemes)|Discovery|KubeletRequests|KubeApi|Https'
+      -R 'FrameServer|AesmService|ListenSocket|Handover|ClientShares|MemoryBudget|Daemon|SimBackend|DcapBackend|Verifier|DevicePlugin(Ids|Layout|Prefer|Schemes)|Discovery|KubeletRequests|KubeApi|^Https'
 fi
