@@ -1,6 +1,6 @@
 // webhook_bench: reviews/s and latency of the real sgx-webhook over HTTPS keep-alive.
 //
-// Starts the sgx-webhook built in the same tree (--max-connections 256) with a throw-away
+// Starts the sgx-webhook built in the same tree (--max-connections 256, as many per client) with a throw-away
 // certificate (openssl CLI), then, with --clients (default 200) concurrent clients, each on one
 // TLS keep-alive connection (cpp-httplib, server certificate verified):
 //   1. baseline: GET /healthz round trips, closed loop (each client sends its next request as
@@ -160,7 +160,9 @@ int main(int argc, char** argv) {
     freopen(log.c_str(), "w", stderr);
     execl(a.bin.c_str(), a.bin.c_str(), "--listen", "127.0.0.1:0", "--tls-cert-file",
           (dir + "/tls.crt").c_str(), "--tls-private-key-file", (dir + "/tls.key").c_str(),
-          "--metrics-address", "off", "--max-connections", "256", "--log-level", "info",
+          "--metrics-address", "off", "--max-connections", "256",
+          // Every client is 127.0.0.1: the per-address cap (64) must not apply.
+          "--max-connections-per-client", "256", "--log-level", "info",
           static_cast<char*>(nullptr));
     _exit(127);
   }

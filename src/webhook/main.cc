@@ -28,7 +28,7 @@ int Serve(const WebhookFlags& f) {
     spdlog::error("{}", settings.status().message());
     return kExitUsage;
   }
-  const https::ServerOptions& options = settings->server;
+  https::ServerOptions& options = settings->server;
   const WebhookConfig& config = settings->config;
 
   daemon.BlockSignals();
@@ -46,6 +46,7 @@ int Serve(const WebhookFlags& f) {
   if (*metrics_server != nullptr) {
     metrics = std::make_unique<WebhookMetrics>((*metrics_server)->registry());
     (*certs)->set_on_reload([m = metrics.get()](bool ok) { m->CertificateReload(ok); });
+    options.on_refusal = [m = metrics.get()](const std::string& reason) { m->Refused(reason); };
   }
   auto server = https::Server::Start(options, ReviewRoutes(config, metrics.get()), certs->get());
   if (!server.ok()) {
@@ -58,10 +59,12 @@ int Serve(const WebhookFlags& f) {
   });
   spdlog::info(
       "sgx-webhook {} serving HTTPS on {}:{} (legacy translation {}, quote helper {}:{}, "
-      "in-proc quoting allowed for:{}; {} connection(s), bodies up to {} bytes)",
+      "in-proc quoting allowed for:{}; {} connection(s), {} per client, {} handler thread(s), "
+      "bodies up to {} bytes)",
       CONFCOM_VERSION, options.host, (*server)->port(), f.legacy_translation,
       config.quote_helper.ns, config.quote_helper.name, DescribeProvisionAllowList(config),
-      options.max_connections, options.max_body_bytes);
+      options.max_connections, options.max_connections_per_client, options.handler_threads,
+      options.max_body_bytes);
   (*server)->Run();
   daemon.Stop();  // the signal thread, then the metrics server (it reads `metrics`)
   spdlog::info("stopped");

@@ -27,6 +27,12 @@ WebhookMetrics::WebhookMetrics(prometheus::Registry& registry) {
                       .Register(registry);
   reload_ok_ = &reloads.Add({{"result", "ok"}});
   reload_failed_ = &reloads.Add({{"result", "failed"}});
+  refused_ = &prometheus::BuildCounter()
+                  .Name("confcom_sgx_webhook_refused_total")
+                  .Help(
+                      "Requests and connections the HTTPS layer refused before any review, by "
+                      "reason (docs/https.md)")
+                  .Register(registry);
 }
 
 void WebhookMetrics::Observe(ReviewOperation op, ReviewResult result, double seconds) {
@@ -35,5 +41,13 @@ void WebhookMetrics::Observe(ReviewOperation op, ReviewResult result, double sec
 }
 
 void WebhookMetrics::CertificateReload(bool ok) { (ok ? reload_ok_ : reload_failed_)->Increment(); }
+
+}  // namespace confcom::webhook
+
+namespace confcom::webhook {
+
+void WebhookMetrics::Refused(const std::string& reason) {
+  refused_->Add({{"reason", reason}}).Increment();
+}
 
 }  // namespace confcom::webhook

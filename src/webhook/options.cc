@@ -50,12 +50,21 @@ void AddWebhookFlags(CLI::App& app, WebhookFlags* f) {
   app.add_option("--max-body-bytes", f->max_body_bytes, "Largest request body; larger ones get 413")
       ->check(CLI::Range(size_t(64 * 1024), size_t(64) << 20))
       ->capture_default_str();
-  app.add_option(
-         "--max-connections", f->max_connections,
-         "Connections served at once (one thread each); as many more wait, then accepting pauses")
-      ->check(CLI::Range(size_t(1), size_t(4096)))
+  app.add_option("--max-connections", f->max_connections,
+                 "Connections open at once; more are closed at accept")
+      ->check(CLI::Range(size_t(1), size_t(65536)))
       ->capture_default_str();
-  app.add_option("--read-timeout-seconds", f->read_timeout, "Per-read timeout on a connection")
+  app.add_option("--max-connections-per-client", f->max_connections_per_client,
+                 "Connections open at once from one client address; more are closed at accept")
+      ->check(CLI::Range(size_t(1), size_t(65536)))
+      ->capture_default_str();
+  app.add_option("--handler-threads", f->handler_threads,
+                 "Threads running review handlers (TLS, parsing and probes run on one more)")
+      ->check(CLI::Range(size_t(1), size_t(64)))
+      ->capture_default_str();
+  app.add_option("--request-timeout-seconds,--read-timeout-seconds", f->request_timeout,
+                 "Deadline for a whole request (TLS handshake, header, body) from accept or "
+                 "from its first byte; then the connection is closed")
       ->check(CLI::Range(1, 300))
       ->capture_default_str();
   app.add_option("--write-timeout-seconds", f->write_timeout, "Per-write timeout on a connection")
@@ -76,7 +85,9 @@ Result<WebhookSettings> SettingsFromFlags(const WebhookFlags& f) {
   CONFCOM_RETURN_IF_ERROR(https::ParseListenAddress(f.listen, &options.host, &options.port));
   options.max_body_bytes = f.max_body_bytes;
   options.max_connections = f.max_connections;
-  options.read_timeout = std::chrono::seconds(f.read_timeout);
+  options.max_connections_per_client = f.max_connections_per_client;
+  options.handler_threads = f.handler_threads;
+  options.request_timeout = std::chrono::seconds(f.request_timeout);
   options.write_timeout = std::chrono::seconds(f.write_timeout);
   options.keep_alive_timeout = std::chrono::seconds(f.keep_alive_timeout);
 

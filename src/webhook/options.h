@@ -25,8 +25,8 @@ struct WebhookFlags {
   std::string quote_helper = "kube-system:sgx-quote-helper";
   std::string metrics_address = "127.0.0.1:9465";
   size_t max_body_bytes = 3 << 20;
-  size_t max_connections = 64;
-  int read_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;
+  size_t max_connections = 512, max_connections_per_client = 64, handler_threads = 2;
+  int request_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;
   std::string log_format = "text";
   std::string log_level = "info";
 };

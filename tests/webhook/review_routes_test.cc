@@ -92,8 +92,12 @@ TEST(WebhookOptions, DefaultFlagsGiveTheDocumentedSettings) {
   EXPECT_EQ(s->server.host, "0.0.0.0");
   EXPECT_EQ(s->server.port, 8443);
   EXPECT_EQ(s->server.max_body_bytes, size_t(3) << 20);
-  EXPECT_EQ(s->server.max_connections, 64u);
-  EXPECT_EQ(s->server.read_timeout.count(), 10);
+  EXPECT_EQ(s->server.max_connections, 512u);
+  EXPECT_EQ(s->server.max_connections_per_client, 64u);
+  EXPECT_EQ(s->server.handler_threads, 2u);
+  EXPECT_EQ(s->server.request_timeout.count(), 10);
+  EXPECT_EQ(s->server.max_header_bytes, size_t(16) << 10);
+  EXPECT_EQ(s->server.max_header_count, 100u);
   EXPECT_EQ(s->server.keep_alive_timeout.count(), 30);
   EXPECT_TRUE(s->config.legacy_translation);
   EXPECT_EQ(s->config.quote_helper, (ServiceAccountRef{"kube-system", "sgx-quote-helper"}));
