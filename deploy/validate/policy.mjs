@@ -83,11 +83,11 @@ if (mode === "overlay") {
       check(sc.readOnlyRootFilesystem === true, `${cid}: readOnlyRootFilesystem is not true`);
       check((sc.capabilities?.drop ?? []).includes("ALL"), `${cid}: does not drop ALL capabilities`);
       // One exception: the helper's init container gives the two host folders to the helper's
-      // uid (chown(2) to another user needs CAP_CHOWN; CAP_DAC_READ_SEARCH to enter an earlier
-      // uid's 0700 state folder). Checked below.
+      // uid (chown(2) to another user needs CAP_CHOWN; chmod(2) of a folder then the helper's,
+      // CAP_FOWNER; CAP_DAC_READ_SEARCH to enter an earlier uid's 0700 state folder).
       const added = sc.capabilities?.add ?? [];
       const folderFixer = ds === helper && (spec.initContainers ?? []).includes(c);
-      check(!added.length || (folderFixer && added.every((a) => ["CHOWN", "DAC_READ_SEARCH"].includes(a))), `${cid}: adds capabilities`);
+      check(!added.length || (folderFixer && added.every((a) => ["CHOWN", "FOWNER", "DAC_READ_SEARCH"].includes(a))), `${cid}: adds capabilities`);
       const seccomp = sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type;
       check(seccomp === "RuntimeDefault", `${cid}: seccompProfile is not RuntimeDefault`);
       check(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${cid}: lacks cpu/memory requests or a memory limit`);
@@ -185,7 +185,7 @@ if (mode === "overlay") {
     // The helper runs unprivileged as a uid no image picks by default (a tenant pod of the same
     // uid could flock its files and share its connection allowance: docs/operator-guide.md);
     // only its init container is uid 0 (to chown/chmod the host folders to the helper, with
-    // CAP_CHOWN and CAP_DAC_READ_SEARCH only), and it touches nothing but those folders.
+    // CAP_CHOWN, CAP_FOWNER and CAP_DAC_READ_SEARCH only), and it touches nothing but those folders.
     const WELL_KNOWN_UIDS = [0, 1, 2, 33, 70, 101, 999, 1000, 1001, 10000, 10001, 65532, 65533, 65534];
     const hsc = c.securityContext ?? {};
     check(hsc.runAsUser > 0 && hsc.runAsGroup > 0 && hsc.runAsNonRoot === true, "helper does not run as a non-root uid/gid with runAsNonRoot");

@@ -9,7 +9,7 @@
 #      device nodes) registers with sgx-kubelet-emulator, run in its own container from the
 #      plugin image, and answers Allocate for EPC and for the provisioning device;
 #   2. the quote helper (deploy/overlays/simulated): its init container gives the host folders
-#      to the helper's uid (CAP_CHOWN only), then the helper runs as uid 47231 with a read-only root,
+#      to the helper's uid (CAP_CHOWN, CAP_FOWNER, CAP_DAC_READ_SEARCH), then the helper runs as uid 47231 with a read-only root,
 #      no capabilities, no_new_privs and containerd's default seccomp profile, with the host
 #      folder as /var/run/aesmd; its exec readiness probe passes;
 #   3. the attesting app (its own image and root, another uid, SGX_AESM_ADDR=1, the folder

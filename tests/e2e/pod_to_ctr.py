@@ -133,7 +133,8 @@ def main():
         fail(f"{where}: runAsNonRoot with runAsUser 0")
     out.append(f"USER {uid}:{gid}" if uid is not None else "USER ")
     if pod.get("hostPID"):
-        out.append("FLAG --with-ns=pid:/proc/1/ns/pid")  # the host's PID namespace, as kubelet
+        out.append("FLAG --with-ns=pid:/proc/self/ns/pid")  # runc's own (the host's) PID namespace, as kubelet;
+        # /proc/1/ns/pid may be unreadable even for root in a sandboxed CI machine
     if sc.get("privileged"):
         fail(f"{where}: privileged")
     if sc.get("allowPrivilegeEscalation", True):
@@ -142,7 +143,7 @@ def main():
         out.append("FLAG --read-only")
     caps = sc.get("capabilities", {}) or {}
     only(f"{where}: capabilities", caps, {"add", "drop"})
-    # Added capabilities (the helper's init container: CHOWN, DAC_READ_SEARCH) survive the drop.
+    # Added capabilities (the helper's init container: CHOWN, FOWNER, DAC_READ_SEARCH) survive the drop.
     added = [f"CAP_{cap}" for cap in caps.get("add", [])]
     if "ALL" in caps.get("drop", []):
         out += [f"FLAG --cap-drop={cap}" for cap in DEFAULT_CAPS if cap not in added]
