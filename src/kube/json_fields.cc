@@ -20,34 +20,6 @@ bool Is(const json& v, JsonType type) {
   return false;
 }
 
-// The deepest nesting of arrays and objects in `text`, counting only brackets outside strings;
-// stops counting past `limit`. Malformed text is left to the parser.
-int NestingDepth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 // The parser's own words for why `text` is not JSON, from a SAX pass that builds nothing and
 // throws nothing; escaped, as they quote the text.
 std::string ParseErrorOf(std::string_view text) {
@@ -119,9 +91,34 @@ std::string FieldPath(std::string_view where, std::string_view key) {
   return std::string(where) + "[\"" + EscapeForLog(key.substr(0, 80)) + "\"]";
 }
 
+bool JsonTooDeep(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Result<json> ParseJsonObject(std::string_view text, std::string_view what) {
   const std::string w(what);
-  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+  if (JsonTooDeep(text, kMaxJsonDepth)) {
     return Status::Corruption(w + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
                               " levels");
   }

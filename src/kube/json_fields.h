@@ -33,6 +33,10 @@ std::string DescribeJson(const nlohmann::json& value);
 // status.capacity["sgx.intel.com/epc"] when the key is not a plain identifier.
 std::string FieldPath(std::string_view where, std::string_view key);
 
+// Returns whether `text` has JSON arrays/objects nested deeper than `max_depth` (strings
+// skipped): a scan without parsing, so hostile nesting is refused before any recursion.
+bool JsonTooDeep(std::string_view text, int max_depth);
+
 // Returns the JSON object in `text`. Errors (Corruption, starting with `what`): not JSON (with
 // the parser's byte offset), nested deeper than kMaxJsonDepth, or JSON that is not an object
 // (saying what it is).

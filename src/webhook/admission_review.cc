@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "kube/base64.h"
+#include "kube/json_fields.h"
 #include "webhook/pod_mutator.h"
 #include "webhook/pod_validator.h"
 
@@ -64,33 +65,8 @@ const char* ReviewResultName(ReviewResult r) {
   return "error";
 }
 
-bool JsonTooDeep(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 Result<AdmissionRequest> ParseAdmissionReview(std::string_view body) {
-  if (JsonTooDeep(body, kMaxJsonDepth)) {
+  if (kube::JsonTooDeep(body, kMaxJsonDepth)) {
     return Status::InvalidArgument("the review nests JSON deeper than " +
                                    std::to_string(kMaxJsonDepth) + " levels");
   }

@@ -33,10 +33,6 @@ struct AdmissionRequest {
   nlohmann::json object;  // null unless present
 };
 
-// Returns whether `text` has JSON arrays/objects nested deeper than `max_depth` (strings
-// skipped); a scan without parsing, so hostile nesting is refused before any recursion.
-bool JsonTooDeep(std::string_view text, int max_depth);
-
 // Returns the request of an AdmissionReview body. InvalidArgument naming what is malformed
 // (the message follows "malformed AdmissionReview: " in the 400 answer).
 Result<AdmissionRequest> ParseAdmissionReview(std::string_view body);
