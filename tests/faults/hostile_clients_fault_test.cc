@@ -43,17 +43,6 @@ using namespace std::chrono_literals;
 // Under ASan the helper's memory includes shadow memory and a quarantine of freed blocks
 // (up to 256 MiB by default), so its RSS bounds are looser there; unfixed, the attack below
 // asks for ~2 GB either way.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#else
-constexpr bool kAsan = false;
-#endif
 constexpr long kPeakRssBoundKib = kAsan ? 768 * 1024 : 96 * 1024;
 constexpr long kRssGrowthBoundKib = kAsan ? 512 * 1024 : 64 * 1024;
 
@@ -64,16 +53,6 @@ bool Ready(HelperProcess& helper) {
     if (testing::WaitForSocket(helper.socket(), 100ms)) return true;
   }
   return false;
-}
-
-// A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
-long StatusKiB(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
 }
 
 class FileLimit {

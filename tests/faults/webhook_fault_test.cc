@@ -35,27 +35,7 @@ using namespace std::chrono_literals;
 // Under ASan (scripts/sanitizers.sh runs every test) the webhook's memory includes shadow
 // memory and a quarantine of freed blocks (up to 256 MiB by default), so the bound is looser
 // there; unfixed, the gzip bomb alone reached 704 MiB and more with ASan.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#else
-constexpr bool kAsan = false;
-#endif
 constexpr long kPeakRssBoundKib = kAsan ? 768 * 1024 : 256 * 1024;
-
-long StatusKiB(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
-}
 
 // An AdmissionReview as the API server sends it, for a pod asking for EPC (the webhook
 // patches it).
