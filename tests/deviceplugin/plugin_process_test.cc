@@ -420,7 +420,7 @@ TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
 }
 
 // --register-epc in cluster: the service account's token and CA, KUBERNETES_SERVICE_HOST/PORT
-// and NODE_NAME, against the strict HTTPS double whose Node kubectl patches.
+// and NODE_NAME, against the strict HTTPS double that patches its Node as the API server does.
 TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevices) {
   Node node;
   node.SgxHost(2, 4);  // 8 GiB
@@ -444,13 +444,13 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
                   "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
   std::string epc;
   // Generous deadlines (60 s): under ASan on a loaded machine the plugin's start, a retry and
-  // kubectl in the double take seconds; the loops end as soon as the condition holds.
+  // the double's patches take seconds; the loops end as soon as the condition holds.
   for (int i = 0; i < 1200 && epc.empty(); ++i) {
     auto n = json::parse(api.node());
     epc = n["status"]["capacity"].value("sgx.intel.com/epc", "");
     if (epc.empty()) std::this_thread::sleep_for(50ms);
   }
-  EXPECT_EQ(epc, "8589934592") << plugin.Log() << api.last_kubectl_error();
+  EXPECT_EQ(epc, "8589934592") << plugin.Log() << api.last_patch_error();
   auto reqs = api.requests();
   ASSERT_GE(reqs.size(), 3u);
   EXPECT_EQ(reqs.back().method, "PATCH");

@@ -1,6 +1,6 @@
 // The Kubernetes API client (credentials, HTTPS with a verified CA, retries) and the EPC
 // registrar that uses it, against the strict local HTTPS double; patches are applied to a
-// real Node object by kubectl.
+// real Node object by the API server's own JSON-patch library.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -239,7 +239,7 @@ TEST_F(KubeApiTest, RegistrarPatchesOnlyTheEpcCapacityAndOnlyWhenItDiffers) {
       Client(), [&]() -> Result<uint64_t> { return epc.load(); }, o);
   api_->FailNext(2, 503);  // the API server is away at first
   Status st = reg.ReconcileOnce();
-  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
+  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_patch_error();
   auto reqs = api_->requests();
   ASSERT_EQ(reqs.size(), 4u);
   EXPECT_EQ(reqs[2].method, "GET");
@@ -248,7 +248,7 @@ TEST_F(KubeApiTest, RegistrarPatchesOnlyTheEpcCapacityAndOnlyWhenItDiffers) {
   EXPECT_EQ(reqs[3].path, "/api/v1/nodes/node-1/status");
   EXPECT_EQ(reqs[3].content_type, "application/json-patch+json");
   EXPECT_EQ(reqs[3].authorization, "Bearer s3cret-token");
-  // kubectl applied the body to the Node: the capacity is there, in bytes, and nothing else
+  // The double applied the body to the Node: the capacity is there, in bytes, and nothing else
   // changed.
   json before = json::parse(kNode), after = json::parse(api_->node());
   EXPECT_EQ(after["status"]["capacity"]["sgx.intel.com/epc"], "8589934592");
@@ -350,7 +350,7 @@ TEST_F(KubeApiTest, RegistrarSurvivesBadAnswersNamingTheFieldAndRecovers) {
   for (int i = 0; i < 1000 && reg.stats().registered.load() == 0; ++i) {
     std::this_thread::sleep_for(10ms);
   }
-  EXPECT_EQ(reg.stats().registered.load(), uint64_t(1) << 30) << api_->last_kubectl_error();
+  EXPECT_EQ(reg.stats().registered.load(), uint64_t(1) << 30) << api_->last_patch_error();
   reg.Stop();
   EXPECT_EQ(json::parse(api_->node())["status"]["capacity"]["sgx.intel.com/epc"], "1073741824");
 }

@@ -9,20 +9,13 @@
 #include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
+#include "testing/json_patch.h"
 #include "testing/test_util.h"
 
 namespace confcom::testing {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string StatusBody(int code, const std::string& reason, const std::string& message) {
   return nlohmann::json{{"kind", "Status"},   {"apiVersion", "v1"}, {"status", "Failure"},
@@ -71,7 +64,7 @@ struct KubeApiDouble::Impl {
   std::thread thread;
   std::mutex mu;
   std::mutex patch_mu;
-  std::string token, node_name, node, work_dir, kubectl_error;
+  std::string token, node_name, node, work_dir, patch_error;
   std::vector<Request> requests;
   int fail_left = 0, fail_status = 503;
   std::map<std::string, std::string> objects;      // path -> JSON
@@ -113,9 +106,10 @@ struct KubeApiDouble::Impl {
 
   std::string NextVersion() { return std::to_string(++resource_version); }
 
-  // `current` patched by kubectl, or nullopt with the answer set.
-  std::optional<std::string> KubectlPatch(const std::string& current, const httplib::Request& req,
-                                          httplib::Response& res) {
+  // `current` with the request's JSON patch applied by the API server's own library
+  // (testing/json_patch.h), or nullopt with the answer set.
+  std::optional<std::string> ApplyPatch(const std::string& current, const httplib::Request& req,
+                                        httplib::Response& res) {
     if (req.get_header_value("Content-Type") != "application/json-patch+json") {
       Answer(res, 415, "UnsupportedMediaType", "the body of the request was in an unknown format");
       return std::nullopt;
@@ -125,22 +119,15 @@ struct KubeApiDouble::Impl {
       Answer(res, 400, "BadRequest", "not a JSON patch");
       return std::nullopt;
     }
-    std::ofstream(work_dir + "/object.json") << current;
-    std::ofstream(work_dir + "/patch.json") << req.body;
-    // kubectl's stderr goes to its own file (RunCommand merges stderr into the output, which
-    // becomes the stored object); no kubeconfig of the machine's may change its behaviour.
-    CommandResult r =
-        RunCommand("cd '" + work_dir +
-                   "' && (KUBECONFIG=/dev/null timeout 60 kubectl patch --local -f object.json "
-                   "--type json -p \"$(cat patch.json)\" -o json 2>kubectl.err)");
+    Result<std::string> patched = confcom::testing::ApplyJsonPatch(current, req.body);
     std::lock_guard l(mu);
-    if (r.status != 0) {
-      kubectl_error = r.output + Slurp(work_dir + "/kubectl.err");
-      Answer(res, 422, "Invalid", "patch does not apply: " + kubectl_error);
+    if (!patched.ok()) {
+      patch_error = patched.status().message();
+      Answer(res, 422, "Invalid", "patch does not apply: " + patch_error);
       return std::nullopt;
     }
-    kubectl_error.clear();
-    return r.output;
+    patch_error.clear();
+    return *std::move(patched);
   }
 
   void Patch(const httplib::Request& req, httplib::Response& res) {
@@ -151,7 +138,7 @@ struct KubeApiDouble::Impl {
       std::lock_guard l(mu);
       current = node;
     }
-    auto patched = KubectlPatch(current, req, res);
+    auto patched = ApplyPatch(current, req, res);
     if (!patched) return;
     std::lock_guard l(mu);
     node = *patched;
@@ -166,7 +153,7 @@ struct KubeApiDouble::Impl {
       std::lock_guard l(mu);
       current = objects[req.path];
     }
-    auto patched = KubectlPatch(current, req, res);
+    auto patched = ApplyPatch(current, req, res);
     if (!patched) return;
     auto j = nlohmann::json::parse(*patched, nullptr, false);
     std::lock_guard l(mu);
@@ -380,9 +367,9 @@ void KubeApiDouble::Forbid(const std::string& method, const std::string& path,
   impl_->forbidden[method + " " + path] = message;
 }
 
-std::string KubeApiDouble::last_kubectl_error() {
+std::string KubeApiDouble::last_patch_error() {
   std::lock_guard l(impl_->mu);
-  return impl_->kubectl_error;
+  return impl_->patch_error;
 }
 
 }  // namespace confcom::testing

@@ -1,6 +1,6 @@
 // The real sgx-webhook binary as a process, over HTTPS with a test CA: reviews in exactly the
-// API server's shape, posted with curl (--cacert), every returned patch applied by
-// `kubectl patch --local --type json` to the original pod, the result compared field by field
+// API server's shape, posted with curl (--cacert), every returned patch applied to the original
+// pod by the API server's own JSON-patch library (testing/json_patch.h), the result compared field by field
 // with the expected pod and validated with the offline schemas of scripts/check-manifests.sh
 // (deploy/validate). TLS checked with `openssl s_client -verify_return_error`; certificate
 // rotation; HTTP errors on the wire; metrics.
@@ -13,10 +13,13 @@
 #include <regex>
 #include <thread>
 
+#include "testing/json_patch.h"
 #include "testing/test_util.h"
 
 namespace {
 
+using confcom::Result;
+using confcom::testing::ApplyJsonPatch;
 using confcom::testing::CommandResult;
 using confcom::testing::Process;
 using confcom::testing::ReadAll;
@@ -137,7 +140,7 @@ class WebhookHttps : public ::testing::Test {
               {"options", {{"kind", "CreateOptions"}, {"apiVersion", "meta.k8s.io/v1"}}}}}};
   }
 
-  // Mutates `pod` over HTTPS; returns the pod with the patch applied by kubectl (or the pod
+  // Mutates `pod` over HTTPS; returns the pod with the patch applied as the API server does (or the pod
   // itself when there is no patch), after checking the response's shape.
   json MutateOverHttps(const json& pod, bool expect_patch) {
     auto [status, body] = Post("/mutate-pods", Review(pod, pod["metadata"]["namespace"]).dump());
@@ -160,16 +163,12 @@ class WebhookHttps : public ::testing::Test {
     EXPECT_GT(n, 0);
     patch.resize(size_t(n));
     while (!patch.empty() && patch.back() == '\0') patch.pop_back();  // base64 padding
-    WriteAll(dir_.File("pod.json"), pod.dump());
-    WriteAll(dir_.File("patch.json"), patch);
-    CommandResult r =
-        RunCommand("cd " + Quote(dir_.path()) +
-                   " && KUBECONFIG=/dev/null timeout 60 kubectl patch --local --type json "
-                   "-p \"$(cat patch.json)\" -f pod.json -o json > patched.json 2> kubectl.err; "
-                   "rc=$?; cat kubectl.err; exit $rc");
-    EXPECT_EQ(r.status, 0) << "kubectl refused the patch " << patch << ": " << r.output;
-    json patched = json::parse(ReadAll(dir_.File("patched.json")), nullptr, false);
+    Result<std::string> applied = ApplyJsonPatch(pod.dump(), patch);
+    EXPECT_TRUE(applied.ok()) << "the API server's JSON-patch library refused the patch " << patch
+                              << ": " << applied.status().ToString();
+    json patched = json::parse(applied.ok() ? *applied : std::string(), nullptr, false);
     EXPECT_TRUE(patched.is_object());
+    WriteAll(dir_.File("patched.json"), applied.ok() ? *applied : std::string());
     // The offline schemas of scripts/check-manifests.sh.
     CommandResult v = RunCommand("node " + Quote(kSource + "/deploy/validate/validate.mjs") +
                                  " --label webhook " + Quote(dir_.File("patched.json")) + " 2>&1");
