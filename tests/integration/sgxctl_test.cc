@@ -158,11 +158,14 @@ TEST(SgxctlStatusTest, SummarisesTheNode) {
                        "/metrics --device-plugin-dir " + dir.File("dp");
 #ifdef DP_PLUGIN_BIN
   std::filesystem::create_directories(dir.File("dp"));
+  // The plugin's own host root, empty: on an SGX host the machine's /dev/sgx_enclave would
+  // otherwise make the EPC real rather than simulated (issue 21).
+  std::filesystem::create_directories(dir.File("host"));
   testing::Process kubelet({DP_EMULATOR_BIN, "--device-plugin-dir", dir.File("dp")},
                            dir.File("kubelet.log"));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  testing::Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", dir.File("dp"), "--epc-mib", "128",
-                           "--metrics-address", "127.0.0.1:0"},
+  testing::Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", dir.File("dp"), "--host-root",
+                           dir.File("host"), "--epc-mib", "128", "--metrics-address", "127.0.0.1:0"},
                           dir.File("plugin.log"));
   int plugin_port = PortFromLog(plugin);
   ASSERT_GT(plugin_port, 0) << plugin.Log();
