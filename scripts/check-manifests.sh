@@ -7,7 +7,8 @@
 #
 #   bash scripts/check-manifests.sh        # from anywhere; exit 0 only if everything passes
 #
-# Needs kubectl (with its built-in kustomize) and Node.js >= 20. Installs the validator's npm
+# Needs kubectl >= 1.27 (its built-in kustomize 5; refused with the version to get otherwise,
+# scripts/kubectl-version.sh) and Node.js >= 20. Installs the validator's npm
 # dependencies from deploy/validate/package-lock.json (npm ci) when node_modules is absent.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +16,9 @@ validate_dir="$here/deploy/validate"
 start=$(date +%s%N)
 
 die() { echo "check-manifests: $*" >&2; exit 2; }
-command -v kubectl >/dev/null 2>&1 || die "kubectl not found: install kubectl >= 1.27 (its built-in kustomize renders the overlays)"
+source "$here/scripts/kubectl-version.sh"
+kubectl_problem=$(kubectl_render_problem)
+[ -z "$kubectl_problem" ] || die "$kubectl_problem"
 command -v node >/dev/null 2>&1 || die "node not found: install Node.js >= 20 (the offline schema validator runs on it)"
 command -v npm >/dev/null 2>&1 || die "npm not found: install npm (ships with Node.js)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')

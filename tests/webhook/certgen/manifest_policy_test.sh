@@ -6,7 +6,8 @@
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 policy="$here/deploy/validate/policy.mjs"
-command -v kubectl >/dev/null && command -v node >/dev/null || { echo "skip: kubectl/node missing"; exit 77; }
+source "$here/scripts/kubectl-version.sh"; kubectl_problem=$(kubectl_render_problem); [ -z "$kubectl_problem" ] || { echo "skip: $kubectl_problem"; exit 77; }
+command -v node >/dev/null || { echo "skip: node missing"; exit 77; }
 [ -d "$here/deploy/validate/node_modules" ] || { echo "skip: run scripts/check-manifests.sh first (npm ci)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
