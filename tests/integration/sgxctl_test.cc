@@ -164,9 +164,10 @@ TEST(SgxctlStatusTest, SummarisesTheNode) {
   testing::Process kubelet({DP_EMULATOR_BIN, "--device-plugin-dir", dir.File("dp")},
                            dir.File("kubelet.log"));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  testing::Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", dir.File("dp"), "--host-root",
-                           dir.File("host"), "--epc-mib", "128", "--metrics-address", "127.0.0.1:0"},
-                          dir.File("plugin.log"));
+  testing::Process plugin(
+      {DP_PLUGIN_BIN, "--device-plugin-dir", dir.File("dp"), "--host-root", dir.File("host"),
+       "--epc-mib", "128", "--metrics-address", "127.0.0.1:0"},
+      dir.File("plugin.log"));
   int plugin_port = PortFromLog(plugin);
   ASSERT_GT(plugin_port, 0) << plugin.Log();
   nlohmann::json j;

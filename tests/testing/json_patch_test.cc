@@ -20,8 +20,10 @@ TEST(JsonPatchTest, AppliesAnRfc6902Patch) {
                                  "value":"8589934592"},
                                 {"op":"remove","path":"/status/capacity/cpu"}])");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(json::parse(*out),
-            json::parse(R"({"metadata":{"name":"n"},"status":{"capacity":{"sgx.intel.com/epc":"8589934592"}}})"));
+  EXPECT_EQ(
+      json::parse(*out),
+      json::parse(
+          R"({"metadata":{"name":"n"},"status":{"capacity":{"sgx.intel.com/epc":"8589934592"}}})"));
 }
 
 TEST(JsonPatchTest, RefusesAFailedTestAndAMissingParent) {
@@ -42,7 +44,9 @@ TEST(JsonPatchTest, RefusesAFailedTestAndAMissingParent) {
 // YAML 1.1 keys such as `on` and `1` become "true" and "1", as in Kubernetes' YAML reader.
 TEST(JsonPatchTest, TurnsMultiDocumentYamlIntoAJsonArray) {
   TempDir dir;
-  WriteAll(dir.File("m.yaml"), "---\nkind: A\nspec: {size: 8589934592, s: \"01\"}\n---\n# only a comment\n---\nkind: B\nlist: [x, {on: true}]\n1: one\n");
+  WriteAll(
+      dir.File("m.yaml"),
+      "---\nkind: A\nspec: {size: 8589934592, s: \"01\"}\n---\n# only a comment\n---\nkind: B\nlist: [x, {on: true}]\n1: one\n");
   auto docs = YamlToJson(dir.File("m.yaml"));
   ASSERT_TRUE(docs.ok()) << docs.status().ToString();
   EXPECT_EQ(json::parse(*docs), json::parse(R"([{"kind":"A","spec":{"size":8589934592,"s":"01"}},

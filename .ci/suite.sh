@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# CI's test-suite stage: the README's command (scripts/test.sh) once, as on a fresh Debian 12
+# SGX host: kubectl hidden from PATH (.ci/without-kubectl.sh) and SGX device nodes in a private
+# /dev (.ci/with-sgx-device-nodes.sh; without root or unshare it says so and skips that part).
+# The rendering checks must then skip with their message, not fail; afterwards only they run
+# again with this machine's kubectl (a few seconds), where they must pass. One suite run, not
+# two: the stage's ~2 min on 2 cores keeps .ci/run under 45 min.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build="${BUILD_DIR:-$PWD/build}"
+rendering='Manifest'  # the CTest tests that render deploy/ with kubectl kustomize
+log="$build/suite-without-kubectl.log"
+mkdir -p "$build"
+
+bash .ci/with-sgx-device-nodes.sh bash .ci/without-kubectl.sh bash scripts/test.sh 2>&1 | tee "$log"
+
+# Each rendering test skipped (ctest: "***Skipped") and said why: kubectl, and the version.
+mapfile -t rendered < <(ctest --test-dir "$build" -N -R "$rendering" | sed -n 's/^ *Test *#[0-9]*: //p')
+[ ${#rendered[@]} -gt 0 ] || { echo "CI: no CTest test matches -R '$rendering'"; exit 1; }
+for t in "${rendered[@]}"; do
+  grep -Eq "Test +#[0-9]+: $t \.+\*+Skipped" "$log" ||
+    { echo "CI: $t did not skip without kubectl (see $log)"; exit 1; }
+done
+skip_msg=$(grep -h "^skip: kubectl not found: get kubectl >= 1\.27" "$build/Testing/Temporary/LastTest.log" | sort -u)
+[ -n "$skip_msg" ] || { echo "CI: the rendering tests skipped without naming the kubectl to get"; exit 1; }
+echo "CI: without kubectl, ${#rendered[@]} rendering test(s) skipped: $skip_msg"
+
+echo "== the rendering tests again, with kubectl ($(command -v kubectl))"
+ctest --test-dir "$build" -R "$rendering" --output-on-failure --timeout 300 | tee "$build/suite-rendering.log"
+if grep -q 'Skipped' "$build/suite-rendering.log"; then
+  echo "CI: a rendering test skipped with kubectl on PATH"
+  exit 1
+fi
