@@ -117,7 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                "format check disagrees with the parser: " + v.message);
   } else {
     FUZZ_CHECK(parsed->trailing_all_zero, "a quote with non-zero bytes after its end verified");
-    FUZZ_CHECK((parsed->trailing_bytes > 0) == !v.warnings.empty(), "zero padding without a warning");
+    FUZZ_CHECK((parsed->trailing_bytes > 0) == !v.warnings.empty(),
+               "zero padding without a warning");
     FUZZ_CHECK(v.app_report && *v.app_report == q.app_report, "verdict's app report");
     FUZZ_CHECK(v.tcb_status && v.qe_tcb_status && v.combined_status, "verified without statuses");
     FUZZ_CHECK(!(q.app_report.attributes.flags & sgx::kFlagDebug),

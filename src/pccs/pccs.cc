@@ -178,10 +178,9 @@ void PccsServer::Stop() { server_->stop(); }
 
 Result<PccsEndpoint> ParsePccsUrl(std::string_view url) {
   auto refuse = [&](const std::string& why) {
-    return Status::InvalidArgument(
-        "not a usable PCCS URL: '" + std::string(url) + "' (" + why +
-        "); give the base URL (https://pccs:8081) or QCNL's pccs_url "
-        "(https://pccs:8081/sgx/certification/v4/)");
+    return Status::InvalidArgument("not a usable PCCS URL: '" + std::string(url) + "' (" + why +
+                                   "); give the base URL (https://pccs:8081) or QCNL's pccs_url "
+                                   "(https://pccs:8081/sgx/certification/v4/)");
   };
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return refuse("no http:// or https://");

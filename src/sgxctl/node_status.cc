@@ -160,15 +160,20 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
     h["metrics"] = in.helper_metrics.status().message();
   }
   auto& p = j["device_plugin"];
+  p["registered"] = false;
   p["sockets"] = in.plugin_sockets;
   if (in.plugin_metrics.ok()) {
     const auto& m = *in.plugin_metrics;
+    p["scheme"] = "";
     std::vector<std::string> resources = ResourcesOf(m);
     bool intel = false, legacy = false, registered = !resources.empty();
-    auto& list = p["resources"] = nlohmann::ordered_json::array();
+    // Built apart and added at the end: p is an ordered (vector-backed) object, so a member
+    // added to it would invalidate a reference into it.
+    auto list = nlohmann::ordered_json::array();
     for (const auto& r : resources) {
       (r.starts_with(kIntelPrefix) ? intel : legacy) = true;
-      uint64_t registrations = Count(m, "confcom_device_plugin_registrations_total", {{"resource", r}});
+      uint64_t registrations =
+          Count(m, "confcom_device_plugin_registrations_total", {{"resource", r}});
       nlohmann::ordered_json one;
       one["name"] = r;
       one["registrations"] = registrations;
@@ -190,6 +195,7 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
       }
       list.push_back(std::move(one));
     }
+    p["resources"] = std::move(list);
     p["scheme"] = intel && legacy ? "legacy,intel" : intel ? "intel" : legacy ? "legacy" : "";
     p["registered"] = registered;
     if (intel) {
@@ -203,7 +209,6 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
     }
     if (resources.empty()) problems.push_back("device plugin: its metrics list no resource");
   } else {
-    p["registered"] = false;
     problems.push_back("device plugin: " + in.plugin_metrics.status().message());
   }
   j["problems"] = problems;

@@ -260,12 +260,14 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
       // Intel's QVL accepts them since DCAP 1.18; confcom does not: bytes no signature covers
       // could carry data a second parser would read as part of the quote.
       return fail(Check::kQuoteFormat, QvResult::kUnspecified,
-                  what + ", not all zero: refused, as bytes no signature covers could smuggle "
-                         "data; send only the first " +
+                  what +
+                      ", not all zero: refused, as bytes no signature covers could smuggle "
+                      "data; send only the first " +
                       std::to_string(q.EncodedSize()) + " bytes");
     }
-    v.warnings.push_back(what + ", all zero: ignored as padding (a buffer of the announced quote "
-                                "size; Intel's QVL accepts it since DCAP 1.18, refused it up to 1.16)");
+    v.warnings.push_back(what +
+                         ", all zero: ignored as padding (a buffer of the announced quote "
+                         "size; Intel's QVL accepts it since DCAP 1.18, refused it up to 1.16)");
   }
   v.app_report = q.app_report;
   if (q.header.tee_type != sgx::kTeeTypeSgx) {

@@ -96,8 +96,8 @@ TEST_F(VerifyEndToEndTest, ZeroPaddingWarnsAndOtherTrailingBytesFail) {
   EXPECT_EQ(padded["verdict"], "ACCEPTED");
   ASSERT_TRUE(padded["warnings"].is_array()) << padded.dump(2);
   std::string warning = padded["warnings"][0].get<std::string>();
-  EXPECT_NE(warning.find("1000 bytes after the quote's end (it is " +
-                         std::to_string(quote.size()) + " bytes), all zero"),
+  EXPECT_NE(warning.find("1000 bytes after the quote's end (it is " + std::to_string(quote.size()) +
+                         " bytes), all zero"),
             std::string::npos)
       << warning;
   EXPECT_NE(warning.find("DCAP 1.18"), std::string::npos) << warning;
@@ -136,8 +136,8 @@ TEST_F(VerifyEndToEndTest, ThroughTheSimulatedPccs) {
   // QCNL's pccs_url form (as /etc/sgx_default_qcnl.conf has it) works the same.
   auto qcnl = Verify("good.bin", "--pccs " + url + "/sgx/certification/v4/" + root_, 0);
   EXPECT_EQ(qcnl["verdict"], "ACCEPTED");
-  auto v3 = Sgxctl("verify " + dir_.File("good.bin") + " --pccs " + url +
-                   "/sgx/certification/v3/" + root_);
+  auto v3 = Sgxctl("verify " + dir_.File("good.bin") + " --pccs " + url + "/sgx/certification/v3/" +
+                   root_);
   EXPECT_EQ(v3.status, 2) << v3.output;
   EXPECT_NE(v3.output.find("API v3"), std::string::npos) << v3.output;
   std::string log = pccs.Log();

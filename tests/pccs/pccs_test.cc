@@ -24,9 +24,9 @@ TEST(PercentEncodingTest, RoundTripsPem) {
 // Both forms an operator has at hand: the base URL, and QCNL's pccs_url as
 // /etc/sgx_default_qcnl.conf and docs/hardware.md write it.
 TEST(PccsUrlTest, TakesTheBaseUrlAndQcnlsPccsUrl) {
-  for (const char* url : {"https://pccs:8081", "https://pccs:8081/",
-                          "https://pccs:8081/sgx/certification/v4/",
-                          "https://pccs:8081/sgx/certification/v4"}) {
+  for (const char* url :
+       {"https://pccs:8081", "https://pccs:8081/", "https://pccs:8081/sgx/certification/v4/",
+        "https://pccs:8081/sgx/certification/v4"}) {
     auto e = ParsePccsUrl(url);
     ASSERT_TRUE(e.ok()) << url << ": " << e.status().message();
     EXPECT_EQ(e->origin, "https://pccs:8081") << url;
@@ -90,8 +90,7 @@ TEST_F(PccsServerTest, ServesTheCollateralWithIssuerChains) {
 }
 
 TEST_F(PccsServerTest, FetchesThroughQcnlsPccsUrlToo) {
-  auto fetched =
-      FetchCollateral(url_ + "/sgx/certification/v4/", fmspc_, pki::PckCa::kPlatform);
+  auto fetched = FetchCollateral(url_ + "/sgx/certification/v4/", fmspc_, pki::PckCa::kPlatform);
   ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
   EXPECT_EQ(fetched->tcb_info_json, collateral_.tcb_info_json);
   auto twice = FetchCollateral(url_ + "/sgx/certification/v4/sgx/certification/v4/", fmspc_,

@@ -85,7 +85,8 @@ TEST(ErrorAdviceTest, FixesNameTheDefaultInstallsResourcesFirst) {
 TEST(ErrorAdviceTest, TroubleshootingDocHasEveryEntry) {
   std::string doc = testing::ReadAll(std::string(CONFCOM_SOURCE_DIR) + "/docs/troubleshooting.md");
   for (const auto& a : AllErrorAdvice()) {
-    std::string row = fmt::format("| `0x{:04X}` | `{}` | {} | {} |", a.code, a.name, a.cause, a.fix);
+    std::string row =
+        fmt::format("| `0x{:04X}` | `{}` | {} | {} |", a.code, a.name, a.cause, a.fix);
     EXPECT_NE(doc.find(row), std::string::npos) << row;
   }
 }

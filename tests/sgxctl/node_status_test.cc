@@ -74,9 +74,10 @@ TEST(NodeStatusTest, TextIsAlignedLinesWithWholeNumbers) {
   EXPECT_NE(text.find("  quotes served:    3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  EPC advertised:   128 MiB\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  scheme:           legacy\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  resource:         kubernetes.azure.com/sgx_epc_mem_in_MiB: 128 devices, 128 "
-                      "healthy, 10 handed out since start, 1 registration\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("  resource:         kubernetes.azure.com/sgx_epc_mem_in_MiB: 128 devices, 128 "
+                "healthy, 10 handed out since start, 1 registration\n"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("  sockets:          kubelet.sock, confcom-sgx-epc.sock\n"),
             std::string::npos)
@@ -94,7 +95,8 @@ TEST(NodeStatusTest, TextIsAlignedLinesWithWholeNumbers) {
 std::vector<Sample> IntelPluginMetrics(double enclave_registrations) {
   std::vector<Sample> m;
   for (const std::string r : {"sgx.intel.com/enclave", "sgx.intel.com/provision"}) {
-    m.push_back({"confcom_device_plugin_registrations_total", {{"resource", r}},
+    m.push_back({"confcom_device_plugin_registrations_total",
+                 {{"resource", r}},
                  r.ends_with("enclave") ? enclave_registrations : 1});
     m.push_back({"confcom_device_plugin_advertised_devices", {{"resource", r}}, 110});
     m.push_back({"confcom_device_plugin_devices", {{"resource", r}, {"health", "Healthy"}}, 110});

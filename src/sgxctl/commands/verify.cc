@@ -43,7 +43,9 @@ class VerifyCommand final : public Command {
     sub.add_option("QUOTE", quote_, "Quote file")->required();
     auto* dir = sub.add_option("--collateral", collateral_dir_,
                                "Collateral directory (as `sgxctl collateral` writes it)");
-    auto* pccs = sub.add_option("--pccs", pccs_url_, "PCCS: its base URL (https://pccs:8081) or QCNL's pccs_url (https://pccs:8081/sgx/certification/v4/)");
+    auto* pccs = sub.add_option(
+        "--pccs", pccs_url_,
+        "PCCS: its base URL (https://pccs:8081) or QCNL's pccs_url (https://pccs:8081/sgx/certification/v4/)");
     dir->excludes(pccs);
     pccs->excludes(dir);
     sub.add_option(
@@ -54,7 +56,8 @@ class VerifyCommand final : public Command {
     sub.add_flag("--allow-debug", allow_debug_, "Accept DEBUG app enclaves");
     // Zero padding verifies with a warning since this release (as in Intel's QVL since DCAP
     // 1.18); the flag that allowed it stays accepted, hidden, so that scripts keep working.
-    sub.add_flag("--allow-zero-padding", "Accepted and ignored: zero padding always verifies")
+    sub.add_flag("--allow-zero-padding", old_padding_flag_,
+                 "Accepted and ignored: zero padding always verifies")
         ->group("");
     sub.add_flag("--accept-configuration-needed", accept_.configuration_needed,
                  "Accept ConfigurationNeeded TCB status");
@@ -72,6 +75,7 @@ class VerifyCommand final : public Command {
   }
   std::string quote_, collateral_dir_, pccs_url_, root_, at_;
   bool allow_debug_ = false, json_ = false;
+  bool old_padding_flag_ = false;  // --allow-zero-padding, read by nothing
   AcceptPolicy accept_;
 };
 
