@@ -110,14 +110,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!v.verified) {
     FUZZ_CHECK(!v.message.empty(),
                std::string("failure of ") + verify::CheckName(v.failed) + " says nothing");
-    // Bytes after the quote's end are a format failure too (as in Intel's QVL; g_options does
-    // not allow zero padding).
+    // Non-zero bytes after the quote's end are a format failure too; zero padding is not.
     bool verifiable = q.header.tee_type == sgx::kTeeTypeSgx &&
-                      q.cert_data_type == sgx::kCertDataPckChain && parsed->trailing_bytes == 0;
+                      q.cert_data_type == sgx::kCertDataPckChain && parsed->trailing_all_zero;
     FUZZ_CHECK((v.failed == verify::Check::kQuoteFormat) == !verifiable,
                "format check disagrees with the parser: " + v.message);
   } else {
-    FUZZ_CHECK(parsed->trailing_bytes == 0, "a quote with bytes after its end verified");
+    FUZZ_CHECK(parsed->trailing_all_zero, "a quote with non-zero bytes after its end verified");
+    FUZZ_CHECK((parsed->trailing_bytes > 0) == !v.warnings.empty(),
+               "zero padding without a warning");
     FUZZ_CHECK(v.app_report && *v.app_report == q.app_report, "verdict's app report");
     FUZZ_CHECK(v.tcb_status && v.qe_tcb_status && v.combined_status, "verified without statuses");
     FUZZ_CHECK(!(q.app_report.attributes.flags & sgx::kFlagDebug),

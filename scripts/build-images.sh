@@ -8,7 +8,7 @@
 #   sudo bash scripts/build-images.sh [--push REGISTRY/PREFIX] [--tag TAG] [OUT_DIR]
 #
 # Produces in OUT_DIR (default build/images), for VERSION from CMakeLists.txt:
-#   sgx-device-plugin-VERSION.oci.tar     the device plugin (and sgx-kubelet-emulator)
+#   sgx-device-plugin-VERSION.oci.tar     the device plugin, sgx-kubelet-emulator, sgx-webhook, sgxctl
 #   sgx-quote-helper-VERSION.oci.tar      the quote helper, sgxctl, libsgx_quote_ex.so.1
 #   confcom-attesting-app-VERSION.oci.tar examples/attesting-app built the same way
 # Each is an OCI image layout (index.json, tag VERSION) in a tar: `skopeo copy oci-archive:FILE
@@ -121,9 +121,11 @@ make_image() {
 }
 
 # The device plugin's image also carries sgx-webhook (the webhook Deployment and its certgen Job
-# run it as uid 65532; deploy/components/webhook): one image to build, scan and pin.
+# run it as uid 65532; deploy/components/webhook): one image to build, scan and pin. And sgxctl,
+# for `sgxctl status` in the plugin's pod (its metrics and kubelet's folder are there).
 make_image sgx-device-plugin /usr/local/bin/sgx-device-plugin 0:0 \
-  usr/local/bin/sgx-device-plugin usr/local/bin/sgx-kubelet-emulator usr/local/bin/sgx-webhook
+  usr/local/bin/sgx-device-plugin usr/local/bin/sgx-kubelet-emulator usr/local/bin/sgx-webhook \
+  usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
 make_image sgx-quote-helper /usr/local/bin/sgx-quote-helper "$helper_uid:$helper_uid" \
   usr/local/bin/sgx-quote-helper usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
 # examples/attesting-app/Dockerfile without an engine: sgxctl and the drop-in client library,
@@ -151,6 +153,7 @@ image_config=()
 
 step "Smoke test: every binary runs in its image's rootfs"
 chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-device-plugin --version
+chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgxctl --version
 chroot "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-device-plugin --discover --epc-mib 64 | head -n 5
 chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-webhook --version
 chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-webhook certgen --version

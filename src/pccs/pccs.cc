@@ -176,22 +176,54 @@ Status PccsServer::Serve() {
 
 void PccsServer::Stop() { server_->stop(); }
 
-Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc,
+Result<PccsEndpoint> ParsePccsUrl(std::string_view url) {
+  auto refuse = [&](const std::string& why) {
+    return Status::InvalidArgument("not a usable PCCS URL: '" + std::string(url) + "' (" + why +
+                                   "); give the base URL (https://pccs:8081) or QCNL's pccs_url "
+                                   "(https://pccs:8081/sgx/certification/v4/)");
+  };
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return refuse("no http:// or https://");
+  std::string_view name = url.substr(0, scheme);
+  if (name != "http" && name != "https") return refuse("scheme " + std::string(name));
+  size_t slash = url.find('/', scheme + 3);
+  PccsEndpoint e;
+  e.origin = std::string(url.substr(0, slash));
+  if (e.origin.size() == scheme + 3) return refuse("no host");
+  std::string_view path = slash == std::string_view::npos ? "" : url.substr(slash);
+  if (path.find_first_of("?#") != std::string_view::npos) return refuse("a query or fragment");
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  std::string_view v4(kPrefix);
+  if (path.empty()) {
+    e.prefix = kPrefix;
+  } else if (path.ends_with(v4)) {
+    e.prefix = std::string(path);
+  } else if (path.ends_with("/sgx/certification/v3")) {
+    return refuse("PCCS API v3; confcom reads API v4: use .../sgx/certification/v4/");
+  } else {
+    return refuse("path " + std::string(path) + " does not end in /sgx/certification/v4");
+  }
+  return e;
+}
+
+Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Array<6>& fmspc,
                                            pki::PckCa ca) {
+  CONFCOM_ASSIGN_OR_RETURN(PccsEndpoint endpoint, ParsePccsUrl(url));
+  const std::string& base_url = endpoint.origin;
   httplib::Client client(base_url);
-  if (!client.is_valid()) return Status::InvalidArgument("not a usable PCCS URL: " + base_url);
+  if (!client.is_valid()) return Status::InvalidArgument("not a usable PCCS URL: " + url);
   client.set_connection_timeout(10, 0);
   client.set_read_timeout(30, 0);
   verify::Collateral c;
   auto get = [&](const std::string& path, const char* chain_header, std::string* body,
                  std::string* chain) -> Status {
-    auto res = client.Get(std::string(kPrefix) + path);
+    auto res = client.Get(endpoint.prefix + path);
     if (!res) {
-      return Status::Unavailable("PCCS " + base_url + path + ": " +
+      return Status::Unavailable("PCCS " + base_url + endpoint.prefix + path + ": " +
                                  httplib::to_string(res.error()));
     }
     if (res->status != 200) {
-      return Status::NotFound("PCCS " + base_url + path + " answered HTTP " +
+      return Status::NotFound("PCCS " + base_url + endpoint.prefix + path + " answered HTTP " +
                               std::to_string(res->status) +
                               (res->body.empty() ? "" : ": " + res->body.substr(0, 200)));
     }

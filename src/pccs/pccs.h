@@ -57,11 +57,22 @@ class PccsServer {
   int port_ = 0;
 };
 
-// Fetches the collateral for `fmspc` from a PCCS at `base_url` (e.g. http://127.0.0.1:8081),
-// with the PCK CRL of `ca`: the CA that issued the PCK certificate to be checked. Errors:
+// Where a PCCS's API v4 lives: the origin ("https://pccs:8081") and the path before each
+// endpoint ("/sgx/certification/v4").
+struct PccsEndpoint {
+  std::string origin;
+  std::string prefix;
+};
+// Reads a PCCS URL in either form: the base URL (`https://pccs:8081`, optional '/') or QCNL's
+// pccs_url (`https://pccs:8081/sgx/certification/v4/`, also behind a path prefix). Pure.
+// InvalidArgument naming both forms for any other URL, and for API v3 (confcom speaks v4).
+Result<PccsEndpoint> ParsePccsUrl(std::string_view url);
+
+// Fetches the collateral for `fmspc` from a PCCS at `url` (either form of ParsePccsUrl), with
+// the PCK CRL of `ca`: the CA that issued the PCK certificate to be checked. Errors:
 // InvalidArgument for an unusable URL, a body over 1 MiB or a missing issuer-chain header;
 // Unavailable when the PCCS does not answer; NotFound for an answer other than 200.
-Result<verify::Collateral> FetchCollateral(const std::string& base_url, const sgx::Array<6>& fmspc,
+Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Array<6>& fmspc,
                                            pki::PckCa ca);
 
 }  // namespace confcom::pccs

@@ -120,8 +120,10 @@ std::vector<Finding> CheckDevices(const DoctorOptions& o) {
   } else {
     out.push_back(Fail(
         "device", "no SGX enclave device (/dev/sgx_enclave or /dev/sgx/enclave)",
-        "on an SGX node, request kubernetes.azure.com/sgx_epc_mem_in_MiB (the device plugin adds the "
-        "device); on the host check SGX is on in the BIOS and the kernel is 5.11 or later"));
+        "on an SGX node, request sgx.intel.com/epc: the webhook adds sgx.intel.com/enclave, which "
+        "gives the container the device (legacy layout: request "
+        "kubernetes.azure.com/sgx_epc_mem_in_MiB); on the host check SGX is on in the BIOS and the "
+        "kernel is 5.11 or later"));
   }
   if (auto prov = FindDevice(o.host_root, {"/dev/sgx_provision", "/dev/sgx/provision"})) {
     out.push_back(DeviceFinding(
@@ -130,8 +132,9 @@ std::vector<Finding> CheckDevices(const DoctorOptions& o) {
   } else {
     out.push_back(Fail(
         "device", "no SGX provisioning device (/dev/sgx_provision or /dev/sgx/provision)",
-        "request kubernetes.azure.com/sgx_provision: 1 for the quote helper (its manifest does); the "
-        "host needs the in-tree SGX driver (Linux 5.11 or later)"));
+        "request sgx.intel.com/provision: 1 for the quote helper (its manifest does; legacy layout: "
+        "kubernetes.azure.com/sgx_provision); the host needs the in-tree SGX driver (Linux 5.11 or "
+        "later)"));
   }
   return out;
 }

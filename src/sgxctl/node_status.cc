@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <sstream>
@@ -93,12 +94,56 @@ Result<std::vector<Sample>> ScrapeMetrics(const std::string& url) {
   return ParsePrometheusText(res->body);
 }
 
+const std::vector<std::string>& PluginSocketNames() {
+  // deviceplugin/sgx/intel_resources.h and legacy_resources.h (sgxctl does not link the plugin).
+  static const std::vector<std::string> names = {
+      "kubelet.sock", "confcom-sgx-intel-enclave.sock", "confcom-sgx-intel-provision.sock",
+      "confcom-sgx-epc.sock", "confcom-sgx-provision.sock"};
+  return names;
+}
+
+namespace {
+
+constexpr char kIntelPrefix[] = "sgx.intel.com/";
+
+// The plugin's resources in the order its metrics list them (its scheme table's order).
+std::vector<std::string> ResourcesOf(const std::vector<Sample>& m) {
+  std::vector<std::string> out;
+  for (const auto& x : m) {
+    if (x.name != "confcom_device_plugin_registrations_total" || !x.labels.count("resource"))
+      continue;
+    const std::string& r = x.labels.at("resource");
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
+// The legacy scheme's EPC resource (one device per MiB): kubernetes.azure.com/sgx_epc_mem_in_MiB
+// unless --resource-name renamed it; a legacy name with "epc" in it.
+bool IsLegacyEpc(const std::string& resource) {
+  return !resource.starts_with(kIntelPrefix) && resource.find("epc") != std::string::npos;
+}
+
+}  // namespace
+
 nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
   nlohmann::ordered_json j;
   std::vector<std::string> problems;
   auto& h = j["quote_helper"];
-  h["reachable"] = in.helper_ping.ok();
-  if (!in.helper_ping.ok()) problems.push_back("quote helper: " + in.helper_ping.message());
+  if (in.helper_socket_present) {
+    h["reachable"] = in.helper_ping.ok();
+    if (!in.helper_ping.ok()) problems.push_back("quote helper: " + in.helper_ping.message());
+  } else {
+    // A pod without the socket folder (the plugin's): the helper's metrics tell it is alive.
+    h["socket_mounted"] = false;
+    h["reachable"] = in.helper_metrics.ok();
+    if (!in.helper_metrics.ok()) {
+      problems.push_back(
+          "quote helper: its socket is not mounted here and its metrics do not answer (" +
+          in.helper_metrics.status().message() +
+          "): pass --helper-metrics http://HELPER_POD_IP:9464/metrics");
+    }
+  }
   if (in.helper_metrics.ok()) {
     const auto& m = *in.helper_metrics;
     if (const Sample* info = Find(m, "confcom_quote_helper_info")) {
@@ -115,29 +160,55 @@ nlohmann::ordered_json SummarizeNode(const StatusInputs& in) {
     h["metrics"] = in.helper_metrics.status().message();
   }
   auto& p = j["device_plugin"];
+  p["registered"] = false;
   p["sockets"] = in.plugin_sockets;
-  const std::string epc = "kubernetes.azure.com/sgx_epc_mem_in_MiB";
   if (in.plugin_metrics.ok()) {
     const auto& m = *in.plugin_metrics;
-    uint64_t registrations =
-        Count(m, "confcom_device_plugin_registrations_total", {{"resource", epc}});
-    p["registered"] = registrations > 0;
-    p["registrations"] = registrations;
-    p["epc_mib_advertised"] =
-        Count(m, "confcom_device_plugin_advertised_devices", {{"resource", epc}});
-    p["epc_mib_healthy"] =
-        Count(m, "confcom_device_plugin_devices", {{"resource", epc}, {"health", "Healthy"}});
-    p["epc_mib_allocated_total"] =
-        Count(m, "confcom_device_plugin_allocated_devices_total", {{"resource", epc}});
+    p["scheme"] = "";
+    std::vector<std::string> resources = ResourcesOf(m);
+    bool intel = false, legacy = false, registered = !resources.empty();
+    // Built apart and added at the end: p is an ordered (vector-backed) object, so a member
+    // added to it would invalidate a reference into it.
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& r : resources) {
+      (r.starts_with(kIntelPrefix) ? intel : legacy) = true;
+      uint64_t registrations =
+          Count(m, "confcom_device_plugin_registrations_total", {{"resource", r}});
+      nlohmann::ordered_json one;
+      one["name"] = r;
+      one["registrations"] = registrations;
+      one["devices"] = Count(m, "confcom_device_plugin_advertised_devices", {{"resource", r}});
+      one["healthy"] =
+          Count(m, "confcom_device_plugin_devices", {{"resource", r}, {"health", "Healthy"}});
+      one["allocated_total"] =
+          Count(m, "confcom_device_plugin_allocated_devices_total", {{"resource", r}});
+      if (registrations == 0) {
+        registered = false;
+        problems.push_back("device plugin: " + r + " not registered with kubelet yet");
+      }
+      if (IsLegacyEpc(r)) {
+        p["epc_mib_advertised"] = one["devices"];
+        p["epc_mib_healthy"] = one["healthy"];
+        p["epc_mib_allocated_total"] = one["allocated_total"];
+        if (one["devices"].get<uint64_t>() == 0)
+          problems.push_back("device plugin: no EPC advertised (" + r + ")");
+      }
+      list.push_back(std::move(one));
+    }
+    p["resources"] = std::move(list);
+    p["scheme"] = intel && legacy ? "legacy,intel" : intel ? "intel" : legacy ? "legacy" : "";
+    p["registered"] = registered;
+    if (intel) {
+      p["epc"] =
+          "in the Node's capacity as sgx.intel.com/epc (set through the API server by "
+          "--register-epc; not in the metrics)";
+    }
     if (const Sample* info = Find(m, "confcom_device_plugin_info")) {
       p["epc_source"] = info->labels.count("epc_source") ? info->labels.at("epc_source") : "";
       p["simulated"] = info->labels.count("simulated") && info->labels.at("simulated") == "true";
     }
-    if (registrations == 0) problems.push_back("device plugin: not registered with kubelet yet");
-    if (p["epc_mib_advertised"].get<uint64_t>() == 0)
-      problems.push_back("device plugin: no EPC advertised");
+    if (resources.empty()) problems.push_back("device plugin: its metrics list no resource");
   } else {
-    p["registered"] = false;
     problems.push_back("device plugin: " + in.plugin_metrics.status().message());
   }
   j["problems"] = problems;
@@ -166,8 +237,10 @@ std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
     out += fmt::format("{:<20}{}\n", key + ":", value);
   };
   const auto& h = j["quote_helper"];
-  line("quote helper", Flag(h, "reachable") ? "reachable" : "NOT reachable");
-  line("  socket", Str(h, "socket", "?"));
+  bool mounted = !h.contains("socket_mounted") || Flag(h, "socket_mounted");
+  line("quote helper", std::string(Flag(h, "reachable") ? "reachable" : "NOT reachable") +
+                           (mounted ? "" : " (socket not mounted here; from its metrics)"));
+  line("  socket", Str(h, "socket", "?") + (mounted ? "" : " (not mounted here)"));
   if (h.contains("backend")) {
     line("  backend",
          Str(h, "backend") + (Flag(h, "simulated") ? " (SIMULATED: no security)" : ""));
@@ -182,16 +255,26 @@ std::string RenderNodeStatus(const nlohmann::ordered_json& j) {
   }
   const auto& p = j["device_plugin"];
   line("device plugin", Flag(p, "registered") ? "registered with kubelet" : "NOT registered");
+  if (!Str(p, "scheme").empty()) line("  scheme", Str(p, "scheme"));
+  if (p.contains("resources")) {
+    for (const auto& r : p["resources"]) {
+      line("  resource", fmt::format("{}: {} devices, {} healthy, {} handed out since start, {} "
+                                     "registration{}",
+                                     Str(r, "name"), Num(r, "devices"), Num(r, "healthy"),
+                                     Num(r, "allocated_total"), Num(r, "registrations"),
+                                     Num(r, "registrations") == "1" ? "" : "s"));
+    }
+  }
   std::string sockets;
   for (const auto& s : p["sockets"])
     sockets += (sockets.empty() ? "" : ", ") + s.get<std::string>();
   line("  sockets", sockets.empty() ? "none" : sockets);
   if (p.contains("epc_mib_advertised")) {
-    line("  registrations", Num(p, "registrations"));
     line("  EPC advertised", Num(p, "epc_mib_advertised") + " MiB");
     line("  EPC healthy", Num(p, "epc_mib_healthy") + " MiB");
     line("  EPC allocated", Num(p, "epc_mib_allocated_total") + " MiB (total since start)");
   }
+  if (p.contains("epc")) line("  EPC", Str(p, "epc"));
   if (p.contains("epc_source")) {
     line("  EPC source", Str(p, "epc_source") + (Flag(p, "simulated") ? " (SIMULATED)" : ""));
   }

@@ -257,17 +257,17 @@ Verdict QuoteVerifier::Verify(ByteSpan quote_bytes, const VerifyOptions& options
                        " bytes after the quote's end (it is " + std::to_string(q.EncodedSize()) +
                        " bytes)";
     if (!parsed->trailing_all_zero) {
+      // Intel's QVL accepts them since DCAP 1.18; confcom does not: bytes no signature covers
+      // could carry data a second parser would read as part of the quote.
       return fail(Check::kQuoteFormat, QvResult::kUnspecified,
-                  what + ", not all zero: not a quote as the QE made it");
+                  what +
+                      ", not all zero: refused, as bytes no signature covers could smuggle "
+                      "data; send only the first " +
+                      std::to_string(q.EncodedSize()) + " bytes");
     }
-    if (!options.allow_zero_padding) {
-      return fail(
-          Check::kQuoteFormat, QvResult::kUnspecified,
-          what +
-              ", all zero: a padded buffer, which Intel's QVL refuses too; send only the first " +
-              std::to_string(q.EncodedSize()) + " bytes (or allow zero padding)");
-    }
-    v.warnings.push_back(what + ", all zero: ignored as padding");
+    v.warnings.push_back(what +
+                         ", all zero: ignored as padding (a buffer of the announced quote "
+                         "size; Intel's QVL accepts it since DCAP 1.18, refused it up to 1.16)");
   }
   v.app_report = q.app_report;
   if (q.header.tee_type != sgx::kTeeTypeSgx) {

@@ -63,9 +63,9 @@ const char* CheckName(Check c);  // "pck-chain", …
 struct VerifyOptions {
   std::time_t at = 0;  // 0: now
   bool allow_debug = false;
-  // Zero bytes after the quote's end (what is left of a caller's oversized buffer) are a
-  // quote-format failure, as in Intel's QVL; with this, a warning. Non-zero bytes always fail.
-  bool allow_zero_padding = false;
+  // Zero bytes after the quote's end (what is left of an app's buffer of the announced quote
+  // size) are accepted with a warning, as Intel's QVL accepts them since DCAP 1.18; non-zero
+  // bytes always fail (they could carry data no signature covers). docs/dcap-quote.md, (a).
 };
 
 struct Verdict {
@@ -80,7 +80,7 @@ struct Verdict {
   std::vector<std::string> advisory_ids;
   std::optional<sgx::ReportBody> app_report;
   std::optional<sgx::Array<6>> fmspc;
-  std::vector<std::string> warnings;  // accepted oddities, e.g. allowed zero padding
+  std::vector<std::string> warnings;  // accepted oddities, e.g. zero padding
 };
 
 // Made once per collateral bundle and trust anchor; then immutable but for an internal

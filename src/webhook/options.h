@@ -23,7 +23,7 @@ struct WebhookFlags {
   std::vector<std::string> allow_namespaces;
   std::vector<std::string> allow_service_accounts;
   std::string quote_helper = "kube-system:sgx-quote-helper";
-  std::string metrics_address = "127.0.0.1:9465";
+  std::string metrics_address = "127.0.0.1:9466";  // the plugin has 9465, the helper 9464
   size_t max_body_bytes = 3 << 20;
   size_t max_connections = 512, max_connections_per_client = 64, handler_threads = 2;
   int request_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;

@@ -84,6 +84,36 @@ TEST_F(VerifyEndToEndTest, VerdictsAndExitCodes) {
   EXPECT_NE(text.output.find("verdict: ACCEPTED"), std::string::npos) << text.output;
 }
 
+// A quote in a buffer of the announced size (zero padding) verifies with a warning naming the
+// padding, as in Intel's QVL since DCAP 1.18; non-zero bytes after the quote fail.
+TEST_F(VerifyEndToEndTest, ZeroPaddingWarnsAndOtherTrailingBytesFail) {
+  std::string col = "--collateral " + dir_.File("col") + root_;
+  std::string quote = testing::ReadAll(dir_.File("good.bin"));
+  testing::WriteAll(dir_.File("padded.bin"), quote + std::string(1000, '\0'));
+  testing::WriteAll(dir_.File("smuggled.bin"), quote + std::string(999, '\0') + "x");
+
+  auto padded = Verify("padded.bin", col, 0);
+  EXPECT_EQ(padded["verdict"], "ACCEPTED");
+  ASSERT_TRUE(padded["warnings"].is_array()) << padded.dump(2);
+  std::string warning = padded["warnings"][0].get<std::string>();
+  EXPECT_NE(warning.find("1000 bytes after the quote's end (it is " + std::to_string(quote.size()) +
+                         " bytes), all zero"),
+            std::string::npos)
+      << warning;
+  EXPECT_NE(warning.find("DCAP 1.18"), std::string::npos) << warning;
+  auto text = Sgxctl("verify " + dir_.File("padded.bin") + " " + col);
+  EXPECT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("1000 bytes after the quote's end"), std::string::npos) << text.output;
+  // The flag that allowed padding before is still accepted (and changes nothing).
+  EXPECT_EQ(Verify("padded.bin", col + " --allow-zero-padding", 0)["verdict"], "ACCEPTED");
+
+  auto smuggled = Verify("smuggled.bin", col, 1);
+  EXPECT_EQ(smuggled["failed_check"], "quote-format");
+  std::string message = smuggled["message"].get<std::string>();
+  EXPECT_NE(message.find("not all zero"), std::string::npos) << message;
+  EXPECT_NE(message.find("smuggle"), std::string::npos) << message;
+}
+
 // `sgxctl pccs` on a free port; the URL is read from its log.
 std::string StartPccs(testing::Process& pccs) {
   for (int i = 0; i < 200; ++i) {
@@ -103,6 +133,13 @@ TEST_F(VerifyEndToEndTest, ThroughTheSimulatedPccs) {
   ASSERT_FALSE(url.empty()) << pccs.Log();
   auto j = Verify("good.bin", "--pccs " + url + root_, 0);
   EXPECT_EQ(j["verdict"], "ACCEPTED");
+  // QCNL's pccs_url form (as /etc/sgx_default_qcnl.conf has it) works the same.
+  auto qcnl = Verify("good.bin", "--pccs " + url + "/sgx/certification/v4/" + root_, 0);
+  EXPECT_EQ(qcnl["verdict"], "ACCEPTED");
+  auto v3 = Sgxctl("verify " + dir_.File("good.bin") + " --pccs " + url + "/sgx/certification/v3/" +
+                   root_);
+  EXPECT_EQ(v3.status, 2) << v3.output;
+  EXPECT_NE(v3.output.find("API v3"), std::string::npos) << v3.output;
   std::string log = pccs.Log();
   EXPECT_NE(log.find("GET /sgx/certification/v4/tcb?fmspc=53494d554c41 -> 200"), std::string::npos)
       << log;

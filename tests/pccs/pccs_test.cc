@@ -21,6 +21,34 @@ TEST(PercentEncodingTest, RoundTripsPem) {
   EXPECT_FALSE(PercentDecode("%zz").ok());
 }
 
+// Both forms an operator has at hand: the base URL, and QCNL's pccs_url as
+// /etc/sgx_default_qcnl.conf and docs/hardware.md write it.
+TEST(PccsUrlTest, TakesTheBaseUrlAndQcnlsPccsUrl) {
+  for (const char* url :
+       {"https://pccs:8081", "https://pccs:8081/", "https://pccs:8081/sgx/certification/v4/",
+        "https://pccs:8081/sgx/certification/v4"}) {
+    auto e = ParsePccsUrl(url);
+    ASSERT_TRUE(e.ok()) << url << ": " << e.status().message();
+    EXPECT_EQ(e->origin, "https://pccs:8081") << url;
+    EXPECT_EQ(e->prefix, "/sgx/certification/v4") << url;
+  }
+  auto proxied = ParsePccsUrl("http://10.0.0.5/pccs/sgx/certification/v4/");
+  ASSERT_TRUE(proxied.ok());
+  EXPECT_EQ(proxied->origin, "http://10.0.0.5");
+  EXPECT_EQ(proxied->prefix, "/pccs/sgx/certification/v4");
+
+  auto v3 = ParsePccsUrl("https://pccs:8081/sgx/certification/v3/");
+  ASSERT_FALSE(v3.ok());
+  EXPECT_NE(v3.status().message().find("API v3"), std::string::npos) << v3.status().message();
+  for (const char* bad : {"pccs:8081", "ftp://pccs", "https://", "https://pccs/other",
+                          "https://pccs:8081/sgx/certification/v4/?x=1"}) {
+    auto r = ParsePccsUrl(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("/sgx/certification/v4/"), std::string::npos)
+        << r.status().message();
+  }
+}
+
 class PccsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,6 +87,17 @@ TEST_F(PccsServerTest, ServesTheCollateralWithIssuerChains) {
   EXPECT_EQ(fetched->root_ca_crl_der, collateral_.root_ca_crl_der);
   EXPECT_EQ(fetched->tcb_signing_chain_pem, collateral_.tcb_signing_chain_pem);
   EXPECT_EQ(fetched->pck_crl_issuer_chain_pem, collateral_.pck_crl_issuer_chain_pem);
+}
+
+TEST_F(PccsServerTest, FetchesThroughQcnlsPccsUrlToo) {
+  auto fetched = FetchCollateral(url_ + "/sgx/certification/v4/", fmspc_, pki::PckCa::kPlatform);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->tcb_info_json, collateral_.tcb_info_json);
+  auto twice = FetchCollateral(url_ + "/sgx/certification/v4/sgx/certification/v4/", fmspc_,
+                               pki::PckCa::kPlatform);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("HTTP 404"), std::string::npos)
+      << twice.status().message();
 }
 
 TEST_F(PccsServerTest, ServesEachPckCasCrl) {

@@ -61,11 +61,32 @@ TEST(ErrorAdviceTest, RendersCodeNameCauseFix) {
   EXPECT_NE(text.find("\n  fix:   "), std::string::npos) << text;
 }
 
+// The advice speaks the default install's names (Intel's); the legacy ones only as such.
+TEST(ErrorAdviceTest, FixesNameTheDefaultInstallsResourcesFirst) {
+  for (uint32_t code : {0x2006u, 0x4004u, 0xE03Fu}) {
+    std::string fix = FindErrorAdvice(code)->fix;
+    EXPECT_NE(fix.find("sgx.intel.com/"), std::string::npos) << fix;
+  }
+  for (const auto& a : AllErrorAdvice()) {
+    std::string fix = a.fix;
+    for (const char* legacy : {"kubernetes.azure.com/sgx_epc_mem_in_MiB",
+                               "kubernetes.azure.com/sgx_provision", "hostPath"}) {
+      size_t at = fix.find(legacy);
+      if (at == std::string::npos) continue;
+      EXPECT_NE(fix.rfind("legacy layout", at), std::string::npos)
+          << a.name << ": " << legacy << " outside a legacy-layout note: " << fix;
+    }
+  }
+  EXPECT_NE(std::string(FindErrorAdvice(0x4001)->fix).find("sgx.intel.com/quote-provider: aesmd"),
+            std::string::npos);
+}
+
 // docs/troubleshooting.md carries the same table.
 TEST(ErrorAdviceTest, TroubleshootingDocHasEveryEntry) {
   std::string doc = testing::ReadAll(std::string(CONFCOM_SOURCE_DIR) + "/docs/troubleshooting.md");
   for (const auto& a : AllErrorAdvice()) {
-    std::string row = fmt::format("| `0x{:04X}` | `{}` | {} | ", a.code, a.name, a.cause);
+    std::string row =
+        fmt::format("| `0x{:04X}` | `{}` | {} | {} |", a.code, a.name, a.cause, a.fix);
     EXPECT_NE(doc.find(row), std::string::npos) << row;
   }
 }

@@ -82,9 +82,19 @@ TEST_F(NodeDoctorTest, NoDevicesFailWithAFix) {
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].level, Level::kFail);
   EXPECT_NE(f[0].detail.find("no SGX enclave device"), std::string::npos);
-  EXPECT_NE(f[0].fix.find("sgx_epc_mem_in_MiB"), std::string::npos);
+  // The default install's names first, the legacy layout's after them.
+  EXPECT_NE(f[0].fix.find("request sgx.intel.com/epc: the webhook adds sgx.intel.com/enclave"),
+            std::string::npos)
+      << f[0].fix;
+  EXPECT_NE(f[0].fix.find("legacy layout: request kubernetes.azure.com/sgx_epc_mem_in_MiB"),
+            std::string::npos)
+      << f[0].fix;
   EXPECT_EQ(f[1].level, Level::kFail);
-  EXPECT_NE(f[1].fix.find("kubernetes.azure.com/sgx_provision"), std::string::npos);
+  EXPECT_NE(f[1].fix.find("request sgx.intel.com/provision: 1 for the quote helper"),
+            std::string::npos)
+      << f[1].fix;
+  EXPECT_NE(f[1].fix.find("legacy layout: kubernetes.azure.com/sgx_provision"), std::string::npos)
+      << f[1].fix;
 }
 
 TEST_F(NodeDoctorTest, ProvisionDeviceNamesItsGroupAndWhetherThisUserMayOpenIt) {

@@ -419,10 +419,10 @@ TEST_F(VerifierTest, ASecondSgxExtensionIsRefused) {
   EXPECT_FALSE((*reparsed)[0].SgxExt().ok());
 }
 
-// Intel's QVL refuses any byte after the quote (Quote::parse: the declared signature data size
-// must match the rest of the buffer). Non-zero bytes always fail here; zero padding fails too
-// unless the caller allows it, and is then reported as a warning.
-TEST_F(VerifierTest, BytesAfterTheQuoteNeverPassSilently) {
+// Intel's QVL refused any byte after the quote up to DCAP 1.16 and accepts a longer buffer,
+// zeros or not, since DCAP 1.18. Zero padding (an app's buffer of the announced quote size)
+// verifies here with a warning naming it; non-zero bytes always fail (they could smuggle data).
+TEST_F(VerifierTest, ZeroPaddingWarnsAndOtherTrailingBytesFail) {
   Bytes quote = Quote();
   Collateral c = MakeCollateral();
   Bytes garbage = quote;
@@ -430,19 +430,28 @@ TEST_F(VerifierTest, BytesAfterTheQuoteNeverPassSilently) {
   Verdict g = Run(garbage, c);
   EXPECT_EQ(g.failed, Check::kQuoteFormat) << g.message;
   EXPECT_NE(g.message.find("102400 bytes after the quote's end"), std::string::npos) << g.message;
-  VerifyOptions allow;
-  allow.allow_zero_padding = true;
-  EXPECT_EQ(Run(garbage, c, allow).failed, Check::kQuoteFormat);
+  EXPECT_NE(g.message.find("not all zero"), std::string::npos) << g.message;
+  EXPECT_NE(g.message.find("smuggle"), std::string::npos) << g.message;
+  EXPECT_NE(g.message.find("send only the first " + std::to_string(quote.size()) + " bytes"),
+            std::string::npos)
+      << g.message;
+
+  // One non-zero byte at the end of otherwise zero padding is enough to fail.
+  Bytes almost = quote;
+  almost.resize(quote.size() + 4096, 0);
+  almost.back() = 1;
+  EXPECT_EQ(Run(almost, c).failed, Check::kQuoteFormat);
 
   Bytes padded = quote;
   padded.resize(quote.size() + 4096, 0);
   Verdict p = Run(padded, c);
-  EXPECT_EQ(p.failed, Check::kQuoteFormat) << p.message;
-  EXPECT_NE(p.message.find("all zero"), std::string::npos) << p.message;
-  Verdict allowed = Run(padded, c, allow);
-  ASSERT_TRUE(allowed.verified) << allowed.message;
-  ASSERT_EQ(allowed.warnings.size(), 1u);
-  EXPECT_NE(allowed.warnings[0].find("4096 bytes"), std::string::npos);
+  ASSERT_TRUE(p.verified) << p.message;
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].find("4096 bytes after the quote's end (it is " +
+                               std::to_string(quote.size()) + " bytes), all zero"),
+            std::string::npos)
+      << p.warnings[0];
+  EXPECT_NE(p.warnings[0].find("DCAP 1.18"), std::string::npos) << p.warnings[0];
   EXPECT_TRUE(Run(quote, c).warnings.empty());
 }
 

@@ -1,6 +1,7 @@
 // sgxctl status: one summary of this node's confcom state (helper reachable, backend, plugin
-// registered, EPC), as aligned lines or, with -o json, as JSON. Exit 0 when the helper answers
-// and the plugin is registered with EPC; 1 otherwise.
+// resources registered, EPC), as aligned lines or, with -o json, as JSON. Exit 0 when the
+// helper answers and every resource of the plugin is registered; 1 otherwise. Runs on the node
+// or in the plugin's pod (docs/operator-guide.md, "Metrics and a node summary").
 #include <iostream>
 
 #include "sgxctl/commands/command.h"
@@ -15,7 +16,8 @@ class StatusCommand final : public Command {
  public:
   const char* name() const override { return "status"; }
   const char* help() const override {
-    return "Summarise this node: quote helper reachable (backend, simulated?), device plugin registered, EPC.";
+    return "Summarise this node: quote helper reachable (backend, simulated?), device plugin resources "
+           "registered (Intel's or legacy names), EPC. Run it on the node or in the plugin's pod.";
   }
   void Setup(CLI::App& sub) override {
     AddSocketFlag(sub, socket_);
@@ -33,11 +35,11 @@ class StatusCommand final : public Command {
   int Run() override {
     UseSocket(socket_);
     StatusInputs in;
-    in.helper_ping = PingHelper(EffectiveSocket());
+    in.helper_socket_present = PathExists(EffectiveSocket());
+    if (in.helper_socket_present) in.helper_ping = PingHelper(EffectiveSocket());
     in.helper_metrics = ScrapeMetrics(helper_metrics_);
     in.plugin_metrics = ScrapeMetrics(plugin_metrics_);
-    for (const char* sock :
-         {"kubelet.sock", "confcom-sgx-epc.sock", "confcom-sgx-provision.sock"}) {
+    for (const auto& sock : PluginSocketNames()) {
       if (PathExists(device_plugin_dir_ + "/" + sock)) in.plugin_sockets.push_back(sock);
     }
     auto j = SummarizeNode(in);

@@ -35,13 +35,17 @@ class VerifyCommand final : public Command {
   const char* help() const override {
     return "Verify a DCAP v3 quote (Intel's QVL order) against collateral and a trust anchor. Exit 0 "
            "only for a verified quote whose TCB status is acceptable; 1 if verification fails or the "
-           "status is not accepted; 2 if the inputs cannot be used.";
+           "status is not accepted; 2 if the inputs cannot be used. Zero bytes after the quote (a buffer of "
+           "the announced quote size) verify with a warning, as in Intel's QVL since DCAP 1.18; other "
+           "bytes after it fail.";
   }
   void Setup(CLI::App& sub) override {
     sub.add_option("QUOTE", quote_, "Quote file")->required();
     auto* dir = sub.add_option("--collateral", collateral_dir_,
                                "Collateral directory (as `sgxctl collateral` writes it)");
-    auto* pccs = sub.add_option("--pccs", pccs_url_, "PCCS base URL, e.g. http://127.0.0.1:8081");
+    auto* pccs = sub.add_option(
+        "--pccs", pccs_url_,
+        "PCCS: its base URL (https://pccs:8081) or QCNL's pccs_url (https://pccs:8081/sgx/certification/v4/)");
     dir->excludes(pccs);
     pccs->excludes(dir);
     sub.add_option(
@@ -50,9 +54,11 @@ class VerifyCommand final : public Command {
     sub.add_option("--at", at_,
                    "Verify as of this time (RFC 3339 or seconds since 1970); default now");
     sub.add_flag("--allow-debug", allow_debug_, "Accept DEBUG app enclaves");
-    sub.add_flag(
-        "--allow-zero-padding", allow_zero_padding_,
-        "Ignore zero bytes after the quote's end (a padded buffer; Intel's QVL refuses them)");
+    // Zero padding verifies with a warning since this release (as in Intel's QVL since DCAP
+    // 1.18); the flag that allowed it stays accepted, hidden, so that scripts keep working.
+    sub.add_flag("--allow-zero-padding", old_padding_flag_,
+                 "Accepted and ignored: zero padding always verifies")
+        ->group("");
     sub.add_flag("--accept-configuration-needed", accept_.configuration_needed,
                  "Accept ConfigurationNeeded TCB status");
     sub.add_flag("--accept-sw-hardening-needed", accept_.sw_hardening_needed,
@@ -68,7 +74,8 @@ class VerifyCommand final : public Command {
     return 2;
   }
   std::string quote_, collateral_dir_, pccs_url_, root_, at_;
-  bool allow_debug_ = false, allow_zero_padding_ = false, json_ = false;
+  bool allow_debug_ = false, json_ = false;
+  bool old_padding_flag_ = false;  // --allow-zero-padding, read by nothing
   AcceptPolicy accept_;
 };
 
@@ -86,7 +93,6 @@ int VerifyCommand::Run() {
   }
   verify::VerifyOptions options;
   options.allow_debug = allow_debug_;
-  options.allow_zero_padding = allow_zero_padding_;
   if (!at_.empty()) {
     auto at = ParseTime(at_);
     if (!at.ok()) return Unusable(at.status().message());
