@@ -3,7 +3,9 @@
 # (on the base, with the components it needs; see `components` below), and every example under
 # examples/,
 # validates each object OFFLINE against the Kubernetes OpenAPI schemas (deploy/validate, npm
-# package kubernetes-models), and asserts confcom's policy facts (deploy/validate/policy.mjs).
+# package kubernetes-models), asserts confcom's policy facts (deploy/validate/policy.mjs), and
+# that `kubectl apply -k` of the next release over each overlay changes no immutable field
+# (scripts/check-upgrade.sh: from main's 8823315 and from this tree, every image retagged).
 #
 #   bash scripts/check-manifests.sh        # from anywhere; exit 0 only if everything passes
 #
@@ -123,6 +125,12 @@ for k in "$here"/examples/kustomization.yaml "$here"/examples/*/kustomization.ya
   fi
   check "$rel" example "$rel" "$rendered"
 done
+
+echo "== upgrades (N -> N+1 with new image tags)"
+if ! bash "$here/scripts/check-upgrade.sh" 2>&1 | sed "s|^|  |"; then
+  failed+=("upgrades")
+fi
+targets=$((targets + 1))
 
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ ${#failed[@]} -gt 0 ]; then

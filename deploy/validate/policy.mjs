@@ -132,7 +132,16 @@ if (mode === "overlay") {
       const granted = rules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}`)))).sort();
       check(JSON.stringify(granted) === JSON.stringify(["/nodes/status:patch", "/nodes:get"]),
         `plugin's RBAC is not exactly get nodes + patch nodes/status: ${granted.join(", ")}`);
-      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && o.metadata?.name !== "sgx-webhook-certgen"), "unexpected namespaced RBAC");
+      // --owner-daemonset (uninstall removes the capacity): get on exactly its own DaemonSet.
+      const owner = pluginArgs.find((a) => a.startsWith("--owner-daemonset="))?.split("=")[1];
+      check(owner === `${plugin.metadata.namespace}/${plugin.metadata.name}`, `plugin's --owner-daemonset is not ${plugin.metadata.namespace}/${plugin.metadata.name} (an uninstall would leave sgx.intel.com/epc in the Node's capacity)`);
+      const ownerBindings = objects.filter((o) => o.kind === "RoleBinding" && o.metadata?.namespace === plugin.metadata.namespace &&
+        (o.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === spec.serviceAccountName));
+      const ownerRules = ownerBindings.flatMap((b) => objects.find((o) => o.kind === "Role" && o.metadata?.name === b.roleRef?.name && o.metadata?.namespace === b.metadata.namespace)?.rules ?? []);
+      const ownerGranted = ownerRules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}:${(r.resourceNames ?? ["*"]).join("|")}`)))).sort();
+      check(JSON.stringify(ownerGranted) === JSON.stringify([`apps/daemonsets:get:${plugin.metadata.name}`]),
+        `plugin's namespaced RBAC is not exactly get daemonsets/${plugin.metadata.name}: ${ownerGranted.join(", ")}`);
+      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && !["sgx-webhook-certgen", "sgx-plugin-owner"].includes(o.metadata?.name)), "unexpected namespaced RBAC");
     } else {
       check(spec.automountServiceAccountToken === false, "plugin mounts a service account token it does not use");
       check(!objects.some((o) => o.kind === "ClusterRoleBinding" && (o.subjects ?? []).some((s) => s.name === "sgx-plugin")), "plugin RBAC without --register-epc");
@@ -300,8 +309,19 @@ function checkWebhook(intelScheme) {
     check((translation ?? "--legacy-translation=intel") === (intelScheme ? "--legacy-translation=intel" : "--legacy-translation=off"),
       `${cid}: --legacy-translation does not match the plugin's scheme`);
   }
-  const secretVolume = (spec.volumes ?? []).find((v) => v.secret)?.secret?.secretName;
-  check(secretVolume, `${id}: no TLS Secret mounted`);
+  // Where the webhook reads its certificate: the volume mounted at --tls-cert-file's folder.
+  const webhookContainer = spec.containers.find((c) => c.name === "sgx-webhook") ?? spec.containers[0];
+  const certFile = (webhookContainer.args ?? []).find((a) => a.startsWith("--tls-cert-file="))?.split("=")[1] ?? "";
+  const certDir = certFile.slice(0, certFile.lastIndexOf("/"));
+  const tlsMount = (webhookContainer.volumeMounts ?? []).find((m) => m.mountPath === certDir);
+  const tlsVolume = (spec.volumes ?? []).find((v) => v.name === tlsMount?.name);
+  check(tlsVolume, `${id}: nothing mounted at ${certDir || "--tls-cert-file's folder"}`);
+  const certgen = (spec.initContainers ?? []).find((c) => c.name === "certgen");
+  const certgenArgs = certgen?.args ?? [];
+  const certgenArg = (flag) => certgenArgs.find((a) => a.startsWith(`--${flag}=`))?.split("=")[1];
+  // The Secret that holds the certificate: certgen's --secret-name, or the mounted Secret.
+  const secretVolume = certgen ? certgenArg("secret-name") : tlsVolume?.secret?.secretName;
+  check(secretVolume, `${id}: no TLS Secret (no certgen --secret-name, no Secret volume)`);
   const svc = find("Service", "sgx-webhook");
   check(svc && svc.metadata.namespace === ns && selects({ matchLabels: svc.spec?.selector }), `${id}: no Service selects it`);
   const paths = { MutatingWebhookConfiguration: "/mutate-pods", ValidatingWebhookConfiguration: "/validate-pods" };
@@ -309,9 +329,11 @@ function checkWebhook(intelScheme) {
     check(configs.some((c) => c.kind === kind), `no ${kind}`);
   }
   const injected = configs.filter((c) => c.metadata?.annotations?.["cert-manager.io/inject-ca-from"]);
-  const job = find("Job", "sgx-webhook-certgen");
   check(injected.length === 0 || injected.length === configs.length, "cert-manager injects the CA into some webhook configurations only");
-  check(Boolean(job) !== (injected.length > 0), job ? "both the certgen Job and cert-manager manage the certificate" : "nothing makes the webhook's certificate (no certgen Job, no cert-manager)");
+  check(Boolean(certgen) !== (injected.length > 0), certgen ? "both the certgen init container and cert-manager manage the certificate" : "nothing makes the webhook's certificate (no certgen init container, no cert-manager)");
+  // A Job's pod template is immutable: one whose image tag changes between releases makes
+  // `kubectl apply -k` of the next release fail while it exists (issue 21; upgrade.mjs).
+  check(!objects.some((o) => o.kind === "Job"), "a Job in the install (its pod template is immutable: the next release's kubectl apply -k fails)");
   for (const cfg of configs) {
     const cid = `${cfg.kind} ${cfg.metadata.name}`;
     for (const h of cfg.webhooks ?? []) {
@@ -333,19 +355,35 @@ function checkWebhook(intelScheme) {
       const excluded = (h.namespaceSelector?.matchExpressions ?? [])
         .filter((e) => e.key === "kubernetes.io/metadata.name" && e.operator === "NotIn").flatMap((e) => e.values ?? []);
       check(excluded.includes("kube-system") && excluded.includes(ns), `${hid}: namespaceSelector does not exclude kube-system and ${ns}`);
-      if (job) check(!h.clientConfig?.caBundle, `${hid}: a caBundle in the manifest (certgen sets it)`);
+      if (certgen) check(!h.clientConfig?.caBundle, `${hid}: a caBundle in the manifest (certgen sets it)`);
     }
   }
-  if (job) {
-    const args = podSpec(job).containers[0].args ?? [];
-    const arg = (flag) => args.find((a) => a.startsWith(`--${flag}=`))?.split("=")[1];
+  // The service account token: in the certgen init container only (least privilege).
+  const tokenVolumes = (spec.volumes ?? []).filter((v) => (v.projected?.sources ?? []).some((x) => x.serviceAccountToken));
+  const mountsToken = (c) => (c.volumeMounts ?? []).some((m) => tokenVolumes.some((v) => v.name === m.name));
+  for (const c of spec.containers) check(!mountsToken(c), `${id} container ${c.name}: mounts a service account token (only certgen needs one)`);
+  if (certgen) {
     const mutating = configs.find((c) => c.kind === "MutatingWebhookConfiguration")?.metadata.name;
     const validating = configs.find((c) => c.kind === "ValidatingWebhookConfiguration")?.metadata.name;
-    check(arg("secret-name") === secretVolume && arg("namespace") === ns && arg("service") === svc?.metadata.name,
-      "certgen Job's --secret-name/--namespace/--service do not match the Deployment and Service");
-    check(arg("mutating-config") === mutating && arg("validating-config") === validating, "certgen Job names other webhook configurations");
+    check(certgenArg("namespace") === ns && certgenArg("service") === svc?.metadata.name,
+      "certgen's --namespace/--service do not match the Deployment and Service");
+    check(certgenArg("mutating-config") === mutating && certgenArg("validating-config") === validating, "certgen names other webhook configurations");
+    // The files: written by certgen into an emptyDir the webhook reads (a Secret volume of a
+    // Secret created after the pod started stays empty until the kubelet resyncs).
+    check(tlsVolume?.emptyDir, `${id}: the certificate volume is not an emptyDir written by certgen`);
+    check(certgenArg("write-dir") === certDir && (certgen.volumeMounts ?? []).some((m) => m.name === tlsVolume?.name && m.mountPath === certDir && !m.readOnly),
+      `${id}: certgen does not write --write-dir=${certDir} into the webhook's certificate volume`);
+    // Its credentials: what automount would give (token, the cluster CA, the namespace), at
+    // the folder certgen reads (--serviceaccount-dir, default the automount path).
+    const saDir = certgenArg("serviceaccount-dir") ?? "/var/run/secrets/kubernetes.io/serviceaccount";
+    const tokenMount = (certgen.volumeMounts ?? []).find((m) => tokenVolumes.some((v) => v.name === m.name));
+    check(tokenMount?.mountPath === saDir && tokenMount.readOnly === true, `${id}: certgen's token is not mounted read-only at ${saDir}`);
+    const sources = tokenVolumes.find((v) => v.name === tokenMount?.name)?.projected?.sources ?? [];
+    check(sources.some((x) => x.serviceAccountToken?.path === "token") &&
+      sources.some((x) => x.configMap?.name === "kube-root-ca.crt" && (x.configMap.items ?? []).some((i) => i.path === "ca.crt")),
+      `${id}: certgen's projected volume lacks token or ca.crt (kube-root-ca.crt)`);
     // RBAC: exactly what certgen does, with resourceNames wherever Kubernetes allows them.
-    const sa = podSpec(job).serviceAccountName;
+    const sa = spec.serviceAccountName;
     const bound = objects.filter((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
       (o.subjects ?? []).some((x) => x.kind === "ServiceAccount" && x.name === sa && x.namespace === ns));
     const rules = bound.flatMap((b) => (objects.find((o) => o.kind === b.roleRef?.kind && o.metadata?.name === b.roleRef?.name)?.rules ?? [])
@@ -356,13 +394,11 @@ function checkWebhook(intelScheme) {
       `cluster:mutatingwebhookconfigurations:get:${mutating}`, `cluster:mutatingwebhookconfigurations:patch:${mutating}`,
       `cluster:validatingwebhookconfigurations:get:${validating}`, `cluster:validatingwebhookconfigurations:patch:${validating}`].sort();
     check(JSON.stringify(granted) === JSON.stringify(want), `certgen RBAC is not exactly ${want.join(", ")}: ${granted.join(", ")}`);
-    const cron = find("CronJob", "sgx-webhook-certgen");
-    check(cron, "no CronJob renews the certgen certificate");
-    check(job.spec.ttlSecondsAfterFinished > 0, "certgen Job is never cleaned up (it cannot be re-run by kubectl apply)");
   } else if (injected.length) {
     const [cns, cname] = injected[0].metadata.annotations["cert-manager.io/inject-ca-from"].split("/");
     const cert = objects.find((o) => o.kind === "Certificate" && o.metadata?.name === cname && o.metadata?.namespace === cns);
     check(cert && cert.spec.secretName === secretVolume, "cert-manager.io/inject-ca-from does not name the Certificate of the mounted Secret");
+    check(tokenVolumes.length === 0, `${id}: a service account token volume beside cert-manager`);
     const names = [`sgx-webhook.${ns}.svc`, `sgx-webhook.${ns}.svc.cluster.local`];
     check(cert && names.every((n) => (cert.spec.dnsNames ?? []).includes(n)), `the serving Certificate does not name ${names.join(" and ")}`);
     check(!objects.some((o) => o.metadata?.name?.includes("certgen")), "certgen objects remain beside cert-manager");

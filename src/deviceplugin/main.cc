@@ -25,6 +25,10 @@
 namespace confcom::deviceplugin {
 namespace {
 
+// At SIGTERM, the time to find out whether this is an uninstall and remove the capacity: three
+// requests, well inside the pod's 30 s terminationGracePeriodSeconds.
+constexpr std::chrono::seconds kReleaseBudget{5};
+
 // Every socket of the chosen schemes must answer: exit 0 if so, 1 otherwise.
 int Probe(const PluginFlags& f, const std::vector<const ResourceScheme*>& schemes) {
   std::vector<std::string> endpoints;
@@ -122,7 +126,19 @@ int Run(const PluginFlags& f) {
   }
   if (registrar) {
     registrar->Start();
-    daemon.AddStopStep("the EPC registrar", [&] { registrar->Stop(); });
+    daemon.AddStopStep("the EPC registrar", [&] {
+      registrar->Stop();
+      if (f.owner_daemonset.empty()) return;
+      // Parsed by the flag's check; an uninstall removes the capacity, a restart keeps it.
+      auto owner = OwnerDaemonSet::Parse(f.owner_daemonset);
+      auto released = registrar->ReleaseIfOwnerGone(*owner, kReleaseBudget);
+      if (!released.ok()) {
+        spdlog::warn(
+            "--owner-daemonset: {}; Node capacity left as it was (remove it by hand "
+            "after an uninstall: docs/operator-guide.md)",
+            released.status().message());
+      }
+    });
   }
   daemon.WaitForSignal();
   daemon.Stop();

@@ -2,6 +2,7 @@
 
 #include "common/cli_main.h"
 #include "common/daemon_flags.h"
+#include "deviceplugin/sgx/epc_registrar.h"
 
 namespace confcom::deviceplugin {
 
@@ -51,6 +52,14 @@ void AddPluginFlags(CLI::App& app, PluginFlags* f) {
   kube::AddKubeFlags(app, &f->kube, "With --register-epc");
   app.add_option("--node-name", f->node_name,
                  "With --register-epc: this node's name (default: $NODE_NAME)");
+  app.add_option("--owner-daemonset", f->owner_daemonset,
+                 "With --register-epc: NAMESPACE/NAME of the plugin's DaemonSet; at SIGTERM, if it "
+                 "is gone or being deleted (an uninstall), remove sgx.intel.com/epc from the "
+                 "Node's capacity (needs get on that DaemonSet)")
+      ->check([](const std::string& v) {
+        auto o = OwnerDaemonSet::Parse(v);
+        return o.ok() ? std::string() : o.status().message();
+      });
   app.add_option("--epc-resync-seconds", f->epc_resync_seconds,
                  "With --register-epc: re-discover EPC and re-check the Node this often")
       ->check(CLI::Range(1, 86400))

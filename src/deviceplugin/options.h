@@ -28,6 +28,7 @@ struct PluginFlags {
   bool register_epc = false;
   kube::KubeFlags kube;  // --kubeconfig, --kube-context, --serviceaccount-dir
   std::string node_name;
+  std::string owner_daemonset;  // --owner-daemonset NAMESPACE/NAME: empty = keep at SIGTERM
   int epc_resync_seconds = 300;
   bool discover = false;
   bool json = false;

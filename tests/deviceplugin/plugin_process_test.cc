@@ -473,6 +473,68 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   EXPECT_EQ(plugin.Wait(30s), 0) << plugin.Log();
 }
 
+// Uninstall (issue 21): with --owner-daemonset, SIGTERM keeps sgx.intel.com/epc while the
+// DaemonSet exists (a restart or rolling update) and removes it when the DaemonSet is gone.
+TEST(KubeletEmulatorTest, SigtermRemovesTheEpcCapacityOnlyWhenTheDaemonSetIsGone) {
+  Node node;
+  node.SgxHost(1, 4);  // 4 GiB
+  TempDir api_dir;
+  std::string err;
+  auto tls = confcom::testing::MakeTlsFiles(api_dir.path(), "cluster-ca", &err);
+  ASSERT_FALSE(tls.ca_crt.empty()) << err;
+  confcom::testing::KubeApiDouble api(tls, "pod-token", "sgx-node-0",
+                                      confcom::testing::NodeJson("sgx-node-0"), api_dir.path());
+  api.PutObject("/apis/apps/v1/namespaces/kube-system/daemonsets/sgx-plugin",
+                R"({"apiVersion":"apps/v1","kind":"DaemonSet",)"
+                R"("metadata":{"name":"sgx-plugin","namespace":"kube-system"}})");
+  std::filesystem::create_directories(api_dir.File("sa"));
+  std::filesystem::copy_file(tls.ca_crt, api_dir.File("sa/ca.crt"));
+  std::ofstream(api_dir.File("sa/token")) << "pod-token\n";
+  auto kubelet = node.Emulator();
+  auto run = [&](const std::string& owner, const std::string& log) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{DP_PLUGIN_BIN, "--device-plugin-dir", node.dp(), "--host-root",
+                                 node.host().root(), "--resource-scheme", "intel", "--register-epc",
+                                 "--owner-daemonset", owner, "--serviceaccount-dir",
+                                 api_dir.File("sa"), "--metrics-address", "off"},
+        node.Log(log),
+        std::vector<std::string>{"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
+                                 "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
+  };
+  auto epc = [&] {
+    return json::parse(api.node())["status"]["capacity"].value("sgx.intel.com/epc", "");
+  };
+  auto wait_registered = [&](Process& p) {
+    const std::string logged = "status.capacity[sgx.intel.com/epc] = 4294967296 bytes";
+    for (int i = 0; i < 1200 && p.Log().find(logged) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    return p.Log().find(logged) != std::string::npos;
+  };
+  auto plugin = run("kube-system/sgx-plugin", "plugin1.log");
+  ASSERT_TRUE(wait_registered(*plugin)) << plugin->Log() << api.last_kubectl_error();
+  plugin->Signal(SIGTERM);
+  EXPECT_EQ(plugin->Wait(30s), 0) << plugin->Log();
+  EXPECT_EQ(epc(), "4294967296") << plugin->Log();
+  EXPECT_NE(plugin->Log().find("exists (a restart or an update)"), std::string::npos)
+      << plugin->Log();
+
+  // The double cannot delete: a DaemonSet name it never had is one that is gone (404).
+  plugin = run("kube-system/sgx-plugin-gone", "plugin2.log");
+  // Already registered: the plugin only confirms it; wait for its GET of the Node.
+  for (int i = 0; i < 1200 && plugin->Log().find("keeping Node") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(500ms);
+  plugin->Signal(SIGTERM);
+  EXPECT_EQ(plugin->Wait(30s), 0) << plugin->Log();
+  EXPECT_EQ(epc(), "") << plugin->Log() << api.last_kubectl_error();
+  EXPECT_NE(plugin->Log().find("(an uninstall): removed sgx.intel.com/epc = 4294967296"),
+            std::string::npos)
+      << plugin->Log();
+  EXPECT_EQ(json::parse(api.node())["status"]["capacity"]["cpu"], "2");
+}
+
 TEST(DevicePluginProcessTest, RegisterEpcWithoutNodeNameOrCredentialsIsAClearError) {
   Node node;
   node.SgxHost(1, 1);

@@ -355,5 +355,122 @@ TEST_F(KubeApiTest, RegistrarSurvivesBadAnswersNamingTheFieldAndRecovers) {
   EXPECT_EQ(json::parse(api_->node())["status"]["capacity"]["sgx.intel.com/epc"], "1073741824");
 }
 
+// Issue 21: a Node without status.capacity (or status) got an "add" below a missing parent,
+// which the API server refuses with 422. The patch now adds the object, and an API error says
+// which call and which patch failed.
+TEST_F(KubeApiTest, RegistrarAddsTheCapacityObjectToANodeWithoutOne) {
+  EpcRegistrarOptions o;
+  o.node_name = "node-1";
+  EpcRegistrar reg(
+      Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  json bare = json::parse(kNode);
+  bare["status"].erase("capacity");
+  api_->SetNode(bare.dump());
+  Status st = reg.ReconcileOnce();
+  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
+  json after = json::parse(api_->node());
+  EXPECT_EQ(after["status"]["capacity"], json({{"sgx.intel.com/epc", "1073741824"}}));
+  EXPECT_EQ(after["status"]["allocatable"], bare["status"]["allocatable"]);
+  EXPECT_EQ(json::parse(api_->requests().back().body)[0]["path"], "/status/capacity");
+
+  bare.erase("status");
+  api_->SetNode(bare.dump());
+  st = reg.ReconcileOnce();
+  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
+  EXPECT_EQ(json::parse(api_->node())["status"],
+            json({{"capacity", {{"sgx.intel.com/epc", "1073741824"}}}}));
+
+  api_->SetNode(kNode);
+  api_->Forbid("PATCH", "/api/v1/nodes/node-1/status", "nodes \"node-1\" is forbidden");
+  st = reg.ReconcileOnce();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("PATCH /api/v1/nodes/node-1/status (JSON patch: add "
+                              "status.capacity[sgx.intel.com/epc] = 1073741824): forbidden"),
+            std::string::npos)
+      << st.message();
+}
+
+// Issue 21: nothing was logged when the API server came back after an outage. The registrar
+// now counts the outage as recovered once (and logs how long and how many tries).
+TEST_F(KubeApiTest, RegistrarLogsOnceWhenTheApiServerIsBack) {
+  EpcRegistrarOptions o;
+  o.node_name = "node-1";
+  o.backoff_initial = 10ms;
+  EpcRegistrar reg(
+      Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  EXPECT_EQ(reg.stats().recoveries.load(), 0u);
+  api_->FailNext(3, 503);
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  EXPECT_EQ(reg.stats().recoveries.load(), 1u);
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  EXPECT_EQ(reg.stats().recoveries.load(), 1u);
+}
+
+// Uninstall (issue 21): at SIGTERM the plugin removes sgx.intel.com/epc only when its DaemonSet
+// is gone or being deleted, and only its own value.
+TEST_F(KubeApiTest, RegistrarReleasesTheCapacityOnlyWhenItsDaemonSetIsGone) {
+  EpcRegistrarOptions o;
+  o.node_name = "node-1";
+  EpcRegistrar reg(
+      Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
+  ASSERT_TRUE(reg.ReconcileOnce().ok()) << api_->last_kubectl_error();
+  const std::string ds = "/apis/apps/v1/namespaces/kube-system/daemonsets/sgx-plugin";
+  json daemonset = {{"apiVersion", "apps/v1"},
+                    {"kind", "DaemonSet"},
+                    {"metadata", {{"name", "sgx-plugin"}, {"namespace", "kube-system"}}}};
+  api_->PutObject(ds, daemonset.dump());
+  const confcom::deviceplugin::OwnerDaemonSet owner{"kube-system", "sgx-plugin"};
+  // A restart or rolling update: the DaemonSet exists, the capacity stays.
+  auto kept = reg.ReleaseIfOwnerGone(owner, 5s);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_FALSE(*kept);
+  EXPECT_EQ(json::parse(api_->node())["status"]["capacity"]["sgx.intel.com/epc"], "1073741824");
+  EXPECT_EQ(api_->requests().back().path, ds);
+  // Another writer's value is left alone even when the DaemonSet is gone.
+  json other = json::parse(api_->node());
+  other["status"]["capacity"]["sgx.intel.com/epc"] = "2Gi";
+  api_->SetNode(other.dump());
+  auto not_ours = reg.ReleaseIfOwnerGone({"kube-system", "deleted"}, 5s);
+  ASSERT_TRUE(not_ours.ok()) << not_ours.status().ToString();
+  EXPECT_FALSE(*not_ours);
+  EXPECT_EQ(json::parse(api_->node())["status"]["capacity"]["sgx.intel.com/epc"], "2Gi");
+  // Being deleted (kubectl delete --cascade=foreground): removed with a guarded patch.
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  daemonset["metadata"]["deletionTimestamp"] = "2026-12-07T04:00:00Z";
+  api_->PutObject(ds, daemonset.dump());
+  auto removed = reg.ReleaseIfOwnerGone(owner, 5s);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString() << api_->last_kubectl_error();
+  EXPECT_TRUE(*removed);
+  json after = json::parse(api_->node());
+  EXPECT_FALSE(after["status"]["capacity"].contains("sgx.intel.com/epc"));
+  EXPECT_EQ(after["status"]["capacity"]["cpu"], "2");
+  auto patch = json::parse(api_->requests().back().body);
+  ASSERT_EQ(patch.size(), 2u);
+  EXPECT_EQ(patch[0], json({{"op", "test"},
+                            {"path", "/status/capacity/sgx.intel.com~1epc"},
+                            {"value", "1073741824"}}));
+  EXPECT_EQ(patch[1]["op"], "remove");
+  // Gone (404) and nothing left: nothing to do.
+  auto again = reg.ReleaseIfOwnerGone({"kube-system", "deleted"}, 5s);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  // RBAC missing: the rule is named, the capacity untouched.
+  ASSERT_TRUE(reg.ReconcileOnce().ok());
+  api_->Forbid("GET", ds, "forbidden");
+  auto denied = reg.ReleaseIfOwnerGone(owner, 5s);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.status().message().find(
+                "get daemonsets (resourceNames: [sgx-plugin]) in namespace kube-system"),
+            std::string::npos)
+      << denied.status().message();
+  EXPECT_TRUE(json::parse(api_->node())["status"]["capacity"].contains("sgx.intel.com/epc"));
+  // The flag's value.
+  EXPECT_TRUE(confcom::deviceplugin::OwnerDaemonSet::Parse("kube-system/sgx-plugin").ok());
+  for (const char* bad : {"sgx-plugin", "/x", "a/", "A/b", "a/b/c", "a/B"}) {
+    EXPECT_FALSE(confcom::deviceplugin::OwnerDaemonSet::Parse(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace confcom::kube

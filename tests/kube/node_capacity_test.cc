@@ -18,6 +18,30 @@ TEST(KubeNodeCapacity, PatchSetsOneEscapedEntryInBytes) {
             R"([{"op":"add","path":"/status/capacity/a~0b~1c","value":"0"}])");
 }
 
+// "add" needs its parent (RFC 6902 4.1): a Node without status.capacity or status gets the
+// object; the removal is guarded by a test of the exact value.
+TEST(KubeNodeCapacity, PatchesForNodesWithoutCapacityAndTheGuardedRemoval) {
+  EXPECT_EQ(CapacityPatch("sgx.intel.com/epc", 5, CapacityParent::kNoCapacity),
+            R"([{"op":"add","path":"/status/capacity","value":{"sgx.intel.com/epc":"5"}}])");
+  EXPECT_EQ(CapacityPatch("sgx.intel.com/epc", 5, CapacityParent::kNoStatus),
+            R"([{"op":"add","path":"/status","value":{"capacity":{"sgx.intel.com/epc":"5"}}}])");
+  EXPECT_EQ(CapacityRemovePatch("sgx.intel.com/epc", "8Gi"),
+            R"([{"op":"test","path":"/status/capacity/sgx.intel.com~1epc","value":"8Gi"},)"
+            R"({"op":"remove","path":"/status/capacity/sgx.intel.com~1epc"}])");
+  auto none = ReadCapacity(R"({"kind":"Node","status":{}})", "sgx.intel.com/epc");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->parent, CapacityParent::kNoCapacity);
+  EXPECT_FALSE(none->quantity);
+  auto bare = ReadCapacity(R"({"kind":"Node"})", "sgx.intel.com/epc");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->parent, CapacityParent::kNoStatus);
+  auto has = ReadCapacity(R"({"kind":"Node","status":{"capacity":{"sgx.intel.com/epc":"1Gi"}}})",
+                          "sgx.intel.com/epc");
+  ASSERT_TRUE(has.ok());
+  EXPECT_EQ(has->parent, CapacityParent::kCapacity);
+  EXPECT_EQ(has->quantity, std::optional<std::string>("1Gi"));
+}
+
 TEST(KubeNodeCapacity, ReadsTheCapacityOfANode) {
   const std::string node = confcom::testing::NodeJson("node-1");
   EXPECT_EQ(CapacityOf(node, "memory")->value_or(""), "24Gi");

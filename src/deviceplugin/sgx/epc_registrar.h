@@ -7,7 +7,9 @@
 // type, not JSON, or over kMaxNodeAnswerBytes) are logged with what to fix and retried after
 // the backoff maximum or the resync, whichever is shorter; none ends the plugin. After a
 // success it re-discovers and re-checks every `resync` (a Node deleted and re-created by
-// kubelet loses extended resources). docs/device-plugin.md.
+// kubelet loses extended resources); it logs once when the API server answers again after an
+// outage. At SIGTERM, ReleaseIfOwnerGone removes the entry when the plugin's DaemonSet is gone
+// (an uninstall) and keeps it otherwise (a restart or rolling update). docs/device-plugin.md.
 #pragma once
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/status.h"
@@ -46,6 +49,15 @@ struct EpcRegistrarStats {
   std::atomic<uint64_t> checks{0};      // successful GETs
   std::atomic<uint64_t> failures{0};    // failed reconciliations
   std::atomic<uint64_t> registered{0};  // bytes last confirmed on the Node (0 = not yet)
+  std::atomic<uint64_t> recoveries{0};  // outages (failed tries, then an answer) logged as over
+};
+
+// The DaemonSet that runs the plugin (--owner-daemonset NAMESPACE/NAME).
+struct OwnerDaemonSet {
+  std::string ns, name;
+  // Returns the owner that "NAMESPACE/NAME" names. Errors: InvalidArgument when it is not two
+  // DNS names joined by one "/".
+  static Result<OwnerDaemonSet> Parse(std::string_view text);
 };
 
 // Thread-safe: Start() and Stop() may be called from any thread; stats() read at any time.
@@ -68,6 +80,14 @@ class EpcRegistrar {
   // them), Corruption naming the field for an unusable Node (kube::CapacityOf), Unavailable
   // for an HTTP refusal with what to fix (404: NODE_NAME; 401/403: token or RBAC).
   Status ReconcileOnce();
+  // For SIGTERM, after Stop(): when `owner` is gone (404) or being deleted (deletionTimestamp),
+  // removes status.capacity[resource] from the Node if it still holds our value (a JSON patch
+  // "test" then "remove"); while it exists, keeps it (pods of the next version re-check it).
+  // Every request ends by `budget`. Returns true when it removed the entry, false when it kept
+  // it (the reason logged). Errors: the client's (Unavailable "stopped" past `budget`), the
+  // API's as kube::ApiStatus maps them (403 names the RBAC rule: get daemonsets, get nodes,
+  // patch nodes/status); the capacity is then left as it was.
+  Result<bool> ReleaseIfOwnerGone(const OwnerDaemonSet& owner, std::chrono::milliseconds budget);
   const EpcRegistrarStats& stats() const { return stats_; }
 
  private:

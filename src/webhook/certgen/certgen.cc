@@ -25,7 +25,9 @@ int RunCertgen(int argc, char** argv) {
       "them in a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) and sets the caBundle of\n"
       "every webhook in the mutating and validating configurations. Idempotent: a Secret whose\n"
       "certificate is valid for the Service and not within --renew-before-days of expiry is\n"
-      "reused. Run as a Job (deploy/components/webhook); see docs/webhook-deployment.md.\n"
+      "reused; two runs at once agree on one Secret. Runs as the init container of the webhook's\n"
+      "Deployment (deploy/components/webhook), handing the files to the webhook through\n"
+      "--write-dir; see docs/webhook-deployment.md.\n"
       "Exit codes: 0 done, 1 failed, 2 usage.",
       "sgx-webhook certgen"};
   AddVersionFlag(app, "sgx-webhook");
@@ -51,6 +53,9 @@ int RunCertgen(int argc, char** argv) {
                  "Replace the certificate when it expires within this many days")
       ->check(CLI::Range(0, 36500))
       ->capture_default_str();
+  app.add_option("--write-dir", o.write_dir,
+                 "Also write the Secret's tls.crt, tls.key and ca.crt into this folder (mode "
+                 "0600; the webhook container reads them from a shared emptyDir)");
   kube::AddKubeFlags(app, &kube_flags);
   app.add_option("--attempts", attempts,
                  "Tries per API request while the API server is away or overloaded")
@@ -112,6 +117,13 @@ int RunCertgen(int argc, char** argv) {
   spdlog::info("Secret {}/{} {}{}; serving certificate valid until {}", o.ns, o.secret_name, what,
                outcome->why_new.empty() ? "" : " (" + outcome->why_new + ")",
                FormatRfc3339(outcome->not_after));
+  if (outcome->lost_races > 0) {
+    spdlog::info("another certgen wrote the Secret first ({} time(s)): using its certificate",
+                 outcome->lost_races);
+  }
+  if (!o.write_dir.empty()) {
+    spdlog::info("tls.crt, tls.key and ca.crt written to {}", o.write_dir);
+  }
   for (const auto& c : outcome->patched) spdlog::info("{}: caBundle set on every webhook", c);
   for (const auto& c : outcome->unchanged) spdlog::info("{}: caBundle already current", c);
   return 0;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/file_util.h"
 #include "common/logging.h"
 #include "kube/api_status.h"
 #include "kube/json_fields.h"
@@ -39,9 +40,20 @@ struct Config {
   }
 };
 
-// The caBundle patch of `config` (empty when every webhook already has `bundle_b64`).
+// Whether a webhook's caBundle (base64 of PEM) already trusts every certificate of `want_pem`
+// (it may trust more: during a renewal the CA that pods started before it still serve with).
+bool Trusts(const json& ca_bundle_b64, const std::string& want_pem, bool exact) {
+  if (!ca_bundle_b64.is_string()) return false;
+  if (exact) return ca_bundle_b64.get<std::string>() == Base64Encode(want_pem);
+  auto have = Base64Decode(ca_bundle_b64.get<std::string>());
+  return have.ok() && have->find(want_pem) != std::string::npos;
+}
+
+// The caBundle patch of `config` (empty when every webhook already trusts `bundle_pem`; with
+// `exact`, only when its caBundle is exactly that).
 Result<std::string> CaBundlePatch(const Config& config, const json& object,
-                                  const std::string& bundle_b64) {
+                                  const std::string& bundle_pem, bool exact) {
+  const std::string bundle_b64 = Base64Encode(bundle_pem);
   if (!object.is_object() || !object.contains("webhooks") || !object["webhooks"].is_array() ||
       object["webhooks"].empty()) {
     return Status::InvalidArgument(config.What() + " has no webhooks");
@@ -57,7 +69,8 @@ Result<std::string> CaBundlePatch(const Config& config, const json& object,
     }
     const std::string base = "/webhooks/" + std::to_string(i);
     const json* cc = h.contains("clientConfig") ? &h["clientConfig"] : nullptr;
-    if (cc && cc->is_object() && cc->contains("caBundle") && (*cc)["caBundle"] == bundle_b64) {
+    if (cc && cc->is_object() && cc->contains("caBundle") &&
+        Trusts((*cc)["caBundle"], bundle_pem, exact)) {
       continue;
     }
     changed = true;
@@ -74,8 +87,9 @@ Result<std::string> CaBundlePatch(const Config& config, const json& object,
   return changed ? patch.dump() : std::string();
 }
 
-// Sets the caBundle of every webhook of `config`; true when it patched, false when unchanged.
-Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_pem) {
+// Sets the caBundle of every webhook of `config` (see CaBundlePatch for `exact`); true when it
+// patched, false when unchanged.
+Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_pem, bool exact) {
   CONFCOM_ASSIGN_OR_RETURN(kube::Response got, api.Call("GET", config.Path()));
   if (!Ok2xx(got.status)) {
     if (got.status == 404) {
@@ -89,7 +103,7 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
   // Bounded in depth, and not JSON or not an object is an error that says so (json_fields.h).
   auto object = kube::ParseJsonObject(got.body, config.What());
   if (!object.ok()) return object.status();
-  CONFCOM_ASSIGN_OR_RETURN(std::string patch, CaBundlePatch(config, *object, Base64Encode(ca_pem)));
+  CONFCOM_ASSIGN_OR_RETURN(std::string patch, CaBundlePatch(config, *object, ca_pem, exact));
   if (patch.empty()) return false;
   CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PATCH", config.Path(), patch, kJsonPatch));
   if (!Ok2xx(r.status)) {
@@ -101,13 +115,13 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
 
 // Sets the caBundle of both webhook configurations, listing each in out->patched or
 // out->unchanged. Errors: SetCaBundle's, for the first configuration that fails.
-Status SetBothCaBundles(Api& api, const CertgenOptions& o, const std::string& ca_pem,
+Status SetBothCaBundles(Api& api, const CertgenOptions& o, const std::string& ca_pem, bool exact,
                         CertgenOutcome* out) {
   for (const Config& c :
        {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations", o.mutating_config},
         Config{"ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
                o.validating_config}}) {
-    CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_pem));
+    CONFCOM_ASSIGN_OR_RETURN(bool patched, SetCaBundle(api, c, ca_pem, exact));
     (patched ? out->patched : out->unchanged).push_back(c.What());
   }
   return Status::Ok();
@@ -155,24 +169,25 @@ Result<TlsBundle> BundleOf(const json& secret) {
   return b;
 }
 
-}  // namespace
-
-Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const CertgenOptions& o) {
-  Api api{client, o.retry};
-  const std::time_t now = o.now != 0 ? o.now : std::time(nullptr);
+// One round of EnsureWebhookCertificates: reads the Secret, reuses or makes the bundle, sets
+// the caBundles, writes the Secret. `*old_ca` carries a still-valid CA the webhook pods may
+// serve with from the first round to the next (a lost race must not drop it); `*in_use` is
+// the bundle the Secret holds afterwards. Errors as EnsureWebhookCertificates; AlreadyExists
+// when another writer created or replaced the Secret in between (the caller runs again).
+Status EnsureOnce(Api& api, const CertgenOptions& o, std::time_t now, std::string* old_ca,
+                  TlsBundle* in_use, CertgenOutcome* out) {
   const auto names = ServiceDnsNames(o.service, o.ns);
   const std::string secret_what = "Secret " + o.ns + "/" + o.secret_name;
   const std::string secret_path = SecretsPath(o) + "/" + kube::EscapePathSegment(o.secret_name);
   const std::string secret_rule = "get, create and update secrets in namespace " + o.ns +
                                   " (get/update with resourceNames: [" + o.secret_name + "])";
-  CertgenOutcome out;
+  *out = CertgenOutcome{};
 
   CONFCOM_ASSIGN_OR_RETURN(kube::Response got, api.Call("GET", secret_path));
   std::string resource_version;
-  std::string old_ca;  // the CA the webhook pods may still be serving with
   std::optional<TlsBundle> current;
   if (got.status == 404) {
-    out.why_new = "the Secret does not exist";
+    out->why_new = "the Secret does not exist";
   } else if (!Ok2xx(got.status)) {
     return kube::ApiStatus(got.status, got.body, "reading " + secret_what, secret_rule);
   } else {
@@ -199,51 +214,90 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
     }
     auto bundle = BundleOf(secret);
     if (!bundle.ok()) {
-      out.why_new = "the Secret's certificate is unusable: " + bundle.status().message();
+      out->why_new = "the Secret's certificate is unusable: " + bundle.status().message();
     } else {
       Status check = CheckBundle(*bundle, names, now, o.renew_before);
       if (check.ok()) {
         current = *bundle;
       } else {
-        out.why_new = check.message();
+        out->why_new = check.message();
         // Keep trusting the old CA during the switch while it still verifies anything.
-        if (CheckBundle(*bundle, names, now, std::chrono::seconds(0)).ok()) old_ca = bundle->ca_crt;
+        if (CheckBundle(*bundle, names, now, std::chrono::seconds(0)).ok()) {
+          *old_ca = bundle->ca_crt;
+        }
       }
     }
   }
 
-  std::string ca_bundle;
   if (current) {
-    out.secret = CertgenOutcome::Secret::kReused;
-    out.not_after = NotAfter(current->tls_crt);
-    ca_bundle = current->ca_crt;
-  } else {
-    CONFCOM_ASSIGN_OR_RETURN(TlsBundle fresh,
-                             GenerateBundle(names, now, o.ca_validity, o.cert_validity));
-    out.not_after = NotAfter(fresh.tls_crt);
-    // Old and new CA trusted before the Secret changes: no window in which the API server
-    // rejects what the webhook pods serve.
-    ca_bundle = fresh.ca_crt + old_ca;
-    CONFCOM_RETURN_IF_ERROR(SetBothCaBundles(api, o, ca_bundle, &out));
-    if (resource_version.empty()) {
-      const std::string body = SecretObject(o, fresh, "").dump();
-      CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("POST", SecretsPath(o), body, kJson));
-      if (!Ok2xx(r.status)) {
-        return kube::ApiStatus(r.status, r.body, "creating " + secret_what, secret_rule);
-      }
-      out.secret = CertgenOutcome::Secret::kCreated;
-    } else {
-      const std::string body = SecretObject(o, fresh, resource_version).dump();
-      CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PUT", secret_path, body, kJson));
-      if (!Ok2xx(r.status)) {
-        return kube::ApiStatus(r.status, r.body, "replacing " + secret_what, secret_rule);
-      }
-      out.secret = CertgenOutcome::Secret::kReplaced;
-    }
-    return out;
+    out->secret = CertgenOutcome::Secret::kReused;
+    out->not_after = NotAfter(current->tls_crt);
+    *in_use = *current;
+    // Every webhook must trust the Secret's CA. One that already does is left alone, even if
+    // it trusts the CA before a renewal too: pods started before the renewal may still serve
+    // with it (each webhook pod renews at its own start, docs/webhook-deployment.md).
+    const std::string carried = *old_ca == current->ca_crt ? "" : *old_ca;
+    return SetBothCaBundles(api, o, current->ca_crt + carried, /*exact=*/false, out);
   }
-  // Reused: make sure both configurations trust exactly the Secret's CA.
-  CONFCOM_RETURN_IF_ERROR(SetBothCaBundles(api, o, ca_bundle, &out));
+  CONFCOM_ASSIGN_OR_RETURN(TlsBundle fresh,
+                           GenerateBundle(names, now, o.ca_validity, o.cert_validity));
+  out->not_after = NotAfter(fresh.tls_crt);
+  // Old and new CA trusted before the Secret changes: no window in which the API server
+  // rejects what the webhook pods serve.
+  CONFCOM_RETURN_IF_ERROR(SetBothCaBundles(api, o, fresh.ca_crt + *old_ca, /*exact=*/true, out));
+  // A 409 here is another writer that won (two webhook pods starting at once): the caller
+  // reads its Secret and trusts its CA instead of ours.
+  if (resource_version.empty()) {
+    const std::string body = SecretObject(o, fresh, "").dump();
+    CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("POST", SecretsPath(o), body, kJson));
+    if (!Ok2xx(r.status)) {
+      return kube::ApiStatus(r.status, r.body, "creating " + secret_what, secret_rule);
+    }
+    out->secret = CertgenOutcome::Secret::kCreated;
+  } else {
+    const std::string body = SecretObject(o, fresh, resource_version).dump();
+    CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PUT", secret_path, body, kJson));
+    if (!Ok2xx(r.status)) {
+      return kube::ApiStatus(r.status, r.body, "replacing " + secret_what, secret_rule);
+    }
+    out->secret = CertgenOutcome::Secret::kReplaced;
+  }
+  *in_use = std::move(fresh);
+  return Status::Ok();
+}
+
+// Writes the bundle's files into `dir` (tls.crt, tls.key, ca.crt; mode 0600, each replaced
+// atomically so a reader never sees half a key).
+Status WriteBundleFiles(const std::string& dir, const TlsBundle& b) {
+  for (auto [name, data] : {std::pair{"tls.crt", &b.tls_crt}, std::pair{"tls.key", &b.tls_key},
+                            std::pair{"ca.crt", &b.ca_crt}}) {
+    if (Status st = WriteFileAtomic(dir + "/" + name, *data, 0600); !st.ok()) {
+      return Status(st.code(), "writing " + dir + "/" + name + ": " + st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const CertgenOptions& o) {
+  Api api{client, o.retry};
+  const std::time_t now = o.now != 0 ? o.now : std::time(nullptr);
+  CertgenOutcome out;
+  std::string old_ca;
+  TlsBundle in_use;
+  Status st;
+  int lost = 0;
+  // Each lost race means another writer's Secret now exists and is valid, so the next round
+  // reuses it; 3 rounds cover two writers and one renewal racing (docs/webhook-deployment.md).
+  for (int round = 0; round < kCertgenRounds; ++round) {
+    st = EnsureOnce(api, o, now, &old_ca, &in_use, &out);
+    if (st.code() != Status::Code::kAlreadyExists) break;
+    ++lost;
+  }
+  if (!st.ok()) return st;
+  out.lost_races = lost;
+  if (!o.write_dir.empty()) CONFCOM_RETURN_IF_ERROR(WriteBundleFiles(o.write_dir, in_use));
   return out;
 }
 

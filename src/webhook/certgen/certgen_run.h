@@ -28,7 +28,13 @@ struct CertgenOptions {
   std::chrono::seconds renew_before = std::chrono::hours(24 * 30);
   std::time_t now = 0;  // 0: the current time
   kube::RetryOptions retry;
+  // When set, the Secret's tls.crt, tls.key and ca.crt are also written here (mode 0600): the
+  // webhook's init container hands them to the webhook container through an emptyDir.
+  std::string write_dir;
 };
+
+// Rounds of read-decide-write before a lost race is an error (see EnsureWebhookCertificates).
+inline constexpr int kCertgenRounds = 3;
 
 struct CertgenOutcome {
   enum class Secret { kReused, kCreated, kReplaced } secret = Secret::kReused;
@@ -36,14 +42,18 @@ struct CertgenOutcome {
   std::time_t not_after = 0;           // of the serving certificate now in the Secret
   std::vector<std::string> patched;    // "MutatingWebhookConfiguration sgx-mutate-config", ...
   std::vector<std::string> unchanged;  // configurations that already had the bundle
+  int lost_races = 0;  // creates/replaces answered 409 (another writer won; its Secret is used)
 };
 
 // Returns what it did: the Secret reused, created or replaced, and which configurations were
-// patched. Errors: API answers as kube::ApiStatus maps them (a 403 names the missing RBAC
-// permission; a 409 means a concurrent writer), NotFound for a missing configuration,
+// patched. Race-safe: when creating or replacing the Secret is answered 409 (another certgen
+// wrote it first), it reads the winner's Secret and trusts its CA, up to kCertgenRounds times.
+// Errors: API answers as kube::ApiStatus maps them (a 403 names the missing RBAC permission;
+// AlreadyExists after kCertgenRounds lost races), NotFound for a missing configuration,
 // InvalidArgument for a Secret of another type or a configuration without webhooks,
 // Corruption for an answer that is not the expected object, transport errors once `o.retry`
-// gives up. Never logs or returns key material. Thread-compatible (as the ApiClient it uses).
+// gives up, a file of `o.write_dir` that cannot be written (IoError). Never logs or returns
+// key material. Thread-compatible (as the ApiClient it uses).
 Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& api, const CertgenOptions& o);
 
 // Secret data and caBundle are base64 (kube/base64.h).

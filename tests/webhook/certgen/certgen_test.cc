@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <sys/stat.h>
+
 #include <thread>
 
 #include <fstream>
@@ -251,12 +253,89 @@ TEST_F(WebhookCertgenTest, RenewalTrustsOldAndNewCaUntilTheNextRun) {
   CommandResult v =
       OpensslVerify(second, second.ca_crt + first.ca_crt, "sgx-webhook.kube-system.svc");
   EXPECT_EQ(v.status, 0) << v.output;
-  // The next run reuses the new Secret and trusts only its CA.
+  // The next run (another webhook pod starting) reuses the new Secret and leaves both CAs:
+  // pods started before the renewal still serve the old certificate from their emptyDir.
   options_.now += kDay;
   out = Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->secret, CertgenOutcome::Secret::kReused);
-  EXPECT_EQ(CaBundles(), (std::vector<std::string>{second.ca_crt, second.ca_crt}));
+  EXPECT_TRUE(out->patched.empty());
+  EXPECT_EQ(CaBundles(),
+            (std::vector<std::string>{second.ca_crt + first.ca_crt, second.ca_crt + first.ca_crt}));
+  // A configuration re-created without the new CA gets exactly the Secret's CA again.
+  api_->PutObject(kValidating, validating_);
+  out = Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(CaBundles(), (std::vector<std::string>{second.ca_crt + first.ca_crt, second.ca_crt}));
+}
+
+// Two webhook pods' init containers at once: both saw no Secret, both made a CA and set the
+// caBundle, one POST wins and the other gets 409 AlreadyExists. The loser reads the winner's
+// Secret, trusts its CA and hands out its files; the Secret is never overwritten.
+TEST_F(WebhookCertgenTest, LostCreateRaceUsesTheWinnersSecret) {
+  auto won = Run();
+  ASSERT_TRUE(won.ok()) << won.status().ToString();
+  const std::string winner = api_->Object(kSecret);
+  const TlsBundle w = StoredBundle();
+  // The loser's first read happened before the winner's create: it sees no Secret.
+  api_->FailNext(1, 404);
+  const size_t before = api_->requests().size();
+  options_.write_dir = dir_.File("loser");
+  ASSERT_EQ(::mkdir(options_.write_dir.c_str(), 0700), 0);
+  auto lost = Run();
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  EXPECT_EQ(lost->secret, CertgenOutcome::Secret::kReused);
+  EXPECT_EQ(lost->lost_races, 1);
+  std::vector<std::string> calls;
+  auto reqs = api_->requests();
+  for (size_t i = before; i < reqs.size(); ++i)
+    calls.push_back(reqs[i].method + " " + reqs[i].path);
+  EXPECT_EQ(calls, (std::vector<std::string>{
+                       "GET " + std::string(kSecret), "GET " + std::string(kMutating),
+                       "PATCH " + std::string(kMutating), "GET " + std::string(kValidating),
+                       "PATCH " + std::string(kValidating), "POST " + std::string(kSecrets),
+                       "GET " + std::string(kSecret), "GET " + std::string(kMutating),
+                       "PATCH " + std::string(kMutating), "GET " + std::string(kValidating),
+                       "PATCH " + std::string(kValidating)}));
+  EXPECT_EQ(api_->Object(kSecret), winner);
+  EXPECT_EQ(CaBundles(), (std::vector<std::string>{w.ca_crt, w.ca_crt}));
+  // The files the webhook container reads are the winner's, readable by the owner only.
+  EXPECT_EQ(Slurp(options_.write_dir + "/tls.crt"), w.tls_crt);
+  EXPECT_EQ(Slurp(options_.write_dir + "/tls.key"), w.tls_key);
+  EXPECT_EQ(Slurp(options_.write_dir + "/ca.crt"), w.ca_crt);
+  for (const char* f : {"tls.crt", "tls.key", "ca.crt"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((options_.write_dir + "/" + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+}
+
+// The same race for real: two clients at once on one API server end with one Secret, both
+// configurations trusting its CA, and both runs holding its files.
+TEST_F(WebhookCertgenTest, TwoRunsAtOnceAgreeOnOneSecret) {
+  auto creds = kube::FromKubeconfig(kubeconfig_);
+  ASSERT_TRUE(creds.ok());
+  auto other = kube::ApiClient::Create(*creds);
+  ASSERT_TRUE(other.ok());
+  CertgenOptions a = options_, b = options_;
+  a.write_dir = dir_.File("a");
+  b.write_dir = dir_.File("b");
+  ASSERT_EQ(::mkdir(a.write_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(b.write_dir.c_str(), 0700), 0);
+  Result<CertgenOutcome> out_b = Status::Internal("not run");
+  std::thread t([&] { out_b = EnsureWebhookCertificates(**other, b); });
+  auto out_a = EnsureWebhookCertificates(*client_, a);
+  t.join();
+  ASSERT_TRUE(out_a.ok()) << out_a.status().ToString();
+  ASSERT_TRUE(out_b.ok()) << out_b.status().ToString();
+  const TlsBundle s = StoredBundle();
+  EXPECT_EQ(CaBundles(), (std::vector<std::string>{s.ca_crt, s.ca_crt}));
+  EXPECT_EQ(Slurp(a.write_dir + "/tls.crt"), s.tls_crt);
+  EXPECT_EQ(Slurp(b.write_dir + "/tls.crt"), s.tls_crt);
+  EXPECT_EQ(Slurp(b.write_dir + "/tls.key"), s.tls_key);
+  int posts = 0;
+  for (const auto& r : api_->requests()) posts += r.method == "POST";
+  EXPECT_LE(posts, 2);
 }
 
 TEST_F(WebhookCertgenTest, SecretForOtherNamesOrBrokenIsReplaced) {
@@ -434,7 +513,7 @@ TEST(WebhookCertgenBundle, Base64AndNames) {
   EXPECT_FALSE(GenerateBundle({"a.b"}, std::time(nullptr), 24h, 48h).ok());  // outlives its CA
 }
 
-// The process: `sgx-webhook certgen` as the Job runs it.
+// The process: `sgx-webhook certgen` as the init container runs it.
 TEST_F(WebhookCertgenTest, DriverRunsWithKubeconfigAndNeverLogsTheKey) {
   CommandResult r = RunCommand(std::string(CERTGEN_DRIVER_BIN) + " --kubeconfig " +
                                Quote(kubeconfig_) + " --log-level debug 2>&1");

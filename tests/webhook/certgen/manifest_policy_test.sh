@@ -34,6 +34,9 @@ expect_fail "webhook timeout 30 s" "timeoutSeconds" "s.replace('timeoutSeconds: 
 expect_fail "certgen RBAC for every Secret" "certgen RBAC is not exactly" "s.replace('resourceNames:\n  - sgx-webhook-tls\n', '', 1)"
 expect_fail "plain-HTTP probes" "is not HTTPS" "s.replace('scheme: HTTPS', 'scheme: HTTP')"
 expect_fail "root webhook" "does not run as non-root" "s.replace('runAsNonRoot: true', 'runAsNonRoot: false')"
-expect_fail "no certificate source" "nothing makes the webhook's certificate" "s.replace('kind: Job\n', 'kind: Jobless\n', 1)"
+expect_fail "no certificate source" "nothing makes the webhook's certificate" "s.replace('  name: certgen\n', '  name: certgen-renamed\n', 1)"
+expect_fail "token in the webhook container" "mounts a service account token (only certgen" "s.replace('        - mountPath: /etc/sgx-webhook/tls\n          name: tls\n          readOnly: true\n', '        - mountPath: /etc/sgx-webhook/tls\n          name: tls\n          readOnly: true\n        - mountPath: /t\n          name: certgen-token\n', 1)"
+expect_fail "certificate from a Secret volume" "is not an emptyDir written by certgen" "s.replace('emptyDir:\n          medium: Memory', 'secret:\n          secretName: sgx-webhook-tls\n          medium: Memory', 1)"
+expect_fail "a Job (immutable template)" "a Job in the install" "s + '---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: x\n'"
 [ "$fails" -eq 0 ] || exit 1
 echo "manifest policy: every breakage caught"
