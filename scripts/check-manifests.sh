@@ -74,13 +74,13 @@ done
 # directory missing from this table fails the check, so none goes unrendered.
 echo "== components"
 declare -A components=(
-  [quote-helper]="quote-helper qcnl-config"
+  [quote-helper]="quote-helper"
   [qcnl-config]="quote-helper qcnl-config"
-  [qcnl-config-pccs]="quote-helper qcnl-config qcnl-config-pccs"
-  [intel-scheme]="quote-helper qcnl-config intel-scheme"
+  [qcnl-config-pccs]="quote-helper qcnl-config-pccs"
+  [intel-scheme]="quote-helper intel-scheme"
   [webhook]="intel-scheme webhook"
   [webhook-cert-manager]="intel-scheme webhook webhook-cert-manager"
-  [webhook-fail-closed]="quote-helper qcnl-config intel-scheme webhook webhook-fail-closed"
+  [webhook-fail-closed]="quote-helper intel-scheme webhook webhook-fail-closed"
 )
 for dir in "$here"/deploy/components/*/; do
   name=$(basename "$dir")
