@@ -3,7 +3,8 @@
 # (on the base, with the components it needs; see `components` below), and every example under
 # examples/,
 # validates each object OFFLINE against the Kubernetes OpenAPI schemas (deploy/validate, npm
-# package kubernetes-models), and asserts confcom's policy facts (deploy/validate/policy.mjs).
+# package kubernetes-models), and asserts confcom's policy facts (deploy/validate/policy.mjs)
+# and, for the examples, Pod Security "restricted" (deploy/validate/pod-security.mjs).
 #
 #   bash scripts/check-manifests.sh        # from anywhere; exit 0 only if everything passes
 #
@@ -107,6 +108,14 @@ shopt -s nullglob
 for f in "$here"/examples/*.yaml "$here"/examples/*.yml; do
   case "$(basename "$f")" in kustomization.y*ml) continue ;; esac
   check "examples/$(basename "$f")" example "$(basename "$f")" "$f"
+  # App namespaces may enforce Pod Security "restricted" (docs/operator-guide.md): every example
+  # passes it as written (and after sgx-webhook's mutation: tests/webhook/examples_test.cc).
+  if out=$(node "$validate_dir/pod-security.mjs" restricted "$f" 2>&1); then
+    printf '%s\n' "$out" | tail -n 1 | sed "s|^|  [examples/$(basename "$f")] |"
+  else
+    printf '%s\n' "$out" | sed "s|^|  [examples/$(basename "$f")] |"
+    failed+=("examples/$(basename "$f") (pod security)")
+  fi
 done
 for k in "$here"/examples/kustomization.yaml "$here"/examples/*/kustomization.yaml; do
   [ -f "$k" ] || continue

@@ -234,11 +234,13 @@ if (mode === "overlay") {
     check(args.includes("--after-handover=wait"), "helper exits after a hand-over (kubelet would restart it and take the socket back)");
     // On hardware the quote provider reads /etc/sgx_default_qcnl.conf: the ConfigMap the
     // quote-helper component brings, mounted read-only, and the ConfigMap is in the overlay.
-    // The simulated backend ignores it (no quote provider runs).
+    // The simulated overlays remove it (no quote provider runs).
     const qcnlMount = (c.volumeMounts ?? []).find((m) => m.mountPath === "/etc/sgx_default_qcnl.conf");
     const qcnlVolume = qcnlMount && (spec.volumes ?? []).find((v) => v.name === qcnlMount.name);
     const qcnlMap = qcnlVolume?.configMap && find("ConfigMap", qcnlVolume.configMap.name);
-    if (!SIMULATED) {
+    if (SIMULATED) {
+      check(!qcnlMount && !objects.some((o) => o.kind === "ConfigMap" && o.metadata?.name?.startsWith("sgx-qcnl-config")), "simulated helper mounts a QCNL config (no quote provider runs)");
+    } else {
       check(qcnlMount?.readOnly === true && qcnlMount?.subPath === "sgx_default_qcnl.conf", "helper lacks /etc/sgx_default_qcnl.conf (read-only subPath mount)");
       check(qcnlMap && typeof qcnlMap.data?.["sgx_default_qcnl.conf"] === "string" && qcnlMap.data["sgx_default_qcnl.conf"].includes("\"pccs_url\""), "the QCNL ConfigMap the helper mounts is missing or has no pccs_url");
     }
