@@ -3,8 +3,9 @@
 # (on the base, with the components it needs; see `components` below), and every example under
 # examples/,
 # validates each object OFFLINE against the Kubernetes OpenAPI schemas (deploy/validate, npm
-# package kubernetes-models), asserts confcom's policy facts (deploy/validate/policy.mjs), and
-# that `kubectl apply -k` of the next release over each overlay changes no immutable field
+# package kubernetes-models), asserts confcom's policy facts (deploy/validate/policy.mjs) and,
+# for the examples, Pod Security "restricted" (deploy/validate/pod-security.mjs), and that
+# `kubectl apply -k` of the next release over each overlay changes no immutable field
 # (scripts/check-upgrade.sh: from main's 8823315 and from this tree, every image retagged).
 #
 #   bash scripts/check-manifests.sh        # from anywhere; exit 0 only if everything passes
@@ -79,13 +80,13 @@ done
 # directory missing from this table fails the check, so none goes unrendered.
 echo "== components"
 declare -A components=(
-  [quote-helper]="quote-helper qcnl-config"
+  [quote-helper]="quote-helper"
   [qcnl-config]="quote-helper qcnl-config"
-  [qcnl-config-pccs]="quote-helper qcnl-config qcnl-config-pccs"
-  [intel-scheme]="quote-helper qcnl-config intel-scheme"
+  [qcnl-config-pccs]="quote-helper qcnl-config-pccs"
+  [intel-scheme]="quote-helper intel-scheme"
   [webhook]="intel-scheme webhook"
   [webhook-cert-manager]="intel-scheme webhook webhook-cert-manager"
-  [webhook-fail-closed]="quote-helper qcnl-config intel-scheme webhook webhook-fail-closed"
+  [webhook-fail-closed]="quote-helper intel-scheme webhook webhook-fail-closed"
 )
 for dir in "$here"/deploy/components/*/; do
   name=$(basename "$dir")
@@ -112,6 +113,14 @@ shopt -s nullglob
 for f in "$here"/examples/*.yaml "$here"/examples/*.yml; do
   case "$(basename "$f")" in kustomization.y*ml) continue ;; esac
   check "examples/$(basename "$f")" example "$(basename "$f")" "$f"
+  # App namespaces may enforce Pod Security "restricted" (docs/operator-guide.md): every example
+  # passes it as written (and after sgx-webhook's mutation: tests/webhook/examples_test.cc).
+  if out=$(node "$validate_dir/pod-security.mjs" restricted "$f" 2>&1); then
+    printf '%s\n' "$out" | tail -n 1 | sed "s|^|  [examples/$(basename "$f")] |"
+  else
+    printf '%s\n' "$out" | sed "s|^|  [examples/$(basename "$f")] |"
+    failed+=("examples/$(basename "$f") (pod security)")
+  fi
 done
 for k in "$here"/examples/kustomization.yaml "$here"/examples/*/kustomization.yaml; do
   [ -f "$k" ] || continue

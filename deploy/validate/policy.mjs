@@ -22,7 +22,8 @@ const PROVISION = "kubernetes.azure.com/sgx_provision";
 const INTEL_EPC = "sgx.intel.com/epc";
 const INTEL_ENCLAVE = "sgx.intel.com/enclave";
 const INTEL_PROVISION = "sgx.intel.com/provision";
-const SIMULATED = name === "simulated";
+// The simulated overlays: the default one plus the simulated backend, and the seed's layout.
+const SIMULATED = name === "simulated" || name === "simulated-legacy";
 let checked = 0;
 const failures = [];
 function check(ok, what) {
@@ -37,6 +38,8 @@ const containersOf = (o) => [
 const find = (kind, n) => objects.find((o) => o.kind === kind && o.metadata?.name === n);
 const hostPathVolume = (spec, path) => (spec?.volumes ?? []).find((v) => v.hostPath?.path === path);
 const mountOf = (c, volume) => (c.volumeMounts ?? []).find((m) => m.name === volume?.name);
+// Where the helper's container sees the host's /var/run/aesmd (deploy/components/quote-helper).
+const HELPER_SOCKET_DIR = "/run/sgx-quote-helper/aesmd";
 
 // Every container of every workload: never privileged.
 for (const o of objects) {
@@ -52,7 +55,7 @@ if (mode === "overlay") {
   check(plugin, "has no DaemonSet sgx-plugin");
   // Which overlays ship the quote helper (default: behind its one switch, off). Component
   // renderings (component-*) are checked for what they contain.
-  const helperIn = { default: false, legacy: false, intel: true, simulated: true, "with-quote-helper": true };
+  const helperIn = { default: false, legacy: false, intel: true, simulated: true, "simulated-legacy": true, "with-quote-helper": true };
   if (name in helperIn) {
     const wantHelper = helperIn[name];
     check(Boolean(helper) === wantHelper, wantHelper ? "has no DaemonSet sgx-quote-helper" : "has the quote helper");
@@ -158,12 +161,13 @@ if (mode === "overlay") {
     check(!args.some((a) => a.startsWith("--provision-devices=0")), "plugin does not offer sgx_provision (the helper requests it)");
     check(!args.includes("--provision-devices=1"), "plugin offers 1 provisioning device: the helper's surge pod could never schedule (docs/helper-handover.md)");
   }
-  // The default overlay is what AKS runs today; the legacy one is the seed's layout.
-  if (name === "default") {
-    check(intelScheme && registerEpc, "default overlay does not run the intel scheme with --register-epc");
-    check(find("Deployment", "sgx-webhook"), "default overlay has no sgx-webhook");
+  // The default overlay is what AKS runs today, and the simulated one is it plus the simulated
+  // backend (so every example schedules there); the legacy ones are the seed's layout.
+  if (name === "default" || name === "simulated") {
+    check(intelScheme && registerEpc, `${name} overlay does not run the intel scheme with --register-epc`);
+    check(find("Deployment", "sgx-webhook"), `${name} overlay has no sgx-webhook`);
   }
-  if (name === "legacy") {
+  if (name === "legacy" || name === "simulated-legacy") {
     check(!intelScheme && !registerEpc, "legacy overlay does not advertise the legacy names only");
     check(!find("Deployment", "sgx-webhook") && !objects.some((o) => o.kind?.endsWith("WebhookConfiguration")), "legacy overlay has the webhook");
   }
@@ -187,9 +191,21 @@ if (mode === "overlay") {
     check(args.includes(backend), `helper args lack ${backend}`);
     check(SIMULATED || !args.includes("--backend=sim"), "helper simulates outside the simulated overlay");
     check(!(c.env ?? []).some((e) => e.name === "SGX_AESM_ADDR"), "helper sets SGX_AESM_ADDR");
-    for (const path of ["/var/run/aesmd", "/var/lib/sgx-quote-helper"]) {
+    // The host's socket folder is mounted elsewhere in the helper: the device plugin mounts it
+    // read-only at /var/run/aesmd into every container with the enclave device, the helper's too.
+    const folders = { "/var/run/aesmd": HELPER_SOCKET_DIR, "/var/lib/sgx-quote-helper": "/var/lib/sgx-quote-helper" };
+    for (const [path, at] of Object.entries(folders)) {
       const v = hostPathVolume(spec, path);
-      check(v?.hostPath?.type === "DirectoryOrCreate" && mountOf(c, v)?.mountPath === path, `helper lacks hostPath ${path} (DirectoryOrCreate) mounted at ${path}`);
+      check(v?.hostPath?.type === "DirectoryOrCreate" && mountOf(c, v)?.mountPath === at, `helper lacks hostPath ${path} (DirectoryOrCreate) mounted at ${at}`);
+    }
+    check(args.includes(`--socket=${HELPER_SOCKET_DIR}/aesm.socket`), `helper does not serve ${HELPER_SOCKET_DIR}/aesm.socket (the host's /var/run/aesmd)`);
+    // Apps get the folder from the device plugin's Allocate (no hostPath in app pods, which Pod
+    // Security baseline refuses): the plugin must give it, and see it read-only under /host.
+    if (plugin) {
+      const pc = podSpec(plugin).containers[0];
+      check((pc.args ?? []).includes("--aesmd-socket-dir=/var/run/aesmd"), "helper present but the plugin lacks --aesmd-socket-dir=/var/run/aesmd (apps would not get the socket)");
+      const hv = hostPathVolume(podSpec(plugin), "/var/run/aesmd");
+      check(hv && mountOf(pc, hv)?.mountPath === "/host/var/run/aesmd" && mountOf(pc, hv)?.readOnly === true, "plugin does not see the host's /var/run/aesmd read-only at /host/var/run/aesmd");
     }
     // The helper runs unprivileged as a uid no image picks by default (a tenant pod of the same
     // uid could flock its files and share its connection allowance: docs/operator-guide.md);
@@ -205,7 +221,7 @@ if (mode === "overlay") {
       check(isc.runAsUser !== 0 || String(helperUid) === String(hsc.runAsUser), `helper init container ${ic.name} runs as root but gives the folders to ${helperUid}, not the helper's uid ${hsc.runAsUser}`);
       check(hsc.runAsUser === hsc.runAsGroup, "helper's runAsGroup differs from its uid (the init container gives the folders to HELPER_UID:HELPER_UID)");
       const mounts = (ic.volumeMounts ?? []).map((m) => m.mountPath).sort();
-      check(JSON.stringify(mounts) === JSON.stringify(["/var/lib/sgx-quote-helper", "/var/run/aesmd"]), `helper init container ${ic.name} mounts ${mounts.join(", ")}: only the two host folders`);
+      check(JSON.stringify(mounts) === JSON.stringify([HELPER_SOCKET_DIR, "/var/lib/sgx-quote-helper"].sort()), `helper init container ${ic.name} mounts ${mounts.join(", ")}: only the two host folders`);
     }
     // Nothing of the helper's but the socket in the folder apps mount: state (with the lock
     // files) and the admin socket in the helper-only folder, and the probes on the admin socket.
@@ -225,13 +241,14 @@ if (mode === "overlay") {
     const readyFile = args.find((a) => a.startsWith("--ready-file="))?.slice("--ready-file=".length);
     check(readyFile && probe.includes(`--ready-file ${readyFile}`), "helper readiness probe does not check the helper's --ready-file");
     check(args.includes("--after-handover=wait"), "helper exits after a hand-over (kubelet would restart it and take the socket back)");
-    // On hardware the quote provider reads /etc/sgx_default_qcnl.conf: the ConfigMap of
-    // deploy/components/qcnl-config, mounted read-only, and the ConfigMap is in the overlay.
+    // On hardware the quote provider reads /etc/sgx_default_qcnl.conf: the ConfigMap the
+    // quote-helper component brings, mounted read-only, and the ConfigMap is in the overlay.
+    // The simulated overlays remove it (no quote provider runs).
     const qcnlMount = (c.volumeMounts ?? []).find((m) => m.mountPath === "/etc/sgx_default_qcnl.conf");
     const qcnlVolume = qcnlMount && (spec.volumes ?? []).find((v) => v.name === qcnlMount.name);
     const qcnlMap = qcnlVolume?.configMap && find("ConfigMap", qcnlVolume.configMap.name);
     if (SIMULATED) {
-      check(!qcnlMount, "simulated helper mounts a QCNL config (no quote provider runs)");
+      check(!qcnlMount && !objects.some((o) => o.kind === "ConfigMap" && o.metadata?.name?.startsWith("sgx-qcnl-config")), "simulated helper mounts a QCNL config (no quote provider runs)");
     } else {
       check(qcnlMount?.readOnly === true && qcnlMount?.subPath === "sgx_default_qcnl.conf", "helper lacks /etc/sgx_default_qcnl.conf (read-only subPath mount)");
       check(qcnlMap && typeof qcnlMap.data?.["sgx_default_qcnl.conf"] === "string" && qcnlMap.data["sgx_default_qcnl.conf"].includes("\"pccs_url\""), "the QCNL ConfigMap the helper mounts is missing or has no pccs_url");
@@ -241,7 +258,8 @@ if (mode === "overlay") {
   // The three forms an app may take (docs/app-developer-guide.md): the legacy name with the
   // out-of-proc settings written by hand (the user's Job); Intel's sgx.intel.com/epc alone (the
   // AKS quickstart; the webhook adds the enclave device); or Intel's annotation
-  // sgx.intel.com/quote-provider: aesmd (the webhook adds SGX_AESM_ADDR and the mount).
+  // sgx.intel.com/quote-provider: aesmd (the webhook adds SGX_AESM_ADDR). The socket folder
+  // comes from the device plugin with the enclave device: no hostPath (Pod Security).
   const workloads = objects.filter((o) => podSpec(o)?.containers);
   check(workloads.length > 0, "has no workload");
   for (const o of workloads) {
@@ -249,6 +267,7 @@ if (mode === "overlay") {
     check((spec.tolerations ?? []).some((t) => t.key === "kubernetes.azure.com/sgx" && t.operator === "Exists" && t.effect === "NoSchedule"),
           `${o.kind}/${o.metadata?.name}: no toleration of the SGX taint kubernetes.azure.com/sgx (docs/operator-guide.md)`);
     const aesmd = hostPathVolume(spec, "/var/run/aesmd");
+    check(!aesmd, `${o.kind}/${o.metadata?.name}: a hostPath for /var/run/aesmd (Pod Security baseline refuses it; the device plugin mounts the folder)`);
     const annotations = { ...(o.metadata?.annotations ?? {}), ...(o.spec?.template?.metadata?.annotations ?? {}) };
     const provider = annotations["sgx.intel.com/quote-provider"];
     check(provider === undefined || provider === "aesmd", `${o.kind}/${o.metadata?.name}: quote-provider "${provider}" asks for in-proc quoting (the provisioning device): use aesmd`);
@@ -268,9 +287,8 @@ if (mode === "overlay") {
       } else if (env) {
         check(env.value === "1", `${cid}: SGX_AESM_ADDR is not the string "1"`);
       }
-      if (env || legacy) {
-        check(aesmd && mountOf(c, aesmd)?.mountPath === "/var/run/aesmd", `${cid}: does not mount hostPath /var/run/aesmd at /var/run/aesmd`);
-        check(mountOf(c, aesmd)?.readOnly === true, `${cid}: the /var/run/aesmd mount is not readOnly (docs/app-developer-guide.md)`);
+      if (aesmd && mountOf(c, aesmd)) {
+        check(mountOf(c, aesmd).readOnly === true, `${cid}: the /var/run/aesmd mount is not readOnly (docs/app-developer-guide.md)`);
       }
     }
   }

@@ -76,6 +76,14 @@ int Run(const PluginFlags& f) {
                f.host_root, f.dir);
   const bool simulation = IsSimulation(d);
   LogDiscovery(d, simulation);
+  if (!f.aesmd_socket_dir.empty()) {
+    spdlog::info(
+        "--aesmd-socket-dir {}: containers given the enclave device also get it read-only at {} "
+        "while it exists on the host (now: {})",
+        f.aesmd_socket_dir, kAesmdContainerDir,
+        AesmdSocketMounts(MakeSchemeOptions(f, simulation).resource).empty() ? "missing"
+                                                                             : "present");
+  }
   if (d.total_epc_bytes() < (1 << 20)) {
     spdlog::warn(
         "no SGX EPC on this node (source: {}): advertising nothing; idle until "

@@ -46,6 +46,10 @@ void AddPluginFlags(CLI::App& app, PluginFlags* f) {
                  "intel scheme: sgx.intel.com/provision devices; 0 = do not offer it")
       ->check(CLI::Range(uint64_t(0), uint64_t(100000)))
       ->capture_default_str();
+  app.add_option("--aesmd-socket-dir", f->aesmd_socket_dir,
+                 "Host folder of the quote helper's aesm.socket (e.g. /var/run/aesmd): containers "
+                 "given the enclave device also get it read-only at /var/run/aesmd while it "
+                 "exists under --host-root (no hostPath in app pods); unset = never");
   app.add_flag("--register-epc", f->register_epc,
                "Set this Node's status.capacity[sgx.intel.com/epc] to the EPC in bytes through "
                "the API server, and keep it up to date (needs get nodes, patch nodes/status)");
@@ -90,6 +94,7 @@ SchemeOptions MakeSchemeOptions(const PluginFlags& f, bool simulation) {
   SchemeOptions o;
   o.resource.host_root = f.host_root;
   o.resource.simulation = simulation;
+  o.resource.aesmd_socket_dir = f.aesmd_socket_dir;
   o.legacy_epc_name = f.resource_name;
   o.legacy_provision_name = f.provision_resource_name;
   o.provision_devices = f.provision_devices;

@@ -26,7 +26,8 @@ struct PluginFlags {
   uint64_t enclave_limit = 110;
   uint64_t provision_limit = 110;
   bool register_epc = false;
-  kube::KubeFlags kube;  // --kubeconfig, --kube-context, --serviceaccount-dir
+  std::string aesmd_socket_dir;  // empty = no socket folder mount
+  kube::KubeFlags kube;          // --kubeconfig, --kube-context, --serviceaccount-dir
   std::string node_name;
   std::string owner_daemonset;  // --owner-daemonset NAMESPACE/NAME: empty = keep at SIGTERM
   int epc_resync_seconds = 300;

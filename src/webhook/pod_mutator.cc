@@ -203,10 +203,17 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
   const bool aesmd = provider && *provider == kAesmdQuoteProvider;
   const bool may_provision = MayProvision(config, ns, PodServiceAccount(pod));
 
-  // The socket directory's volume (only created if some container mounts it below).
+  // The socket folder. Normally the device plugin's Allocate for the enclave device mounts the
+  // host's folder read-only at /var/run/aesmd (--aesmd-socket-dir): no volume here, so the pod
+  // passes Pod Security baseline and restricted (a hostPath does not). A pod that brings its
+  // own volume there (Intel's and AKS's manifests: a hostPath; or an emptyDir shared with an
+  // aesmd sidecar) keeps it, and every SGX container gets it mounted; Intel's sidecar layout
+  // without one gets a memory emptyDir that the sidecar and the apps share.
   std::string volume = aesmd ? ExistingAesmdVolume(pod) : "";
-  bool volume_needed = false;
   const bool sidecar = aesmd_container && sgx_count >= 2;  // Intel's aesmd-in-the-pod layout
+  const bool mount_volume = aesmd && (!volume.empty() || sidecar);
+  const bool make_volume = mount_volume && volume.empty();
+  if (make_volume) volume = kAesmdVolumeName;
 
   for (size_t i = 0; i < containers.size(); ++i) {
     if (!sgx[i]) continue;
@@ -227,10 +234,8 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
                  json{{"name", "SGX_AESM_ADDR"}, {"value", "1"}});
       }
       c = b.Find(ref.path);
-      if (!HasMountAt(*c, kAesmdDir)) {
-        volume_needed = true;
-        json mount = {{"name", volume.empty() ? std::string(kAesmdVolumeName) : volume},
-                      {"mountPath", kAesmdDir}};
+      if (mount_volume && !HasMountAt(*c, kAesmdDir)) {
+        json mount = {{"name", volume}, {"mountPath", kAesmdDir}};
         // App containers only connect to the socket (works on a read-only mount); aesmd itself
         // creates it.
         if (ref.name != kAesmdQuoteProvider) mount["readOnly"] = true;
@@ -238,12 +243,9 @@ Mutation MutatePod(const json& pod, std::string_view ns, const WebhookConfig& co
       }
     }
   }
-  if (volume_needed && volume.empty()) {
-    json source = sidecar
-                      ? json{{"name", kAesmdVolumeName}, {"emptyDir", {{"medium", "Memory"}}}}
-                      : json{{"name", kAesmdVolumeName},
-                             {"hostPath", {{"path", kAesmdDir}, {"type", "DirectoryOrCreate"}}}};
-    b.Append({std::string("spec"), std::string("volumes")}, source);
+  if (make_volume) {
+    b.Append({std::string("spec"), std::string("volumes")},
+             json{{"name", kAesmdVolumeName}, {"emptyDir", {{"medium", "Memory"}}}});
   }
 
   // Pod annotations: the total (Intel's, kept current) and the NRI per-container limits.

@@ -6,12 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <grpcpp/grpcpp.h>
 
 #include "deviceplugin/api.pb.h"
 #include "deviceplugin/fake_host.h"
 #include "deviceplugin/framework/health_publisher.h"
 #include "deviceplugin/grpc_api.h"
+#include "deviceplugin/sgx/intel_resources.h"
 #include "deviceplugin/sgx/legacy_resources.h"
 
 namespace confcom::deviceplugin {
@@ -194,6 +197,63 @@ TEST(DevicePluginServiceTest, LegacyEpcAndProvisionContainers) {
   EXPECT_EQ(paths, (std::vector<std::string>{"/dev/sgx_provision", "/dev/sgx_enclave"}));
   EXPECT_TRUE(p.container_responses(0).envs().empty());
   EXPECT_EQ(provision.Allocate({{"2"}}, &p).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// --aesmd-socket-dir: the resources that give the enclave device (legacy EPC, Intel's enclave
+// share) also give the socket folder read-only at /var/run/aesmd, so app pods need no hostPath
+// (Pod Security baseline refuses one); only while the folder exists on the host, since the
+// runtime fails a container whose mount source is missing. Provisioning resources never do.
+TEST(DevicePluginServiceTest, EnclaveResourcesGiveTheAesmdSocketFolderWhileItExists) {
+  testing::FakeHost host;
+  host.InTreeDriver();
+  SgxDiscovery d;
+  d.host_root = host.root();
+  d.epc_bytes = {{0, 4ull << 20}};
+  d.device_nodes = {"/dev/sgx_enclave", "/dev/sgx_provision"};
+  SgxResourceOptions o;
+  o.host_root = host.root();
+  o.aesmd_socket_dir = "/var/run/aesmd";
+  auto mounts = [](const v1beta1::ContainerAllocateResponse& c) {
+    std::vector<std::string> out;
+    for (const auto& m : c.mounts()) {
+      out.push_back(m.container_path() + "<-" + m.host_path() + (m.read_only() ? " ro" : " rw"));
+    }
+    return out;
+  };
+  using Mounts = std::vector<std::string>;
+  ServiceUnderTest epc(MakeEpcResource(d, o));
+  ServiceUnderTest enclave(MakeIntelEnclaveResource(o, 4));
+  ServiceUnderTest provision(MakeProvisionResource(d, o, 2));
+  ServiceUnderTest intel_provision(MakeIntelProvisionResource(o, 4));
+  v1beta1::AllocateResponse resp;
+  // The folder is missing on this host yet: nothing to mount.
+  ASSERT_TRUE(epc.Allocate({{"0"}}, &resp).ok());
+  EXPECT_EQ(mounts(resp.container_responses(0)), Mounts{});
+  std::filesystem::create_directories(host.Path("/var/run/aesmd"));
+  ASSERT_TRUE(epc.Allocate({{"0"}, {"1"}}, &resp).ok());
+  EXPECT_EQ(mounts(resp.container_responses(0)), Mounts{"/var/run/aesmd<-/var/run/aesmd ro"});
+  EXPECT_EQ(mounts(resp.container_responses(1)), Mounts{"/var/run/aesmd<-/var/run/aesmd ro"});
+  ASSERT_TRUE(enclave.Allocate({{"sgx-enclave-0"}}, &resp).ok());
+  EXPECT_EQ(mounts(resp.container_responses(0)), Mounts{"/var/run/aesmd<-/var/run/aesmd ro"});
+  ASSERT_TRUE(provision.Allocate({{"0"}}, &resp).ok());
+  EXPECT_EQ(mounts(resp.container_responses(0)), Mounts{});
+  ASSERT_TRUE(intel_provision.Allocate({{"sgx-provision-0"}}, &resp).ok());
+  EXPECT_EQ(mounts(resp.container_responses(0)), Mounts{});
+
+  // Simulation: no device node, the socket folder all the same (the simulated helper serves it).
+  o.simulation = true;
+  ServiceUnderTest sim(MakeIntelEnclaveResource(o, 4));
+  ASSERT_TRUE(sim.Allocate({{"sgx-enclave-1"}}, &resp).ok());
+  EXPECT_EQ(resp.container_responses(0).devices_size(), 0);
+  EXPECT_EQ(mounts(resp.container_responses(0)), Mounts{"/var/run/aesmd<-/var/run/aesmd ro"});
+  // A file where the folder should be is not a folder to mount.
+  testing::FakeHost other;
+  other.AddDevice("/var/run/aesmd");
+  o.host_root = other.root();
+  EXPECT_TRUE(AesmdSocketMounts(o).empty());
+  o.aesmd_socket_dir.clear();
+  o.host_root = host.root();
+  EXPECT_TRUE(AesmdSocketMounts(o).empty());
 }
 
 }  // namespace

@@ -250,6 +250,7 @@ TEST(KubeletEmulatorTest, IntelSchemeAdvertises110OfEachAndGivesOnlyThatDeviceNo
   EXPECT_EQ((*alloc)["devices"][0]["host_path"], "/dev/sgx_enclave");
   EXPECT_EQ((*alloc)["devices"][0]["permissions"], "rw");
   EXPECT_TRUE((*alloc)["envs"].empty()) << (*alloc).dump();
+  EXPECT_EQ((*alloc)["mounts"], json::array());  // no --aesmd-socket-dir
 
   auto kubelet2 = node.Emulator(
       {"--resource", kIntelProvisionResourceName, "--allocate", "1", "--exit-after-allocate"},
@@ -269,6 +270,30 @@ TEST(KubeletEmulatorTest, IntelSchemeAdvertises110OfEachAndGivesOnlyThatDeviceNo
   // Nothing of the legacy names in this scheme.
   EXPECT_FALSE(Events(node.Log("e2.log")).Wait(EventIs("registered", kEpcResourceName), 300ms));
   EXPECT_FALSE(std::filesystem::exists(node.dp() + "/" + kEpcEndpoint));
+}
+
+// The emulator shows the socket folder mount of --aesmd-socket-dir in the allocation, as kubelet
+// would pass it to the runtime; and the plugin says once what it does.
+TEST(KubeletEmulatorTest, AesmdSocketDirIsMountedReadOnlyWithTheEnclaveShare) {
+  Node node;
+  node.SgxHost(1, 4);
+  std::filesystem::create_directories(node.host().Path("/var/run/aesmd"));
+  auto plugin = node.Plugin({"--resource-scheme", "intel", "--aesmd-socket-dir", "/var/run/aesmd"});
+  auto kubelet = node.Emulator(
+      {"--resource", kIntelEnclaveResourceName, "--allocate", "1", "--exit-after-allocate"});
+  ASSERT_EQ(kubelet->Wait(15s), 0) << kubelet->Log() << plugin->Log();
+  auto alloc =
+      Events(node.Log("emulator.log")).Wait(EventIs("allocate", kIntelEnclaveResourceName), 1s);
+  ASSERT_TRUE(alloc) << kubelet->Log();
+  EXPECT_EQ((*alloc)["mounts"], json::parse(R"([{"container_path":"/var/run/aesmd",
+      "host_path":"/var/run/aesmd","read_only":true}])"))
+      << (*alloc).dump();
+  EXPECT_EQ((*alloc)["devices"].size(), 1u);
+  EXPECT_NE(plugin->Log().find("--aesmd-socket-dir /var/run/aesmd: containers given the enclave "
+                               "device also get it read-only at /var/run/aesmd while it exists "
+                               "on the host (now: present)"),
+            std::string::npos)
+      << plugin->Log();
 }
 
 TEST(KubeletEmulatorTest, IntelLimitsAndBothSchemesTogether) {

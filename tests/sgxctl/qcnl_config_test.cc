@@ -81,7 +81,7 @@ namespace {
 // The variants deploy/components ships parse, with no unknown keys.
 TEST(QcnlConfigTest, ShippedVariantsParse) {
   std::string repo = CONFCOM_SOURCE_DIR;
-  for (const char* file : {"/deploy/components/qcnl-config/azure.conf",
+  for (const char* file : {"/deploy/components/quote-helper/qcnl-azure.conf",
                            "/deploy/components/qcnl-config-pccs/pccs.conf"}) {
     auto text = testing::ReadAll(repo + file);
     auto c = ParseQcnlConfig(text);

@@ -37,20 +37,18 @@ TEST(WebhookMutator, AksQuickstartPodGetsTheEnclaveAndAnnotations) {
   EXPECT_FALSE(out["spec"].contains("volumes"));
 }
 
-TEST(WebhookMutator, AesmdAnnotationAddsEnvMountAndHostPathVolume) {
+// The device plugin mounts the socket folder with the enclave device (--aesmd-socket-dir): the
+// pod gets the env only, no volume, so Pod Security baseline and restricted admit it.
+TEST(WebhookMutator, AesmdAnnotationAddsTheEnvAndNoVolume) {
   json pod = Pod(
       json::array({Container("app", {{"sgx.intel.com/epc", "4Mi"}}), Container("web", nullptr)}),
       {{"sgx.intel.com/quote-provider", "aesmd"}});
   json out = MutateApply(pod);
   const json& c = out["spec"]["containers"][0];
   EXPECT_EQ(c["env"], json::parse(R"([{"name":"SGX_AESM_ADDR","value":"1"}])"));
-  EXPECT_EQ(
-      c["volumeMounts"],
-      json::parse(R"([{"name":"aesmd-socket","mountPath":"/var/run/aesmd","readOnly":true}])"));
-  EXPECT_EQ(
-      out["spec"]["volumes"],
-      json::parse(
-          R"([{"name":"aesmd-socket","hostPath":{"path":"/var/run/aesmd","type":"DirectoryOrCreate"}}])"));
+  EXPECT_EQ(c["resources"]["limits"]["sgx.intel.com/enclave"], "1");  // the plugin's mount
+  EXPECT_FALSE(c.contains("volumeMounts"));
+  EXPECT_FALSE(out["spec"].contains("volumes"));
   // The non-SGX container is untouched.
   EXPECT_EQ(out["spec"]["containers"][1], pod["spec"]["containers"][1]);
 }

@@ -29,6 +29,32 @@ TEST(WebhookValidator, DeniesProvisioningInBothSchemesWithTheReason) {
   EXPECT_FALSE(ValidatePod(pod, "default", "p", {}).allowed);
 }
 
+// Intel's aesmd sidecar layout (the annotation aesmd and a container "aesmd" that runs Intel's
+// aesmd, which needs the provisioning device) already has the annotation: the advice is to drop
+// the sidecar, not to set the annotation again.
+TEST(WebhookValidator, TheAesmdSidecarLayoutIsToldToDropTheSidecar) {
+  json pod = Pod(json::array({Container("aesmd", {{"sgx.intel.com/epc", "1Mi"}}),
+                              Container("app", {{"sgx.intel.com/epc", "8Mi"}})}),
+                 {{"sgx.intel.com/quote-provider", "aesmd"}});
+  for (bool asks_for_provision : {false, true}) {
+    if (asks_for_provision) {
+      pod["spec"]["containers"][0]["resources"]["limits"]["sgx.intel.com/provision"] = "1";
+    }
+    Verdict v = ValidatePod(pod, "default", "p", {});
+    EXPECT_FALSE(v.allowed);
+    EXPECT_NE(v.message.find(asks_for_provision ? "container \"aesmd\" requests "
+                                                  "sgx.intel.com/provision"
+                                                : "in-proc quoting in container \"aesmd\""),
+              std::string::npos)
+        << v.message;
+    EXPECT_NE(v.message.find("Remove that container and keep the annotation "
+                             "sgx.intel.com/quote-provider: aesmd"),
+              std::string::npos)
+        << v.message;
+    EXPECT_EQ(v.message.find("set the pod annotation"), std::string::npos) << v.message;
+  }
+}
+
 TEST(WebhookValidator, AllowsTheQuoteHelperAndConfiguredWorkloads) {
   json pod = Pod(json::array(
       {Container("h", {{"sgx.intel.com/epc", "64Mi"}, {"sgx.intel.com/provision", "1"}})}));

@@ -278,7 +278,7 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
       ReportAllocation(ev);
       return;
     }
-    json envs = json::object(), devices = json::array();
+    json envs = json::object(), devices = json::array(), mounts = json::array();
     if (resp.container_responses_size() > 0) {
       const auto& cr = resp.container_responses(0);
       std::map<std::string, std::string> sorted(cr.envs().begin(), cr.envs().end());
@@ -288,9 +288,15 @@ class KubeletEmulator::Impl final : public v1beta1::Registration::Service {
                            {"host_path", d.host_path()},
                            {"permissions", d.permissions()}});
       }
+      for (const auto& m : cr.mounts()) {
+        mounts.push_back({{"container_path", m.container_path()},
+                          {"host_path", m.host_path()},
+                          {"read_only", m.read_only()}});
+      }
     }
     ev["envs"] = envs;
     ev["devices"] = devices;
+    ev["mounts"] = mounts;
     ReportAllocation(ev);
   }
 

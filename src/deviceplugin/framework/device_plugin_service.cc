@@ -223,6 +223,12 @@ class DevicePluginService final : public DevicePluginBase {
         spec->set_host_path(d.host_path);
         spec->set_permissions(d.permissions);
       }
+      for (const auto& m : config->mounts) {
+        auto* mount = c->add_mounts();
+        mount->set_container_path(m.container_path);
+        mount->set_host_path(m.host_path);
+        mount->set_read_only(m.read_only);
+      }
     }
     stats_->allocations++;
     for (size_t n : counts) stats_->allocated_devices += n;

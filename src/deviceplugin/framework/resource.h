@@ -21,10 +21,18 @@ struct DeviceSpec {
   std::string permissions;  // "rw", "rwm", ...
 };
 
+// A host folder bind-mounted into the container (e.g. a daemon's socket folder).
+struct MountSpec {
+  std::string container_path;
+  std::string host_path;
+  bool read_only = true;
+};
+
 // What kubelet tells the runtime to add to a container for its devices.
 struct ContainerConfig {
   std::map<std::string, std::string> envs;
   std::vector<DeviceSpec> devices;
+  std::vector<MountSpec> mounts;
 };
 
 // The devices kubelet gave one container: indexes into the DeviceSet, and their NUMA nodes

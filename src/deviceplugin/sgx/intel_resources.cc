@@ -10,13 +10,14 @@ namespace {
 class SharedNodeResource final : public Resource {
  public:
   SharedNodeResource(SgxResourceOptions o, std::string name, std::string endpoint,
-                     std::string id_prefix, std::string node, uint64_t limit)
+                     std::string id_prefix, std::string node, uint64_t limit, bool socket_folder)
       : opt_(std::move(o)),
         name_(std::move(name)),
         endpoint_(std::move(endpoint)),
         id_prefix_(std::move(id_prefix)),
         node_(std::move(node)),
-        limit_(limit) {}
+        limit_(limit),
+        socket_folder_(socket_folder) {}
 
   std::string name() const override { return name_; }
   std::string endpoint() const override { return endpoint_; }
@@ -35,6 +36,7 @@ class SharedNodeResource final : public Resource {
 
   Result<ContainerConfig> Container(const Allocation&) const override {
     ContainerConfig c;
+    if (socket_folder_) c.mounts = AesmdSocketMounts(opt_);
     if (opt_.simulation) return c;
     if (!PathExists(HostPath(opt_.host_root, node_))) {
       return Status::Unavailable("no SGX device node " + node_ + " on the host");
@@ -47,6 +49,7 @@ class SharedNodeResource final : public Resource {
   SgxResourceOptions opt_;
   std::string name_, endpoint_, id_prefix_, node_;
   uint64_t limit_;
+  bool socket_folder_;  // the enclave resource gives the aesmd socket folder, provision does not
 };
 
 }  // namespace
@@ -54,13 +57,13 @@ class SharedNodeResource final : public Resource {
 std::shared_ptr<Resource> MakeIntelEnclaveResource(SgxResourceOptions options, uint64_t limit) {
   std::string name = options.name.empty() ? kIntelEnclaveResourceName : options.name;
   return std::make_shared<SharedNodeResource>(std::move(options), name, kIntelEnclaveEndpoint,
-                                              "sgx-enclave-", kIntelEnclaveNode, limit);
+                                              "sgx-enclave-", kIntelEnclaveNode, limit, true);
 }
 
 std::shared_ptr<Resource> MakeIntelProvisionResource(SgxResourceOptions options, uint64_t limit) {
   std::string name = options.name.empty() ? kIntelProvisionResourceName : options.name;
   return std::make_shared<SharedNodeResource>(std::move(options), name, kIntelProvisionEndpoint,
-                                              "sgx-provision-", kIntelProvisionNode, limit);
+                                              "sgx-provision-", kIntelProvisionNode, limit, false);
 }
 
 }  // namespace confcom::deviceplugin

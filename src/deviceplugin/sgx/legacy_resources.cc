@@ -24,6 +24,13 @@ std::string ResolveHostDevice(const std::string& root, const std::string& host_p
   return host.string();
 }
 
+std::vector<MountSpec> AesmdSocketMounts(const SgxResourceOptions& o) {
+  if (o.aesmd_socket_dir.empty()) return {};
+  std::error_code ec;
+  if (!fs::is_directory(HostPath(o.host_root, o.aesmd_socket_dir), ec)) return {};
+  return {MountSpec{kAesmdContainerDir, o.aesmd_socket_dir, true}};
+}
+
 namespace {
 
 std::vector<std::string> Present(const std::string& root, const std::vector<std::string>& paths) {
@@ -98,6 +105,7 @@ class EpcResource final : public SgxResourceBase {
     if (!opt_.simulation && c.devices.empty()) {
       return Status::Unavailable("no SGX enclave device node on the host");
     }
+    c.mounts = AesmdSocketMounts(opt_);
     return c;
   }
 

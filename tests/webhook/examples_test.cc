@@ -1,0 +1,259 @@
+// Every pod-bearing example under examples/, as the API server hands its pod to sgx-webhook,
+// mutated by the real mutator (the patch applied with nlohmann's RFC 6902 implementation):
+//   * the mutated pod passes Pod Security "restricted" (deploy/validate/pod-security.mjs), and
+//     the pod shape the webhook made before (a hostPath for /var/run/aesmd) fails "baseline";
+//   * on the simulated overlay (deploy/overlays/simulated, its plugin's arguments read from the
+//     rendered overlay; skipped with a message without kubectl >= 1.27), each SGX container's
+//     device plugin resources are allocated through the kubelet emulator and it gets what it
+//     needs: the socket folder mount for out-of-proc quoting, no device node (simulation).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "deviceplugin/json_events.h"
+#include "deviceplugin/plugin_node.h"
+#include "webhook/pod_mutator.h"
+#include "webhook/pod_validator.h"
+#include "testing/test_util.h"
+
+namespace confcom::webhook {
+namespace {
+
+using confcom::testing::RunCommand;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kSource = WEBHOOK_SOURCE_DIR;
+const std::string kValidate = kSource + "/deploy/validate";
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+// The objects of a YAML file (or of kubectl's output), through deploy/validate's yaml package.
+json YamlObjects(const std::string& path) {
+  auto r = RunCommand("cd " + Quote(kValidate) +
+                      " && node -e 'const y=require(\"yaml\");const fs=require(\"fs\");"
+                      "process.stdout.write(JSON.stringify(y.parseAllDocuments(fs.readFileSync("
+                      "process.argv[1],\"utf8\")).map(d=>d.toJS()).filter(Boolean)))' " +
+                      Quote(path));
+  EXPECT_EQ(r.status, 0) << r.output;
+  return r.status == 0 ? json::parse(r.output) : json::array();
+}
+
+// A workload's pod as the API server hands it to admission: the template's metadata and spec,
+// quantities as strings, requests defaulted from limits (as for extended resources).
+json PodOf(const json& o) {
+  json tmpl = o["kind"] == "Pod"       ? o
+              : o["kind"] == "CronJob" ? o["spec"]["jobTemplate"]["spec"]["template"]
+                                       : o["spec"]["template"];
+  json pod = {
+      {"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", tmpl.value("metadata", json::object())}};
+  pod["metadata"]["name"] = o["metadata"].value("name", "example") + std::string("-x2k9p");
+  pod["metadata"]["namespace"] = "apps";
+  pod["spec"] = tmpl["spec"];
+  for (const char* list : {"initContainers", "containers"}) {
+    if (!pod["spec"].contains(list)) continue;
+    for (auto& c : pod["spec"][list]) {
+      if (!c.contains("resources") || !c["resources"].contains("limits")) continue;
+      for (auto& [k, v] : c["resources"]["limits"].items()) {
+        if (v.is_number()) v = std::to_string(v.get<int64_t>());
+      }
+      for (auto& [k, v] : c["resources"]["limits"].items()) {
+        if (!c["resources"]["requests"].contains(k)) c["resources"]["requests"][k] = v;
+      }
+    }
+  }
+  return pod;
+}
+
+struct Example {
+  std::string file;
+  json pod;      // as submitted
+  json mutated;  // after sgx-webhook's patch
+};
+
+// Every pod-bearing object of examples/*.yaml and examples/*/*.yaml, mutated as in the default
+// and the simulated overlay (sgx-webhook's default flags).
+std::vector<Example> Examples() {
+  std::vector<Example> out;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(kSource + "/examples")) {
+    const std::string p = e.path().string();
+    if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") files.push_back(p);
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    for (const auto& o : YamlObjects(f)) {
+      if (!o.contains("kind") || !o.contains("spec")) continue;
+      json pod = PodOf(o);
+      if (!pod["spec"].is_object() || !pod["spec"].contains("containers")) continue;
+      WebhookConfig config;
+      Verdict v = ValidatePod(pod, "apps", pod["metadata"]["name"].get<std::string>(), config);
+      EXPECT_TRUE(v.allowed) << f << ": " << v.message;
+      Mutation m = MutatePod(pod, "apps", config);
+      out.push_back({std::filesystem::relative(f, kSource).string(), pod, pod.patch(m.patch)});
+    }
+  }
+  return out;
+}
+
+// node pod-security.mjs LEVEL on `pod` written to a file: its exit status and output.
+confcom::testing::CommandResult PodSecurity(const std::string& level, const json& pod,
+                                            const std::string& dir) {
+  std::string path = dir + "/pod.json";
+  std::ofstream(path) << pod.dump(2);
+  return RunCommand("cd " + Quote(kValidate) + " && node pod-security.mjs " + level + " " +
+                    Quote(path));
+}
+
+TEST(WebhookExamples, EveryMutatedExamplePodPassesPodSecurityRestricted) {
+  confcom::testing::TempDir dir;
+  auto examples = Examples();
+  ASSERT_GE(examples.size(), 3u);
+  for (const auto& e : examples) {
+    EXPECT_NE(e.pod, e.mutated) << e.file << ": the webhook changed nothing (not an SGX example?)";
+    auto r = PodSecurity("restricted", e.mutated, dir.path());
+    EXPECT_EQ(r.status, 0) << e.file << ":\n" << r.output << e.mutated.dump(2);
+    // Every SGX container has the enclave device (the plugin's mount comes with it).
+    for (const auto& c : e.mutated["spec"]["containers"]) {
+      const json& lim = c["resources"]["limits"];
+      if (lim.contains("sgx.intel.com/epc")) {
+        EXPECT_EQ(lim["sgx.intel.com/enclave"], "1") << e.file;
+      }
+    }
+  }
+}
+
+// What the webhook added before the plugin mounted the socket folder, and a pod that brings
+// its own hostPath: the API server's PodSecurity refuses both, with this message.
+TEST(WebhookExamples, AHostPathForTheSocketFailsBaselineAsTheApiServerSays) {
+  confcom::testing::TempDir dir;
+  auto examples = Examples();
+  ASSERT_FALSE(examples.empty());
+  json pod = examples[0].mutated;
+  pod["spec"]["volumes"] = json::parse(
+      R"([{"name":"aesmd-socket","hostPath":{"path":"/var/run/aesmd","type":"DirectoryOrCreate"}}])");
+  pod["spec"]["containers"][0]["volumeMounts"] =
+      json::parse(R"([{"name":"aesmd-socket","mountPath":"/var/run/aesmd","readOnly":true}])");
+  auto r = PodSecurity("baseline", pod, dir.path());
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("violates PodSecurity \"baseline:latest\": hostPath volumes (volume "
+                          "\"aesmd-socket\")"),
+            std::string::npos)
+      << r.output;
+  // And restricted names the other rules too, as the API server does.
+  pod["spec"]["hostPID"] = true;
+  pod["spec"]["containers"][0]["securityContext"]["capabilities"]["add"] = {"SYS_ADMIN"};
+  r = PodSecurity("restricted", pod, dir.path());
+  EXPECT_EQ(r.status, 1);
+  for (
+      const char* want :
+      {"host namespaces (hostPID=true)", "non-default capabilities (container",
+       "must not include \"SYS_ADMIN\" in securityContext.capabilities.add",
+       "restricted volume types (volume \"aesmd-socket\" uses restricted volume type \"hostPath\")"}) {
+    EXPECT_NE(r.output.find(want), std::string::npos) << want << "\n" << r.output;
+  }
+}
+
+// kubectl's client version as major*100+minor, or 0 when it is missing or unreadable.
+int KubectlVersion() {
+  auto r = RunCommand("KUBECONFIG=/dev/null kubectl version --client 2>/dev/null");
+  std::smatch m;
+  static const std::regex re("Client Version: v(\\d+)\\.(\\d+)");
+  if (r.status != 0 || !std::regex_search(r.output, m, re)) return 0;
+  return std::stoi(m[1]) * 100 + std::stoi(m[2]);
+}
+
+TEST(WebhookExamples, EveryExampleGetsItsDevicesOnTheSimulatedOverlay) {
+  if (KubectlVersion() < 127) {
+    GTEST_SKIP() << "kubectl >= 1.27 not found (its kustomize 5 renders deploy/overlays/simulated"
+                    "): install kubectl 1.27 or newer to run this test";
+  }
+  confcom::testing::TempDir dir;
+  const std::string rendered = dir.path() + "/simulated.yaml";
+  auto r = RunCommand("KUBECONFIG=/dev/null kubectl kustomize " +
+                      Quote(kSource + "/deploy/overlays/simulated") + " > " + Quote(rendered));
+  ASSERT_EQ(r.status, 0) << r.output;
+  json plugin_args;
+  for (const auto& o : YamlObjects(rendered)) {
+    if (o["kind"] == "DaemonSet" && o["metadata"]["name"] == "sgx-plugin") {
+      plugin_args = o["spec"]["template"]["spec"]["containers"][0]["args"];
+    }
+  }
+  ASSERT_TRUE(plugin_args.is_array()) << "no DaemonSet sgx-plugin in the simulated overlay";
+  // The overlay's arguments on a node of our own: its host root and device-plugins folder
+  // instead of the pod's, no metrics port, and no --register-epc (the Node's capacity needs an
+  // API server; tests/deviceplugin proves it with the API double).
+  std::vector<std::string> args;
+  int64_t epc_mib = 0;
+  for (const auto& a : plugin_args) {
+    std::string s = a.get<std::string>();
+    if (s.starts_with("--host-root") || s.starts_with("--device-plugin-dir") ||
+        s.starts_with("--metrics-address") || s == "--register-epc") {
+      continue;
+    }
+    if (s.starts_with("--epc-mib=")) epc_mib = std::stoll(s.substr(10));
+    args.push_back(s);
+  }
+  EXPECT_EQ(epc_mib, 1024) << plugin_args.dump();
+  args.push_back("--metrics-address=127.0.0.1:0");
+  deviceplugin::testing::PluginNode node;
+  std::filesystem::create_directories(node.host().Path("/dev"));
+  std::filesystem::create_directories(node.host().Path("/var/run/aesmd"));  // the helper's folder
+  auto plugin = node.StartPlugin(args);
+
+  int run = 0;
+  for (const auto& e : Examples()) {
+    int64_t epc = 0;
+    for (const auto& c : e.mutated["spec"]["containers"]) {
+      const json& lim = c["resources"]["limits"];
+      for (const auto& [resource, value] : lim.items()) {
+        if (resource == "sgx.intel.com/epc") {
+          // A node resource (the plugin's --register-epc): it fits the simulated EPC.
+          const std::string q = value.get<std::string>();
+          EXPECT_TRUE(q.ends_with("Mi")) << e.file << ": " << q;
+          epc += std::stoll(q);
+          continue;
+        }
+        if (!resource.starts_with("sgx.intel.com/") &&
+            !resource.starts_with("kubernetes.azure.com/")) {
+          continue;
+        }
+        const std::string log = "emulator-" + std::to_string(run++) + ".log";
+        auto kubelet = node.Emulator({"--resource", resource, "--allocate",
+                                      value.get<std::string>(), "--exit-after-allocate"},
+                                     log);
+        ASSERT_EQ(kubelet->Wait(20s), 0)
+            << e.file << " " << resource << ": " << kubelet->Log() << plugin->Log();
+        auto alloc = confcom::testing::JsonEvents(node.Log(log))
+                         .Wait(
+                             [&](const json& ev) {
+                               return ev["event"] == "allocate" && ev["resource"] == resource;
+                             },
+                             1s);
+        ASSERT_TRUE(alloc) << kubelet->Log();
+        EXPECT_EQ((*alloc)["devices"], json::array()) << "simulation gives no device node";
+        if (resource == "sgx.intel.com/enclave") {
+          EXPECT_EQ((*alloc)["mounts"], json::parse(R"([{"container_path":"/var/run/aesmd",
+              "host_path":"/var/run/aesmd","read_only":true}])"))
+              << e.file << ": " << alloc->dump();
+        }
+      }
+      // Out-of-proc quoting: the env points libsgx_quote_ex at the mounted socket.
+      const bool quotes = e.file != "examples/aks-quickstart-pod.yaml";
+      bool env = false;
+      for (const auto& v : c.value("env", json::array())) {
+        env = env || (v["name"] == "SGX_AESM_ADDR" && v["value"] == "1");
+      }
+      EXPECT_EQ(env, quotes) << e.file;
+    }
+    EXPECT_GT(epc, 0) << e.file;
+    EXPECT_LE(epc, epc_mib) << e.file;
+  }
+  EXPECT_GE(run, 3);
+}
+
+}  // namespace
+}  // namespace confcom::webhook
