@@ -90,7 +90,7 @@ const baseline = [
     const parts = [];
     for (const [k, v] of Object.entries(metadata.annotations ?? {})) {
       if (k.startsWith("container.apparmor.security.beta.kubernetes.io/") && v !== "runtime/default" && !String(v).startsWith("localhost/")) {
-        parts.push(`annotation ${k}="${v}"`);
+        parts.push(`${k}="${v}"`);
       }
     }
     const okType = (p) => !p || ["RuntimeDefault", "Localhost"].includes(p.type);

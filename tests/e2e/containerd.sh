@@ -11,9 +11,10 @@
 #   2. the quote helper (deploy/overlays/simulated): its init container gives the host folders
 #      to the helper's uid (CAP_CHOWN, CAP_FOWNER, CAP_DAC_READ_SEARCH), then the helper runs as uid 47231 with a read-only root,
 #      no capabilities, no_new_privs and containerd's default seccomp profile, with the host
-#      folder as /var/run/aesmd; its exec readiness probe passes;
+#      folder as /run/sgx-quote-helper/aesmd; its exec readiness probe passes;
 #   3. the attesting app (its own image and root, another uid, SGX_AESM_ADDR=1, the folder
-#      mounted read-only) gets a quote through libsgx_quote_ex.so.1;
+#      mounted read-only at /var/run/aesmd, as the plugin's --aesmd-socket-dir gives it) gets
+#      a quote through libsgx_quote_ex.so.1;
 #   4. the quote verifies against the helper's simulated root (sgxctl verify, in a container).
 #
 #   bash tests/e2e/containerd.sh [IMAGES_DIR]     (default build/images; needs root)

@@ -157,6 +157,76 @@ TEST(WebhookExamples, AHostPathForTheSocketFailsBaselineAsTheApiServerSays) {
   }
 }
 
+// deploy/validate/pod-security.mjs itself: a restricted-compliant pod, then one change at a time,
+// each refused with the reason the API server's PodSecurity admission gives (and the level).
+TEST(WebhookPodSecurity, EachRuleRefusesWithTheApiServersReason) {
+  confcom::testing::TempDir dir;
+  const json good = json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+    "spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},
+      "containers":[{"name":"app","image":"app:1","securityContext":{
+        "allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"],"add":["NET_BIND_SERVICE"]}}}],
+      "volumes":[{"name":"cfg","configMap":{"name":"c"}},{"name":"tmp","emptyDir":{}}]}})");
+  auto r = PodSecurity("restricted", good, dir.path());
+  ASSERT_EQ(r.status, 0) << r.output;
+  struct Case {
+    const char* patch;  // RFC 6902, applied to `good`
+    const char* level;  // the lowest level that refuses it
+    const char* reason;
+  };
+  const Case cases[] = {
+      {R"([{"op":"add","path":"/spec/hostNetwork","value":true}])", "baseline",
+       "host namespaces (hostNetwork=true)"},
+      {R"([{"op":"add","path":"/spec/containers/0/securityContext/privileged","value":true}])",
+       "baseline", "privileged (container \"app\" must not set securityContext.privileged=true)"},
+      {R"([{"op":"add","path":"/spec/containers/0/securityContext/capabilities/add/-","value":"NET_ADMIN"}])",
+       "baseline", "non-default capabilities (container \"app\" must not include \"NET_ADMIN\""},
+      {R"([{"op":"add","path":"/spec/containers/0/ports","value":[{"containerPort":80,"hostPort":8080}]}])",
+       "baseline", "hostPort (container \"app\" uses hostPort 8080)"},
+      {R"([{"op":"add","path":"/spec/containers/0/securityContext/procMount","value":"Unmasked"}])",
+       "baseline",
+       "procMount (container \"app\" must not set securityContext.procMount to \"Unmasked\")"},
+      {R"([{"op":"add","path":"/spec/securityContext/seccompProfile/type","value":"Unconfined"}])",
+       "baseline",
+       "seccompProfile (pod must not set securityContext.seccompProfile.type to \"Unconfined\")"},
+      {R"([{"op":"add","path":"/spec/securityContext/sysctls","value":[{"name":"kernel.msgmax","value":"1"}]}])",
+       "baseline", "forbidden sysctls (kernel.msgmax)"},
+      {R"([{"op":"add","path":"/spec/securityContext/seLinuxOptions","value":{"type":"spc_t"}}])",
+       "baseline",
+       "seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: type \"spc_t\")"},
+      {R"([{"op":"add","path":"/metadata/annotations","value":{"container.apparmor.security.beta.kubernetes.io/app":"unconfined"}}])",
+       "baseline",
+       "forbidden AppArmor profile (container.apparmor.security.beta.kubernetes.io/app=\"unconfined\")"},
+      {R"([{"op":"add","path":"/spec/securityContext/windowsOptions","value":{"hostProcess":true}}])",
+       "baseline", "hostProcess"},
+      {R"([{"op":"add","path":"/spec/volumes/-","value":{"name":"nfs","nfs":{"server":"s","path":"/"}}}])",
+       "restricted",
+       "restricted volume types (volume \"nfs\" uses restricted volume type \"nfs\")"},
+      {R"([{"op":"remove","path":"/spec/containers/0/securityContext/allowPrivilegeEscalation"}])",
+       "restricted", "allowPrivilegeEscalation != false (container \"app\" must set"},
+      {R"([{"op":"remove","path":"/spec/securityContext/runAsNonRoot"}])", "restricted",
+       "runAsNonRoot != true (pod or container \"app\" must set securityContext.runAsNonRoot=true)"},
+      {R"([{"op":"add","path":"/spec/containers/0/securityContext/runAsUser","value":0}])",
+       "restricted", "runAsUser=0 (container \"app\" must not set runAsUser=0)"},
+      {R"([{"op":"remove","path":"/spec/securityContext/seccompProfile"}])", "restricted",
+       "seccompProfile (pod or container \"app\" must set securityContext.seccompProfile.type to "
+       "\"RuntimeDefault\" or \"Localhost\")"},
+      {R"([{"op":"replace","path":"/spec/containers/0/securityContext/capabilities/drop","value":["NET_RAW"]}])",
+       "restricted",
+       "unrestricted capabilities (container \"app\" must set "
+       "securityContext.capabilities.drop=[\"ALL\"])"},
+  };
+  for (const auto& c : cases) {
+    json pod = good.patch(json::parse(c.patch));
+    auto restricted = PodSecurity("restricted", pod, dir.path());
+    EXPECT_EQ(restricted.status, 1) << c.patch << "\n" << restricted.output;
+    EXPECT_NE(restricted.output.find(c.reason), std::string::npos) << c.patch << "\n"
+                                                                   << restricted.output;
+    auto baseline = PodSecurity("baseline", pod, dir.path());
+    EXPECT_EQ(baseline.status, std::string(c.level) == "baseline" ? 1 : 0) << c.patch << "\n"
+                                                                           << baseline.output;
+  }
+}
+
 // kubectl's client version as major*100+minor, or 0 when it is missing or unreadable.
 int KubectlVersion() {
   auto r = RunCommand("KUBECONFIG=/dev/null kubectl version --client 2>/dev/null");
