@@ -123,7 +123,7 @@ TEST_F(NodeDoctorTest, MissingOrBrokenQcnlConfigFails) {
   auto missing = CheckQcnl(o_);
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_EQ(missing[0].level, Level::kFail);
-  EXPECT_NE(missing[0].fix.find("deploy/components/qcnl-config"), std::string::npos);
+  EXPECT_NE(missing[0].fix.find("deploy/components/quote-helper"), std::string::npos);
   WriteQcnl("PCCS_URL=https://localhost:8081/sgx/certification/v3/\n");
   auto legacy = CheckQcnl(o_);
   ASSERT_EQ(legacy.size(), 1u);
