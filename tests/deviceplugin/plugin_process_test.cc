@@ -537,7 +537,7 @@ TEST(KubeletEmulatorTest, SigtermRemovesTheEpcCapacityOnlyWhenTheDaemonSetIsGone
     return p.Log().find(logged) != std::string::npos;
   };
   auto plugin = run("kube-system/sgx-plugin", "plugin1.log");
-  ASSERT_TRUE(wait_registered(*plugin)) << plugin->Log() << api.last_kubectl_error();
+  ASSERT_TRUE(wait_registered(*plugin)) << plugin->Log() << api.last_patch_error();
   plugin->Signal(SIGTERM);
   EXPECT_EQ(plugin->Wait(30s), 0) << plugin->Log();
   EXPECT_EQ(epc(), "4294967296") << plugin->Log();
@@ -553,7 +553,7 @@ TEST(KubeletEmulatorTest, SigtermRemovesTheEpcCapacityOnlyWhenTheDaemonSetIsGone
   std::this_thread::sleep_for(500ms);
   plugin->Signal(SIGTERM);
   EXPECT_EQ(plugin->Wait(30s), 0) << plugin->Log();
-  EXPECT_EQ(epc(), "") << plugin->Log() << api.last_kubectl_error();
+  EXPECT_EQ(epc(), "") << plugin->Log() << api.last_patch_error();
   EXPECT_NE(plugin->Log().find("(an uninstall): removed sgx.intel.com/epc = 4294967296"),
             std::string::npos)
       << plugin->Log();

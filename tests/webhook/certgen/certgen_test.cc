@@ -1,5 +1,5 @@
 // `sgx-webhook certgen` against the strict HTTPS API-server double: the Secret is created,
-// reused, replaced; the caBundle patches are applied by the real kubectl to the shipped
+// reused, replaced; the caBundle patches are applied by the API server's JSON-patch library to the shipped
 // webhook configurations (deploy/components/webhook); the chain is checked by `openssl
 // verify -verify_hostname`; RBAC denials and usage errors say what is wrong.
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 
 #include "kube/credentials.h"
 #include "kube/kube_api_double.h"
+#include "testing/json_patch.h"
 #include "testing/test_util.h"
 #include "webhook/certgen/certgen_run.h"
 #include "webhook/certgen/tls_bundle.h"
@@ -44,15 +45,15 @@ std::string Slurp(const std::string& path) {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-// A shipped webhook configuration as the API server would store it (YAML -> JSON by kubectl).
+// A shipped webhook configuration as the API server would store it (YAML -> JSON by the
+// suite's YAML tool, not kubectl: the suite runs without one).
 std::string ShippedConfig(const std::string& file, const std::string& kind) {
-  CommandResult r =
-      RunCommand("KUBECONFIG=/dev/null kubectl patch --local -f " +
-                 Quote(std::string(CONFCOM_SOURCE_DIR) + "/deploy/components/webhook/" + file) +
-                 " --type json -p '[{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"" + kind +
-                 "\"}]' -o json 2>/dev/null");
-  EXPECT_EQ(r.status, 0) << r.output;
-  return r.output;
+  auto json = confcom::testing::YamlDocumentToJson(std::string(CONFCOM_SOURCE_DIR) +
+                                                   "/deploy/components/webhook/" + file);
+  EXPECT_TRUE(json.ok()) << json.status().ToString();
+  if (!json.ok()) return "{}";
+  EXPECT_EQ(nlohmann::json::parse(*json).value("kind", ""), kind) << file;
+  return *json;
 }
 
 class WebhookCertgenTest : public ::testing::Test {
@@ -137,7 +138,7 @@ TEST_F(WebhookCertgenTest, FirstRunCreatesTheSecretAndPatchesBothConfigurations)
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->secret, CertgenOutcome::Secret::kCreated);
   EXPECT_EQ(out->patched.size(), 2u);
-  EXPECT_EQ(api_->last_kubectl_error(), "");
+  EXPECT_EQ(api_->last_patch_error(), "");
   // Configurations first (trusted before served), then the Secret.
   EXPECT_EQ(MethodsAndPaths(),
             (std::vector<std::string>{
@@ -165,7 +166,7 @@ TEST_F(WebhookCertgenTest, FirstRunCreatesTheSecretAndPatchesBothConfigurations)
   TlsBundle b = StoredBundle();
   EXPECT_NE(b.tls_key.find("BEGIN PRIVATE KEY"), std::string::npos);
   EXPECT_TRUE(CheckBundle(b, ServiceDnsNames("sgx-webhook", "kube-system"), options_.now, 0s).ok());
-  // kubectl applied the patches to the shipped configurations: every webhook now trusts the CA,
+  // The JSON-patch library applied the patches to the shipped configurations: every webhook now trusts the CA,
   // and nothing else changed.
   EXPECT_EQ(CaBundles(), (std::vector<std::string>{b.ca_crt, b.ca_crt}));
   json m = Stored(kMutating), shipped = json::parse(mutating_);
