@@ -56,7 +56,7 @@ TEST(JsonPatchTest, TurnsMultiDocumentYamlIntoAJsonArray) {
   EXPECT_EQ(YamlToJson(dir.File("bad.yaml")).status().code(), Status::Code::kInvalidArgument);
 }
 
-TEST(JsonPatchTest, ReadsAShippedManifest) {
+TEST(JsonPatchTest, ReadsAShippedWebhookConfiguration) {
   auto doc = YamlDocumentToJson(std::string(CONFCOM_SOURCE_DIR) +
                                 "/deploy/components/webhook/mutating-webhook.yaml");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
