@@ -367,7 +367,7 @@ TEST_F(KubeApiTest, RegistrarAddsTheCapacityObjectToANodeWithoutOne) {
   bare["status"].erase("capacity");
   api_->SetNode(bare.dump());
   Status st = reg.ReconcileOnce();
-  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
+  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_patch_error();
   json after = json::parse(api_->node());
   EXPECT_EQ(after["status"]["capacity"], json({{"sgx.intel.com/epc", "1073741824"}}));
   EXPECT_EQ(after["status"]["allocatable"], bare["status"]["allocatable"]);
@@ -376,7 +376,7 @@ TEST_F(KubeApiTest, RegistrarAddsTheCapacityObjectToANodeWithoutOne) {
   bare.erase("status");
   api_->SetNode(bare.dump());
   st = reg.ReconcileOnce();
-  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_kubectl_error();
+  ASSERT_TRUE(st.ok()) << st.ToString() << api_->last_patch_error();
   EXPECT_EQ(json::parse(api_->node())["status"],
             json({{"capacity", {{"sgx.intel.com/epc", "1073741824"}}}}));
 
@@ -414,7 +414,7 @@ TEST_F(KubeApiTest, RegistrarReleasesTheCapacityOnlyWhenItsDaemonSetIsGone) {
   o.node_name = "node-1";
   EpcRegistrar reg(
       Client(), []() -> Result<uint64_t> { return uint64_t(1) << 30; }, o);
-  ASSERT_TRUE(reg.ReconcileOnce().ok()) << api_->last_kubectl_error();
+  ASSERT_TRUE(reg.ReconcileOnce().ok()) << api_->last_patch_error();
   const std::string ds = "/apis/apps/v1/namespaces/kube-system/daemonsets/sgx-plugin";
   json daemonset = {{"apiVersion", "apps/v1"},
                     {"kind", "DaemonSet"},
@@ -440,7 +440,7 @@ TEST_F(KubeApiTest, RegistrarReleasesTheCapacityOnlyWhenItsDaemonSetIsGone) {
   daemonset["metadata"]["deletionTimestamp"] = "2026-12-07T04:00:00Z";
   api_->PutObject(ds, daemonset.dump());
   auto removed = reg.ReleaseIfOwnerGone(owner, 5s);
-  ASSERT_TRUE(removed.ok()) << removed.status().ToString() << api_->last_kubectl_error();
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString() << api_->last_patch_error();
   EXPECT_TRUE(*removed);
   json after = json::parse(api_->node());
   EXPECT_FALSE(after["status"]["capacity"].contains("sgx.intel.com/epc"));

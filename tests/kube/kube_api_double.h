@@ -62,9 +62,6 @@ class KubeApiDouble {
   void Forbid(const std::string& method, const std::string& path, const std::string& message);
   // The library's message when the last accepted patch did not apply (empty when it did).
   std::string last_patch_error();
-  // The old name, for tests/webhook/certgen/certgen_test.cc until it is converted (issue 21's
-  // merge); remove with that conversion.
-  std::string last_kubectl_error() { return last_patch_error(); }
 
  private:
   struct Impl;

@@ -10,9 +10,8 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 from=8823315
 skip() { echo "skip: $*"; exit 77; }
-command -v kubectl >/dev/null || skip "kubectl missing (need >= 1.27)"
-minor=$(kubectl version --client -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(parseInt(JSON.parse(s).clientVersion.minor))}catch{console.log(0)}})' 2>/dev/null || echo 0)
-[ "${minor:-0}" -ge 27 ] || skip "kubectl 1.${minor:-?} is older than 1.27 (kustomize 5 renders the overlays)"
+source "$here/scripts/kubectl-version.sh"; kubectl_problem=$(kubectl_render_problem)
+[ -z "$kubectl_problem" ] || skip "$kubectl_problem"
 command -v node >/dev/null || skip "node missing"
 [ -d "$here/deploy/validate/node_modules" ] || skip "run scripts/check-manifests.sh first (npm ci)"
 git -C "$here" cat-file -e "$from^{commit}" 2>/dev/null || skip "not a git checkout with $from"
