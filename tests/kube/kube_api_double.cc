@@ -180,7 +180,8 @@ struct KubeApiDouble::Impl {
   // applies it; e.g. a Deployment's pod-template annotation).
   void MergePatchObject(const httplib::Request& req, httplib::Response& res) {
     auto patch = nlohmann::json::parse(req.body, nullptr, false);
-    if (patch.is_discarded() || !patch.is_object()) return Answer(res, 400, "BadRequest", "not JSON");
+    if (patch.is_discarded() || !patch.is_object())
+      return Answer(res, 400, "BadRequest", "not JSON");
     std::lock_guard l(mu);
     auto j = nlohmann::json::parse(objects[req.path]);
     j.merge_patch(patch);

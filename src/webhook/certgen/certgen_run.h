@@ -49,7 +49,7 @@ struct CertgenOutcome {
   std::time_t not_after = 0;           // of the serving certificate now in the Secret
   std::vector<std::string> patched;    // "MutatingWebhookConfiguration sgx-mutate-config", ...
   std::vector<std::string> unchanged;  // configurations that already had the bundle
-  int lost_races = 0;  // creates/replaces answered 409 (another writer won; its Secret is used)
+  int lost_races = 0;     // creates/replaces answered 409 (another writer won; its Secret is used)
   std::string restarted;  // "Deployment kube-system/sgx-webhook" when its pods were rolled
 };
 

@@ -305,7 +305,8 @@ TEST_F(WebhookCertgenTest, RenewalRestartsTheDeploymentAndAReuseDoesNot) {
   const json annotations = Stored(kDeployment)["spec"]["template"]["metadata"]["annotations"];
   EXPECT_EQ(annotations[kRenewedAtAnnotation], FormatRfc3339(options_.now));
   EXPECT_EQ(annotations["kubectl.kubernetes.io/restartedAt"], "x");
-  EXPECT_EQ(Stored(kDeployment)["spec"]["template"]["spec"], deployment["spec"]["template"]["spec"]);
+  EXPECT_EQ(Stored(kDeployment)["spec"]["template"]["spec"],
+            deployment["spec"]["template"]["spec"]);
 
   // The next day's run reuses the renewed Secret: no second roll.
   const std::string rolled = api_->Object(kDeployment);
