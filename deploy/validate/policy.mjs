@@ -144,7 +144,7 @@ if (mode === "overlay") {
       const ownerGranted = ownerRules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}:${(r.resourceNames ?? ["*"]).join("|")}`)))).sort();
       check(JSON.stringify(ownerGranted) === JSON.stringify([`apps/daemonsets:get:${plugin.metadata.name}`]),
         `plugin's namespaced RBAC is not exactly get daemonsets/${plugin.metadata.name}: ${ownerGranted.join(", ")}`);
-      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && !["sgx-webhook-certgen", "sgx-plugin-owner"].includes(o.metadata?.name)), "unexpected namespaced RBAC");
+      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && !["sgx-webhook-certgen", "sgx-webhook-certgen-restart", "sgx-plugin-owner"].includes(o.metadata?.name)), "unexpected namespaced RBAC");
     } else {
       check(spec.automountServiceAccountToken === false, "plugin mounts a service account token it does not use");
       check(!objects.some((o) => o.kind === "ClusterRoleBinding" && (o.subjects ?? []).some((s) => s.name === "sgx-plugin")), "plugin RBAC without --register-epc");
@@ -412,6 +412,43 @@ function checkWebhook(intelScheme) {
       `cluster:mutatingwebhookconfigurations:get:${mutating}`, `cluster:mutatingwebhookconfigurations:patch:${mutating}`,
       `cluster:validatingwebhookconfigurations:get:${validating}`, `cluster:validatingwebhookconfigurations:patch:${validating}`].sort();
     check(JSON.stringify(granted) === JSON.stringify(want), `certgen RBAC is not exactly ${want.join(", ")}: ${granted.join(", ")}`);
+    // Renewal: a daily CronJob runs certgen with --restart-deployment (it renews within its
+    // --renew-before-days and rolls the Deployment); without it a pod running 11 months serves
+    // an expired certificate. Its own ServiceAccount: certgen's rules plus patch of this one
+    // Deployment, which the init container's ServiceAccount must not have.
+    const cron = objects.find((o) => o.kind === "CronJob" && o.metadata?.namespace === ns &&
+      containersOf(o.spec?.jobTemplate).some((c) => (c.command ?? []).concat(c.args ?? []).includes("certgen")));
+    check(cron, "no renewal CronJob running certgen (a webhook pod left running serves an expired certificate)");
+    if (cron) {
+      const cid = `CronJob ${cron.metadata.name}`;
+      const cspec = podSpec(cron.spec.jobTemplate);
+      const cc = containersOf(cron.spec.jobTemplate).find((c) => (c.command ?? []).concat(c.args ?? []).includes("certgen"));
+      const cronArg = (flag) => (cc.args ?? []).find((a) => a.startsWith(`--${flag}=`))?.split("=")[1];
+      check(cron.spec.concurrencyPolicy === "Forbid", `${cid}: concurrencyPolicy is not Forbid`);
+      check(Number.isInteger(cron.spec.jobTemplate.spec?.ttlSecondsAfterFinished), `${cid}: its Jobs have no ttlSecondsAfterFinished`);
+      check((cron.spec.successfulJobsHistoryLimit ?? 3) <= 3, `${cid}: successfulJobsHistoryLimit above 3`);
+      check(cronArg("restart-deployment") === deploy.metadata.name, `${cid}: certgen lacks --restart-deployment=${deploy.metadata.name} (a renewal would not reach the running pods)`);
+      for (const flag of ["namespace", "service", "secret-name", "mutating-config", "validating-config"]) {
+        check(cronArg(flag) === certgenArg(flag), `${cid}: --${flag} differs from the init container's`);
+      }
+      // It must renew before the init container would: an init container renewing for its own
+      // pod leaves the others on the old certificate, and the CronJob then finds a valid Secret.
+      check(Number(cronArg("renew-before-days") ?? 30) > Number(certgenArg("renew-before-days") ?? 30),
+        `${cid}: --renew-before-days is not above the init container's`);
+      const csc = { ...(cspec.securityContext ?? {}), ...(cc.securityContext ?? {}) };
+      check(csc.runAsNonRoot === true && cspec.securityContext?.runAsUser === 65532 && cc.securityContext?.readOnlyRootFilesystem === true &&
+        cc.securityContext?.allowPrivilegeEscalation === false && (cc.securityContext?.capabilities?.drop ?? []).includes("ALL") &&
+        csc.seccompProfile?.type === "RuntimeDefault", `${cid}: not hardened as the init container (non-root 65532, read-only root, drop ALL, seccomp RuntimeDefault)`);
+      const csa = cspec.serviceAccountName;
+      check(csa && csa !== sa, `${cid}: runs as the Deployment's ServiceAccount (it would give the init container the Deployment patch right)`);
+      const cbound = objects.filter((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
+        (o.subjects ?? []).some((x) => x.kind === "ServiceAccount" && x.name === csa && x.namespace === ns));
+      const cgranted = cbound.flatMap((b) => (objects.find((o) => o.kind === b.roleRef?.kind && o.metadata?.name === b.roleRef?.name)?.rules ?? [])
+        .map((r) => ({ ...r, scope: b.kind === "RoleBinding" ? b.metadata.namespace : "cluster" })))
+        .flatMap((r) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${r.scope}:${res}:${v}:${(r.resourceNames ?? ["*"]).join("|")}`))).sort();
+      const cwant = [...want, `${ns}:deployments:patch:${deploy.metadata.name}`].sort();
+      check(JSON.stringify(cgranted) === JSON.stringify(cwant), `${cid} RBAC is not exactly ${cwant.join(", ")}: ${cgranted.join(", ")}`);
+    }
   } else if (injected.length) {
     const [cns, cname] = injected[0].metadata.annotations["cert-manager.io/inject-ca-from"].split("/");
     const cert = objects.find((o) => o.kind === "Certificate" && o.metadata?.name === cname && o.metadata?.namespace === cns);
@@ -420,6 +457,7 @@ function checkWebhook(intelScheme) {
     const names = [`sgx-webhook.${ns}.svc`, `sgx-webhook.${ns}.svc.cluster.local`];
     check(cert && names.every((n) => (cert.spec.dnsNames ?? []).includes(n)), `the serving Certificate does not name ${names.join(" and ")}`);
     check(!objects.some((o) => o.metadata?.name?.includes("certgen")), "certgen objects remain beside cert-manager");
+    check(!objects.some((o) => o.kind === "CronJob"), "a renewal CronJob beside cert-manager (cert-manager renews)");
   }
 }
 

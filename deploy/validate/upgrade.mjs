@@ -32,6 +32,9 @@ const IMMUTABLE = [
   // which a manifest change of the image does not touch), completionMode, podFailurePolicy,
   // backoffLimitPerIndex, managedBy; completions only for elastic Indexed Jobs.
   { group: "batch", kind: "Job", fields: ["spec.selector", "spec.template", "spec.completionMode", "spec.podFailurePolicy", "spec.backoffLimitPerIndex", "spec.managedBy", "spec.completions"] },
+  // batch ValidateCronJobUpdate: the spec (schedule, jobTemplate with its pod template) is
+  // validated as on create, nothing is immutable: the renewal CronJob follows every release.
+  { group: "batch", kind: "CronJob", fields: [] },
   // apps ValidateDeploymentUpdate / ValidateDaemonSetUpdate / ValidateReplicaSetUpdate: the
   // selector is immutable in apps/v1.
   { group: "apps", kind: "Deployment", fields: ["spec.selector"] },

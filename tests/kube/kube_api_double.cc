@@ -163,6 +163,21 @@ struct KubeApiDouble::Impl {
     res.set_content(objects[req.path], "application/json");
   }
 
+  // PATCH of a stored object with application/merge-patch+json (RFC 7386, as the API server
+  // applies it; e.g. a Deployment's pod-template annotation).
+  void MergePatchObject(const httplib::Request& req, httplib::Response& res) {
+    auto patch = nlohmann::json::parse(req.body, nullptr, false);
+    if (patch.is_discarded() || !patch.is_object())
+      return Answer(res, 400, "BadRequest", "not JSON");
+    std::lock_guard l(mu);
+    auto j = nlohmann::json::parse(objects[req.path]);
+    j.merge_patch(patch);
+    j["metadata"]["resourceVersion"] = NextVersion();
+    objects[req.path] = j.dump();
+    res.status = 200;
+    res.set_content(objects[req.path], "application/json");
+  }
+
   // The checks the API server makes of a Secret it stores (nullopt: fine).
   static std::optional<std::string> InvalidSecret(const nlohmann::json& s) {
     if (s.value("type", "Opaque") != "kubernetes.io/tls") return std::nullopt;
@@ -284,6 +299,8 @@ KubeApiDouble::KubeApiDouble(const TlsFiles& tls, std::string token, std::string
       std::lock_guard l(m.mu);
       is_object = m.objects.count(req.path) > 0;
     }
+    if (is_object && req.get_header_value("Content-Type") == "application/merge-patch+json")
+      return m.MergePatchObject(req, res);
     if (is_object) return m.PatchObject(req, res);
     if (req.path != node_path + "/status") {
       res.status = 404;

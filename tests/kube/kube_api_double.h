@@ -10,7 +10,8 @@
 // the next n requests fail with that status (an API server that is away or overloaded).
 //
 // Other objects (Secrets, webhook configurations) live at their API paths (PutObject): GET
-// serves one (404 NotFound otherwise); PATCH applies a JSON patch as for the Node;
+// serves one (404 NotFound otherwise); PATCH applies a JSON patch as for the Node, or an
+// application/merge-patch+json (RFC 7386);
 // PUT (application/json) replaces one only when the body has the stored apiVersion, kind, name
 // and namespace and the stored metadata.resourceVersion (409 Conflict otherwise); POST
 // (application/json) to a collection opened by AllowCreate creates <collection>/<name> (409

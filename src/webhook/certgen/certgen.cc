@@ -27,7 +27,8 @@ int RunCertgen(int argc, char** argv) {
       "certificate is valid for the Service and not within --renew-before-days of expiry is\n"
       "reused; two runs at once agree on one Secret. Runs as the init container of the webhook's\n"
       "Deployment (deploy/components/webhook), handing the files to the webhook through\n"
-      "--write-dir; see docs/webhook-deployment.md.\n"
+      "--write-dir, and daily as a CronJob with --restart-deployment, which rolls the webhook\n"
+      "after a renewal; see docs/webhook-deployment.md.\n"
       "Exit codes: 0 done, 1 failed, 2 usage.",
       "sgx-webhook certgen"};
   AddVersionFlag(app, "sgx-webhook");
@@ -56,6 +57,10 @@ int RunCertgen(int argc, char** argv) {
   app.add_option("--write-dir", o.write_dir,
                  "Also write the Secret's tls.crt, tls.key and ca.crt into this folder (mode "
                  "0600; the webhook container reads them from a shared emptyDir)");
+  app.add_option("--restart-deployment", o.restart_deployment,
+                 "After writing a new certificate (never when reusing one), set the pod-template "
+                 "annotation confcom.io/certificate-renewed-at of this Deployment in --namespace, "
+                 "so its pods restart and load it");
   kube::AddKubeFlags(app, &kube_flags);
   app.add_option("--attempts", attempts,
                  "Tries per API request while the API server is away or overloaded")
@@ -123,6 +128,13 @@ int RunCertgen(int argc, char** argv) {
   }
   if (!o.write_dir.empty()) {
     spdlog::info("tls.crt, tls.key and ca.crt written to {}", o.write_dir);
+  }
+  if (!outcome->restarted.empty()) {
+    spdlog::info("{}: pod template annotated {}, rolling its pods onto the new certificate",
+                 outcome->restarted, certgen::kRenewedAtAnnotation);
+  } else if (!o.restart_deployment.empty()) {
+    spdlog::info("Deployment {}/{} left alone: its certificate is current", o.ns,
+                 o.restart_deployment);
   }
   for (const auto& c : outcome->patched) spdlog::info("{}: caBundle set on every webhook", c);
   for (const auto& c : outcome->unchanged) spdlog::info("{}: caBundle already current", c);

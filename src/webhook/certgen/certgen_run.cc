@@ -5,6 +5,7 @@
 
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/time_format.h"
 #include "kube/api_status.h"
 #include "kube/json_fields.h"
 #include "webhook/certgen/tls_bundle.h"
@@ -16,6 +17,7 @@ using nlohmann::json;
 
 constexpr char kJson[] = "application/json";
 constexpr char kJsonPatch[] = "application/json-patch+json";
+constexpr char kMergePatch[] = "application/merge-patch+json";
 constexpr char kTlsType[] = "kubernetes.io/tls";
 constexpr char kAdmissionApi[] = "/apis/admissionregistration.k8s.io/v1/";
 
@@ -278,6 +280,32 @@ Status WriteBundleFiles(const std::string& dir, const TlsBundle& b) {
   return Status::Ok();
 }
 
+// Rolls Deployment `o.restart_deployment` by setting kRenewedAtAnnotation on its pod template
+// (a JSON merge patch: other annotations, e.g. kubectl's restartedAt, stay). Errors: NotFound
+// when it does not exist, the API's answer otherwise (a 403 names the missing permission).
+Status RestartDeployment(Api& api, const CertgenOptions& o, std::time_t now) {
+  const std::string what = "Deployment " + o.ns + "/" + o.restart_deployment;
+  const std::string path = "/apis/apps/v1/namespaces/" + kube::EscapePathSegment(o.ns) +
+                           "/deployments/" + kube::EscapePathSegment(o.restart_deployment);
+  const json patch = {
+      {"spec",
+       {{"template",
+         {{"metadata", {{"annotations", {{kRenewedAtAnnotation, FormatRfc3339(now)}}}}}}}}}};
+  CONFCOM_ASSIGN_OR_RETURN(kube::Response r, api.Call("PATCH", path, patch.dump(), kMergePatch));
+  const std::string by_hand =
+      " (the new certificate is in the Secret; until the pods restart they serve the old one: "
+      "kubectl -n " +
+      o.ns + " rollout restart deployment/" + o.restart_deployment + ")";
+  if (r.status == 404) return Status::NotFound(what + " does not exist" + by_hand);
+  if (!Ok2xx(r.status)) {
+    Status st = kube::ApiStatus(r.status, r.body, "restarting " + what,
+                                "patch deployments in namespace " + o.ns + " (resourceNames: [" +
+                                    o.restart_deployment + "])");
+    return Status(st.code(), st.message() + by_hand);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const CertgenOptions& o) {
@@ -298,6 +326,12 @@ Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& client, const 
   if (!st.ok()) return st;
   out.lost_races = lost;
   if (!o.write_dir.empty()) CONFCOM_RETURN_IF_ERROR(WriteBundleFiles(o.write_dir, in_use));
+  // Only a new certificate needs new pods: a reuse leaves the Deployment alone (a daily
+  // CronJob must not roll the webhook every day).
+  if (!o.restart_deployment.empty() && out.secret != CertgenOutcome::Secret::kReused) {
+    CONFCOM_RETURN_IF_ERROR(RestartDeployment(api, o, now));
+    out.restarted = "Deployment " + o.ns + "/" + o.restart_deployment;
+  }
   return out;
 }
 

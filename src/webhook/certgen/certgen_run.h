@@ -31,7 +31,14 @@ struct CertgenOptions {
   // When set, the Secret's tls.crt, tls.key and ca.crt are also written here (mode 0600): the
   // webhook's init container hands them to the webhook container through an emptyDir.
   std::string write_dir;
+  // When set, a Deployment in `ns` (sgx-webhook) whose pod template gets the annotation
+  // kRenewedAtAnnotation after certgen wrote a new certificate, so it rolls and its pods'
+  // init containers hand out the new one (the renewal CronJob). Never on a reuse.
+  std::string restart_deployment;
 };
+
+// The pod-template annotation --restart-deployment sets (RFC 3339, the time of the renewal).
+inline constexpr char kRenewedAtAnnotation[] = "confcom.io/certificate-renewed-at";
 
 // Rounds of read-decide-write before a lost race is an error (see EnsureWebhookCertificates).
 inline constexpr int kCertgenRounds = 3;
@@ -42,7 +49,8 @@ struct CertgenOutcome {
   std::time_t not_after = 0;           // of the serving certificate now in the Secret
   std::vector<std::string> patched;    // "MutatingWebhookConfiguration sgx-mutate-config", ...
   std::vector<std::string> unchanged;  // configurations that already had the bundle
-  int lost_races = 0;  // creates/replaces answered 409 (another writer won; its Secret is used)
+  int lost_races = 0;     // creates/replaces answered 409 (another writer won; its Secret is used)
+  std::string restarted;  // "Deployment kube-system/sgx-webhook" when its pods were rolled
 };
 
 // Returns what it did: the Secret reused, created or replaced, and which configurations were
@@ -52,7 +60,9 @@ struct CertgenOutcome {
 // AlreadyExists after kCertgenRounds lost races), NotFound for a missing configuration,
 // InvalidArgument for a Secret of another type or a configuration without webhooks,
 // Corruption for an answer that is not the expected object, transport errors once `o.retry`
-// gives up, a file of `o.write_dir` that cannot be written (IoError). Never logs or returns
+// gives up, a file of `o.write_dir` that cannot be written (IoError), the Deployment of
+// `o.restart_deployment` missing (NotFound) or not patchable (the Secret is then already
+// written: the error says to roll the Deployment by hand). Never logs or returns
 // key material. Thread-compatible (as the ApiClient it uses).
 Result<CertgenOutcome> EnsureWebhookCertificates(kube::ApiClient& api, const CertgenOptions& o);
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/time_format.h"
 #include "kube/credentials.h"
 #include "kube/kube_api_double.h"
 #include "testing/json_patch.h"
@@ -36,6 +37,7 @@ constexpr char kMutating[] =
     "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sgx-mutate-config";
 constexpr char kValidating[] =
     "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/sgx-validate-config";
+constexpr char kDeployment[] = "/apis/apps/v1/namespaces/kube-system/deployments/sgx-webhook";
 constexpr std::time_t kDay = 86400;
 
 std::string Slurp(const std::string& path) {
@@ -268,6 +270,75 @@ TEST_F(WebhookCertgenTest, RenewalTrustsOldAndNewCaUntilTheNextRun) {
   out = Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(CaBundles(), (std::vector<std::string>{second.ca_crt + first.ca_crt, second.ca_crt}));
+}
+
+// The renewal CronJob (--restart-deployment=sgx-webhook): a reuse leaves the Deployment alone;
+// a renewal annotates its pod template (a merge patch, other annotations kept) so it rolls.
+TEST_F(WebhookCertgenTest, RenewalRestartsTheDeploymentAndAReuseDoesNot) {
+  const json deployment = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "sgx-webhook"}, {"namespace", "kube-system"}}},
+      {"spec",
+       {{"template",
+         {{"metadata", {{"annotations", {{"kubectl.kubernetes.io/restartedAt", "x"}}}}},
+          {"spec", {{"containers", json::array()}}}}}}}};
+  api_->PutObject(kDeployment, deployment.dump());
+  const std::string stored = api_->Object(kDeployment);
+  ASSERT_TRUE(Run().ok());  // install (the init container): no restart asked for
+  options_.restart_deployment = "sgx-webhook";
+  options_.now += 100 * kDay;  // the daily CronJob, certificate still good
+  auto out = Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->secret, CertgenOutcome::Secret::kReused);
+  EXPECT_EQ(out->restarted, "");
+  EXPECT_EQ(api_->Object(kDeployment), stored);
+  for (const auto& r : api_->requests()) EXPECT_NE(r.path, kDeployment);
+
+  options_.now += 250 * kDay;  // 350 days: inside the 30-day renewal window
+  out = Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->secret, CertgenOutcome::Secret::kReplaced);
+  EXPECT_EQ(out->restarted, "Deployment kube-system/sgx-webhook");
+  const auto patch = api_->requests().back();
+  EXPECT_EQ(patch.method + " " + patch.path, "PATCH " + std::string(kDeployment));
+  EXPECT_EQ(patch.content_type, "application/merge-patch+json");
+  const json annotations = Stored(kDeployment)["spec"]["template"]["metadata"]["annotations"];
+  EXPECT_EQ(annotations[kRenewedAtAnnotation], FormatRfc3339(options_.now));
+  EXPECT_EQ(annotations["kubectl.kubernetes.io/restartedAt"], "x");
+  EXPECT_EQ(Stored(kDeployment)["spec"]["template"]["spec"],
+            deployment["spec"]["template"]["spec"]);
+
+  // The next day's run reuses the renewed Secret: no second roll.
+  const std::string rolled = api_->Object(kDeployment);
+  options_.now += kDay;
+  out = Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->secret, CertgenOutcome::Secret::kReused);
+  EXPECT_EQ(api_->Object(kDeployment), rolled);
+}
+
+// A renewal whose Deployment cannot be patched fails (the Job shows it) and says how to roll
+// it by hand; the Secret holds the new certificate.
+TEST_F(WebhookCertgenTest, RestartDeploymentErrorsNameThePermissionAndTheWayOut) {
+  options_.restart_deployment = "sgx-webhook";
+  auto out = Run();  // first run: created, and no Deployment stored
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kNotFound) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("rollout restart deployment/sgx-webhook"),
+            std::string::npos)
+      << out.status().ToString();
+  EXPECT_FALSE(api_->Object(kSecret).empty());
+  api_->PutObject(kDeployment, R"({"apiVersion":"apps/v1","kind":"Deployment"})");
+  api_->Forbid("PATCH", kDeployment, "cannot patch resource \"deployments\"");
+  options_.now += 400 * kDay;
+  out = Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kPermissionDenied) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("patch deployments in namespace kube-system "
+                                        "(resourceNames: [sgx-webhook])"),
+            std::string::npos)
+      << out.status().ToString();
 }
 
 // Two webhook pods' init containers at once: both saw no Secret, both made a CA and set the

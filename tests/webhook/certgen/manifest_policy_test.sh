@@ -38,5 +38,9 @@ expect_fail "no certificate source" "nothing makes the webhook's certificate" "s
 expect_fail "token in the webhook container" "mounts a service account token (only certgen" "s.replace('        - mountPath: /etc/sgx-webhook/tls\n          name: tls\n          readOnly: true\n', '        - mountPath: /etc/sgx-webhook/tls\n          name: tls\n          readOnly: true\n        - mountPath: /t\n          name: certgen-token\n', 1)"
 expect_fail "certificate from a Secret volume" "is not an emptyDir written by certgen" "s.replace('emptyDir:\n          medium: Memory', 'secret:\n          secretName: sgx-webhook-tls\n          medium: Memory', 1)"
 expect_fail "a Job (immutable template)" "a Job in the install" "s + '---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: x\n'"
+expect_fail "no renewal CronJob" "no renewal CronJob running certgen" "s.replace('kind: CronJob', 'kind: CronJobX', 1)"
+expect_fail "renewal that does not roll the pods" "lacks --restart-deployment=sgx-webhook" "s.replace('--restart-deployment=sgx-webhook', '--attempts=8', 1)"
+expect_fail "concurrent renewals" "concurrencyPolicy is not Forbid" "s.replace('concurrencyPolicy: Forbid', 'concurrencyPolicy: Allow', 1)"
+expect_fail "init container may roll the Deployment" "certgen RBAC is not exactly" "s.replace('  name: sgx-webhook-certgen-restart\nsubjects:\n', '  name: sgx-webhook-certgen-restart\nsubjects:\n- kind: ServiceAccount\n  name: sgx-webhook\n  namespace: kube-system\n', 1)"
 [ "$fails" -eq 0 ] || exit 1
 echo "manifest policy: every breakage caught"

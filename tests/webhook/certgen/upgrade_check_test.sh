@@ -40,8 +40,12 @@ else
   echo "FAIL: this tree tag A -> tag B: $out"
   fails=$((fails + 1))
 fi
-if out=$(node "$upgrade" "$work/old-a.yaml" "$work/new-b.yaml" 2>&1); then
-  echo "ok: $from -> this tree passes"
+# The renewal CronJob of $from is the same object (name, namespace) as this tree's: updated in
+# place; the Job of $from is the only object left over.
+if out=$(node "$upgrade" "$work/old-a.yaml" "$work/new-b.yaml" 2>&1) &&
+   [ "$(grep -c LEFTOVER <<<"$out")" = 1 ] && grep -qF "LEFTOVER batch/Job kube-system/sgx-webhook-certgen" <<<"$out" &&
+   grep -q "name: sgx-webhook-certgen" <<<"$(grep -A8 "^kind: CronJob" "$work/new-b.yaml")"; then
+  echo "ok: $from -> this tree passes, the CronJob updated in place, the Job left over"
 else
   echo "FAIL: $from -> this tree: $out"
   fails=$((fails + 1))
