@@ -166,15 +166,17 @@ std::vector<Finding> CheckQcnl(const DoctorOptions& o) {
   std::string path = o.host_root + o.qcnl_path;
   auto text = ReadFile(path, 1 << 20);
   if (!text.ok()) {
-    out.push_back(Fail(
-        "qcnl", text.status().message(),
-        "mount the quote provider's config (deploy/components/quote-helper brings it) at " + o.qcnl_path));
+    out.push_back(
+        Fail("qcnl", text.status().message(),
+             "mount the quote provider's config (deploy/components/quote-helper brings it) at " +
+                 o.qcnl_path));
     return out;
   }
   auto config = ParseQcnlConfig(*text);
   if (!config.ok()) {
-    out.push_back(Fail("qcnl", o.qcnl_path + ": " + config.status().message(),
-                       "fix the file (examples: deploy/components/quote-helper/qcnl-azure.conf, deploy/components/qcnl-config-pccs/pccs.conf)"));
+    out.push_back(Fail(
+        "qcnl", o.qcnl_path + ": " + config.status().message(),
+        "fix the file (examples: deploy/components/quote-helper/qcnl-azure.conf, deploy/components/qcnl-config-pccs/pccs.conf)"));
     return out;
   }
   std::string seen = o.qcnl_path + ": pccs_url " + config->pccs_url;

@@ -230,8 +230,9 @@ TEST(WebhookPodSecurity, EachRuleRefusesWithTheApiServersReason) {
 // Why this machine's kubectl cannot render deploy/ (scripts/kubectl-version.sh, the check every
 // rendering test and scripts/check-manifests.sh share), or "" when it can.
 std::string KubectlRenderProblem() {
-  auto r = RunCommand("bash -c " + Quote("source \"" + kSource +
-                                         "/scripts/kubectl-version.sh\" && kubectl_render_problem"));
+  auto r =
+      RunCommand("bash -c " + Quote("source \"" + kSource +
+                                    "/scripts/kubectl-version.sh\" && kubectl_render_problem"));
   std::string msg = r.output;
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   return msg;
