@@ -622,6 +622,7 @@ class Parser {
       return ExpectPunct(")", "after claim=<name>");
     }
     bool have_type = false, have_value = false;
+    const Token* value_at = nullptr;
     while (true) {
       const Token& key = Peek();
       CONFCOM_ASSIGN_OR_RETURN(
@@ -643,6 +644,7 @@ class Parser {
         a->type = std::move(o);
       } else {
         a->value = std::move(o);
+        value_at = &at;
       }
       if (IsPunct(Peek(), ",")) {
         Next();
@@ -656,7 +658,7 @@ class Parser {
     if (a->kind == ActionKind::kIssueProperty && a->type.kind == Operand::Kind::kString &&
         a->type.text == "x-ms-sgx-tcbidentifier" && a->value.kind != Operand::Kind::kString &&
         a->value.kind != Operand::Kind::kReference) {
-      return ErrorAt(Peek(), "x-ms-sgx-tcbidentifier takes a string, e.g. \"azuredefault\"");
+      return ErrorAt(*value_at, "x-ms-sgx-tcbidentifier takes a string, e.g. \"azuredefault\"");
     }
     return ExpectPunct(")", fmt::format("closing {}(", name.text));
   }
