@@ -370,8 +370,8 @@ class Parser {
 
   Status ParseRule(int section, Rule* rule) {
     bindings_.clear();
-    const Token& first = Peek();
-    rule->line = first.line;
+    const size_t first_index = i_;
+    rule->line = Peek().line;
     if (!IsPunct(Peek(), "=>")) {
       while (true) {
         if (rule->conditions.size() >= kMaxConditionsPerRule) {
@@ -392,19 +392,14 @@ class Parser {
     Next();  // =>
     CONFCOM_RETURN_IF_ERROR(ParseAction(section, &rule->action));
     if (!IsPunct(Peek(), ";")) return Expected(Peek(), "';' after the rule's action");
-    const Token& semi = Next();
+    Next();
     rule->binding_count = static_cast<int>(bindings_.size());
-    // The rule's text on one line, for messages such as "rule at line 7 denied: ...".
-    std::string_view raw = text_.substr(first.begin, semi.end - first.begin);
-    bool space = false;
-    for (char ch : raw) {
-      if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
-        space = true;
-        continue;
-      }
-      if (space && !rule->text.empty()) rule->text.push_back(' ');
-      space = false;
-      rule->text.push_back(ch);
+    // The rule's text on one line, for messages such as "rule at line 7 denied: ...": its
+    // tokens as written, one space where whitespace or a comment separated them.
+    for (size_t k = first_index; k < i_; ++k) {  // Next() moved i_ past the ';'
+      const Token& tok = t_[k];
+      if (k > first_index && tok.begin > t_[k - 1].end) rule->text.push_back(' ');
+      rule->text.append(text_.substr(tok.begin, tok.end - tok.begin));
     }
     return Status::Ok();
   }

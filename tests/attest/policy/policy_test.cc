@@ -340,6 +340,15 @@ TEST(PolicyEvaluateTest, DenyWinsOverAnEarlierPermitAndNamesItsRule) {
   EXPECT_EQ(IssuedTypes(ok), std::vector<std::string>{"a"});
 }
 
+TEST(PolicyEvaluateTest, ARulesTextDropsCommentsAndLineBreaks) {
+  Policy p = MustParse(
+      "version=1.0;\nauthorizationrules{\n  [type==\"x\"] // no x allowed\n  &&[value==1]=>\n"
+      "  deny ( ) ;\n  => permit();\n};");
+  PolicyOutcome o = MustEvaluate(p, {{"x", 1}});
+  EXPECT_FALSE(o.permitted);
+  EXPECT_EQ(o.reason, "policy rule at line 3 denied: [type==\"x\"] &&[value==1]=> deny ( ) ;");
+}
+
 TEST(PolicyEvaluateTest, ConfigurationPropertiesSurviveADenial) {
   Policy p = MustParse(
       "version=1.1; configurationrules{ => issueproperty(type=\"x-ms-sgx-tcbidentifier\", "
