@@ -54,9 +54,9 @@ void CheckPositioned(const Status& st, std::string_view text) {
   FUZZ_CHECK(std::sscanf(m.c_str(), "line %d, column %d:", &line, &column) == 2, m);
   int lines = 1;
   for (char c : text) lines += c == '\n';
-  FUZZ_CHECK(line >= 1 && line <= lines && column >= 1 &&
-                 static_cast<size_t>(column) <= text.size() + 1,
-             m);
+  FUZZ_CHECK(
+      line >= 1 && line <= lines && column >= 1 && static_cast<size_t>(column) <= text.size() + 1,
+      m);
 }
 
 void CheckOutcome(const PolicyOutcome& o) {
@@ -64,7 +64,8 @@ void CheckOutcome(const PolicyOutcome& o) {
     FUZZ_CHECK(o.decided_by.has_value() && o.reason.empty(), o.reason);
     std::string compact;
     for (char c : o.decided_by->text) {
-      if (c != ' ') compact.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      if (c != ' ')
+        compact.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     FUZZ_CHECK(compact.size() >= 9 && compact.compare(compact.size() - 9, 9, "permit();") == 0,
                o.decided_by->text);

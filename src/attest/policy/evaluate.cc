@@ -74,18 +74,12 @@ bool Compare(const Value& lhs, CompareOp op, const Value& rhs) {
       break;
   }
   switch (op) {
-    case CompareOp::kEq:
-      return cmp == 0;
-    case CompareOp::kNe:
-      return cmp != 0;
-    case CompareOp::kLt:
-      return cmp < 0;
-    case CompareOp::kLe:
-      return cmp <= 0;
-    case CompareOp::kGt:
-      return cmp > 0;
-    case CompareOp::kGe:
-      return cmp >= 0;
+    case CompareOp::kEq: return cmp == 0;
+    case CompareOp::kNe: return cmp != 0;
+    case CompareOp::kLt: return cmp < 0;
+    case CompareOp::kLe: return cmp <= 0;
+    case CompareOp::kGt: return cmp > 0;
+    case CompareOp::kGe: return cmp >= 0;
   }
   return false;
 }
@@ -102,8 +96,8 @@ class Evaluator {
 
   Result<PolicyOutcome> Run(std::span<const Claim> incoming) {
     if (incoming.size() > kMaxIncomingClaims) {
-      return Status::InvalidArgument(fmt::format("{} incoming claims; the limit is {}",
-                                                 incoming.size(), kMaxIncomingClaims));
+      return Status::InvalidArgument(
+          fmt::format("{} incoming claims; the limit is {}", incoming.size(), kMaxIncomingClaims));
     }
     claims_.reserve(incoming.size());
     for (const Claim& c : incoming) {
@@ -156,14 +150,9 @@ class Evaluator {
   static Value PropertyOf(const Claim& c, Property p) {
     Value v;
     switch (p) {
-      case Property::kType:
-        v.text = c.type;
-        return v;
-      case Property::kIssuer:
-        v.text = c.issuer;
-        return v;
-      case Property::kValue:
-        return ViewOf(c.value);
+      case Property::kType: v.text = c.type; return v;
+      case Property::kIssuer: v.text = c.issuer; return v;
+      case Property::kValue: return ViewOf(c.value);
     }
     return v;
   }
@@ -171,9 +160,7 @@ class Evaluator {
   Value OperandValue(const Operand& o, const std::vector<size_t>& bound) const {
     Value v;
     switch (o.kind) {
-      case Operand::Kind::kString:
-        v.text = o.text;
-        break;
+      case Operand::Kind::kString: v.text = o.text; break;
       case Operand::Kind::kInteger:
         v.kind = Value::Kind::kInteger;
         v.integer = o.integer;
@@ -182,15 +169,12 @@ class Evaluator {
         v.kind = Value::Kind::kBool;
         v.boolean = o.boolean;
         break;
-      case Operand::Kind::kReference:
-        v = PropertyOf(claims_[bound[o.binding]], o.property);
-        break;
+      case Operand::Kind::kReference: v = PropertyOf(claims_[bound[o.binding]], o.property); break;
     }
     return v;
   }
 
-  Result<bool> Matches(const Claim& c, const Condition& cond,
-                       const std::vector<size_t>& bound) {
+  Result<bool> Matches(const Claim& c, const Condition& cond, const std::vector<size_t>& bound) {
     if (++steps_ > kMaxEvaluationSteps) {
       return Status::InvalidArgument(
           fmt::format("evaluation passed {} claim comparisons", kMaxEvaluationSteps));
@@ -243,11 +227,8 @@ class Evaluator {
       case ActionKind::kPermit:
         if (!permitted_) permitted_ = &rule;
         return Status::Ok();
-      case ActionKind::kDeny:
-        denied_ = &rule;
-        return Status::Ok();
-      default:
-        break;
+      case ActionKind::kDeny: denied_ = &rule; return Status::Ok();
+      default: break;
     }
     for (const auto& m : matches) {
       std::string type;
@@ -264,15 +245,9 @@ class Evaluator {
         type = std::string(t.text);
         const Value v = OperandValue(action.value, m);
         switch (v.kind) {
-          case Value::Kind::kString:
-            value = std::string(v.text);
-            break;
-          case Value::Kind::kInteger:
-            value = v.integer;
-            break;
-          case Value::Kind::kBool:
-            value = v.boolean;
-            break;
+          case Value::Kind::kString: value = std::string(v.text); break;
+          case Value::Kind::kInteger: value = v.integer; break;
+          case Value::Kind::kBool: value = v.boolean; break;
         }
       }
       if (action.kind == ActionKind::kIssue) {

@@ -116,8 +116,8 @@ class Lexer {
       const char c = text_[pos_];
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
         t.kind = TokenKind::kIdent;
-        while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                       text_[pos_] == '_')) {
+        while (pos_ < text_.size() &&
+               (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) {
           Advance();
         }
         t.text = std::string(text_.substr(t.begin, pos_ - t.begin));
@@ -282,12 +282,9 @@ class Parser {
 
   static std::string Describe(const Token& t) {
     switch (t.kind) {
-      case TokenKind::kEnd:
-        return "the end of the policy";
-      case TokenKind::kString:
-        return "a string";
-      default:
-        return fmt::format("'{}'", t.text);
+      case TokenKind::kEnd: return "the end of the policy";
+      case TokenKind::kString: return "a string";
+      default: return fmt::format("'{}'", t.text);
     }
   }
   Status ErrorAt(const Token& t, std::string_view what) const {
@@ -309,8 +306,8 @@ class Parser {
     const Token& v = Peek();
     if (v.kind != TokenKind::kNumber) return Expected(v, "a version: 1.0, 1.1 or 1.2");
     if (v.text != "1.0" && v.text != "1.1" && v.text != "1.2") {
-      return ErrorAt(v, fmt::format("unsupported version {} (MAA defines 1.0, 1.1 and 1.2)",
-                                    v.text));
+      return ErrorAt(v,
+                     fmt::format("unsupported version {} (MAA defines 1.0, 1.1 and 1.2)", v.text));
     }
     ast_->version = v.text;
     Next();
@@ -343,8 +340,8 @@ class Parser {
     CONFCOM_RETURN_IF_ERROR(ExpectPunct("{", fmt::format("after {}", kNames[section])));
     while (!IsPunct(Peek(), "}")) {
       if (Peek().kind == TokenKind::kEnd) {
-        return Expected(Peek(), fmt::format("'}}' closing {} (line {})", kNames[section],
-                                            name.line));
+        return Expected(Peek(),
+                        fmt::format("'}}' closing {} (line {})", kNames[section], name.line));
       }
       if (ast_->rule_count >= kMaxRules) {
         return ErrorAt(Peek(), fmt::format("more than {} rules", kMaxRules));
@@ -375,8 +372,8 @@ class Parser {
     if (!IsPunct(Peek(), "=>")) {
       while (true) {
         if (rule->conditions.size() >= kMaxConditionsPerRule) {
-          return ErrorAt(Peek(), fmt::format("more than {} conditions in one rule",
-                                             kMaxConditionsPerRule));
+          return ErrorAt(Peek(),
+                         fmt::format("more than {} conditions in one rule", kMaxConditionsPerRule));
         }
         Condition c;
         CONFCOM_RETURN_IF_ERROR(ParseCondition(&c));
@@ -493,9 +490,9 @@ class Parser {
     const auto kind = pc->operand.kind;
     if (pc->property != Property::kValue) {
       if (ordering) {
-        return ErrorAt(op, fmt::format("'{}' needs integers; {} is a string (use == or !=)",
-                                       op.text, pc->property == Property::kType ? "type"
-                                                                                : "issuer"));
+        return ErrorAt(op,
+                       fmt::format("'{}' needs integers; {} is a string (use == or !=)", op.text,
+                                   pc->property == Property::kType ? "type" : "issuer"));
       }
       if (kind == Operand::Kind::kInteger || kind == Operand::Kind::kBool) {
         return ErrorAt(at, fmt::format("{} is a string: compare it with a string",
@@ -559,8 +556,8 @@ class Parser {
       Next();
       o.kind = Operand::Kind::kReference;
       o.binding = binding;
-      CONFCOM_ASSIGN_OR_RETURN(
-          o.property, ParseProperty(fmt::format("'type', 'value' or 'issuer' after '{}.'", t.text)));
+      CONFCOM_ASSIGN_OR_RETURN(o.property, ParseProperty(fmt::format(
+                                               "'type', 'value' or 'issuer' after '{}.'", t.text)));
       return o;
     }
     return Expected(t, "a string, an integer, true, false or <name>.value");
@@ -582,18 +579,19 @@ class Parser {
       }
     }
     if (!found) {
-      return Expected(name, "an action: permit(), deny(), add(...), issue(...) or "
-                            "issueproperty(...)");
+      return Expected(name,
+                      "an action: permit(), deny(), add(...), issue(...) or "
+                      "issueproperty(...)");
     }
     static constexpr std::string_view kAllowed[] = {"issueproperty", "permit, deny and add",
                                                     "add, issue and issueproperty"};
-    const bool allowed =
-        section == detail::kConfigurationRules ? a->kind == ActionKind::kIssueProperty
-        : section == detail::kAuthorizationRules
-            ? (a->kind == ActionKind::kPermit || a->kind == ActionKind::kDeny ||
-               a->kind == ActionKind::kAdd)
-            : (a->kind == ActionKind::kAdd || a->kind == ActionKind::kIssue ||
-               a->kind == ActionKind::kIssueProperty);
+    const bool allowed = section == detail::kConfigurationRules
+                             ? a->kind == ActionKind::kIssueProperty
+                         : section == detail::kAuthorizationRules
+                             ? (a->kind == ActionKind::kPermit || a->kind == ActionKind::kDeny ||
+                                a->kind == ActionKind::kAdd)
+                             : (a->kind == ActionKind::kAdd || a->kind == ActionKind::kIssue ||
+                                a->kind == ActionKind::kIssueProperty);
     if (!allowed) {
       static constexpr std::string_view kSection[] = {"configurationrules", "authorizationrules",
                                                       "issuancerules"};
@@ -621,10 +619,12 @@ class Parser {
     while (true) {
       const Token& key = Peek();
       CONFCOM_ASSIGN_OR_RETURN(
-          Property p, ParseProperty(fmt::format("'type=', 'value=' or 'claim=' in {}()", name.text)));
+          Property p,
+          ParseProperty(fmt::format("'type=', 'value=' or 'claim=' in {}()", name.text)));
       if (p == Property::kIssuer) {
-        return ErrorAt(key, "the issuer of a claim a policy makes is AttestationPolicy; "
-                            "expected 'type=' or 'value='");
+        return ErrorAt(key,
+                       "the issuer of a claim a policy makes is AttestationPolicy; "
+                       "expected 'type=' or 'value='");
       }
       bool& have = p == Property::kType ? have_type : have_value;
       if (have) return ErrorAt(key, fmt::format("'{}' given twice", key.text));

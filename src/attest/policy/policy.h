@@ -21,12 +21,12 @@ namespace confcom::attest {
 
 // Bounds. The default policy is 614 bytes; 64 KiB holds ~800 rules of its size (~80 bytes).
 inline constexpr size_t kMaxPolicyBytes = 64 * 1024;
-inline constexpr size_t kMaxRules = 1024;                // all sections together
-inline constexpr size_t kMaxConditionsPerRule = 32;      // `[...] && [...]`
-inline constexpr size_t kMaxPropertyConditions = 16;     // inside one `[...]`
+inline constexpr size_t kMaxRules = 1024;             // all sections together
+inline constexpr size_t kMaxConditionsPerRule = 32;   // `[...] && [...]`
+inline constexpr size_t kMaxPropertyConditions = 16;  // inside one `[...]`
 inline constexpr size_t kMaxIncomingClaims = 1024;
-inline constexpr size_t kMaxClaims = 4096;               // incoming + added by the policy
-inline constexpr size_t kMaxMatchesPerRule = 1024;       // claim combinations one rule acts on
+inline constexpr size_t kMaxClaims = 4096;                // incoming + added by the policy
+inline constexpr size_t kMaxMatchesPerRule = 1024;        // claim combinations one rule acts on
 inline constexpr uint64_t kMaxEvaluationSteps = 1000000;  // claim-condition tests (<30 ms)
 
 // One claim: `value` is a JSON string, integer or boolean (MAA's String, Integer, Boolean).

@@ -16,10 +16,10 @@ enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
 // A literal or `<binding>.<property>`.
 struct Operand {
   enum class Kind { kString, kInteger, kBool, kReference } kind = Kind::kString;
-  std::string text;     // kString
-  int64_t integer = 0;  // kInteger
-  bool boolean = false;  // kBool
-  int binding = -1;     // kReference: index into the rule's bindings
+  std::string text;                      // kString
+  int64_t integer = 0;                   // kInteger
+  bool boolean = false;                  // kBool
+  int binding = -1;                      // kReference: index into the rule's bindings
   Property property = Property::kValue;  // kReference
 };
 

@@ -99,8 +99,8 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
     const int v = DecodeChar(text[i]);
     if (v < 0) {
       const char c = text[i];
-      const std::string shown = (c >= 0x20 && c < 0x7f) ? fmt::format("'{}'", c)
-                                                        : fmt::format("0x{:02x}", uint8_t(c));
+      const std::string shown =
+          (c >= 0x20 && c < 0x7f) ? fmt::format("'{}'", c) : fmt::format("0x{:02x}", uint8_t(c));
       std::string hint;
       if (c == '=') hint = " (base64url here has no '=' padding, RFC 7515 section 2)";
       if (c == '+' || c == '/') hint = " (standard base64; base64url uses '-' and '_')";

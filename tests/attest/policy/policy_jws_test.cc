@@ -60,8 +60,8 @@ TEST(PolicyJwsTest, DecodesMicrosoftsUnsignedSample) {
 
 TEST(PolicyJwsTest, SignedHeaderGivesAlgX5cAndSignature) {
   const std::string header = Base64UrlEncode(R"({"alg":"RS256","x5c":["MIIBAA==","MIIBAB=="]})");
-  const std::string payload = Base64UrlEncode(
-      R"({"AttestationPolicy":")" + Base64UrlEncode(kMinimalPolicy) + R"("})");
+  const std::string payload =
+      Base64UrlEncode(R"({"AttestationPolicy":")" + Base64UrlEncode(kMinimalPolicy) + R"("})");
   const std::string sig = Base64UrlEncode(std::string(256, '\x5a'));
   Result<PolicyJws> jws = DecodePolicyJws(header + "." + payload + "." + sig);
   ASSERT_TRUE(jws.ok()) << jws.status().ToString();
@@ -86,12 +86,15 @@ TEST(PolicyJwsTest, MalformedCarriersAreRefusedSayingWhy) {
     std::string jws;
     std::string error;
   } cases[] = {
-      {"abc", "policy JWS: expected three base64url parts <header>.<payload>.<signature> (the "
-              "signature part is empty for alg \"none\")"},
-      {none + "." + body, "policy JWS: expected three base64url parts <header>.<payload>."
-                          "<signature> (the signature part is empty for alg \"none\")"},
-      {none + "." + body + "..", "policy JWS: expected three base64url parts <header>.<payload>."
-                                 "<signature> (the signature part is empty for alg \"none\")"},
+      {"abc",
+       "policy JWS: expected three base64url parts <header>.<payload>.<signature> (the "
+       "signature part is empty for alg \"none\")"},
+      {none + "." + body,
+       "policy JWS: expected three base64url parts <header>.<payload>."
+       "<signature> (the signature part is empty for alg \"none\")"},
+      {none + "." + body + "..",
+       "policy JWS: expected three base64url parts <header>.<payload>."
+       "<signature> (the signature part is empty for alg \"none\")"},
       {"eyJhbGciOiJub25lIn0=." + body + ".",
        "policy JWS header: base64url: character '=' at offset 19 (base64url here has no '=' "
        "padding, RFC 7515 section 2)"},
@@ -114,9 +117,8 @@ TEST(PolicyJwsTest, MalformedCarriersAreRefusedSayingWhy) {
       {none + "." + Base64UrlEncode(R"({"AttestationPolicy":"dmVyc2lvbj0xLjA7=="})") + ".",
        "policy JWS: AttestationPolicy: base64url: character '=' at offset 16 (base64url here has "
        "no '=' padding, RFC 7515 section 2)"},
-      {none + "." + Base64UrlEncode(R"({"AttestationPolicy":")" + Base64UrlEncode("a\xff") +
-                                    R"("})") +
-           ".",
+      {none + "." +
+           Base64UrlEncode(R"({"AttestationPolicy":")" + Base64UrlEncode("a\xff") + R"("})") + ".",
        "policy JWS: AttestationPolicy: line 1, column 2: byte 0xff is not UTF-8"},
       {none + "." + Base64UrlEncode(std::string(20, '[') + std::string(20, ']')) + ".",
        "policy JWS payload nests deeper than 16 levels"},

@@ -62,9 +62,9 @@ TEST(DefaultSgxPolicyTest, IssuesTheOlderClaimNamesAndTheTcbIdentifier) {
   ASSERT_TRUE(o.decided_by);
   EXPECT_EQ(o.decided_by->line, 6);
   EXPECT_EQ(o.decided_by->text, "=> permit();");
-  EXPECT_EQ(IssuedTypes(o), (std::vector<std::string>{"is-debuggable", "sgx-mrsigner",
-                                                      "sgx-mrenclave", "product-id", "svn",
-                                                      "tee"}));
+  EXPECT_EQ(IssuedTypes(o),
+            (std::vector<std::string>{"is-debuggable", "sgx-mrsigner", "sgx-mrenclave",
+                                      "product-id", "svn", "tee"}));
   EXPECT_EQ(o.issued[0].value, json(false));
   EXPECT_EQ(o.issued[1].value, json(std::string(64, 'a')));
   EXPECT_EQ(o.issued[2].value, json(std::string(64, 'e')));
@@ -142,9 +142,10 @@ TEST(PolicyParseTest, KeywordsAreCaseInsensitiveNamesAreNot) {
 }
 
 TEST(PolicyParseTest, ValuesOfEachKind) {
-  EXPECT_EQ(ParseError("version=1.0; authorizationrules{ [value==-5] && [value<=9223372036854775807]"
-                       " && [value==\"s\\\"q\\\\\"] && [value!=True] => permit(); };"),
-            "");
+  EXPECT_EQ(
+      ParseError("version=1.0; authorizationrules{ [value==-5] && [value<=9223372036854775807]"
+                 " && [value==\"s\\\"q\\\\\"] && [value!=True] => permit(); };"),
+      "");
   EXPECT_EQ(ParseError("version=1.0; authorizationrules{ [] => permit(); };"), "");
 }
 
@@ -161,8 +162,9 @@ TEST(PolicyParseTest, ErrorsNameLineAndColumn) {
       {"version=2.0;", "line 1, column 9: unsupported version 2.0 (MAA defines 1.0, 1.1 and 1.2)"},
       {"version=1;", "line 1, column 9: unsupported version 1 (MAA defines 1.0, 1.1 and 1.2)"},
       {"version 1.0;", "line 1, column 9: expected '=' after 'version', found '1.0'"},
-      {"version=1.0", "line 1, column 12: expected ';' after the version, found the end of the "
-                      "policy"},
+      {"version=1.0",
+       "line 1, column 12: expected ';' after the version, found the end of the "
+       "policy"},
       {"version=1.0;\nauthorizationrules {\n  => permit()\n};",
        "line 4, column 1: expected ';' after the rule's action, found '}'"},
       {"version=1.0;\nauthorizationrules\n{\n    c:[type=\"secureBootEnabled\"]=> permit();\n};",
@@ -312,8 +314,9 @@ TEST(PolicyEvaluateTest, NoPermitMeansNotPermitted) {
 }
 
 TEST(PolicyEvaluateTest, EmptyAuthorizationRulesPermitNothing) {
-  Policy p = MustParse("version=1.0; authorizationrules{}; issuancerules{ => issue(type=\"a\", "
-                       "value=1); };");
+  Policy p = MustParse(
+      "version=1.0; authorizationrules{}; issuancerules{ => issue(type=\"a\", "
+      "value=1); };");
   PolicyOutcome o = MustEvaluate(p, SgxClaims());
   EXPECT_FALSE(o.permitted);
   EXPECT_TRUE(o.issued.empty());
@@ -393,13 +396,12 @@ TEST(PolicyEvaluateTest, ComparisonOperators) {
       {"c:[type==\"x-ms-sgx-svn\"] && [type==\"x-ms-sgx-product-id\", value < c.value]", false},
       {"c:[type==\"x-ms-sgx-mrsigner\"] && [type==\"x-ms-sgx-mrenclave\", value == c.value]",
        false},
-      {"c:[type==\"x-ms-sgx-mrsigner\"] && [type==\"x-ms-sgx-mrenclave\", value < c.value]",
-       false},
+      {"c:[type==\"x-ms-sgx-mrsigner\"] && [type==\"x-ms-sgx-mrenclave\", value < c.value]", false},
       {"c:[type==\"x-ms-sgx-svn\"] && [type==c.type, value==c.value]", true},
   };
   for (const Comparison& c : cases) {
-    Policy p = MustParse(
-        std::string("version=1.0; authorizationrules{ ") + c.condition + " => permit(); };");
+    Policy p = MustParse(std::string("version=1.0; authorizationrules{ ") + c.condition +
+                         " => permit(); };");
     EXPECT_EQ(MustEvaluate(p, SgxClaims()).permitted, c.permitted) << c.condition;
   }
 }
@@ -432,8 +434,7 @@ TEST(PolicyEvaluateTest, ABoundConditionActsOnEveryMatchingClaimInOrder) {
   // k 1,2,3 (issued claims join the set, hence the second rule's issuer conditions); then the pairs
   // (1,2), (1,3), (2,3) give b = 2, 3, 3.
   EXPECT_EQ(values, (std::vector<json>{1, 2, 3, 2, 3, 3}));
-  EXPECT_EQ(IssuedTypes(o),
-            (std::vector<std::string>{"k", "k", "k", "pair", "pair", "pair"}));
+  EXPECT_EQ(IssuedTypes(o), (std::vector<std::string>{"k", "k", "k", "pair", "pair", "pair"}));
 }
 
 TEST(PolicyEvaluateTest, AddIsSeenByLaterRulesNotByItselfNorTheToken) {
@@ -509,8 +510,7 @@ TEST(PolicyEvaluateTest, BadClaimsAndBoundsAreErrors) {
       "  a:[type==\"x\"] && b:[type==\"x\"] => issue(type=\"p\", value=1);\n};");
   r = pairs.Evaluate(std::vector<Claim>(40, Claim{"x", 1}));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(),
-            "policy rule at line 4: more than 1024 claim combinations match");
+  EXPECT_EQ(r.status().message(), "policy rule at line 4: more than 1024 claim combinations match");
   EXPECT_TRUE(pairs.Evaluate(std::vector<Claim>(32, Claim{"x", 1})).ok());  // 1024 exactly
 
   Policy slow = MustParse(
