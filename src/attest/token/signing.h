@@ -95,7 +95,7 @@ Result<std::string> SignToken(const SigningKey& key, std::string_view issuer,
 std::string UnsecuredToken(const nlohmann::json& claims);
 
 // Checks `token` as a relying party would with only GET /certs: alg RS256, kid in `jwks_json`,
-// signature by that key's x5c[0] certificate, and nbf <= now + skew < exp + 2 * skew.
+// signature by that key's x5c[0] certificate, nbf <= now + skew and now < exp + skew.
 // Returns the claims. Errors: InvalidArgument (not a compact JWS, bad JSON, unknown kid,
 // alg other than RS256), PermissionDenied (bad signature, expired, not yet valid).
 Result<nlohmann::json> VerifyToken(std::string_view token, std::string_view jwks_json,
