@@ -83,6 +83,8 @@ Result<json> ParseJson(std::string_view text, std::string_view what) {
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument(
         fmt::format("{} is not JSON: at byte {}: {}", what, e.byte, e.what()));
+  } catch (const json::exception& e) {  // e.g. out_of_range: a number beyond double (1e400)
+    return Status::InvalidArgument(fmt::format("{} is not usable JSON: {}", what, e.what()));
   }
 }
 

@@ -140,6 +140,7 @@ TEST(AttestRequestTest, ErrorsNameTheMemberAndTheProblem) {
   ExpectError("", "request body is not JSON: at byte");
   ExpectError("{\"quote\": ", "request body is not JSON");
   ExpectError("[1]", "request body must be a JSON object, not array");
+  ExpectError(R"({"quote":"AAAA","x":1e400})", "request body is not usable JSON");  // found by fuzzing
   ExpectError("{}", "request body has no \"quote\"");
   ExpectError(R"({"quote":null})", "request body has no \"quote\"");
   ExpectError(R"({"quote":5})", "quote must be a string, not number");
