@@ -143,8 +143,9 @@ Result<AttestData> ParseData(const json& value, std::string_view what) {
   const json* data = Member(members, "data");
   if (data == nullptr) return Status::InvalidArgument(fmt::format("{}.data is missing", what));
   CONFCOM_ASSIGN_OR_RETURN(out.data, Base64Member(*data, fmt::format("{}.data", what), kMaxDataBytes));
-  // MAA's REST spec makes dataType optional; its SDKs always send it. Absent means Binary.
-  if (const json* type = Member(members, "datatype"); type != nullptr) {
+  // MAA's REST spec makes dataType optional; its SDKs always send it. Absent or "" (Faasm's
+  // client sends {"data":"","dataType":""}) means Binary.
+  if (const json* type = Member(members, "datatype"); type != nullptr && *type != "") {
     CONFCOM_ASSIGN_OR_RETURN(std::string name, StringMember(*type, fmt::format("{}.dataType", what), 16));
     std::string lower = Lower(name);
     if (lower == "binary") {
@@ -255,14 +256,19 @@ Result<AttestRequest> ParseAttestRequest(std::string_view body, EvidenceKind kin
     return Status::InvalidArgument(
         fmt::format("{} has {} bytes; at most {}", evidence, out.quote.size(), kMaxQuoteBytes));
   }
+  // Empty data and an empty draft policy count as absent: clients send placeholders
+  // (Faasm's: "draftPolicyForAttestation":"", "initTimeData":{"data":"","dataType":""}).
   if (const json* v = Member(members, "runtimedata")) {
-    CONFCOM_ASSIGN_OR_RETURN(out.runtime_data, ParseData(*v, "runtimeData"));
+    CONFCOM_ASSIGN_OR_RETURN(AttestData d, ParseData(*v, "runtimeData"));
+    if (!d.data.empty()) out.runtime_data = std::move(d);
   }
   if (const json* v = Member(members, "inittimedata")) {
-    CONFCOM_ASSIGN_OR_RETURN(out.init_time_data, ParseData(*v, "initTimeData"));
+    CONFCOM_ASSIGN_OR_RETURN(AttestData d, ParseData(*v, "initTimeData"));
+    if (!d.data.empty()) out.init_time_data = std::move(d);
   }
   if (const json* v = Member(members, "draftpolicyforattestation")) {
-    CONFCOM_ASSIGN_OR_RETURN(out.draft_policy, StringMember(*v, "draftPolicyForAttestation", kMaxDraftPolicyBytes));
+    CONFCOM_ASSIGN_OR_RETURN(std::string policy, StringMember(*v, "draftPolicyForAttestation", kMaxDraftPolicyBytes));
+    if (!policy.empty()) out.draft_policy = std::move(policy);
   }
   if (const json* v = Member(members, "nonce")) {
     CONFCOM_ASSIGN_OR_RETURN(out.nonce, StringMember(*v, "nonce", kMaxNonceBytes));
@@ -301,15 +307,16 @@ ApiError MakeApiError(ApiErrorKind kind, std::string message) {
     const char* code;
   };
   // One row per kind, in the enum's order.
-  static constexpr std::array<Row, 14> kTable = {{
+  static constexpr std::array<Row, 15> kTable = {{
       {400, "MissingApiVersionParameter"},
       {400, "InvalidApiVersionParameter"},
       {400, "InvalidParameter"},
-      {400, "InvalidQuote"},
-      {400, "InvalidQuote"},
+      {400, "InvalidParameter"},
+      {400, "InvalidParameter"},
       {400, "InvalidParameter"},
       {400, "PolicyEvaluationError"},
-      {400, "InvalidPolicy"},
+      {400, "PolicyParsingError"},
+      {400, "InvalidOperation"},
       {413, "RequestEntityTooLarge"},
       {401, "Unauthorized"},
       {403, "Forbidden"},
@@ -317,6 +324,7 @@ ApiError MakeApiError(ApiErrorKind kind, std::string message) {
       {503, "ServiceUnavailable"},
       {500, "InternalServerError"},
   }};
+  static_assert(kTable.size() == size_t(ApiErrorKind::kInternal) + 1, "one row per kind");
   const Row& row = kTable[static_cast<size_t>(kind)];
   return ApiError{row.status, row.code, std::move(message)};
 }

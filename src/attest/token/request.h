@@ -58,8 +58,9 @@ struct AttestRequest {
   std::optional<std::string> nonce;
 };
 
-// Parses an attest body. Member names match case-insensitively, null members count as
-// absent, unknown members are ignored (as MAA does). Errors: InvalidArgument naming the
+// Parses an attest body. Member names match case-insensitively; null members, data that
+// decodes to no bytes and an empty draft policy count as absent; an empty dataType means
+// Binary; unknown members are ignored (as MAA does). Errors: InvalidArgument naming the
 // member and what is wrong (not JSON with the byte offset, too deep, missing quote/report,
 // wrong JSON type, bad base64, over a bound, unknown dataType, JSON data that does not parse).
 Result<AttestRequest> ParseAttestRequest(std::string_view body, EvidenceKind kind);
@@ -71,23 +72,26 @@ inline constexpr size_t kOpenEnclaveHeaderSize = 16;
 // type, size that disagrees with the bytes that follow).
 Result<Bytes> QuoteFromOpenEnclaveReport(ByteSpan report);
 
-// MAA's error body and status. Codes marked [ours] in docs/attest-api.md are not confirmed
-// against the live service.
+// MAA's error body and status. MAA's troubleshooting guide gives the 400 codes
+// (PolicyEvaluationError, InvalidParameter for quotes, collateral and the TCB baseline,
+// PolicyParsingError, InvalidOperation) and 401 Unauthorized; docs/attest-api.md marks the
+// others as ours.
 enum class ApiErrorKind {
-  kMissingApiVersion,   // 400 MissingApiVersionParameter
-  kInvalidApiVersion,   // 400 InvalidApiVersionParameter
-  kInvalidRequest,      // 400 InvalidParameter: body does not parse or breaks a bound
-  kInvalidQuote,        // 400 InvalidQuote: the quote or its collateral does not verify
-  kTcbRefused,          // 400 InvalidQuote: platform TCB below the baseline
-  kRuntimeDataMismatch, // 400 InvalidParameter: runtimeData/initTimeData hash mismatch
-  kPolicyDenied,        // 400 PolicyEvaluationError: authorization rules denied
-  kInvalidPolicy,       // 400 InvalidPolicy: draft or stored policy does not parse
-  kBodyTooLarge,        // 413 RequestEntityTooLarge
-  kUnauthorized,        // 401 Unauthorized
-  kForbidden,           // 403 Forbidden
-  kNotFound,            // 404 NotFound
-  kUnavailable,         // 503 ServiceUnavailable: collateral cannot be fetched
-  kInternal,            // 500 InternalServerError
+  kMissingApiVersion,    // 400 MissingApiVersionParameter
+  kInvalidApiVersion,    // 400 InvalidApiVersionParameter
+  kInvalidRequest,       // 400 InvalidParameter: body does not parse or breaks a bound
+  kInvalidQuote,         // 400 InvalidParameter: the quote or its collateral does not verify
+  kTcbRefused,           // 400 InvalidParameter: platform TCB below the baseline
+  kRuntimeDataMismatch,  // 400 InvalidParameter: runtimeData/initTimeData hash mismatch
+  kPolicyDenied,         // 400 PolicyEvaluationError: authorization rules denied
+  kInvalidPolicy,        // 400 PolicyParsingError: draft or uploaded policy does not parse
+  kInvalidOperation,     // 400 InvalidOperation: policy upload that is not a usable JWT
+  kBodyTooLarge,         // 413 RequestEntityTooLarge
+  kUnauthorized,         // 401 Unauthorized
+  kForbidden,            // 403 Forbidden
+  kNotFound,             // 404 NotFound
+  kUnavailable,          // 503 ServiceUnavailable: collateral cannot be fetched
+  kInternal,             // 500 InternalServerError
 };
 
 struct ApiError {

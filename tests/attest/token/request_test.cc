@@ -121,6 +121,17 @@ TEST(AttestRequestTest, CppSdkInittimeDataSpelling) {
   EXPECT_EQ(r->init_time_data->data, Bytes{1});
 }
 
+TEST(AttestRequestTest, FaasmsEmptyPlaceholdersCountAsAbsent) {
+  std::string body =
+      R"({"draftPolicyForAttestation":"","nodeData":{"gid":"baz"},"initTimeData":{"data":"","dataType":""},)"
+      R"("quote":"AAAA","runtimeData":{"data":"AQID","dataType":"Binary"}})";
+  auto r = ParseAttestRequest(body, EvidenceKind::kSgxQuote);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->draft_policy.has_value());
+  EXPECT_FALSE(r->init_time_data.has_value());
+  EXPECT_EQ(r->runtime_data->data, (Bytes{1, 2, 3}));
+}
+
 TEST(AttestRequestTest, DataTypeAbsentMeansBinary) {
   auto r = ParseAttestRequest(R"({"quote":"AAAA","runtimeData":{"data":"AQ"}})", EvidenceKind::kSgxQuote);
   ASSERT_TRUE(r.ok());
@@ -210,7 +221,13 @@ TEST(ApiErrorTest, BodyHasMaasShape) {
   EXPECT_EQ(e.http_status, 400);
   EXPECT_EQ(json::parse(ApiErrorBody(e)),
             json({{"error", {{"code", "InvalidParameter"}, {"message", "runtimeData: SHA-256 \"x\""}}}}));
-  EXPECT_EQ(MakeApiError(ApiErrorKind::kInvalidQuote, "").code, "InvalidQuote");
+  // MAA's troubleshooting guide: quote, collateral and baseline failures are InvalidParameter.
+  EXPECT_EQ(MakeApiError(ApiErrorKind::kInvalidQuote, "").code, "InvalidParameter");
+  EXPECT_EQ(MakeApiError(ApiErrorKind::kTcbRefused, "").code, "InvalidParameter");
+  EXPECT_EQ(MakeApiError(ApiErrorKind::kPolicyDenied, "").code, "PolicyEvaluationError");
+  EXPECT_EQ(MakeApiError(ApiErrorKind::kInvalidPolicy, "").code, "PolicyParsingError");
+  EXPECT_EQ(MakeApiError(ApiErrorKind::kInvalidOperation, "").code, "InvalidOperation");
+  EXPECT_EQ(MakeApiError(ApiErrorKind::kUnauthorized, "").http_status, 401);
   EXPECT_EQ(MakeApiError(ApiErrorKind::kBodyTooLarge, "").http_status, 413);
   EXPECT_EQ(MakeApiError(ApiErrorKind::kUnavailable, "").http_status, 503);
   EXPECT_EQ(MakeApiError(ApiErrorKind::kInternal, "").http_status, 500);
