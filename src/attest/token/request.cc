@@ -143,8 +143,8 @@ Result<AttestData> ParseData(const json& value, std::string_view what) {
   const json* data = Member(members, "data");
   if (data == nullptr) return Status::InvalidArgument(fmt::format("{}.data is missing", what));
   CONFCOM_ASSIGN_OR_RETURN(out.data, Base64Member(*data, fmt::format("{}.data", what), kMaxDataBytes));
-  // MAA's REST spec makes dataType optional; its SDKs always send it. Absent or "" (Faasm's
-  // client sends {"data":"","dataType":""}) means Binary.
+  // MAA's REST spec makes dataType optional; its SDKs always send it. Absent or "" (a
+  // placeholder some clients send) means Binary.
   if (const json* type = Member(members, "datatype"); type != nullptr && *type != "") {
     CONFCOM_ASSIGN_OR_RETURN(std::string name, StringMember(*type, fmt::format("{}.dataType", what), 16));
     std::string lower = Lower(name);
@@ -257,7 +257,7 @@ Result<AttestRequest> ParseAttestRequest(std::string_view body, EvidenceKind kin
         fmt::format("{} has {} bytes; at most {}", evidence, out.quote.size(), kMaxQuoteBytes));
   }
   // Empty data and an empty draft policy count as absent: clients send placeholders
-  // (Faasm's: "draftPolicyForAttestation":"", "initTimeData":{"data":"","dataType":""}).
+  // (accless's client: "draftPolicyForAttestation":"", "initTimeData":{"data":"","dataType":""}).
   if (const json* v = Member(members, "runtimedata")) {
     CONFCOM_ASSIGN_OR_RETURN(AttestData d, ParseData(*v, "runtimeData"));
     if (!d.data.empty()) out.runtime_data = std::move(d);

@@ -121,7 +121,7 @@ TEST(AttestRequestTest, CppSdkInittimeDataSpelling) {
   EXPECT_EQ(r->init_time_data->data, Bytes{1});
 }
 
-TEST(AttestRequestTest, FaasmsEmptyPlaceholdersCountAsAbsent) {
+TEST(AttestRequestTest, EmptyPlaceholdersCountAsAbsent) {
   std::string body =
       R"({"draftPolicyForAttestation":"","nodeData":{"gid":"baz"},"initTimeData":{"data":"","dataType":""},)"
       R"("quote":"AAAA","runtimeData":{"data":"AQID","dataType":"Binary"}})";
