@@ -27,7 +27,8 @@ using nlohmann::json;
 namespace {
 
 json DataJson(const AttestData& d) {
-  return {{"data", Base64UrlEncode(d.data)}, {"dataType", d.type == DataType::kJson ? "JSON" : "Binary"}};
+  return {{"data", Base64UrlEncode(d.data)},
+          {"dataType", d.type == DataType::kJson ? "JSON" : "Binary"}};
 }
 
 void CheckAccepted(const AttestRequest& r, EvidenceKind kind) {
@@ -35,10 +36,12 @@ void CheckAccepted(const AttestRequest& r, EvidenceKind kind) {
   for (const auto* d : {&r.runtime_data, &r.init_time_data}) {
     if (!d->has_value()) continue;
     FUZZ_CHECK((*d)->data.size() <= kMaxDataBytes, "data over the bound");
-    FUZZ_CHECK((*d)->type == DataType::kJson || (*d)->json.is_null(), "JSON data without dataType JSON");
+    FUZZ_CHECK((*d)->type == DataType::kJson || (*d)->json.is_null(),
+               "JSON data without dataType JSON");
   }
   FUZZ_CHECK(!r.nonce || r.nonce->size() <= kMaxNonceBytes, "nonce over the bound");
-  FUZZ_CHECK(!r.draft_policy || r.draft_policy->size() <= kMaxDraftPolicyBytes, "policy over the bound");
+  FUZZ_CHECK(!r.draft_policy || r.draft_policy->size() <= kMaxDraftPolicyBytes,
+             "policy over the bound");
 
   // Canonical re-encoding parses to the same request.
   json body = json::object();
@@ -64,7 +67,8 @@ void CheckAccepted(const AttestRequest& r, EvidenceKind kind) {
     FUZZ_CHECK(again->runtime_data->data == r.runtime_data->data, "runtimeData bytes");
     FUZZ_CHECK(again->runtime_data->type == r.runtime_data->type, "runtimeData type");
   }
-  FUZZ_CHECK(again->init_time_data.has_value() == r.init_time_data.has_value(), "initTimeData presence");
+  FUZZ_CHECK(again->init_time_data.has_value() == r.init_time_data.has_value(),
+             "initTimeData presence");
   // Strings with invalid UTF-8 are replaced when dumped, so only valid ones must survive as is.
   bool valid_utf8 = true;
   try {
@@ -88,7 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     FUZZ_CHECK(r.status().code() == Status::Code::kInvalidArgument, r.status().ToString());
     FUZZ_CHECK(!r.status().message().empty(), "empty message");
-    std::string error = ApiErrorBody(MakeApiError(ApiErrorKind::kInvalidRequest, r.status().message()));
+    std::string error =
+        ApiErrorBody(MakeApiError(ApiErrorKind::kInvalidRequest, r.status().message()));
     FUZZ_CHECK(json::accept(error), "error body is not JSON: " + error);
   }
 
@@ -103,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(url.ok() && *url == *decoded, "base64url round trip");
   }
   auto quote = QuoteFromOpenEnclaveReport(AsBytes(body));
-  FUZZ_CHECK(!quote.ok() || quote->size() + kOpenEnclaveHeaderSize == body.size(), "OE header size");
+  FUZZ_CHECK(!quote.ok() || quote->size() + kOpenEnclaveHeaderSize == body.size(),
+             "OE header size");
   return 0;
 }

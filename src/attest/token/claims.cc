@@ -104,8 +104,8 @@ Result<json> BuildSgxClaims(const SgxClaimsInput& in) {
   }
   for (const auto& [name, value] : in.policy_claims.items()) {
     if (c.contains(name)) {
-      return Status::InvalidArgument(fmt::format(
-          "claims: the policy issues \"{}\", which the service sets itself", name));
+      return Status::InvalidArgument(
+          fmt::format("claims: the policy issues \"{}\", which the service sets itself", name));
     }
     c[name] = value;
   }

@@ -75,8 +75,8 @@ int JsonDepth(std::string_view text) {
 
 Result<json> ParseJson(std::string_view text, std::string_view what) {
   if (int depth = JsonDepth(text); depth > kMaxJsonDepth) {
-    return Status::InvalidArgument(
-        fmt::format("{} nests {} levels of arrays and objects; at most {}", what, depth, kMaxJsonDepth));
+    return Status::InvalidArgument(fmt::format(
+        "{} nests {} levels of arrays and objects; at most {}", what, depth, kMaxJsonDepth));
   }
   try {
     return json::parse(text.begin(), text.end());
@@ -142,11 +142,13 @@ Result<AttestData> ParseData(const json& value, std::string_view what) {
   AttestData out;
   const json* data = Member(members, "data");
   if (data == nullptr) return Status::InvalidArgument(fmt::format("{}.data is missing", what));
-  CONFCOM_ASSIGN_OR_RETURN(out.data, Base64Member(*data, fmt::format("{}.data", what), kMaxDataBytes));
+  CONFCOM_ASSIGN_OR_RETURN(out.data,
+                           Base64Member(*data, fmt::format("{}.data", what), kMaxDataBytes));
   // MAA's REST spec makes dataType optional; its SDKs always send it. Absent or "" (a
   // placeholder some clients send) means Binary.
   if (const json* type = Member(members, "datatype"); type != nullptr && *type != "") {
-    CONFCOM_ASSIGN_OR_RETURN(std::string name, StringMember(*type, fmt::format("{}.dataType", what), 16));
+    CONFCOM_ASSIGN_OR_RETURN(std::string name,
+                             StringMember(*type, fmt::format("{}.dataType", what), 16));
     std::string lower = Lower(name);
     if (lower == "binary") {
       out.type = DataType::kBinary;
@@ -158,7 +160,8 @@ Result<AttestData> ParseData(const json& value, std::string_view what) {
     }
   }
   if (out.type == DataType::kJson) {
-    CONFCOM_ASSIGN_OR_RETURN(out.json, ParseJson(AsChars(out.data), fmt::format("{}.data (dataType JSON)", what)));
+    CONFCOM_ASSIGN_OR_RETURN(
+        out.json, ParseJson(AsChars(out.data), fmt::format("{}.data (dataType JSON)", what)));
   }
   return out;
 }
@@ -174,7 +177,8 @@ bool IsDigits(std::string_view s) {
 
 Status CheckApiVersion(std::optional<std::string_view> api_version) {
   if (!api_version.has_value() || api_version->empty()) {
-    return Status::NotFound("The api-version query parameter (?api-version=) is required for all requests.");
+    return Status::NotFound(
+        "The api-version query parameter (?api-version=) is required for all requests.");
   }
   std::string_view v = *api_version;
   // YYYY-MM-DD with a plausible month and day; previews ("2025-06-01-preview") are refused.
@@ -246,7 +250,8 @@ Result<AttestRequest> ParseAttestRequest(std::string_view body, EvidenceKind kin
   if (quote == nullptr) {
     return Status::InvalidArgument(fmt::format("request body has no \"{}\"", evidence));
   }
-  CONFCOM_ASSIGN_OR_RETURN(Bytes raw, Base64Member(*quote, evidence, kMaxQuoteBytes + kOpenEnclaveHeaderSize));
+  CONFCOM_ASSIGN_OR_RETURN(Bytes raw,
+                           Base64Member(*quote, evidence, kMaxQuoteBytes + kOpenEnclaveHeaderSize));
   if (kind == EvidenceKind::kOpenEnclaveReport) {
     CONFCOM_ASSIGN_OR_RETURN(out.quote, QuoteFromOpenEnclaveReport(raw));
   } else {
@@ -267,7 +272,8 @@ Result<AttestRequest> ParseAttestRequest(std::string_view body, EvidenceKind kin
     if (!d.data.empty()) out.init_time_data = std::move(d);
   }
   if (const json* v = Member(members, "draftpolicyforattestation")) {
-    CONFCOM_ASSIGN_OR_RETURN(std::string policy, StringMember(*v, "draftPolicyForAttestation", kMaxDraftPolicyBytes));
+    CONFCOM_ASSIGN_OR_RETURN(std::string policy,
+                             StringMember(*v, "draftPolicyForAttestation", kMaxDraftPolicyBytes));
     if (!policy.empty()) out.draft_policy = std::move(policy);
   }
   if (const json* v = Member(members, "nonce")) {
@@ -278,8 +284,8 @@ Result<AttestRequest> ParseAttestRequest(std::string_view body, EvidenceKind kin
 
 Result<Bytes> QuoteFromOpenEnclaveReport(ByteSpan report) {
   if (report.size() < kOpenEnclaveHeaderSize) {
-    return Status::InvalidArgument(fmt::format(
-        "report has {} bytes, less than Open Enclave's 16-byte header", report.size()));
+    return Status::InvalidArgument(
+        fmt::format("report has {} bytes, less than Open Enclave's 16-byte header", report.size()));
   }
   uint32_t version = LoadLe32(report.data());
   uint32_t type = LoadLe32(report.data() + 4);
@@ -289,14 +295,14 @@ Result<Bytes> QuoteFromOpenEnclaveReport(ByteSpan report) {
         fmt::format("report header: version {}, expected 1 (OE_REPORT_HEADER_VERSION)", version));
   }
   if (type != 2) {
-    return Status::InvalidArgument(fmt::format(
-        "report header: report_type {}, expected 2 (OE_REPORT_TYPE_SGX_REMOTE){}", type,
-        type == 1 ? "; a local report cannot be attested remotely" : ""));
+    return Status::InvalidArgument(
+        fmt::format("report header: report_type {}, expected 2 (OE_REPORT_TYPE_SGX_REMOTE){}", type,
+                    type == 1 ? "; a local report cannot be attested remotely" : ""));
   }
   uint64_t have = report.size() - kOpenEnclaveHeaderSize;
   if (size != have) {
-    return Status::InvalidArgument(fmt::format(
-        "report header: report_size {} but {} bytes follow the header", size, have));
+    return Status::InvalidArgument(
+        fmt::format("report header: report_size {} but {} bytes follow the header", size, have));
   }
   return Bytes(report.begin() + kOpenEnclaveHeaderSize, report.end());
 }

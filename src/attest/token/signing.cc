@@ -18,8 +18,8 @@
 namespace confcom::attest {
 namespace {
 
-using nlohmann::json;
 using crypto::OpenSslError;
+using nlohmann::json;
 
 Status OpenSslFailure(std::string_view what) {
   return Status::Internal(fmt::format("{}: {}", what, OpenSslError()));
@@ -112,8 +112,10 @@ Result<SigningKey> SigningKey::Generate(std::string_view issuer, std::time_t not
   // MAA's certificates carry these three (and its enclave's quote, which we have no use for).
   CONFCOM_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_basic_constraints, "CA:FALSE"));
   CONFCOM_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
-  CONFCOM_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) return OpenSslFailure("signing the certificate");
+  CONFCOM_RETURN_IF_ERROR(
+      AddExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
+    return OpenSslFailure("signing the certificate");
 
   int len = i2d_X509(cert.get(), nullptr);
   if (len <= 0) return OpenSslFailure("encoding the certificate");
@@ -125,8 +127,8 @@ Result<SigningKey> SigningKey::Generate(std::string_view issuer, std::time_t not
 
 Result<SigningKey> SigningKey::FromPem(std::string_view key_pem, std::string_view cert_pem) {
   crypto::BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), int(key_pem.size())));
-  std::shared_ptr<EVP_PKEY> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  std::shared_ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr),
+                                EVP_PKEY_free);
   if (!key) return Status::InvalidArgument("signing key: no PEM private key: " + OpenSslError());
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
     return Status::InvalidArgument("signing key: not an RSA key (RS256 needs RSA)");
@@ -145,11 +147,13 @@ Result<SigningKey> SigningKey::FromPem(std::string_view key_pem, std::string_vie
   int len = i2d_X509(cert.get(), nullptr);
   Bytes der(size_t(std::max(len, 0)), 0);
   uint8_t* p = der.data();
-  if (len <= 0 || i2d_X509(cert.get(), &p) != len) return OpenSslFailure("encoding the certificate");
+  if (len <= 0 || i2d_X509(cert.get(), &p) != len)
+    return OpenSslFailure("encoding the certificate");
   return FromParts(std::move(key), std::move(der));
 }
 
-Result<SigningKey> SigningKey::FromFiles(const std::string& key_path, const std::string& cert_path) {
+Result<SigningKey> SigningKey::FromFiles(const std::string& key_path,
+                                         const std::string& cert_path) {
   CONFCOM_ASSIGN_OR_RETURN(mode_t mode, FileMode(key_path));
   if ((mode & 077) != 0) {
     return Status::PermissionDenied(fmt::format(
@@ -189,7 +193,8 @@ std::string SigningKey::CertificatePem() const {
 
 Result<std::string> SigningKey::PrivateKeyPem() const {
   crypto::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return OpenSslFailure("writing the private key");
   }
   char* data = nullptr;
@@ -216,7 +221,10 @@ json SigningKey::Jwk() const {
   // n and e are not in MAA's JWKS (x5c only); generic JWT libraries need them.
   auto n = BignumParam(key_.get(), OSSL_PKEY_PARAM_RSA_N);
   auto e = BignumParam(key_.get(), OSSL_PKEY_PARAM_RSA_E);
-  json jwk = {{"kty", "RSA"}, {"kid", kid_}, {"use", "sig"}, {"alg", "RS256"},
+  json jwk = {{"kty", "RSA"},
+              {"kid", kid_},
+              {"use", "sig"},
+              {"alg", "RS256"},
               {"x5c", json::array({Base64Encode(cert_der_)})}};
   if (n.ok() && e.ok()) {
     jwk["n"] = Base64UrlEncode(*n);
@@ -252,11 +260,11 @@ std::string SigningKeySet::JwksJson() const {
 std::string OpenIdMetadataJson(std::string_view issuer) {
   std::string iss(issuer);
   // MAA's list, in MAA's order (its /.well-known/openid-configuration, 2021).
-  json claims = json::array({"cnf", "nonce", "x-ms-ver", "x-ms-attestation-type", "x-ms-policy-hash",
-                             "x-ms-policy-signer", "x-ms-sgx-is-debuggable", "x-ms-sgx-mrenclave",
-                             "x-ms-sgx-mrsigner", "x-ms-sgx-svn", "x-ms-sgx-ehd", "x-ms-sgx-collateral",
-                             "is-debuggable", "sgx-mrsigner", "sgx-mrenclave", "product-id", "svn",
-                             "tee"});
+  json claims =
+      json::array({"cnf", "nonce", "x-ms-ver", "x-ms-attestation-type", "x-ms-policy-hash",
+                   "x-ms-policy-signer", "x-ms-sgx-is-debuggable", "x-ms-sgx-mrenclave",
+                   "x-ms-sgx-mrsigner", "x-ms-sgx-svn", "x-ms-sgx-ehd", "x-ms-sgx-collateral",
+                   "is-debuggable", "sgx-mrsigner", "sgx-mrenclave", "product-id", "svn", "tee"});
   json doc = {{"response_types_supported", json::array({"token", "none"})},
               {"id_token_signing_alg_values_supported", json::array({"RS256"})},
               {"revocation_endpoint", iss + "/revoke"},
@@ -267,7 +275,10 @@ std::string OpenIdMetadataJson(std::string_view issuer) {
 }
 
 Result<std::string> SignToken(const SigningKey& key, std::string_view issuer, const json& claims) {
-  json header = {{"alg", "RS256"}, {"jku", std::string(issuer) + "/certs"}, {"kid", key.kid()}, {"typ", "JWT"}};
+  json header = {{"alg", "RS256"},
+                 {"jku", std::string(issuer) + "/certs"},
+                 {"kid", key.kid()},
+                 {"typ", "JWT"}};
   std::string signing_input = B64UrlJson(header) + "." + B64UrlJson(claims);
   CONFCOM_ASSIGN_OR_RETURN(Bytes sig, key.SignRs256(AsBytes(signing_input)));
   return signing_input + "." + Base64UrlEncode(sig);
@@ -288,14 +299,17 @@ Result<json> VerifyToken(std::string_view token, std::string_view jwks_json, std
   auto decode_json = [](std::string_view part, std::string_view what) -> Result<json> {
     CONFCOM_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64Any(part, what));
     json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
-    if (!j.is_object()) return Status::InvalidArgument(fmt::format("{} is not a JSON object", what));
+    if (!j.is_object())
+      return Status::InvalidArgument(fmt::format("{} is not a JSON object", what));
     return j;
   };
   CONFCOM_ASSIGN_OR_RETURN(json header, decode_json(token.substr(0, dot1), "token header"));
-  CONFCOM_ASSIGN_OR_RETURN(json claims, decode_json(token.substr(dot1 + 1, dot2 - dot1 - 1), "token payload"));
+  CONFCOM_ASSIGN_OR_RETURN(json claims,
+                           decode_json(token.substr(dot1 + 1, dot2 - dot1 - 1), "token payload"));
   CONFCOM_ASSIGN_OR_RETURN(Bytes sig, DecodeBase64Any(token.substr(dot2 + 1), "token signature"));
   if (header.value("alg", "") != "RS256") {
-    return Status::InvalidArgument("token: alg is " + header.value("alg", std::string("absent")) + ", not RS256");
+    return Status::InvalidArgument("token: alg is " + header.value("alg", std::string("absent")) +
+                                   ", not RS256");
   }
   std::string kid = header.value("kid", "");
   json jwks = json::parse(jwks_json, nullptr, false);
@@ -311,10 +325,12 @@ Result<json> VerifyToken(std::string_view token, std::string_view jwks_json, std
       !(*jwk)["x5c"][0].is_string()) {
     return Status::InvalidArgument("JWKS: key " + kid + " has no x5c certificate");
   }
-  CONFCOM_ASSIGN_OR_RETURN(Bytes der, DecodeBase64Any((*jwk)["x5c"][0].get<std::string>(), "x5c[0]"));
+  CONFCOM_ASSIGN_OR_RETURN(Bytes der,
+                           DecodeBase64Any((*jwk)["x5c"][0].get<std::string>(), "x5c[0]"));
   const uint8_t* p = der.data();
   crypto::X509Ptr cert(d2i_X509(nullptr, &p, long(der.size())));
-  if (!cert) return Status::InvalidArgument("JWKS: x5c[0] of key " + kid + " is not a DER certificate");
+  if (!cert)
+    return Status::InvalidArgument("JWKS: x5c[0] of key " + kid + " is not a DER certificate");
   EVP_PKEY* pub = X509_get0_pubkey(cert.get());
   crypto::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   std::string_view signing_input = token.substr(0, dot2);

@@ -47,7 +47,8 @@ TEST(ClaimsTest, MaasSgxClaims) {
   EXPECT_EQ(c["x-ms-attestation-type"], "sgx");
   EXPECT_EQ(c["x-ms-policy-hash"], in.policy_hash);
   EXPECT_EQ(c["x-ms-sgx-is-debuggable"], false);
-  EXPECT_EQ(c["x-ms-sgx-mrenclave"], "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
+  EXPECT_EQ(c["x-ms-sgx-mrenclave"],
+            "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
   EXPECT_EQ(c["x-ms-sgx-mrsigner"], ToHex(in.report.mr_signer));
   EXPECT_EQ(c["x-ms-sgx-product-id"], 4639);
   EXPECT_EQ(c["x-ms-sgx-svn"], 7);
@@ -121,7 +122,8 @@ TEST(DataCheckTest, RuntimeDataAgainstReportData) {
   Status st = CheckRuntimeData(r, Bytes{'k', 'e', 'Y'});
   EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(st.message().find("runtimeData: SHA-256 "), std::string::npos);
-  EXPECT_NE(st.message().find("is not REPORTDATA[0..32) " + ToHex(d)), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("is not REPORTDATA[0..32) " + ToHex(d)), std::string::npos)
+      << st.message();
 }
 
 TEST(DataCheckTest, InitTimeDataAgainstConfigId) {
@@ -137,7 +139,8 @@ TEST(DataCheckTest, InitTimeDataAgainstConfigId) {
 
 TEST(PolicyHashTest, MaasConstruction) {
   // base64url(SHA-256("dmVyc2lvbj0xLjA7")) where "dmVyc2lvbj0xLjA7" = base64url("version=1.0;").
-  EXPECT_EQ(PolicyHash("version=1.0;"), Base64UrlEncode(crypto::Sha256(AsBytes("dmVyc2lvbj0xLjA7"))));
+  EXPECT_EQ(PolicyHash("version=1.0;"),
+            Base64UrlEncode(crypto::Sha256(AsBytes("dmVyc2lvbj0xLjA7"))));
   EXPECT_EQ(PolicyHash("version=1.0;").size(), 43u);
 }
 

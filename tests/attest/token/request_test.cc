@@ -35,7 +35,8 @@ TEST(ApiVersionTest, RefusesMissingAsMaaWithItsMessage) {
   ApiError e = ApiVersionError(st);
   EXPECT_EQ(e.http_status, 400);
   EXPECT_EQ(e.code, "MissingApiVersionParameter");
-  EXPECT_EQ(e.message, "The api-version query parameter (?api-version=) is required for all requests.");
+  EXPECT_EQ(e.message,
+            "The api-version query parameter (?api-version=) is required for all requests.");
   EXPECT_EQ(CheckApiVersion("").code(), Status::Code::kNotFound);
 }
 
@@ -133,7 +134,8 @@ TEST(AttestRequestTest, EmptyPlaceholdersCountAsAbsent) {
 }
 
 TEST(AttestRequestTest, DataTypeAbsentMeansBinary) {
-  auto r = ParseAttestRequest(R"({"quote":"AAAA","runtimeData":{"data":"AQ"}})", EvidenceKind::kSgxQuote);
+  auto r = ParseAttestRequest(R"({"quote":"AAAA","runtimeData":{"data":"AQ"}})",
+                              EvidenceKind::kSgxQuote);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->runtime_data->type, DataType::kBinary);
 }
@@ -151,7 +153,8 @@ TEST(AttestRequestTest, ErrorsNameTheMemberAndTheProblem) {
   ExpectError("", "request body is not JSON: at byte");
   ExpectError("{\"quote\": ", "request body is not JSON");
   ExpectError("[1]", "request body must be a JSON object, not array");
-  ExpectError(R"({"quote":"AAAA","x":1e400})", "request body is not usable JSON");  // found by fuzzing
+  ExpectError(R"({"quote":"AAAA","x":1e400})",
+              "request body is not usable JSON");  // found by fuzzing
   ExpectError("{}", "request body has no \"quote\"");
   ExpectError(R"({"quote":null})", "request body has no \"quote\"");
   ExpectError(R"({"quote":5})", "quote must be a string, not number");
@@ -163,14 +166,16 @@ TEST(AttestRequestTest, ErrorsNameTheMemberAndTheProblem) {
               "runtimeData.data is not base64: character 2 is '#'");
   ExpectError(R"({"quote":"AAAA","runtimeData":{"data":"AAAA","dataType":"Text"}})",
               "runtimeData.dataType is \"Text\"; expected \"Binary\" or \"JSON\"");
-  ExpectError(R"({"quote":"AAAA","runtimeData":{"data":"e30","dataType":"JSON","DataType":"JSON"}})",
-              "twice");
+  ExpectError(
+      R"({"quote":"AAAA","runtimeData":{"data":"e30","dataType":"JSON","DataType":"JSON"}})",
+      "twice");
   ExpectError(R"({"quote":"AAAA","initTimeData":{"data":"eyJh","dataType":"JSON"}})",
               "initTimeData.data (dataType JSON) is not JSON");
   ExpectError(R"({"quote":"AAAA","nonce":7})", "nonce must be a string, not number");
   ExpectError(R"({"quote":"AAAA","draftPolicyForAttestation":{}})",
               "draftPolicyForAttestation must be a string, not object");
-  ExpectError(R"({"quote":"AAAA"})", "request body has no \"report\"", EvidenceKind::kOpenEnclaveReport);
+  ExpectError(R"({"quote":"AAAA"})", "request body has no \"report\"",
+              EvidenceKind::kOpenEnclaveReport);
 }
 
 TEST(AttestRequestTest, BoundsDepthAndSizes) {
@@ -181,13 +186,16 @@ TEST(AttestRequestTest, BoundsDepthAndSizes) {
   EXPECT_TRUE(ParseAttestRequest(in_string, EvidenceKind::kSgxQuote).ok());
   ExpectError(json({{"quote", Base64UrlEncode(SomeBytes(kMaxQuoteBytes + 1))}}).dump(),
               "quote has 65537 bytes; at most 65536");
-  ExpectError(json({{"quote", "AAAA"}, {"runtimeData", {{"data", Base64UrlEncode(SomeBytes(kMaxDataBytes + 1))}}}}).dump(),
+  ExpectError(json({{"quote", "AAAA"},
+                    {"runtimeData", {{"data", Base64UrlEncode(SomeBytes(kMaxDataBytes + 1))}}}})
+                  .dump(),
               "runtimeData.data decodes to 32769 bytes; at most 32768");
   ExpectError(json({{"quote", "AAAA"}, {"nonce", std::string(kMaxNonceBytes + 1, 'n')}}).dump(),
               "nonce has 1025 characters; at most 1024");
 }
 
-Bytes OpenEnclaveReport(ByteSpan quote, uint32_t version = 1, uint32_t type = 2, int64_t size_delta = 0) {
+Bytes OpenEnclaveReport(ByteSpan quote, uint32_t version = 1, uint32_t type = 2,
+                        int64_t size_delta = 0) {
   Bytes report(kOpenEnclaveHeaderSize + quote.size());
   StoreLe32(report.data(), version);
   StoreLe32(report.data() + 4, type);
@@ -206,21 +214,29 @@ TEST(OpenEnclaveTest, StripsTheSixteenByteHeader) {
 
 TEST(OpenEnclaveTest, RefusesBadHeaders) {
   Bytes quote = SomeBytes(100);
-  EXPECT_NE(QuoteFromOpenEnclaveReport(Bytes(15)).status().message().find("less than"), std::string::npos);
-  EXPECT_NE(QuoteFromOpenEnclaveReport(OpenEnclaveReport(quote, 2)).status().message().find("version 2"),
+  EXPECT_NE(QuoteFromOpenEnclaveReport(Bytes(15)).status().message().find("less than"),
             std::string::npos);
-  EXPECT_NE(QuoteFromOpenEnclaveReport(OpenEnclaveReport(quote, 1, 1)).status().message().find("local report"),
+  EXPECT_NE(
+      QuoteFromOpenEnclaveReport(OpenEnclaveReport(quote, 2)).status().message().find("version 2"),
+      std::string::npos);
+  EXPECT_NE(QuoteFromOpenEnclaveReport(OpenEnclaveReport(quote, 1, 1))
+                .status()
+                .message()
+                .find("local report"),
             std::string::npos);
-  EXPECT_NE(QuoteFromOpenEnclaveReport(OpenEnclaveReport(quote, 1, 2, 1)).status().message().find(
-                "report_size 101 but 100 bytes"),
+  EXPECT_NE(QuoteFromOpenEnclaveReport(OpenEnclaveReport(quote, 1, 2, 1))
+                .status()
+                .message()
+                .find("report_size 101 but 100 bytes"),
             std::string::npos);
 }
 
 TEST(ApiErrorTest, BodyHasMaasShape) {
   ApiError e = MakeApiError(ApiErrorKind::kRuntimeDataMismatch, "runtimeData: SHA-256 \"x\"");
   EXPECT_EQ(e.http_status, 400);
-  EXPECT_EQ(json::parse(ApiErrorBody(e)),
-            json({{"error", {{"code", "InvalidParameter"}, {"message", "runtimeData: SHA-256 \"x\""}}}}));
+  EXPECT_EQ(
+      json::parse(ApiErrorBody(e)),
+      json({{"error", {{"code", "InvalidParameter"}, {"message", "runtimeData: SHA-256 \"x\""}}}}));
   // MAA's troubleshooting guide: quote, collateral and baseline failures are InvalidParameter.
   EXPECT_EQ(MakeApiError(ApiErrorKind::kInvalidQuote, "").code, "InvalidParameter");
   EXPECT_EQ(MakeApiError(ApiErrorKind::kTcbRefused, "").code, "InvalidParameter");

@@ -86,7 +86,8 @@ TEST(SigningKeyTest, FromFilesRequiresAPrivateKeyMode) {
   ASSERT_TRUE(WriteFileAtomic(dir.File("tls.crt"), TestKey().CertificatePem(), 0644).ok());
   auto loose = SigningKey::FromFiles(dir.File("tls.key"), dir.File("tls.crt"));
   EXPECT_EQ(loose.status().code(), Status::Code::kPermissionDenied);
-  EXPECT_NE(loose.status().message().find("mode 0644"), std::string::npos) << loose.status().message();
+  EXPECT_NE(loose.status().message().find("mode 0644"), std::string::npos)
+      << loose.status().message();
   ASSERT_EQ(::chmod(dir.File("tls.key").c_str(), 0400), 0);
   auto ok = SigningKey::FromFiles(dir.File("tls.key"), dir.File("tls.crt"));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
@@ -102,8 +103,8 @@ TEST(TokenTest, HeaderIsExactlyMaas) {
   ASSERT_EQ(parts.size(), 3u);
   Bytes header = *DecodeBase64Any(parts[0], "h");
   EXPECT_EQ(std::string(header.begin(), header.end()),
-            R"({"alg":"RS256","jku":"https://attest.example.test/certs","kid":")" + TestKey().kid() +
-                R"(","typ":"JWT"})");
+            R"({"alg":"RS256","jku":"https://attest.example.test/certs","kid":")" +
+                TestKey().kid() + R"(","typ":"JWT"})");
   EXPECT_EQ(DecodePart(parts[1]), claims);
   EXPECT_EQ(parts[2].find('='), std::string::npos);  // base64url, unpadded
   EXPECT_EQ(DecodeBase64Any(parts[2], "s")->size(), 256u);
@@ -128,13 +129,20 @@ TEST(TokenTest, VerifyTokenFromJwksAlone) {
 
   std::string tampered = token;
   tampered[tampered.find('.') + 5] ^= 1;
-  EXPECT_EQ(VerifyToken(tampered, set.JwksJson(), kNow).status().code(), Status::Code::kPermissionDenied);
-  EXPECT_EQ(VerifyToken(token, set.JwksJson(), kNow + 1000).status().code(), Status::Code::kPermissionDenied);
-  EXPECT_EQ(VerifyToken(token, set.JwksJson(), kNow - 1000).status().code(), Status::Code::kPermissionDenied);
-  EXPECT_NE(VerifyToken(UnsecuredToken(claims), set.JwksJson(), kNow).status().message().find("not RS256"),
+  EXPECT_EQ(VerifyToken(tampered, set.JwksJson(), kNow).status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_EQ(VerifyToken(token, set.JwksJson(), kNow + 1000).status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_EQ(VerifyToken(token, set.JwksJson(), kNow - 1000).status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_NE(VerifyToken(UnsecuredToken(claims), set.JwksJson(), kNow)
+                .status()
+                .message()
+                .find("not RS256"),
             std::string::npos);
-  EXPECT_NE(VerifyToken(token, R"({"keys":[]})", kNow).status().message().find("is not in the JWKS"),
-            std::string::npos);
+  EXPECT_NE(
+      VerifyToken(token, R"({"keys":[]})", kNow).status().message().find("is not in the JWKS"),
+      std::string::npos);
   EXPECT_FALSE(VerifyToken("a.b", set.JwksJson(), kNow).ok());
 }
 
