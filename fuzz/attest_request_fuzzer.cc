@@ -2,8 +2,8 @@
 // /attest/OpenEnclave after the HTTPS layer (src/attest/token/request.h).
 //
 // Input: byte 0 bit 0 picks the route (SgxEnclave or OpenEnclave); the rest is the body. The
-// whole input is also given to the api-version check, the base64 decoder and the Open Enclave
-// header parser.
+// whole input is also given to the api-version check, the base64 decoder, the Open Enclave
+// header parser and the token verifier (as a token, and as a JWKS).
 //
 // Invariants checked:
 //  - no exception escapes and every refusal is InvalidArgument with a message, whose MAA error
@@ -18,6 +18,7 @@
 #include <string>
 
 #include "attest/token/request.h"
+#include "attest/token/signing.h"
 #include "fuzz_util.h"
 
 using namespace confcom;
@@ -107,6 +108,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto url = DecodeBase64Any(Base64UrlEncode(*decoded), "again");
     FUZZ_CHECK(url.ok() && *url == *decoded, "base64url round trip");
   }
+  // A relying party's check of an untrusted token never throws, whatever the token or JWKS.
+  static const std::string kJwks = R"({"keys":[{"kid":"k","x5c":["AAAA"]},{"kid":5},7]})";
+  auto verified = VerifyToken(body, kJwks, 1767225600);
+  FUZZ_CHECK(!verified.ok(), "a token verified against a JWKS without a usable key");
+  (void)VerifyToken(R"(e30.e30.AAAA)", body, 1767225600);
   auto quote = QuoteFromOpenEnclaveReport(AsBytes(body));
   FUZZ_CHECK(!quote.ok() || quote->size() + kOpenEnclaveHeaderSize == body.size(),
              "OE header size");

@@ -69,6 +69,13 @@ Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   return Status::Ok();
 }
 
+// The string member `key` of `j`, or "" when it is absent or not a string (never throws:
+// tokens and JWKS come from anyone).
+std::string StringMember(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string B64UrlJson(const json& j) {
   return Base64UrlEncode(AsBytes(j.dump(-1, ' ', false, json::error_handler_t::replace)));
 }
@@ -307,18 +314,17 @@ Result<json> VerifyToken(std::string_view token, std::string_view jwks_json, std
   CONFCOM_ASSIGN_OR_RETURN(json claims,
                            decode_json(token.substr(dot1 + 1, dot2 - dot1 - 1), "token payload"));
   CONFCOM_ASSIGN_OR_RETURN(Bytes sig, DecodeBase64Any(token.substr(dot2 + 1), "token signature"));
-  if (header.value("alg", "") != "RS256") {
-    return Status::InvalidArgument("token: alg is " + header.value("alg", std::string("absent")) +
-                                   ", not RS256");
+  if (std::string alg = StringMember(header, "alg"); alg != "RS256") {
+    return Status::InvalidArgument("token: alg is \"" + alg + "\", not RS256");
   }
-  std::string kid = header.value("kid", "");
+  std::string kid = StringMember(header, "kid");
   json jwks = json::parse(jwks_json, nullptr, false);
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
     return Status::InvalidArgument("JWKS: not {\"keys\": [...]}");
   }
   const json* jwk = nullptr;
   for (const auto& k : jwks["keys"]) {
-    if (k.is_object() && k.value("kid", "") == kid) jwk = &k;
+    if (k.is_object() && StringMember(k, "kid") == kid) jwk = &k;
   }
   if (jwk == nullptr) return Status::InvalidArgument("token: kid " + kid + " is not in the JWKS");
   if (!jwk->contains("x5c") || !(*jwk)["x5c"].is_array() || (*jwk)["x5c"].empty() ||

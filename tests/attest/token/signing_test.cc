@@ -144,6 +144,13 @@ TEST(TokenTest, VerifyTokenFromJwksAlone) {
       VerifyToken(token, R"({"keys":[]})", kNow).status().message().find("is not in the JWKS"),
       std::string::npos);
   EXPECT_FALSE(VerifyToken("a.b", set.JwksJson(), kNow).ok());
+  // Wrong JSON types in an untrusted header or JWKS are errors, not exceptions.
+  std::string odd = Base64UrlEncode(AsBytes(R"({"alg":5,"kid":[]})")) + ".e30.AAAA";
+  EXPECT_NE(VerifyToken(odd, set.JwksJson(), kNow).status().message().find("alg is \"\""),
+            std::string::npos);
+  std::string odd_jwks =
+      R"({"keys":[{"kid":7},5,{"kid":")" + set.signer().kid() + R"(","x5c":"x"}]})";
+  EXPECT_FALSE(VerifyToken(token, odd_jwks, kNow).ok());
 }
 
 TEST(KeySetTest, NewestSignsAllArePublished) {
