@@ -266,18 +266,20 @@ std::string SigningKeySet::JwksJson() const {
 
 std::string OpenIdMetadataJson(std::string_view issuer) {
   std::string iss(issuer);
-  // MAA's list, in MAA's order (its /.well-known/openid-configuration, 2021).
-  json claims =
-      json::array({"cnf", "nonce", "x-ms-ver", "x-ms-attestation-type", "x-ms-policy-hash",
-                   "x-ms-policy-signer", "x-ms-sgx-is-debuggable", "x-ms-sgx-mrenclave",
-                   "x-ms-sgx-mrsigner", "x-ms-sgx-svn", "x-ms-sgx-ehd", "x-ms-sgx-collateral",
-                   "is-debuggable", "sgx-mrsigner", "sgx-mrenclave", "product-id", "svn", "tee"});
-  json doc = {{"response_types_supported", json::array({"token", "none"})},
-              {"id_token_signing_alg_values_supported", json::array({"RS256"})},
-              {"revocation_endpoint", iss + "/revoke"},
-              {"issuer", iss},
-              {"jwks_uri", iss + "/certs"},
-              {"claims_supported", claims}};
+  // MAA's members and list, in MAA's order (its /.well-known/openid-configuration, 2021).
+  using ordered = nlohmann::ordered_json;
+  ordered claims = ordered::array(
+      {"cnf", "nonce", "x-ms-ver", "x-ms-attestation-type", "x-ms-policy-hash",
+       "x-ms-policy-signer", "x-ms-sgx-is-debuggable", "x-ms-sgx-mrenclave", "x-ms-sgx-mrsigner",
+       "x-ms-sgx-svn", "x-ms-sgx-ehd", "x-ms-sgx-collateral", "is-debuggable", "sgx-mrsigner",
+       "sgx-mrenclave", "product-id", "svn", "tee"});
+  ordered doc = ordered::object();
+  doc["response_types_supported"] = ordered::array({"token", "none"});
+  doc["id_token_signing_alg_values_supported"] = ordered::array({"RS256"});
+  doc["revocation_endpoint"] = iss + "/revoke";
+  doc["issuer"] = iss;
+  doc["jwks_uri"] = iss + "/certs";
+  doc["claims_supported"] = claims;
   return doc.dump();
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace confcom::attest {
 namespace {
 
@@ -71,6 +73,40 @@ TEST(ClaimsTest, MaasSgxClaims) {
     prev = k;
   }
   EXPECT_NE(BuildSgxClaims(in)->at("jti"), c["jti"]);
+}
+
+TEST(ClaimsTest, SameNamesAsARecordedMaaToken) {
+  // The claim names of MAA's token for a Binary runtimeData and no nonce (sharedwus, 2021,
+  // Azure/azure-sdk-for-js recording_attestsgxenclaveshared.js), less those its default
+  // policy issued (aas-ehd, is-debuggable, maa-attestationcollateral, maa-ehd, product-id,
+  // sgx-mrenclave, sgx-mrsigner, svn, tee).
+  const std::set<std::string> maa = {"exp",
+                                     "iat",
+                                     "iss",
+                                     "jti",
+                                     "nbf",
+                                     "x-ms-attestation-type",
+                                     "x-ms-policy-hash",
+                                     "x-ms-sgx-collateral",
+                                     "x-ms-sgx-ehd",
+                                     "x-ms-sgx-is-debuggable",
+                                     "x-ms-sgx-mrenclave",
+                                     "x-ms-sgx-mrsigner",
+                                     "x-ms-sgx-product-id",
+                                     "x-ms-sgx-report-data",
+                                     "x-ms-sgx-svn",
+                                     "x-ms-ver"};
+  SgxClaimsInput in = Input();
+  AttestData rt;
+  rt.data = {1};
+  in.runtime_data = rt;
+  std::set<std::string> ours;
+  auto claims = BuildSgxClaims(in);
+  ASSERT_TRUE(claims.ok());
+  for (const auto& [k, v] : claims->items()) {
+    if (k.rfind("x-confcom-", 0) != 0) ours.insert(k);
+  }
+  EXPECT_EQ(ours, maa);
 }
 
 TEST(ClaimsTest, JsonRuntimeDataBecomesXMsRuntime) {

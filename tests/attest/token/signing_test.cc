@@ -184,7 +184,10 @@ TEST(KeySetTest, JwkMembers) {
 }
 
 TEST(OpenIdTest, MetadataAsMaaPublishesIt) {
-  json doc = json::parse(OpenIdMetadataJson(kIssuer));
+  std::string text = OpenIdMetadataJson(kIssuer);
+  EXPECT_EQ(text.rfind(R"({"response_types_supported":["token","none"],"id_token_signing)", 0), 0u)
+      << text;  // MAA's member order
+  json doc = json::parse(text);
   EXPECT_EQ(doc["issuer"], kIssuer);
   EXPECT_EQ(doc["jwks_uri"], std::string(kIssuer) + "/certs");
   EXPECT_EQ(doc["revocation_endpoint"], std::string(kIssuer) + "/revoke");
