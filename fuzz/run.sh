@@ -18,7 +18,7 @@ SECONDS_PER_TARGET="${1:-30}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 BUILD="$(realpath -m "${2:-$REPO/build-fuzz}")"
-ALL_TARGETS="aesm_request_fuzzer quote_fuzzer x509_fuzzer collateral_fuzzer deviceplugin_fuzzer webhook_review_fuzzer kube_api_fuzzer https_request_fuzzer attest_policy_fuzzer"
+ALL_TARGETS="aesm_request_fuzzer quote_fuzzer x509_fuzzer collateral_fuzzer deviceplugin_fuzzer webhook_review_fuzzer kube_api_fuzzer https_request_fuzzer attest_policy request_fuzzer"
 TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
 declare -A MAX_LEN=(
@@ -31,6 +31,7 @@ declare -A MAX_LEN=(
   [kube_api_fuzzer]=16384
   [https_request_fuzzer]=8192
   [attest_policy_fuzzer]=8192
+  [attest_request_fuzzer]=16384
 )
 declare -A DICT=(
   [collateral_fuzzer]="$HERE/dict/collateral.dict"
@@ -39,6 +40,7 @@ declare -A DICT=(
   [kube_api_fuzzer]="$HERE/dict/kube_api.dict"
   [https_request_fuzzer]="$HERE/dict/http.dict"
   [attest_policy_fuzzer]="$HERE/dict/attest_policy.dict"
+  [attest_request_fuzzer]="$HERE/dict/attest.dict"
 )
 
 if [[ ! "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]]; then
