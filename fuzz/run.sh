@@ -18,7 +18,7 @@ SECONDS_PER_TARGET="${1:-30}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 BUILD="$(realpath -m "${2:-$REPO/build-fuzz}")"
-ALL_TARGETS="aesm_request_fuzzer quote_fuzzer x509_fuzzer collateral_fuzzer deviceplugin_fuzzer webhook_review_fuzzer kube_api_fuzzer https_request_fuzzer attest_policy request_fuzzer"
+ALL_TARGETS="aesm_request_fuzzer quote_fuzzer x509_fuzzer collateral_fuzzer deviceplugin_fuzzer webhook_review_fuzzer kube_api_fuzzer https_request_fuzzer attest_policy_fuzzer attest_request_fuzzer"
 TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
 declare -A MAX_LEN=(
