@@ -292,6 +292,7 @@ TEST(WebhookExamples, EveryExampleGetsItsDevicesOnTheSimulatedOverlay) {
             !resource.starts_with("kubernetes.azure.com/")) {
           continue;
         }
+        const std::string name = resource;  // clang 14: a lambda cannot capture a binding
         const std::string log = "emulator-" + std::to_string(run++) + ".log";
         auto kubelet = node.Emulator({"--resource", resource, "--allocate",
                                       value.get<std::string>(), "--exit-after-allocate"},
@@ -301,7 +302,7 @@ TEST(WebhookExamples, EveryExampleGetsItsDevicesOnTheSimulatedOverlay) {
         auto alloc = confcom::testing::JsonEvents(node.Log(log))
                          .Wait(
                              [&](const json& ev) {
-                               return ev["event"] == "allocate" && ev["resource"] == resource;
+                               return ev["event"] == "allocate" && ev["resource"] == name;
                              },
                              1s);
         ASSERT_TRUE(alloc) << kubelet->Log();
