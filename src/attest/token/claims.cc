@@ -37,11 +37,6 @@ Status CheckInitTimeData(const sgx::ReportBody& report, ByteSpan init_time_data)
                      ByteSpan(report.config_id.data(), 32));
 }
 
-std::string PolicyHash(std::string_view policy_text) {
-  std::string stored = Base64UrlEncode(AsBytes(policy_text));
-  return Base64UrlEncode(crypto::Sha256(AsBytes(stored)));
-}
-
 Result<json> BuildSgxClaims(const SgxClaimsInput& in) {
   if (in.issuer.empty() || in.issuer.back() == '/') {
     return Status::InvalidArgument("claims: issuer must be a URL without a trailing '/'");

@@ -47,7 +47,8 @@ struct SgxClaimsInput {
   std::optional<AttestData> runtime_data;
   std::optional<AttestData> init_time_data;
   std::optional<std::string> nonce;
-  std::string policy_hash;  // x-ms-policy-hash, from PolicyHash() of the policy in force
+  std::string
+      policy_hash;  // x-ms-policy-hash, attest::PolicyHash() (policy/policy_jws.h) of the policy in force
   // Claims the policy's issuance rules issued, added as they are (they may not replace the
   // claims above: an "iss" or "x-ms-sgx-mrenclave" from a policy is refused).
   nlohmann::json policy_claims = nlohmann::json::object();
@@ -66,9 +67,5 @@ Status CheckRuntimeData(const sgx::ReportBody& report, ByteSpan runtime_data);
 // SHA-256 of `init_time_data` must equal CONFIGID[0..32) (a KSS enclave's config id).
 // Errors: InvalidArgument naming both hashes.
 Status CheckInitTimeData(const sgx::ReportBody& report, ByteSpan init_time_data);
-
-// x-ms-policy-hash: base64url(SHA-256(base64url(policy text))), unpadded, as MAA computes it
-// over the policy as stored (base64url of its UTF-8 text).
-std::string PolicyHash(std::string_view policy_text);
 
 }  // namespace confcom::attest

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   in.now = now;
   in.report.mr_enclave[0] = 0xaa;
   in.report.isv_prod_id = 1;
-  in.policy_hash = PolicyHash("version=1.0; authorizationrules{=>permit();};");
+  in.policy_hash = "z0FRjKS0ssQTNur1V6BV8WIrh9M3fzgTo0EfHRvapWU";  // a sample x-ms-policy-hash
   in.tcb_status = "UpToDate";
   in.nonce = "nonce-1";
   auto claims = BuildSgxClaims(in);
