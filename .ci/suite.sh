@@ -43,9 +43,6 @@ skip_msg=$(grep -h "^skip: kubectl not found: get kubectl >= 1\.27" "$build/suit
 echo "CI: without kubectl, ${#rendered[@]} rendering test(s) skipped: $skip_msg"
 
 echo "== the rendering tests again, with kubectl ($(command -v kubectl))"
-# Their validator's npm packages (scripts/check-manifests.sh installs them the same way).
-[ -d deploy/validate/node_modules ] ||
-  (cd deploy/validate && npm ci --no-audit --no-fund --loglevel=error)
 ctest --test-dir "$build" -R "$rendering" --output-on-failure --timeout 300 | tee "$build/suite-rendering.log"
 if grep -q 'Skipped' "$build/suite-rendering.log"; then
   echo "CI: a rendering test skipped with kubectl on PATH"

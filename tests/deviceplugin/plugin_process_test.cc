@@ -444,6 +444,30 @@ TEST(DevicePluginProcessTest, DuplicateAndUnofferedIdsAreRefused) {
   EXPECT_TRUE(plugin->running());
 }
 
+// What a pod with a service account sees, for a plugin run --register-epc in cluster against
+// `api`: the token "pod-token" and the double's CA in <dir>/sa (returned), and the environment
+// (NODE_NAME sgx-node-0, KUBERNETES_SERVICE_HOST/PORT).
+std::string WriteServiceAccount(const TempDir& dir, const confcom::testing::TlsFiles& tls) {
+  std::filesystem::create_directories(dir.File("sa"));
+  std::filesystem::copy_file(tls.ca_crt, dir.File("sa/ca.crt"));
+  std::ofstream(dir.File("sa/token")) << "pod-token\n";
+  return dir.File("sa");
+}
+std::vector<std::string> InClusterEnv(const confcom::testing::KubeApiDouble& api) {
+  return {"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
+          "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())};
+}
+
+// Whether `p`'s log comes to contain `text` within 60 s (generous: under ASan on a loaded
+// machine the plugin's start, a retry and the double's patches take seconds; it returns as
+// soon as the text is there).
+bool LogShows(const Process& p, const std::string& text) {
+  for (int i = 0; i < 1200 && p.Log().find(text) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  return p.Log().find(text) != std::string::npos;
+}
+
 // --register-epc in cluster: the service account's token and CA, KUBERNETES_SERVICE_HOST/PORT
 // and NODE_NAME, against the strict HTTPS double that patches its Node as the API server does.
 TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevices) {
@@ -455,18 +479,14 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   ASSERT_FALSE(tls.ca_crt.empty()) << err;
   const std::string node_json = confcom::testing::NodeJson("sgx-node-0");
   confcom::testing::KubeApiDouble api(tls, "pod-token", "sgx-node-0", node_json, api_dir.path());
-  std::filesystem::create_directories(api_dir.File("sa"));
-  std::filesystem::copy_file(tls.ca_crt, api_dir.File("sa/ca.crt"));
-  std::ofstream(api_dir.File("sa/token")) << "pod-token\n";
+  const std::string sa = WriteServiceAccount(api_dir, tls);
   api.FailNext(1, 503);
 
   auto kubelet = node.Emulator();
   Process plugin({DP_PLUGIN_BIN, "--device-plugin-dir", node.dp(), "--host-root",
                   node.host().root(), "--resource-scheme", "intel", "--register-epc",
-                  "--serviceaccount-dir", api_dir.File("sa"), "--metrics-address", "off"},
-                 node.Log("plugin.log"),
-                 {"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
-                  "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
+                  "--serviceaccount-dir", sa, "--metrics-address", "off"},
+                 node.Log("plugin.log"), InClusterEnv(api));
   std::string epc;
   // Generous deadlines (60 s): under ASan on a loaded machine the plugin's start, a retry and
   // the double's patches take seconds; the loops end as soon as the condition holds.
@@ -489,11 +509,8 @@ TEST(KubeletEmulatorTest, RegisterEpcSetsTheNodeCapacityInBytesBesideIntelDevice
   EXPECT_EQ((*list)["devices"], 110);
   // The double stores the patched Node before its answer reaches the plugin: wait for the
   // plugin to have seen the answer.
-  const std::string logged = "status.capacity[sgx.intel.com/epc] = 8589934592 bytes";
-  for (int i = 0; i < 1200 && plugin.Log().find(logged) == std::string::npos; ++i) {
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_NE(plugin.Log().find(logged), std::string::npos) << plugin.Log();
+  EXPECT_TRUE(LogShows(plugin, "status.capacity[sgx.intel.com/epc] = 8589934592 bytes"))
+      << plugin.Log();
   plugin.Signal(SIGTERM);
   EXPECT_EQ(plugin.Wait(30s), 0) << plugin.Log();
 }
@@ -512,32 +529,22 @@ TEST(KubeletEmulatorTest, SigtermRemovesTheEpcCapacityOnlyWhenTheDaemonSetIsGone
   api.PutObject("/apis/apps/v1/namespaces/kube-system/daemonsets/sgx-plugin",
                 R"({"apiVersion":"apps/v1","kind":"DaemonSet",)"
                 R"("metadata":{"name":"sgx-plugin","namespace":"kube-system"}})");
-  std::filesystem::create_directories(api_dir.File("sa"));
-  std::filesystem::copy_file(tls.ca_crt, api_dir.File("sa/ca.crt"));
-  std::ofstream(api_dir.File("sa/token")) << "pod-token\n";
+  const std::string sa = WriteServiceAccount(api_dir, tls);
   auto kubelet = node.Emulator();
   auto run = [&](const std::string& owner, const std::string& log) {
     return std::make_unique<Process>(
         std::vector<std::string>{DP_PLUGIN_BIN, "--device-plugin-dir", node.dp(), "--host-root",
                                  node.host().root(), "--resource-scheme", "intel", "--register-epc",
-                                 "--owner-daemonset", owner, "--serviceaccount-dir",
-                                 api_dir.File("sa"), "--metrics-address", "off"},
-        node.Log(log),
-        std::vector<std::string>{"NODE_NAME=sgx-node-0", "KUBERNETES_SERVICE_HOST=127.0.0.1",
-                                 "KUBERNETES_SERVICE_PORT=" + std::to_string(api.port())});
+                                 "--owner-daemonset", owner, "--serviceaccount-dir", sa,
+                                 "--metrics-address", "off"},
+        node.Log(log), InClusterEnv(api));
   };
   auto epc = [&] {
     return json::parse(api.node())["status"]["capacity"].value("sgx.intel.com/epc", "");
   };
-  auto wait_registered = [&](Process& p) {
-    const std::string logged = "status.capacity[sgx.intel.com/epc] = 4294967296 bytes";
-    for (int i = 0; i < 1200 && p.Log().find(logged) == std::string::npos; ++i) {
-      std::this_thread::sleep_for(50ms);
-    }
-    return p.Log().find(logged) != std::string::npos;
-  };
   auto plugin = run("kube-system/sgx-plugin", "plugin1.log");
-  ASSERT_TRUE(wait_registered(*plugin)) << plugin->Log() << api.last_patch_error();
+  ASSERT_TRUE(LogShows(*plugin, "status.capacity[sgx.intel.com/epc] = 4294967296 bytes"))
+      << plugin->Log() << api.last_patch_error();
   plugin->Signal(SIGTERM);
   EXPECT_EQ(plugin->Wait(30s), 0) << plugin->Log();
   EXPECT_EQ(epc(), "4294967296") << plugin->Log();
@@ -547,9 +554,7 @@ TEST(KubeletEmulatorTest, SigtermRemovesTheEpcCapacityOnlyWhenTheDaemonSetIsGone
   // The double cannot delete: a DaemonSet name it never had is one that is gone (404).
   plugin = run("kube-system/sgx-plugin-gone", "plugin2.log");
   // Already registered: the plugin only confirms it; wait for its GET of the Node.
-  for (int i = 0; i < 1200 && plugin->Log().find("keeping Node") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(50ms);
-  }
+  LogShows(*plugin, "keeping Node");
   std::this_thread::sleep_for(500ms);
   plugin->Signal(SIGTERM);
   EXPECT_EQ(plugin->Wait(30s), 0) << plugin->Log();
