@@ -37,6 +37,10 @@ const std::string kMrSigner(64, 'b');
 const std::string kOtherMrEnclave(64, 'c');
 constexpr int kProductId = 4;
 constexpr int kSvn = 5;
+// The bearer token the administration client sends; the API server double knows it.
+constexpr char kAdminToken[] = "sgx-attest-admin-token";
+// Whether tests/kube's double answers TokenReview and SubjectAccessReview (i22-kube adds it).
+constexpr bool kKubeDoubleReviews = false;
 
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
 
@@ -177,6 +181,14 @@ class AttestClientsTest : public ::testing::Test {
     return d;
   }
 
+  // sgx-attest with the administration routes, authorised by the API server double. Pending
+  // until the double answers TokenReview/SubjectAccessReview: then start it here with
+  // --enable-admin-api and a kubeconfig for the double (kAdminToken allowed, others denied).
+  Daemon StartAdminDaemon() {
+    ADD_FAILURE() << "no API server double that answers TokenReview/SubjectAccessReview";
+    return {};
+  }
+
   // Runs the Microsoft SDK script with `config`; returns its output (the test asserts on it).
   testing::CommandResult RunMaaClient(const json& config) {
     testing::WriteAll(dir_.File("maa-config.json"), config.dump(2));
@@ -287,6 +299,45 @@ TEST_F(AttestClientsTest, MicrosoftSdkAttestsAndValidates) {
   // The SDK's token is one any relying party accepts from /certs alone.
   EXPECT_EQ(RelyingParty(testing::ReadAll(dir_.File("sdk-token.jwt")), "--issuer " + daemon_.url),
             "0 released: the-database-password\n");
+}
+
+// Administration through Microsoft's AttestationAdministrationClient with a fixed bearer token
+// that the API server (the double) authenticates (TokenReview) and authorises for the policy
+// ConfigMap (SubjectAccessReview): get, set (the next token carries the new policy's claim and a
+// debug enclave is refused by it), reset; another token is refused.
+TEST_F(AttestClientsTest, MicrosoftSdkAdministersPolicy) {
+  if (!kKubeDoubleReviews) {
+    GTEST_SKIP() << "pending: the KubeApiDouble does not answer TokenReview/SubjectAccessReview "
+                    "yet (branch i22-kube)";
+  }
+  Daemon admin = StartAdminDaemon();
+  ASSERT_TRUE(admin.process);
+  json config = BaseConfig();
+  config["url"] = admin.url;
+  config["admin"] = {
+      {"bearer", kAdminToken},
+      {"badBearer", "someone-else"},
+      {"badBearerStatus", 403},
+      {"policy",
+       "version=1.0; authorizationrules { [type==\"x-ms-sgx-is-debuggable\", value==true] => "
+       "deny(); => permit(); }; issuancerules { => issue(type=\"confcom-policy\", "
+       "value=\"v2\"); };"},
+      {"policyClaim", {"confcom-policy", "v2"}},
+      {"debugQuote", dir_.File("debug.bin")},
+      {"debugRuntime", dir_.File("runtime.bin")},
+      {"debugStatus", 400},
+      {"debugContains", {"x-ms-sgx-is-debuggable"}}};
+  auto r = RunMaaClient(config);
+  EXPECT_EQ(r.status, 0) << r.output << admin.process->Log();
+  std::string missing;
+  for (const char* check :
+       {"PASS getPolicy", "PASS setPolicy: Updated", "PASS getPolicy after setPolicy",
+        "PASS the next token follows the new policy",
+        "PASS debug enclave refused under the set policy", "PASS resetPolicy: Removed",
+        "PASS getPolicy after resetPolicy", "PASS setPolicy with an unauthorised token"}) {
+    if (r.output.find(check) == std::string::npos) missing += std::string(check) + "\n";
+  }
+  EXPECT_EQ(missing, "") << r.output;
 }
 
 // The example (examples/attest): the app gets a quote from the quote helper through sgxctl,
