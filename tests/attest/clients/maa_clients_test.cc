@@ -250,7 +250,7 @@ class AttestClientsTest : public ::testing::Test {
 };
 
 // The "Done when": Microsoft's client attests simulated quotes (Binary and JSON runtime
-// data), reads the OpenID metadata and signers, validates every token with its own code, and
+// data, and as Open Enclave evidence), reads the OpenID metadata and signers, validates every token with its own code, and
 // gets each refusal with a status and a message that says what failed.
 TEST_F(AttestClientsTest, MicrosoftSdkAttestsAndValidates) {
   json config = BaseConfig();
@@ -290,9 +290,10 @@ TEST_F(AttestClientsTest, MicrosoftSdkAttestsAndValidates) {
         "PASS SDK validation found the signer", "PASS SDK refuses the token 9 h later",
         "PASS SDK refuses the token an hour early", "PASS SDK refuses another issuer",
         "PASS SDK refuses the token without the service's keys", "PASS attestSgxEnclave JSON",
-        "PASS JSON runtime data returned (x-ms-runtime)", "PASS tampered quote refused",
+        "PASS JSON runtime data returned (x-ms-runtime)", "PASS attestOpenEnclave",
+        "PASS tampered quote refused",
         "PASS wrong runtimeData refused", "PASS debug enclave refused by a policy that forbids it",
-        "PASS revoked platform refused", "maa-client: 16 passed, 0 failed"}) {
+        "PASS revoked platform refused", "maa-client: 17 passed, 0 failed"}) {
     if (r.output.find(check) == std::string::npos) missing += std::string(check) + "\n";
   }
   EXPECT_EQ(missing, "") << r.output << daemon_.process->Log();

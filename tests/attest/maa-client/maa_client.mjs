@@ -8,7 +8,8 @@
 // config.json (written by tests/attest/clients/maa_clients_test.cc):
 //   url                   the service, https://HOST:PORT (also the expected issuer)
 //   quote, runtime        a quote whose REPORTDATA starts with SHA-256(runtime file's bytes)
-//   quoteJson, runtimeJson  the same for a JSON runtime document
+//   quoteJson, runtimeJson  the same for a JSON runtime document (the quote is also sent as an
+//                         Open Enclave report with the Binary runtime data)
 //   expect                {mrenclave, mrsigner, productId, svn} of those quotes
 //   tokenOut              where to write the Binary attestation's token (for other clients)
 //   refusals              [{name, quote, runtime?, runtimeJson?, draftPolicy?, url?, status,
@@ -188,6 +189,20 @@ await step("attestSgxEnclave JSON", async () => {
           res.body.enclaveHeldData === undefined,
         `runTimeClaims ${JSON.stringify(res.body.runTimeClaims)}, enclaveHeldData ` +
           `${res.body.enclaveHeldData}`);
+});
+
+// Open Enclave's evidence: its 16-byte header (version 1, type 2 = SGX remote, size) and the
+// same quote, through attestOpenEnclave.
+await step("attestOpenEnclave", async () => {
+  const quote = read(config.quote);
+  const header = Buffer.alloc(16);
+  header.writeUInt32LE(1, 0);
+  header.writeUInt32LE(2, 4);
+  header.writeBigUInt64LE(BigInt(quote.length), 8);
+  const res = await client.attestOpenEnclave(new Uint8Array(Buffer.concat([header, quote])), {
+    runTimeData: read(config.runtime),
+  });
+  checkSgxClaims("attestOpenEnclave", res.body);
 });
 
 // Each refusal: the SDK throws a RestError carrying the service's status and error.message.
