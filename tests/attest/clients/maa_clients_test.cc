@@ -139,8 +139,8 @@ class AttestClientsTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::Process> StartPccs(bool revoked, const std::string& log) {
-    std::vector<std::string> argv = {CONFCOM_SGXCTL_BIN, "pccs", "--state-dir", helper_->state(),
-                                     "--listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {CONFCOM_SGXCTL_BIN, "pccs",     "--state-dir",
+                                     helper_->state(),   "--listen", "127.0.0.1:0"};
     if (revoked) argv.push_back("--revoke-pck");
     auto p = std::make_unique<testing::Process>(argv, dir_.File(log));
     (revoked ? revoked_pccs_url_ : pccs_url_) = PccsUrl(*p);
@@ -214,10 +214,10 @@ class AttestClientsTest : public ::testing::Test {
   // A token for `quote` from the daemon, through the example's own request (curl here, so a
   // failure of the app script does not hide the relying party's result).
   std::string Attest(const std::string& quote, const std::string& runtime) {
-    json body = {{"quote", Base64Url(testing::ReadAll(dir_.File(quote)))},
-                 {"runtimeData",
-                  {{"data", Base64Url(testing::ReadAll(dir_.File(runtime)))},
-                   {"dataType", "Binary"}}}};
+    json body = {
+        {"quote", Base64Url(testing::ReadAll(dir_.File(quote)))},
+        {"runtimeData",
+         {{"data", Base64Url(testing::ReadAll(dir_.File(runtime)))}, {"dataType", "Binary"}}}};
     testing::WriteAll(dir_.File("body.json"), body.dump());
     auto r = RunCommand("curl -sS --cacert " + Quoted(ca_) +
                         " -H 'Content-Type: application/json' --data-binary @" +
@@ -291,9 +291,9 @@ TEST_F(AttestClientsTest, MicrosoftSdkAttestsAndValidates) {
         "PASS SDK refuses the token an hour early", "PASS SDK refuses another issuer",
         "PASS SDK refuses the token without the service's keys", "PASS attestSgxEnclave JSON",
         "PASS JSON runtime data returned (x-ms-runtime)", "PASS attestOpenEnclave",
-        "PASS tampered quote refused",
-        "PASS wrong runtimeData refused", "PASS debug enclave refused by a policy that forbids it",
-        "PASS revoked platform refused", "maa-client: 17 passed, 0 failed"}) {
+        "PASS tampered quote refused", "PASS wrong runtimeData refused",
+        "PASS debug enclave refused by a policy that forbids it", "PASS revoked platform refused",
+        "maa-client: 17 passed, 0 failed"}) {
     if (r.output.find(check) == std::string::npos) missing += std::string(check) + "\n";
   }
   EXPECT_EQ(missing, "") << r.output << daemon_.process->Log();
@@ -347,10 +347,10 @@ TEST_F(AttestClientsTest, MicrosoftSdkAdministersPolicy) {
 TEST_F(AttestClientsTest, ExampleReleasesTheSecretToTheRightEnclaveOnly) {
   auto app = [&](const std::string& mrenclave, const std::string& extra, const std::string& out) {
     return RunCommand("python3 " + Quoted(std::string(EXAMPLES_DIR) + "/app.py") +
-                      " --attest-url " + daemon_.url + " --ca-file " + Quoted(ca_) +
-                      " --sgxctl " + CONFCOM_SGXCTL_BIN + " --socket " + helper_->socket() +
-                      " --mrenclave " + mrenclave + " --mrsigner " + kMrSigner + " " + extra +
-                      " --token-out " + Quoted(dir_.File(out)) + " 2>&1");
+                      " --attest-url " + daemon_.url + " --ca-file " + Quoted(ca_) + " --sgxctl " +
+                      CONFCOM_SGXCTL_BIN + " --socket " + helper_->socket() + " --mrenclave " +
+                      mrenclave + " --mrsigner " + kMrSigner + " " + extra + " --token-out " +
+                      Quoted(dir_.File(out)) + " 2>&1");
   };
   auto right = app(kMrEnclave, "", "right.jwt");
   ASSERT_EQ(right.status, 0) << right.output << daemon_.process->Log();
