@@ -62,7 +62,9 @@ bool AllZero(ByteSpan b) {
 std::vector<Claim> IncomingClaims(const sgx::ReportBody& r, const AttestRequest& req,
                                   const std::string& tcb_status, bool simulated_root) {
   std::vector<Claim> c;
-  auto add = [&c](std::string type, json value) { c.push_back({std::move(type), std::move(value)}); };
+  auto add = [&c](std::string type, json value) {
+    c.push_back({std::move(type), std::move(value)});
+  };
   add("x-ms-attestation-type", "sgx");
   add("x-ms-sgx-is-debuggable", (r.attributes.flags & sgx::kFlagDebug) != 0);
   add("x-ms-sgx-mrenclave", ToHex(r.mr_enclave));
@@ -131,7 +133,8 @@ json PolicyClaims(const std::vector<Claim>& issued) {
 // it is accepted too (a client that sends the body as application/json).
 std::string JwsFromBody(const std::string& body) {
   std::string_view b = body;
-  while (!b.empty() && (b.back() == '\n' || b.back() == '\r' || b.back() == ' ')) b.remove_suffix(1);
+  while (!b.empty() && (b.back() == '\n' || b.back() == '\r' || b.back() == ' '))
+    b.remove_suffix(1);
   if (b.size() >= 2 && b.front() == '"') {
     json parsed = json::parse(b, nullptr, false);
     if (parsed.is_string()) return parsed.get<std::string>();
@@ -281,8 +284,7 @@ https::Response AttestService::Attest(const https::Request& request, EvidenceKin
                               "platforms below its TCB baseline; update the platform's "
                               "microcode/BIOS and PSW",
                               verify::TcbStatusName(tcb), v.tcb_date,
-                              v.advisory_ids.empty() ? "" : ", advisories ",
-                              Join(v.advisory_ids)));
+                              v.advisory_ids.empty() ? "" : ", advisories ", Join(v.advisory_ids)));
     }
     const sgx::ReportBody& report = *v.app_report;
     if (req->runtime_data) {
@@ -359,17 +361,16 @@ https::Response AttestService::Attest(const https::Request& request, EvidenceKin
   const Failure& f = std::get<Failure>(outcome);
   if (options_.metrics) options_.metrics->Attestation(f.reason, seconds);
   auto level = f.error.http_status >= 500 ? spdlog::level::warn : spdlog::level::info;
-  spdlog::log(level, "attest {} from {}: {} {} ({}): {} ({:.1f} ms)", route,
-              request.remote_address, f.error.http_status, f.error.code, AttestReasonName(f.reason),
-              f.error.message, seconds * 1000);
+  spdlog::log(level, "attest {} from {}: {} {} ({}): {} ({:.1f} ms)", route, request.remote_address,
+              f.error.http_status, f.error.code, AttestReasonName(f.reason), f.error.message,
+              seconds * 1000);
   return ErrorAnswer(f.error);
 }
 
 // ---- Policy administration ----
 
 std::optional<https::Response> AttestService::CheckAdmin(const https::Request& request,
-                                                         PolicyAccess access,
-                                                         PolicyOperation op) {
+                                                         PolicyAccess access, PolicyOperation op) {
   auto refuse = [&](PolicyAdminResult result, ApiError e) {
     if (options_.metrics) options_.metrics->PolicyAdmin(op, result);
     spdlog::info("policy {} from {}: {} {}: {}", request.method, request.remote_address,
@@ -384,23 +385,22 @@ std::optional<https::Response> AttestService::CheckAdmin(const https::Request& r
   }
   auto decision = options_.admin->Decide(request.Header("Authorization"), access);
   if (!decision.ok()) {
-    return refuse(PolicyAdminResult::kError,
-                  MakeApiError(ApiErrorKind::kUnavailable,
-                               "cannot check the caller's rights now: " +
-                                   decision.status().message()));
+    return refuse(PolicyAdminResult::kError, MakeApiError(ApiErrorKind::kUnavailable,
+                                                          "cannot check the caller's rights now: " +
+                                                              decision.status().message()));
   }
   if (!decision->authenticated) {
-    return refuse(PolicyAdminResult::kUnauthorized,
-                  MakeApiError(ApiErrorKind::kUnauthorized,
-                               decision->reason.empty()
-                                   ? "a bearer token of the cluster is required"
-                                   : decision->reason));
+    return refuse(
+        PolicyAdminResult::kUnauthorized,
+        MakeApiError(ApiErrorKind::kUnauthorized, decision->reason.empty()
+                                                      ? "a bearer token of the cluster is required"
+                                                      : decision->reason));
   }
   if (!decision->allowed) {
-    return refuse(PolicyAdminResult::kForbidden,
-                  MakeApiError(ApiErrorKind::kForbidden,
-                               (decision->user.empty() ? "" : decision->user + ": ") +
-                                   decision->reason));
+    return refuse(
+        PolicyAdminResult::kForbidden,
+        MakeApiError(ApiErrorKind::kForbidden,
+                     (decision->user.empty() ? "" : decision->user + ": ") + decision->reason));
   }
   spdlog::info("policy {} {} by {} from {}", request.method, request.path, decision->user,
                request.remote_address);
@@ -414,7 +414,8 @@ https::Response AttestService::PolicyResultAnswer(json claims) {
   claims["nbf"] = now;
   claims["exp"] = now + kPolicyResultLifetime.count();
   auto token = SignToken(options_.keys.signer(), options_.issuer, claims);
-  if (!token.ok()) return ErrorAnswer(MakeApiError(ApiErrorKind::kInternal, token.status().message()));
+  if (!token.ok())
+    return ErrorAnswer(MakeApiError(ApiErrorKind::kInternal, token.status().message()));
   return TokenAnswer(*token);
 }
 
@@ -423,7 +424,8 @@ https::Response AttestService::GetPolicy(const https::Request& request) {
     return *refused;
   }
   auto stored = options_.policies->Current();
-  if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kGet, PolicyAdminResult::kOk);
+  if (options_.metrics)
+    options_.metrics->PolicyAdmin(PolicyOperation::kGet, PolicyAdminResult::kOk);
   // MAA answers the stored policy as an unsigned JWS in x-ms-policy (recorded answers).
   return PolicyResultAnswer({{"x-ms-policy", EncodeUnsignedPolicyJws(stored->policy.text())}});
 }
@@ -450,13 +452,14 @@ https::Response AttestService::SetPolicy(const https::Request& request) {
     return *refused;
   }
   auto invalid = [&](ApiErrorKind kind, std::string message) {
-    if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kSet, PolicyAdminResult::kInvalid);
+    if (options_.metrics)
+      options_.metrics->PolicyAdmin(PolicyOperation::kSet, PolicyAdminResult::kInvalid);
     spdlog::info("policy PUT from {}: refused: {}", request.remote_address, message);
     return ErrorAnswer(MakeApiError(kind, std::move(message)));
   };
   const std::string compact = JwsFromBody(request.body);
   auto jws = DecodeAdminJws(compact);
-  if (!jws.ok()) return invalid(ApiErrorKind::kInvalidOperation, "policy JWS: " + jws.status().message());
+  if (!jws.ok()) return invalid(ApiErrorKind::kInvalidOperation, jws.status().message());
   if (!jws->policy_text) {
     return invalid(ApiErrorKind::kInvalidOperation,
                    "policy JWS carries no AttestationPolicy (to restore the default policy, "
@@ -464,13 +467,17 @@ https::Response AttestService::SetPolicy(const https::Request& request) {
   }
   auto policy = Policy::Parse(*jws->policy_text);
   if (!policy.ok()) {
-    return invalid(ApiErrorKind::kInvalidPolicy, "the policy does not parse: " + policy.status().message());
+    return invalid(ApiErrorKind::kInvalidPolicy,
+                   "the policy does not parse: " + policy.status().message());
   }
   if (Status st = options_.policies->Set(*policy); !st.ok()) {
-    if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kSet, PolicyAdminResult::kError);
-    return ErrorAnswer(MakeApiError(ApiErrorKind::kUnavailable, "cannot store the policy: " + st.message()));
+    if (options_.metrics)
+      options_.metrics->PolicyAdmin(PolicyOperation::kSet, PolicyAdminResult::kError);
+    return ErrorAnswer(
+        MakeApiError(ApiErrorKind::kUnavailable, "cannot store the policy: " + st.message()));
   }
-  if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kSet, PolicyAdminResult::kOk);
+  if (options_.metrics)
+    options_.metrics->PolicyAdmin(PolicyOperation::kSet, PolicyAdminResult::kOk);
   spdlog::info("policy set from {}: x-ms-policy-hash {} ({} rules)", request.remote_address,
                PolicyHash(policy->text()), policy->rule_count());
   return PolicyResultAnswer(
@@ -484,14 +491,18 @@ https::Response AttestService::ResetPolicy(const https::Request& request) {
   const std::string compact = JwsFromBody(request.body);
   auto jws = DecodeAdminJws(compact);
   if (!jws.ok()) {
-    if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kReset, PolicyAdminResult::kInvalid);
-    return ErrorAnswer(MakeApiError(ApiErrorKind::kInvalidOperation, "policy JWS: " + jws.status().message()));
+    if (options_.metrics)
+      options_.metrics->PolicyAdmin(PolicyOperation::kReset, PolicyAdminResult::kInvalid);
+    return ErrorAnswer(MakeApiError(ApiErrorKind::kInvalidOperation, jws.status().message()));
   }
   if (Status st = options_.policies->Reset(); !st.ok()) {
-    if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kReset, PolicyAdminResult::kError);
-    return ErrorAnswer(MakeApiError(ApiErrorKind::kUnavailable, "cannot reset the policy: " + st.message()));
+    if (options_.metrics)
+      options_.metrics->PolicyAdmin(PolicyOperation::kReset, PolicyAdminResult::kError);
+    return ErrorAnswer(
+        MakeApiError(ApiErrorKind::kUnavailable, "cannot reset the policy: " + st.message()));
   }
-  if (options_.metrics) options_.metrics->PolicyAdmin(PolicyOperation::kReset, PolicyAdminResult::kOk);
+  if (options_.metrics)
+    options_.metrics->PolicyAdmin(PolicyOperation::kReset, PolicyAdminResult::kOk);
   spdlog::info("policy reset to the default from {}", request.remote_address);
   return PolicyResultAnswer(
       {{"x-ms-policy-result", "Removed"}, {"x-ms-policy-token-hash", PolicyTokenHash(compact)}});

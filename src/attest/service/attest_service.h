@@ -30,12 +30,12 @@ inline constexpr std::chrono::seconds kPolicyResultLifetime = std::chrono::hours
 struct AttestServiceOptions {
   std::string issuer;  // the service's URL, no trailing '/': iss, jku, the OpenID metadata
   std::chrono::seconds token_lifetime = kDefaultTokenLifetime;
-  SigningKeySet keys;                 // the signer signs tokens and policy results
+  SigningKeySet keys;                   // the signer signs tokens and policy results
   VerifierSource* verifiers = nullptr;  // required
   PolicyStore* policies = nullptr;      // required
   // Null: the administration routes answer 403 (off, see --enable-admin-api).
   PolicyAdminAuthorizer* admin = nullptr;
-  AttestMetrics* metrics = nullptr;  // may be null
+  AttestMetrics* metrics = nullptr;    // may be null
   std::function<std::time_t()> clock;  // null: the system clock (tests fix it)
 };
 

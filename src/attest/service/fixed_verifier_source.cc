@@ -16,7 +16,8 @@ Result<std::unique_ptr<FixedVerifierSource>> FixedVerifierSource::Create(
 
 Result<PlatformVerifier> FixedVerifierSource::VerifierFor(
     ByteSpan, std::optional<uint32_t> tcb_evaluation_data_number) {
-  if (tcb_evaluation_data_number && long(*tcb_evaluation_data_number) != tcb_evaluation_data_number_) {
+  if (tcb_evaluation_data_number &&
+      long(*tcb_evaluation_data_number) != tcb_evaluation_data_number_) {
     return Status::NotFound("the collateral has TCB evaluation data number " +
                             std::to_string(tcb_evaluation_data_number_) + ", the policy asks for " +
                             std::to_string(*tcb_evaluation_data_number));

@@ -54,19 +54,19 @@ Result<pki::Certificate> TrustRoot(const AttestFlags& f) {
   CONFCOM_ASSIGN_OR_RETURN(std::string pem, ReadFile(f.trust_root, 1 << 20));
   auto root = pki::Certificate::FromPem(pem);
   if (!root.ok()) return root.status().WithContext("--trust-root " + f.trust_root);
-  spdlog::warn("trusting the root of {} ({}) instead of Intel's SGX Root CA: every token says "
-               "x-confcom-sgx-simulated-root true",
-               f.trust_root, root->Subject());
+  spdlog::warn(
+      "trusting the root of {} ({}) instead of Intel's SGX Root CA: every token says "
+      "x-confcom-sgx-simulated-root true",
+      f.trust_root, root->Subject());
   return root;
 }
 
-Result<std::unique_ptr<VerifierSource>> MakeVerifierSource(const AttestFlags& f,
-                                                           AttestMetrics*) {
+Result<std::unique_ptr<VerifierSource>> MakeVerifierSource(const AttestFlags& f, AttestMetrics*) {
   CONFCOM_ASSIGN_OR_RETURN(pki::Certificate root, TrustRoot(f));
   if (!f.collateral_dir.empty()) {
     CONFCOM_ASSIGN_OR_RETURN(verify::Collateral c, verify::LoadCollateralDir(f.collateral_dir));
-    CONFCOM_ASSIGN_OR_RETURN(auto source, FixedVerifierSource::Create(std::move(c), root,
-                                                                      !f.trust_root.empty()));
+    CONFCOM_ASSIGN_OR_RETURN(
+        auto source, FixedVerifierSource::Create(std::move(c), root, !f.trust_root.empty()));
     return std::unique_ptr<VerifierSource>(std::move(source));
   }
   return Status::Unsupported("--pccs-url needs the collateral cache (attest/collateral)");
@@ -157,8 +157,8 @@ int Serve(const AttestFlags& f) {
       settings->policy_configmap
           ? "ConfigMap " + settings->policy_configmap->ns + "/" + settings->policy_configmap->name
           : std::string("in memory"),
-      f.enable_admin_api ? "on" : "off", settings->token_lifetime.count(),
-      options.max_connections, options.handler_threads, options.max_body_bytes);
+      f.enable_admin_api ? "on" : "off", settings->token_lifetime.count(), options.max_connections,
+      options.handler_threads, options.max_body_bytes);
   (*server)->Run();
   daemon.Stop();  // the signal thread, then the metrics server (it reads `metrics`)
   spdlog::info("stopped");

@@ -41,9 +41,8 @@ AttestMetrics::AttestMetrics(prometheus::Registry& registry) {
   }
   // One verification (~1 ms) plus one RS256 signature (~1 ms) is the usual case; a collateral
   // fetch from a PCCS adds 10 ms to seconds.
-  const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                           0.025,  0.05,  0.1,    0.25,  1,
-                                                           2.5,    10};
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10};
   duration_ = &prometheus::BuildHistogram()
                    .Name("confcom_sgx_attest_attestation_duration_seconds")
                    .Help("Time to answer one attest call (parse, verify, evaluate, sign)")

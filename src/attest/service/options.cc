@@ -21,20 +21,24 @@ void AddAttestFlags(CLI::App& app, AttestFlags* f) {
   app.add_option("--tls-private-key-file", f->key_file,
                  "PEM private key of the certificate; reloaded when it changes")
       ->capture_default_str();
-  app.add_option("--issuer", f->issuer,
-                 "The service's URL as clients reach it, e.g. https://sgx-attest.confcom.svc "
-                 "(no trailing '/'): the tokens' iss, jku = ISSUER/certs, the signing certificate's CN")
+  app.add_option(
+         "--issuer", f->issuer,
+         "The service's URL as clients reach it, e.g. https://sgx-attest.confcom.svc "
+         "(no trailing '/'): the tokens' iss, jku = ISSUER/certs, the signing certificate's CN")
       ->required();
-  app.add_option("--pccs-url", f->pccs_url,
-                 "PCCS-compatible base URL to fetch collateral from (Intel's PCS "
-                 "https://api.trustedservices.intel.com/sgx/certification/v4/, a PCCS, `sgxctl pccs`); "
-                 "exactly one of --pccs-url and --collateral-dir");
-  app.add_option("--collateral-dir", f->collateral_dir,
-                 "Offline: read collateral from this directory (`sgxctl collateral` layout) instead "
-                 "of a PCCS");
-  app.add_option("--trust-root", f->trust_root,
-                 "PEM root certificate of a SIMULATED platform to trust instead of Intel's SGX Root "
-                 "CA; every token then says so (x-confcom-sgx-simulated-root). Default: Intel's root");
+  app.add_option(
+      "--pccs-url", f->pccs_url,
+      "PCCS-compatible base URL to fetch collateral from (Intel's PCS "
+      "https://api.trustedservices.intel.com/sgx/certification/v4/, a PCCS, `sgxctl pccs`); "
+      "exactly one of --pccs-url and --collateral-dir");
+  app.add_option(
+      "--collateral-dir", f->collateral_dir,
+      "Offline: read collateral from this directory (`sgxctl collateral` layout) instead "
+      "of a PCCS");
+  app.add_option(
+      "--trust-root", f->trust_root,
+      "PEM root certificate of a SIMULATED platform to trust instead of Intel's SGX Root "
+      "CA; every token then says so (x-confcom-sgx-simulated-root). Default: Intel's root");
   app.add_option("--max-platforms", f->max_platforms,
                  "Platforms (FMSPC and PCK CA) whose collateral is cached at once")
       ->check(CLI::Range(size_t(1), size_t(100000)))
@@ -51,9 +55,10 @@ void AddAttestFlags(CLI::App& app, AttestFlags* f) {
                "Serve the policy administration API; each call needs a bearer token the API "
                "server authenticates (TokenReview) and authorises for the policy ConfigMap "
                "(SubjectAccessReview)");
-  app.add_option("--admin-token-file", f->admin_token_file,
-                 "With --enable-admin-api outside a cluster (development, CI): the one bearer token "
-                 "allowed to read and set the policy, read from this file (at least 16 characters)");
+  app.add_option(
+      "--admin-token-file", f->admin_token_file,
+      "With --enable-admin-api outside a cluster (development, CI): the one bearer token "
+      "allowed to read and set the policy, read from this file (at least 16 characters)");
   app.add_option("--policy-configmap", f->policy_configmap,
                  "NAMESPACE/NAME of the ConfigMap that holds the policy (every replica serves it). "
                  "Absent: the policy lives in this process only");

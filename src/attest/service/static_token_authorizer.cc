@@ -18,13 +18,13 @@ Result<std::unique_ptr<StaticTokenAuthorizer>> StaticTokenAuthorizer::FromFile(
   return std::make_unique<StaticTokenAuthorizer>(std::move(token));
 }
 
-Result<AdminDecision> StaticTokenAuthorizer::Decide(std::string_view authorization,
-                                                    PolicyAccess) {
+Result<AdminDecision> StaticTokenAuthorizer::Decide(std::string_view authorization, PolicyAccess) {
   AdminDecision d;
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.substr(0, kBearer.size()) != kBearer) {
-    d.reason = authorization.empty() ? "no Authorization header: send 'Authorization: Bearer <token>'"
-                                     : "the Authorization header is not 'Bearer <token>'";
+    d.reason = authorization.empty()
+                   ? "no Authorization header: send 'Authorization: Bearer <token>'"
+                   : "the Authorization header is not 'Bearer <token>'";
     return d;
   }
   std::string_view given = authorization.substr(kBearer.size());
