@@ -1,0 +1,178 @@
+// sgx-attest: an attestation service that speaks Azure Attestation's SGX API (docs/attest-api.md).
+// main only composes: flags (attest/service/options.h), the signing keys (attest/token), the
+// verifier source, the policy store and the admin authorizer, the routes
+// (attest/service/attest_service.h) on the HTTPS layer (https/), and the daemon skeleton
+// (common/daemon.h).
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <spdlog/spdlog.h>
+
+#include "attest/policy/policy_store.h"
+#include "attest/service/attest_service.h"
+#include "attest/service/fixed_verifier_source.h"
+#include "attest/service/metrics.h"
+#include "attest/service/options.h"
+#include "attest/service/static_token_authorizer.h"
+#include "attest/token/signing.h"
+#include "common/cli_main.h"
+#include "common/daemon.h"
+#include "common/file_util.h"
+#include "https/cert_reloader.h"
+#include "https/server.h"
+#include "pki/x509.h"
+#include "verify/collateral.h"
+#include "verify/verifier.h"
+
+namespace confcom::attest {
+namespace {
+
+// A key made now, valid from an hour ago (clock skew) for a year.
+constexpr std::time_t kInMemoryKeySkew = 3600;
+constexpr std::time_t kInMemoryKeyValidity = 365 * 24 * 3600;
+
+Result<SigningKeySet> LoadSigningKeys(const AttestFlags& f) {
+  if (!f.signing_key_file.empty()) {
+    CONFCOM_ASSIGN_OR_RETURN(SigningKey key,
+                             SigningKey::FromFiles(f.signing_key_file, f.signing_cert_file));
+    spdlog::info("signing tokens with the key of {} (kid {})", f.signing_cert_file, key.kid());
+    return SigningKeySet::Create({std::move(key)});
+  }
+  std::time_t now = std::time(nullptr);
+  CONFCOM_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate(f.issuer, now - kInMemoryKeySkew,
+                                                                now + kInMemoryKeyValidity));
+  spdlog::warn(
+      "signing tokens with a key made in memory (kid {}): its tokens stop verifying when this "
+      "process ends and other replicas have other keys; give --signing-key-file and "
+      "--signing-cert-file (a Secret) to keep one",
+      key.kid());
+  return SigningKeySet::Create({std::move(key)});
+}
+
+// The trust anchor: Intel's SGX Root CA, or the --trust-root of a simulated platform.
+Result<pki::Certificate> TrustRoot(const AttestFlags& f) {
+  if (f.trust_root.empty()) return verify::IntelSgxRootCa();
+  CONFCOM_ASSIGN_OR_RETURN(std::string pem, ReadFile(f.trust_root, 1 << 20));
+  auto root = pki::Certificate::FromPem(pem);
+  if (!root.ok()) return root.status().WithContext("--trust-root " + f.trust_root);
+  spdlog::warn(
+      "trusting the root of {} ({}) instead of Intel's SGX Root CA: every token says "
+      "x-confcom-sgx-simulated-root true",
+      f.trust_root, root->Subject());
+  return root;
+}
+
+Result<std::unique_ptr<VerifierSource>> MakeVerifierSource(const AttestFlags& f, AttestMetrics*) {
+  CONFCOM_ASSIGN_OR_RETURN(pki::Certificate root, TrustRoot(f));
+  if (!f.collateral_dir.empty()) {
+    CONFCOM_ASSIGN_OR_RETURN(verify::Collateral c, verify::LoadCollateralDir(f.collateral_dir));
+    CONFCOM_ASSIGN_OR_RETURN(
+        auto source, FixedVerifierSource::Create(std::move(c), root, !f.trust_root.empty()));
+    return std::unique_ptr<VerifierSource>(std::move(source));
+  }
+  return Status::Unsupported("--pccs-url needs the collateral cache (attest/collateral)");
+}
+
+int Serve(const AttestFlags& f) {
+  Daemon daemon("sgx-attest");
+  if (int rc = daemon.Configure({f.log_format, f.log_level, f.metrics_address}); rc >= 0) return rc;
+  auto settings = SettingsFromFlags(f);
+  if (!settings.ok()) {
+    spdlog::error("{}", settings.status().message());
+    return kExitUsage;
+  }
+  https::ServerOptions& options = settings->server;
+
+  daemon.BlockSignals();
+  auto certs = https::CertReloader::Open(f.cert_file, f.key_file);
+  if (!certs.ok()) {
+    spdlog::error("cannot load the serving certificate: {}", certs.status().message());
+    return kExitFailure;
+  }
+  auto metrics_server = daemon.StartMetrics();
+  if (!metrics_server.ok()) {
+    spdlog::error("{}", metrics_server.status().message());
+    return kExitFailure;
+  }
+  std::unique_ptr<AttestMetrics> metrics;
+  if (*metrics_server != nullptr) {
+    metrics = std::make_unique<AttestMetrics>((*metrics_server)->registry());
+    (*certs)->set_on_reload([m = metrics.get()](bool ok) { m->CertificateReload(ok); });
+    options.on_refusal = [m = metrics.get()](const std::string& reason) { m->Refused(reason); };
+  }
+  auto keys = LoadSigningKeys(f);
+  if (!keys.ok()) {
+    spdlog::error("signing key: {}", keys.status().message());
+    return kExitFailure;
+  }
+  auto verifiers = MakeVerifierSource(f, metrics.get());
+  if (!verifiers.ok()) {
+    spdlog::error("collateral: {}", verifiers.status().message());
+    return kExitFailure;
+  }
+  std::unique_ptr<PolicyStore> policies = std::make_unique<InMemoryPolicyStore>();
+  std::unique_ptr<PolicyAdminAuthorizer> admin;
+  if (f.enable_admin_api) {
+    if (f.admin_token_file.empty()) {
+      spdlog::error("--enable-admin-api needs --admin-token-file outside a cluster");
+      return kExitUsage;
+    }
+    auto token = StaticTokenAuthorizer::FromFile(f.admin_token_file);
+    if (!token.ok()) {
+      spdlog::error("{}", token.status().message());
+      return kExitFailure;
+    }
+    admin = std::move(token).value();
+  }
+
+  AttestServiceOptions so;
+  so.issuer = settings->issuer;
+  so.token_lifetime = settings->token_lifetime;
+  so.keys = std::move(keys).value();
+  so.verifiers = verifiers->get();
+  so.policies = policies.get();
+  so.admin = admin.get();
+  so.metrics = metrics.get();
+  auto service = AttestService::Create(std::move(so));
+  if (!service.ok()) {
+    spdlog::error("{}", service.status().message());
+    return kExitUsage;
+  }
+  options.readiness = [s = service->get()] { return s->Ready(); };
+  auto server = https::Server::Start(options, (*service)->Routes(), certs->get());
+  if (!server.ok()) {
+    spdlog::error("cannot serve on {}: {}", f.listen, server.status().message());
+    return kExitFailure;
+  }
+  daemon.OnSignal([s = server->get()](int sig) {
+    spdlog::info("received {}: stopping", SignalName(sig));
+    s->Stop();
+  });
+  spdlog::info(
+      "sgx-attest {} serving HTTPS on {}:{} (issuer {}, collateral from {}, trust root {}, "
+      "policy {}, admin API {}; tokens live {} s; {} connection(s), {} handler thread(s), bodies "
+      "up to {} bytes)",
+      CONFCOM_VERSION, options.host, (*server)->port(), settings->issuer,
+      f.pccs_url.empty() ? f.collateral_dir : f.pccs_url,
+      f.trust_root.empty() ? "Intel's SGX Root CA" : f.trust_root + " (SIMULATED)",
+      settings->policy_configmap
+          ? "ConfigMap " + settings->policy_configmap->ns + "/" + settings->policy_configmap->name
+          : std::string("in memory"),
+      f.enable_admin_api ? "on" : "off", settings->token_lifetime.count(), options.max_connections,
+      options.handler_threads, options.max_body_bytes);
+  (*server)->Run();
+  daemon.Stop();  // the signal thread, then the metrics server (it reads `metrics`)
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace confcom::attest
+
+int main(int argc, char** argv) {
+  using namespace confcom::attest;
+  AttestFlags flags;
+  CLI::App app{"", "sgx-attest"};
+  AddAttestFlags(app, &flags);
+  if (int rc = confcom::ParseCommandLine(app, argc, argv); rc >= 0) return rc;
+  return Serve(flags);
+}
