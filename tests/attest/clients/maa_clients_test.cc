@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -37,10 +38,8 @@ const std::string kMrSigner(64, 'b');
 const std::string kOtherMrEnclave(64, 'c');
 constexpr int kProductId = 4;
 constexpr int kSvn = 5;
-// The bearer token the administration client sends; the API server double knows it.
+// The bearer token the administration client sends (sgx-attest's --admin-token-file).
 constexpr char kAdminToken[] = "sgx-attest-admin-token";
-// Whether tests/kube's double answers TokenReview and SubjectAccessReview (i22-kube adds it).
-constexpr bool kKubeDoubleReviews = false;
 
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
 
@@ -87,6 +86,7 @@ std::string PccsUrl(testing::Process& pccs) {
 // One sgx-attest daemon over HTTPS on localhost (the test certificate names "localhost").
 struct Daemon {
   std::string url;
+  std::string log;  // its log when it did not start
   std::unique_ptr<testing::Process> process;
 };
 
@@ -99,6 +99,9 @@ class AttestClientsTest : public ::testing::Test {
     https::WriteServingPair(dir_, "attest");
     ca_ = dir_.File("ca-attest.crt");
     auto c = Sgxctl("collateral --state-dir " + helper_->state() + " -o " + dir_.File("col"));
+    ASSERT_EQ(c.status, 0) << c.output;
+    c = Sgxctl("collateral --revoke-pck --state-dir " + helper_->state() + " -o " +
+               dir_.File("col-revoked"));
     ASSERT_EQ(c.status, 0) << c.output;
 
     // The quotes: REPORTDATA starts with SHA-256 of the runtime data each is sent with.
@@ -118,8 +121,8 @@ class AttestClientsTest : public ::testing::Test {
     pccs_ = StartPccs(false, "pccs.log");
     revoked_pccs_ = StartPccs(true, "pccs-revoked.log");
     ASSERT_FALSE(pccs_url_.empty() || revoked_pccs_url_.empty());
-    daemon_ = StartDaemon(pccs_url_, "attest.log", {});
-    revoked_daemon_ = StartDaemon(revoked_pccs_url_, "attest-revoked.log", {});
+    daemon_ = StartDaemon(false, "attest.log");
+    revoked_daemon_ = StartDaemon(true, "attest-revoked.log");
     ASSERT_TRUE(daemon_.process && revoked_daemon_.process);
   }
 
@@ -147,10 +150,26 @@ class AttestClientsTest : public ::testing::Test {
     return p;
   }
 
-  // sgx-attest with only the flags a first start needs (its signing key made in memory);
-  // returns once /readyz answers 200, or with no process (the failure already reported).
-  Daemon StartDaemon(const std::string& pccs_url, const std::string& log,
-                     std::vector<std::string> extra, std::vector<std::string> env = {}) {
+  // sgx-attest with only the flags a first start needs (its signing key made in memory), its
+  // collateral from `sgxctl pccs` (the revoking one when `revoked`); returns once /readyz
+  // answers 200, or with no process (the failure already reported). A daemon built before the
+  // collateral cache exits saying --pccs-url needs it: then the same collateral as files
+  // (--collateral-dir, from `sgxctl collateral`), and the test says so.
+  Daemon StartDaemon(bool revoked, const std::string& log, std::vector<std::string> extra = {}) {
+    Daemon d = StartDaemonWith(
+        {"--pccs-url", (revoked ? revoked_pccs_url_ : pccs_url_) + "/sgx/certification/v4/"}, log,
+        extra);
+    if (!d.process && d.log.find("needs the collateral cache") != std::string::npos) {
+      std::printf("note: this sgx-attest has no --pccs-url yet; collateral from files\n");
+      d = StartDaemonWith({"--collateral-dir", dir_.File(revoked ? "col-revoked" : "col")},
+                          "files-" + log, extra);
+    }
+    if (!d.process) ADD_FAILURE() << "sgx-attest did not become ready:\n" << d.log;
+    return d;
+  }
+
+  Daemon StartDaemonWith(std::vector<std::string> collateral, const std::string& log,
+                         const std::vector<std::string>& extra) {
     Daemon d;
     int port = FreePort();
     d.url = "https://localhost:" + std::to_string(port);
@@ -163,12 +182,13 @@ class AttestClientsTest : public ::testing::Test {
                                      dir_.File("tls.key"),
                                      "--issuer",
                                      d.url,
-                                     "--pccs-url",
-                                     pccs_url,
                                      "--trust-root",
-                                     dir_.File("col/root_ca.pem")};
+                                     dir_.File("col/root_ca.pem"),
+                                     "--metrics-address",
+                                     "off"};
+    argv.insert(argv.end(), collateral.begin(), collateral.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
-    d.process = std::make_unique<testing::Process>(argv, dir_.File(log), env);
+    d.process = std::make_unique<testing::Process>(argv, dir_.File(log));
     for (int i = 0; i < 200; ++i) {
       auto r = RunCommand("curl -s -o /dev/null -w '%{http_code}' --cacert " + ca_ + " " + d.url +
                           "/readyz");
@@ -176,17 +196,18 @@ class AttestClientsTest : public ::testing::Test {
       if (!d.process->running()) break;
       std::this_thread::sleep_for(100ms);
     }
-    ADD_FAILURE() << "sgx-attest did not become ready:\n" << d.process->Log();
+    d.log = d.process->Log();
     d.process.reset();
     return d;
   }
 
-  // sgx-attest with the administration routes, authorised by the API server double. Pending
-  // until the double answers TokenReview/SubjectAccessReview: then start it here with
-  // --enable-admin-api and a kubeconfig for the double (kAdminToken allowed, others denied).
+  // sgx-attest with the administration routes and one static bearer token (--admin-token-file,
+  // as outside a cluster); in a cluster TokenReview/SubjectAccessReview decide instead
+  // (tests/attest/kube).
   Daemon StartAdminDaemon() {
-    ADD_FAILURE() << "no API server double that answers TokenReview/SubjectAccessReview";
-    return {};
+    testing::WriteAll(dir_.File("admin-token"), std::string(kAdminToken) + "\n");
+    return StartDaemon(false, "attest-admin.log",
+                       {"--enable-admin-api", "--admin-token-file", dir_.File("admin-token")});
   }
 
   // Runs the Microsoft SDK script with `config`; returns its output (the test asserts on it).
@@ -303,14 +324,9 @@ TEST_F(AttestClientsTest, MicrosoftSdkAttestsAndValidates) {
 }
 
 // Administration through Microsoft's AttestationAdministrationClient with a fixed bearer token
-// that the API server (the double) authenticates (TokenReview) and authorises for the policy
-// ConfigMap (SubjectAccessReview): get, set (the next token carries the new policy's claim and a
+// (the daemon's --admin-token-file): get, set (the next token carries the new policy's claim and a
 // debug enclave is refused by it), reset; another token is refused.
 TEST_F(AttestClientsTest, MicrosoftSdkAdministersPolicy) {
-  if (!kKubeDoubleReviews) {
-    GTEST_SKIP() << "pending: the KubeApiDouble does not answer TokenReview/SubjectAccessReview "
-                    "yet (branch i22-kube)";
-  }
   Daemon admin = StartAdminDaemon();
   ASSERT_TRUE(admin.process);
   json config = BaseConfig();
@@ -318,7 +334,7 @@ TEST_F(AttestClientsTest, MicrosoftSdkAdministersPolicy) {
   config["admin"] = {
       {"bearer", kAdminToken},
       {"badBearer", "someone-else"},
-      {"badBearerStatus", 403},
+      {"badBearerStatus", 401},
       {"policy",
        "version=1.0; authorizationrules { [type==\"x-ms-sgx-is-debuggable\", value==true] => "
        "deny(); => permit(); }; issuancerules { => issue(type=\"confcom-policy\", "

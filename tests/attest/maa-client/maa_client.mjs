@@ -20,6 +20,7 @@
 // failed"; exits 1 when a check failed, 2 on a bad config.
 import fs from "node:fs";
 import crypto from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import attestation from "@azure/attestation";
 
 const { AttestationClient, AttestationAdministrationClient, createAttestationPolicyToken } =
@@ -183,9 +184,10 @@ await step("attestSgxEnclave JSON", async () => {
     runTimeJson: new Uint8Array(text),
   });
   if (!checkSgxClaims("attestSgxEnclave JSON", res.body)) return;
+  // The same JSON value; members may come back in another order (JSON objects are unordered).
   const want = JSON.parse(text.toString());
   check("JSON runtime data returned (x-ms-runtime)",
-        JSON.stringify(res.body.runTimeClaims) === JSON.stringify(want) &&
+        isDeepStrictEqual(res.body.runTimeClaims, want) &&
           res.body.enclaveHeldData === undefined,
         `runTimeClaims ${JSON.stringify(res.body.runTimeClaims)}, enclaveHeldData ` +
           `${res.body.enclaveHeldData}`);
