@@ -515,12 +515,20 @@ Result<std::unique_ptr<CollateralCache::Impl>> CollateralCache::Impl::Make(
       return Status::InvalidArgument("trust root " + file + ": " + cert.status().message());
     }
     impl->root = *cert;
-    impl->simulated_root = true;
-    impl->root_description = "the simulated root " + cert->Subject() + " from " + file;
-    spdlog::warn(
-        "collateral: trusting a simulated root, {} from {}, not Intel's SGX Root CA: every token "
-        "will say so",
-        EscapeForLog(cert->Subject()), EscapeForLog(file));
+    if (cert->ToDer() == verify::IntelSgxRootCa().ToDer()) {
+      impl->root_description = "Intel's SGX Root CA (from " + file + ")";
+    } else {
+      // A simulated platform's root has Intel's subject: say which file, and whether it is
+      // marked as simulated, so that the log tells the two apart.
+      impl->simulated_root = true;
+      impl->root_description = "the root from " + file;
+      spdlog::warn(
+          "collateral: trusting {} ({}, {}) in place of Intel's SGX Root CA: every token will say "
+          "so",
+          EscapeForLog(file), EscapeForLog(cert->Subject()),
+          sim::CarriesSimMarker(*cert) ? "a confcom simulated platform's root"
+                                       : "not marked as simulated");
+    }
   }
   impl->options = std::move(options);
   impl->now = std::move(clock);

@@ -273,7 +273,8 @@ TEST_F(CollateralCacheTest, QuotesNotUnderTheTrustRootAreRefusedWithoutAFetch) {
   auto trusting = Make(Online(pccs.url));
   auto o2 = trusting->VerifierFor(other.Quote(), std::nullopt);
   ASSERT_FALSE(o2.ok());
-  EXPECT_TRUE(Contains(o2.status().message(), "the simulated root")) << o2.status().message();
+  EXPECT_TRUE(Contains(o2.status().message(), "the root from " + root_file_))
+      << o2.status().message();
 
   auto garbage = trusting->VerifierFor(AsBytes("not a quote"), std::nullopt);
   ASSERT_FALSE(garbage.ok());
@@ -565,6 +566,20 @@ TEST_F(CollateralCacheTest, RefusesUnusableOptions) {
   ASSERT_TRUE(MakeDirs(dir_.File("empty"), 0755).ok());
   code_and_message(Offline(dir_.File("empty")), "holds no collateral");
   code_and_message(Offline(dir_.File("missing")), "not a directory");
+}
+
+// Intel's own root given as the file is not a simulated root.
+TEST_F(CollateralCacheTest, IntelsRootFromAFileIsNotSimulated) {
+  const std::string dir = dir_.File("col");
+  ASSERT_TRUE(verify::WriteCollateralDir(*sim::MakeSimCollateral(platform()), "", dir).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_.File("intel.pem"), verify::IntelSgxRootCa().ToPem(), 0644).ok());
+  CollateralCacheOptions o = Offline(dir);
+  o.trust_root_pem_file = dir_.File("intel.pem");
+  auto cache = Make(o);
+  ASSERT_NE(cache, nullptr);
+  auto r = cache->VerifierFor(quotes_->Quote(), std::nullopt);
+  ASSERT_FALSE(r.ok());  // a simulated quote is not under Intel's root
+  EXPECT_TRUE(Contains(r.status().message(), "Intel's SGX Root CA (from")) << r.status().message();
 }
 
 }  // namespace
