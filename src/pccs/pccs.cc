@@ -285,8 +285,7 @@ Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Ar
           ? "tcbEvaluationDataNumber=" + std::to_string(*tcb_evaluation_data_number)
           : "";
   CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc) + (number.empty() ? "" : "&" + number),
-                              "TCB-Info-Issuer-Chain", &c.tcb_info_json,
-                              &c.tcb_signing_chain_pem));
+                              "TCB-Info-Issuer-Chain", &c.tcb_info_json, &c.tcb_signing_chain_pem));
   CONFCOM_RETURN_IF_ERROR(get("/qe/identity" + (number.empty() ? "" : "?" + number),
                               "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
   CONFCOM_RETURN_IF_ERROR(get(std::string("/pckcrl?ca=") + pki::PckCaName(ca) + "&encoding=der",

@@ -18,7 +18,7 @@ inline constexpr size_t kMaxPckChainPem = 16 << 10;
 struct QuotePlatform {
   sgx::Array<6> fmspc{};
   pki::PckCa ca = pki::PckCa::kPlatform;
-  pki::Certificate pck_certificate;  // the leaf
+  pki::Certificate pck_certificate;     // the leaf
   pki::Certificate pck_ca_certificate;  // its issuer, as the quote carries it
 };
 

@@ -196,10 +196,9 @@ Result<Platform> CollateralCache::Impl::Identify(ByteSpan quote) {
     if (!simulated_root && sim::CarriesSimMarker(qp.pck_ca_certificate)) {
       hint = "; it comes from a SIMULATED platform, which only that platform's own root covers";
     }
-    return Status::InvalidArgument("quote: the PCK certificate chain (" +
-                                   qp.pck_ca_certificate.Subject() +
-                                   ") does not lead to the trusted root, " + root_description +
-                                   hint);
+    return Status::InvalidArgument(
+        "quote: the PCK certificate chain (" + qp.pck_ca_certificate.Subject() +
+        ") does not lead to the trusted root, " + root_description + hint);
   }
   Platform p{qp.fmspc, qp.ca};
   std::lock_guard<std::mutex> lock(chains_mu);
@@ -215,8 +214,8 @@ Result<PlatformVerifier> CollateralCache::Impl::Offline(const Platform& p,
   if (it == offline.end()) {
     std::string have;
     for (const auto& [name, _] : offline) have += (have.empty() ? "" : ", ") + name;
-    return Status::NotFound("no collateral for FMSPC " + fmspc + " in " +
-                            options.collateral_dir + " (it has FMSPC " + have + ")");
+    return Status::NotFound("no collateral for FMSPC " + fmspc + " in " + options.collateral_dir +
+                            " (it has FMSPC " + have + ")");
   }
   OfflinePlatform& op = *it->second;
   if (number && long(*number) != op.built.number) {
@@ -257,8 +256,8 @@ Result<Built> CollateralCache::Impl::Fetch(const Key& key) {
   auto built = Build(std::move(fetched).value(), root, simulated_root);
   if (!built.ok()) {
     return Status::Unavailable("PCCS " + options.pccs_url + " served collateral for " +
-                               key.Describe() + " that cannot be used: " +
-                               built.status().message());
+                               key.Describe() +
+                               " that cannot be used: " + built.status().message());
   }
   // A PCCS that ignores tcbEvaluationDataNumber answers with its default: that is not the
   // baseline asked for, and caching it under the number would apply the wrong one.
@@ -275,8 +274,7 @@ Result<Built> CollateralCache::Impl::Fetch(const Key& key) {
   return built;
 }
 
-void CollateralCache::Impl::Install(const Key& key, Built built,
-                                    std::vector<const char*>* events) {
+void CollateralCache::Impl::Install(const Key& key, Built built, std::vector<const char*>* events) {
   const std::string id = key.Id();
   if (auto it = entries.find(id); it != entries.end()) {
     lru.erase(it->second.lru);
@@ -303,8 +301,8 @@ Result<PlatformVerifier> CollateralCache::Impl::Online(const Key& key) {
   if (auto it = entries.find(id); it != entries.end()) {
     Entry& e = it->second;
     if (t >= e.built.next_update && !e.refresh_error.ok()) {
-      return Status::Unavailable("the collateral for " + key.Describe() + " passed its nextUpdate " +
-                                 FormatRfc3339(e.built.next_update) +
+      return Status::Unavailable("the collateral for " + key.Describe() +
+                                 " passed its nextUpdate " + FormatRfc3339(e.built.next_update) +
                                  " and refreshing it fails: " + e.refresh_error.message());
     }
     lru.splice(lru.begin(), lru, e.lru);
@@ -341,8 +339,8 @@ Result<PlatformVerifier> CollateralCache::Impl::Online(const Key& key) {
   } else {
     flight->result = built.status();
     const Status& s = built.status();
-    std::time_t ttl = s.code() == Status::Code::kNotFound ? kNotFoundTtlSeconds
-                                                          : kUnreachableTtlSeconds;
+    std::time_t ttl =
+        s.code() == Status::Code::kNotFound ? kNotFoundTtlSeconds : kUnreachableTtlSeconds;
     if (failures.size() >= kMaxRememberedFailures) {
       for (auto f = failures.begin(); f != failures.end();) {
         f = f->second.until <= t ? failures.erase(f) : std::next(f);
@@ -449,16 +447,14 @@ Status CollateralCache::Impl::LoadOffline() {
   }
   if (platforms.empty()) {
     return Status::InvalidArgument(
-        "collateral directory " + dir + " holds no collateral: neither " +
-        verify::kTcbInfoFile +
+        "collateral directory " + dir + " holds no collateral: neither " + verify::kTcbInfoFile +
         " (one platform) nor subfolders named by lower-case FMSPC hex (several), each as "
         "`sgxctl collateral -o DIR` writes it");
   }
   if (platforms.size() > options.max_platforms) {
-    return Status::InvalidArgument("collateral directory " + dir + " holds " +
-                                   std::to_string(platforms.size()) +
-                                   " platforms, over max_platforms (" +
-                                   std::to_string(options.max_platforms) + ")");
+    return Status::InvalidArgument(
+        "collateral directory " + dir + " holds " + std::to_string(platforms.size()) +
+        " platforms, over max_platforms (" + std::to_string(options.max_platforms) + ")");
   }
   const std::time_t t = now();
   for (const auto& [folder, named] : platforms) {
@@ -467,8 +463,8 @@ Status CollateralCache::Impl::LoadOffline() {
     if (!built.ok()) return built.status().WithContext("collateral in " + folder);
     const std::string fmspc = ToHex(built->pv.verifier->tcb_info().fmspc);
     if (!named.empty() && named != fmspc) {
-      return Status::InvalidArgument("collateral in " + folder + " is TCB Info for FMSPC " +
-                                     fmspc + ", not the FMSPC the folder is named by");
+      return Status::InvalidArgument("collateral in " + folder + " is TCB Info for FMSPC " + fmspc +
+                                     ", not the FMSPC the folder is named by");
     }
     if (offline.count(fmspc) != 0) {
       return Status::InvalidArgument("collateral directory " + dir + " holds FMSPC " + fmspc +
@@ -480,8 +476,9 @@ Status CollateralCache::Impl::LoadOffline() {
           "platform fail the validity check until the files are replaced",
           EscapeForLog(folder), fmspc, FormatRfc3339(built->next_update));
     }
-    spdlog::info("collateral: offline, FMSPC {} from {} (tcbEvaluationDataNumber {}, valid until {})",
-                 fmspc, EscapeForLog(folder), built->number, FormatRfc3339(built->next_update));
+    spdlog::info(
+        "collateral: offline, FMSPC {} from {} (tcbEvaluationDataNumber {}, valid until {})", fmspc,
+        EscapeForLog(folder), built->number, FormatRfc3339(built->next_update));
     auto op = std::make_unique<OfflinePlatform>();
     op->built = std::move(built).value();
     op->dir = folder;

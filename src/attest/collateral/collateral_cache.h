@@ -18,23 +18,31 @@
 
 namespace confcom::attest {
 
-// Bounds and times (docs/attest-collateral.md gives the reasons).
-inline constexpr size_t kMaxConcurrentFetches = 4;      // PCCS fetches at once, all platforms
-inline constexpr std::time_t kFetchSlotWaitSeconds = 30;  // then Unavailable
-inline constexpr std::time_t kNotFoundTtlSeconds = 60;    // a NotFound is answered from memory
-inline constexpr std::time_t kUnreachableTtlSeconds = 10;  // so is an unreachable PCCS
+// Bounds and times; docs/attest-collateral.md gives the reasons at length.
+// Fetches at once, all platforms: a burst of new platforms moves, a small PCCS is not swamped.
+inline constexpr size_t kMaxConcurrentFetches = 4;
+// A request waits this long for a fetch slot (the fetch's own read time-out), then Unavailable.
+inline constexpr std::time_t kFetchSlotWaitSeconds = 30;
+// A NotFound is answered from memory this long: a platform newly registered at the PCCS is
+// served within a minute, a quote naming an unknown one costs one fetch a minute.
+inline constexpr std::time_t kNotFoundTtlSeconds = 60;
+// So is an unreachable PCCS: one connection attempt per platform per 10 s in an outage.
+inline constexpr std::time_t kUnreachableTtlSeconds = 10;
 inline constexpr size_t kMaxRememberedFailures = 1024;
-inline constexpr std::time_t kMaxRefreshMarginSeconds = 3600;  // refresh this long before
-inline constexpr std::time_t kRefreshRetrySeconds = 60;        // after a failed refresh
+// Refresh min(1 h, a tenth of the validity left) before nextUpdate: Intel's TCB Info lives 30
+// days, so an hour early; a failed refresh is tried again after a minute.
+inline constexpr std::time_t kMaxRefreshMarginSeconds = 3600;
+inline constexpr std::time_t kRefreshRetrySeconds = 60;
 
 struct CollateralCacheOptions {
   std::string pccs_url;             // online: fetch from this PCCS (ParsePccsUrl's forms)
   std::string collateral_dir;       // offline: files (exactly one of the two)
   std::string trust_root_pem_file;  // "": Intel's SGX Root CA; else a simulated platform's root
   size_t max_platforms = 64;        // cached (FMSPC, CA, TCB number) entries
-  // Called outside the cache's locks with "hit" (served from memory), "fetch" (a new entry
-  // fetched), "refresh" (an entry refreshed), "fetch_error" (a fetch or refresh failed) or
-  // "evict" (the least recently used entry dropped for a new one); may be empty.
+  // Called from any thread, outside the cache's locks, with "hit" (served from memory),
+  // "fetch" (a new entry fetched), "refresh" (an entry refreshed), "fetch_error" (a fetch or
+  // refresh failed) or "evict" (the least recently used entry dropped for a new one); may be
+  // empty.
   std::function<void(std::string_view event)> on_event;
 };
 
@@ -52,7 +60,8 @@ class CollateralCache : public VerifierSource {
   // call RefreshDue() themselves.
   static Result<std::unique_ptr<CollateralCache>> CreateWithClockForTest(
       CollateralCacheOptions options, std::function<std::time_t()> clock);
-  ~CollateralCache() override;  // stops and joins the refresh thread
+  // Stops and joins the refresh thread (after a refresh in progress, bounded by its time-outs).
+  ~CollateralCache() override;
 
   // VerifierSource's contract. Also InvalidArgument for a quote whose PCK certificate does not
   // chain to the trust root (nothing is fetched for it), and Unavailable when a cached entry is

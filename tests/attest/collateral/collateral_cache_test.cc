@@ -35,8 +35,7 @@ bool Contains(const std::string& text, const std::string& part) {
 class SimQuotes {
  public:
   explicit SimQuotes(const std::string& state_dir)
-      : backend_(quoting::SimBackend::Create(*sim::SimPlatform::LoadOrCreate(state_dir))
-                     .value()) {}
+      : backend_(quoting::SimBackend::Create(*sim::SimPlatform::LoadOrCreate(state_dir)).value()) {}
   const sim::SimPlatform& platform() const { return backend_->platform(); }
 
   Bytes Quote() {
@@ -109,8 +108,7 @@ class Pccs {
 class Proxy {
  public:
   Proxy(const std::string& upstream, std::chrono::milliseconds delay = {}) {
-    server_.Get(".*", [this, upstream, delay](const httplib::Request& req,
-                                              httplib::Response& res) {
+    server_.Get(".*", [this, upstream, delay](const httplib::Request& req, httplib::Response& res) {
       std::string query = httplib::detail::params_to_query_str(req.params);
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -216,7 +214,8 @@ class CollateralCacheTest : public ::testing::Test {
   }
   // A cache whose clock is clock_ and which refreshes only when told.
   std::unique_ptr<CollateralCache> MakeWithClock(CollateralCacheOptions o) {
-    auto c = CollateralCache::CreateWithClockForTest(std::move(o), [this] { return clock_.load(); });
+    auto c =
+        CollateralCache::CreateWithClockForTest(std::move(o), [this] { return clock_.load(); });
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
   }
@@ -263,7 +262,8 @@ TEST_F(CollateralCacheTest, QuotesNotUnderTheTrustRootAreRefusedWithoutAFetch) {
   auto r = cache->VerifierFor(quotes_->Quote(), std::nullopt);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_TRUE(Contains(r.status().message(), "does not lead to the trusted root, Intel's SGX Root CA"))
+  EXPECT_TRUE(
+      Contains(r.status().message(), "does not lead to the trusted root, Intel's SGX Root CA"))
       << r.status().message();
   EXPECT_TRUE(Contains(r.status().message(), "SIMULATED")) << r.status().message();
   EXPECT_EQ(events_.all(), "");
@@ -459,15 +459,16 @@ TEST_F(CollateralCacheTest, TheTcbEvaluationDataNumberReachesThePccs) {
   EXPECT_EQ(one->verifier->tcb_info().tcb_evaluation_data_number, 1);
   std::string queries;
   for (const auto& q : proxy.queries()) queries += q + "\n";
-  EXPECT_TRUE(Contains(queries, "/tcb?fmspc=" + ToHex(platform().info().fmspc) +
-                                    "&tcbEvaluationDataNumber=1\n"))
+  EXPECT_TRUE(Contains(
+      queries, "/tcb?fmspc=" + ToHex(platform().info().fmspc) + "&tcbEvaluationDataNumber=1\n"))
       << queries;
   EXPECT_TRUE(Contains(queries, "/qe/identity?tcbEvaluationDataNumber=1\n")) << queries;
 
   auto two = cache->VerifierFor(quote, 2);
   ASSERT_FALSE(two.ok());
   EXPECT_EQ(two.status().code(), Status::Code::kNotFound);
-  EXPECT_TRUE(Contains(two.status().message(), "tcbEvaluationDataNumber 2")) << two.status().message();
+  EXPECT_TRUE(Contains(two.status().message(), "tcbEvaluationDataNumber 2"))
+      << two.status().message();
   EXPECT_TRUE(Contains(two.status().message(), "HTTP 404")) << two.status().message();
   EXPECT_TRUE(Contains(two.status().message(), "this PCCS has number 1")) << two.status().message();
 
@@ -519,7 +520,8 @@ TEST_F(CollateralCacheTest, OfflineFromSubfoldersNamedByFmspc) {
   EXPECT_TRUE(r->verifier->Verify(quote).verified);
   auto other = cache->VerifierFor(quotes_->QuoteWithFmspc({1, 2, 3, 4, 5, 6}), std::nullopt);
   ASSERT_FALSE(other.ok());
-  EXPECT_TRUE(Contains(other.status().message(), "it has FMSPC " + fmspc)) << other.status().message();
+  EXPECT_TRUE(Contains(other.status().message(), "it has FMSPC " + fmspc))
+      << other.status().message();
 
   // A folder whose name is not the FMSPC of its TCB Info.
   ASSERT_TRUE(verify::WriteCollateralDir(collateral, "", dir + "/00906ed50000").ok());
