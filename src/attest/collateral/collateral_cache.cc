@@ -155,6 +155,8 @@ struct CollateralCache::Impl {
   std::unordered_map<std::string, Remembered> failures;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights;
   std::counting_semaphore<kMaxConcurrentFetches> fetch_slots{kMaxConcurrentFetches};
+  std::time_t budget_window_start = 0;  // kMaxFetchesPerMinute
+  size_t budget_used = 0;
   bool stopping = false;
   std::thread refresher;
 
@@ -325,6 +327,18 @@ Result<PlatformVerifier> CollateralCache::Impl::Online(const Key& key) {
     flight_done.wait(lock, [&] { return flight->done; });
     return flight->result;
   }
+  // The budget of first fetches: a sweep over platforms or numbers meets it, cached and
+  // remembered keys and refreshes do not.
+  if (t - budget_window_start >= 60) {
+    budget_window_start = t;
+    budget_used = 0;
+  }
+  if (budget_used >= kMaxFetchesPerMinute) {
+    return Status::Unavailable("cannot fetch collateral for " + key.Describe() + " from PCCS " +
+                               options.pccs_url + ": " + std::to_string(kMaxFetchesPerMinute) +
+                               " fetches of platforms not cached already in this minute");
+  }
+  ++budget_used;
   auto flight = std::make_shared<Flight>();
   flights.emplace(id, flight);
   lock.unlock();

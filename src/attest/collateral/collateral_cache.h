@@ -21,6 +21,9 @@ namespace confcom::attest {
 // Bounds and times; docs/attest-collateral.md gives the reasons at length.
 // Fetches at once, all platforms: a burst of new platforms moves, a small PCCS is not swamped.
 inline constexpr size_t kMaxConcurrentFetches = 4;
+// First fetches of keys not cached (new platforms, numbers, or ones asked again after a
+// failure) per minute: a cluster needs a handful; a sweep of made-up keys is held to 1 a second.
+inline constexpr size_t kMaxFetchesPerMinute = 60;
 // A request waits this long for a fetch slot (the fetch's own read time-out), then Unavailable.
 inline constexpr std::time_t kFetchSlotWaitSeconds = 30;
 // A NotFound is answered from memory this long: a platform newly registered at the PCCS is

@@ -401,6 +401,27 @@ TEST_F(CollateralCacheTest, AnUnknownFmspcIsNotFoundAndNotAskedForAgainForAWhile
   EXPECT_TRUE(cache->VerifierFor(quotes_->Quote(), std::nullopt).ok());
 }
 
+TEST_F(CollateralCacheTest, ASweepOfPlatformsMeetsTheFetchBudget) {
+  Pccs pccs(platform());
+  Proxy proxy(pccs.url);
+  auto cache = MakeWithClock(Online(proxy.url));
+  ASSERT_NE(cache, nullptr);
+  for (size_t i = 0; i < kMaxFetchesPerMinute; ++i) {
+    auto r = cache->VerifierFor(quotes_->QuoteWithFmspc({0, 0, 0, 0, uint8_t(i >> 8), uint8_t(i)}),
+                                std::nullopt);
+    ASSERT_EQ(r.status().code(), Status::Code::kNotFound) << r.status().ToString();
+  }
+  EXPECT_EQ(proxy.count("/tcb"), int(kMaxFetchesPerMinute));
+  Bytes quote = quotes_->Quote();
+  auto over = cache->VerifierFor(quote, std::nullopt);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Status::Code::kUnavailable);
+  EXPECT_TRUE(Contains(over.status().message(), "60 fetches")) << over.status().message();
+  EXPECT_EQ(proxy.count("/tcb"), int(kMaxFetchesPerMinute));
+  clock_ += 60;
+  EXPECT_TRUE(cache->VerifierFor(quote, std::nullopt).ok());
+}
+
 TEST_F(CollateralCacheTest, ConcurrentRequestsForOnePlatformShareOneFetch) {
   Pccs pccs(platform());
   Proxy proxy(pccs.url, std::chrono::milliseconds(100));
