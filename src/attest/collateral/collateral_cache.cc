@@ -495,6 +495,7 @@ Status CollateralCache::Impl::LoadOffline() {
         EscapeForLog(folder), built->number, FormatRfc3339(built->next_update));
     auto op = std::make_unique<OfflinePlatform>();
     op->built = std::move(built).value();
+    op->expiry_logged = op->built.next_update <= t;  // just said
     op->dir = folder;
     offline.emplace(fmspc, std::move(op));
   }
