@@ -91,7 +91,6 @@ void ConfigMapPolicyStore::Apply(std::shared_ptr<const StoredPolicy> p,
   }
   current_ = std::move(p);
   applied_version_ = std::move(resource_version);
-  last_read_ = Status::Ok();
 }
 
 Status ConfigMapPolicyStore::ReadOnce(bool initial) {
@@ -117,7 +116,6 @@ Status ConfigMapPolicyStore::ReadOnce(bool initial) {
     st = Status(got.status().code(), "reading " + what_ + ": " + got.status().message());
   } else if (got->status == 404) {
     Apply(DefaultPolicy(), "");
-    return Status::Ok();
   } else if (!Ok2xx(got->status)) {
     st = kube::ApiStatus(got->status, got->body, "reading " + what_, rbac);
   } else {
@@ -126,8 +124,9 @@ Status ConfigMapPolicyStore::ReadOnce(bool initial) {
       CONFCOM_ASSIGN_OR_RETURN(std::string rv, ResourceVersion(object, what_));
       {
         std::lock_guard<std::mutex> lock(mu_);
-        // Unchanged since the last read (good or refused): nothing to parse or log again.
+        // Unchanged since the last read: nothing to parse or log again.
         if (!initial && rv == applied_version_) return Status::Ok();
+        if (!initial && rv == refused_version_) return refused_;
       }
       CONFCOM_ASSIGN_OR_RETURN(const json* data,
                                kube::OptionalMember(object, what_, "data", kube::JsonType::kObject));
@@ -141,19 +140,24 @@ Status ConfigMapPolicyStore::ReadOnce(bool initial) {
       }
       auto policy = Policy::Parse(*text);
       if (!policy.ok()) {
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          applied_version_ = rv;  // refused: logged once, not every poll
-        }
-        return Status(policy.status().code(),
-                      what_ + " data[" + options_.key + "] (resourceVersion " + rv +
-                          ") is not a policy: " + policy.status().message());
+        Status refused(policy.status().code(),
+                       what_ + " data[" + options_.key + "] (resourceVersion " + rv +
+                           ") is not a policy: " + policy.status().message());
+        std::lock_guard<std::mutex> lock(mu_);
+        refused_version_ = rv;  // parsed once, logged once
+        refused_ = refused;
+        return refused;
       }
       Apply(MakeStoredPolicy(*policy, /*is_default=*/false), rv);
       return Status::Ok();
     }();
   }
-  if (st.ok()) return st;
+  if (st.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!last_read_.ok()) spdlog::info("{} read again", what_);
+    last_read_ = Status::Ok();
+    return st;
+  }
   bool news;  // logged when the error changes, not on every poll
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -76,7 +76,9 @@ class ConfigMapPolicyStore : public PolicyStore {
 
   mutable std::mutex mu_;  // guards the members below
   std::shared_ptr<const StoredPolicy> current_;
-  std::string applied_version_;  // resourceVersion whose policy is current_ (or was refused)
+  std::string applied_version_;  // resourceVersion whose policy is current_
+  std::string refused_version_;  // the last resourceVersion whose policy did not parse
+  Status refused_;               // and why
   Status last_read_;
   bool stop_ = false;
   std::condition_variable wake_;
