@@ -131,7 +131,8 @@ struct KubeApiDouble::Impl {
   }
 
   void TokenReview(const httplib::Request& req, httplib::Response& res) {
-    auto j = ReviewSpec(req, res, "authentication.k8s.io/v1", "TokenReview", {"token", "audiences"});
+    auto j =
+        ReviewSpec(req, res, "authentication.k8s.io/v1", "TokenReview", {"token", "audiences"});
     if (!j) return;
     const auto& spec = (*j)["spec"];
     if (!spec.contains("token") || !spec["token"].is_string() || spec["token"] == "") {

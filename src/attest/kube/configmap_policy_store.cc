@@ -128,8 +128,8 @@ Status ConfigMapPolicyStore::ReadOnce(bool initial) {
         if (!initial && rv == applied_version_) return Status::Ok();
         if (!initial && rv == refused_version_) return refused_;
       }
-      CONFCOM_ASSIGN_OR_RETURN(const json* data,
-                               kube::OptionalMember(object, what_, "data", kube::JsonType::kObject));
+      CONFCOM_ASSIGN_OR_RETURN(
+          const json* data, kube::OptionalMember(object, what_, "data", kube::JsonType::kObject));
       std::optional<std::string> text;
       if (data != nullptr) {
         CONFCOM_ASSIGN_OR_RETURN(text, kube::OptionalString(*data, what_ + ".data", options_.key));

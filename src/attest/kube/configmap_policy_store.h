@@ -40,8 +40,8 @@ class ConfigMapPolicyStore : public PolicyStore {
   // good policy yet, and serving the default instead would hide it); what the API server
   // answers (kube::ApiStatus: a 403 names the missing RBAC rule) or Unavailable when it cannot
   // be reached; Corruption for an answer that is not a ConfigMap.
-  static Result<std::unique_ptr<ConfigMapPolicyStore>> Create(
-      std::unique_ptr<kube::ApiClient> api, ConfigMapPolicyStoreOptions options);
+  static Result<std::unique_ptr<ConfigMapPolicyStore>> Create(std::unique_ptr<kube::ApiClient> api,
+                                                              ConfigMapPolicyStoreOptions options);
   // Stops the background reader (promptly, even during a request) and joins it.
   ~ConfigMapPolicyStore() override;
 

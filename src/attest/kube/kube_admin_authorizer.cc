@@ -68,8 +68,7 @@ Result<std::string> BearerTokenOf(std::string_view header) {
 
 std::string TokenKey(const std::string& token, PolicyAccess access) {
   const auto digest = crypto::Sha256(AsBytes(token));
-  return ToHex(digest) +
-         (access == PolicyAccess::kRead ? "/r" : "/w");
+  return ToHex(digest) + (access == PolicyAccess::kRead ? "/r" : "/w");
 }
 
 // POSTs a review object and returns its status member. Errors: Unavailable (says why).
@@ -93,8 +92,9 @@ Result<json> PostReview(kube::ApiClient& api, const char* path, const json& body
 Result<std::unique_ptr<KubeAdminAuthorizer>> KubeAdminAuthorizer::Create(
     std::unique_ptr<kube::ApiClient> api, KubeAdminAuthorizerOptions options) {
   if (options.ns.empty() || options.configmap.empty()) {
-    return Status::InvalidArgument("the administration API needs the policy ConfigMap's "
-                                   "namespace and name");
+    return Status::InvalidArgument(
+        "the administration API needs the policy ConfigMap's "
+        "namespace and name");
   }
   if (!api) return Status::InvalidArgument("the administration API needs an API client");
   return std::unique_ptr<KubeAdminAuthorizer>(
@@ -134,11 +134,11 @@ Result<AdminDecision> KubeAdminAuthorizer::Review(const std::string& token, Poli
   json spec = {{"token", token}};
   if (!options_.audiences.empty()) spec["audiences"] = options_.audiences;
   CONFCOM_ASSIGN_OR_RETURN(
-      json tr, PostReview(*api_, kTokenReviews,
-                          {{"apiVersion", "authentication.k8s.io/v1"},
-                           {"kind", "TokenReview"},
-                           {"spec", spec}},
-                          "TokenReview", "create tokenreviews (a ClusterRole)"));
+      json tr,
+      PostReview(
+          *api_, kTokenReviews,
+          {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", spec}},
+          "TokenReview", "create tokenreviews (a ClusterRole)"));
   const std::string where = "TokenReview.status";
   auto bad = [&](const Status& st) { return Status::Unavailable(st.message()); };
   auto authenticated = kube::OptionalMember(tr, where, "authenticated", kube::JsonType::kBoolean);
@@ -156,10 +156,9 @@ Result<AdminDecision> KubeAdminAuthorizer::Review(const std::string& token, Poli
     bool match = false;
     if (tr.contains("audiences") && tr["audiences"].is_array()) {
       for (const auto& a : tr["audiences"]) {
-        match = match || (a.is_string() && std::find(options_.audiences.begin(),
-                                                     options_.audiences.end(),
-                                                     a.get<std::string>()) !=
-                                               options_.audiences.end());
+        match = match ||
+                (a.is_string() && std::find(options_.audiences.begin(), options_.audiences.end(),
+                                            a.get<std::string>()) != options_.audiences.end());
       }
     }
     if (!match) {
@@ -202,8 +201,8 @@ Result<AdminDecision> KubeAdminAuthorizer::Review(const std::string& token, Poli
                             {"kind", "SubjectAccessReview"},
                             {"spec", sar_spec}},
                            "SubjectAccessReview", "create subjectaccessreviews (a ClusterRole)"));
-  auto allowed = kube::OptionalMember(sar, "SubjectAccessReview.status", "allowed",
-                                      kube::JsonType::kBoolean);
+  auto allowed =
+      kube::OptionalMember(sar, "SubjectAccessReview.status", "allowed", kube::JsonType::kBoolean);
   if (!allowed.ok()) return bad(allowed.status());
   d.allowed = *allowed != nullptr && (*allowed)->get<bool>();
   if (!d.allowed) {

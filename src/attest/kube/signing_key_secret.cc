@@ -39,11 +39,12 @@ json SecretObject(const SigningKeySecretOptions& o, const KeyPem& k,
                  {"app.kubernetes.io/part-of", "confcom"},
                  {"app.kubernetes.io/managed-by", "sgx-attest-keygen"}}}};
   if (!resource_version.empty()) meta["resourceVersion"] = resource_version;
-  return {{"apiVersion", "v1"},
-          {"kind", "Secret"},
-          {"metadata", meta},
-          {"type", kTlsType},
-          {"data", {{"tls.crt", kube::Base64Encode(k.cert)}, {"tls.key", kube::Base64Encode(k.key)}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"metadata", meta},
+      {"type", kTlsType},
+      {"data", {{"tls.crt", kube::Base64Encode(k.cert)}, {"tls.key", kube::Base64Encode(k.key)}}}};
 }
 
 // The key and certificate of a Secret object, or why they are unusable.
@@ -147,8 +148,8 @@ Status EnsureOnce(kube::ApiClient& api, const SigningKeySecretOptions& o, std::t
   // A 409 is another keygen that won (two replicas starting at once): the caller's next round
   // reads its Secret and uses that key.
   if (resource_version.empty()) {
-    CONFCOM_ASSIGN_OR_RETURN(kube::Response r, Call(api, o, "POST", SecretsPath(o),
-                                                    SecretObject(o, fresh, "").dump()));
+    CONFCOM_ASSIGN_OR_RETURN(
+        kube::Response r, Call(api, o, "POST", SecretsPath(o), SecretObject(o, fresh, "").dump()));
     if (!Ok2xx(r.status)) return kube::ApiStatus(r.status, r.body, "creating " + what, rbac);
     out->secret = SigningKeySecretOutcome::Secret::kCreated;
   } else {
@@ -167,7 +168,7 @@ Status EnsureOnce(kube::ApiClient& api, const SigningKeySecretOptions& o, std::t
 }  // namespace
 
 Result<SigningKeySecretOutcome> EnsureSigningKeySecret(kube::ApiClient& api,
-                                                        const SigningKeySecretOptions& o) {
+                                                       const SigningKeySecretOptions& o) {
   if (o.issuer.empty()) return Status::InvalidArgument("keygen needs the issuer (--issuer)");
   if (o.issuer.back() == '/') {
     return Status::InvalidArgument("the issuer " + o.issuer +
@@ -184,8 +185,8 @@ Result<SigningKeySecretOutcome> EnsureSigningKeySecret(kube::ApiClient& api,
   }
   if (!st.ok()) return st;
   if (!o.write_dir.empty()) {
-    for (auto [name, data, mode] : {std::tuple{"tls.key", &in_use.key, 0600},
-                                    std::tuple{"tls.crt", &in_use.cert, 0644}}) {
+    for (auto [name, data, mode] :
+         {std::tuple{"tls.key", &in_use.key, 0600}, std::tuple{"tls.crt", &in_use.cert, 0644}}) {
       const std::string file = o.write_dir + "/" + name;
       if (Status w = WriteFileAtomic(file, *data, static_cast<mode_t>(mode)); !w.ok()) {
         return Status(w.code(), "writing " + file + ": " + w.message());

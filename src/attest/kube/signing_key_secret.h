@@ -53,7 +53,7 @@ struct SigningKeySecretOutcome {
 // after kKeygenRounds lost races), Corruption for an answer that is not a Secret, IoError for
 // --write-dir files. Never logs or returns key material. Thread-compatible (as ApiClient).
 Result<SigningKeySecretOutcome> EnsureSigningKeySecret(kube::ApiClient& api,
-                                                        const SigningKeySecretOptions& o);
+                                                       const SigningKeySecretOptions& o);
 
 // `sgx-attest keygen`: flags, credentials, one EnsureSigningKeySecret, a summary line. Call
 // from main's thread only: it sets up the process's logging and prints to stdout/stderr.

@@ -129,10 +129,11 @@ TEST_F(KubeAdminAuthorizerTest, TokenForTheApiServerIsRefusedByDefault) {
 
 TEST_F(KubeAdminAuthorizerTest, MalformedHeadersAreNotAuthenticatedWithoutAReview) {
   auto a = Make();
-  for (std::string h : {std::string(""), std::string("Basic YWxpY2U6cHc="),
-                        std::string("Bearer"), std::string("Bearer   "),
-                        std::string("Bearer a\x01" "b"), std::string("Bearer ") +
-                        std::string(20000, 'a')}) {
+  for (std::string h : {std::string(""), std::string("Basic YWxpY2U6cHc="), std::string("Bearer"),
+                        std::string("Bearer   "),
+                        std::string("Bearer a\x01"
+                                    "b"),
+                        std::string("Bearer ") + std::string(20000, 'a')}) {
     auto d = a->Decide(h, PolicyAccess::kRead);
     ASSERT_TRUE(d.ok());
     EXPECT_FALSE(d->authenticated) << h.substr(0, 20);
@@ -147,7 +148,8 @@ TEST_F(KubeAdminAuthorizerTest, DecisionsAreCachedBrieflyAndNeverHoldTheToken) {
   KubeAdminAuthorizerOptions o;
   o.cache_ttl = 300ms;
   auto a = Make(o);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a->Decide("Bearer admin-token", PolicyAccess::kWrite)->allowed);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(a->Decide("Bearer admin-token", PolicyAccess::kWrite)->allowed);
   EXPECT_EQ(Bodies(kTokenReviews).size(), 1u);
   // Read and write are separate decisions.
   ASSERT_TRUE(a->Decide("Bearer admin-token", PolicyAccess::kRead)->allowed);
