@@ -171,3 +171,39 @@ TEST_F(SigningKeySecretTest, IssuerIsRequiredWithoutTrailingSlash) {
 
 }  // namespace
 }  // namespace confcom::attest
+
+namespace confcom::attest {
+namespace {
+
+// `sgx-attest keygen` as the init container runs it (flags, kubeconfig, files), and its usage
+// errors.
+TEST_F(SigningKeySecretTest, RunKeygenWritesTheFilesAndExitsZero) {
+  std::vector<std::string> args = {"keygen",
+                                   "--issuer=https://sgx-attest.confcom.svc",
+                                   "--namespace=confcom",
+                                   "--kubeconfig=" + kubeconfig_,
+                                   "--write-dir=" + dir_.path(),
+                                   "--attempts=2"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  EXPECT_EQ(RunKeygen(static_cast<int>(argv.size()), argv.data()), 0);
+  auto files = SigningKey::FromFiles(dir_.File("tls.key"), dir_.File("tls.crt"));
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  EXPECT_EQ(files->kid(), StoredKey()->kid());
+}
+
+TEST_F(SigningKeySecretTest, RunKeygenUsageErrorsExitTwo) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"keygen"},  // no --issuer
+        std::vector<std::string>{"keygen", "--issuer=https://x", "--validity-days=10",
+                                 "--renew-before-days=10"},
+        std::vector<std::string>{"keygen", "--issuer=https://x", "--no-such-flag"}}) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    EXPECT_EQ(RunKeygen(static_cast<int>(argv.size()), argv.data()), 2) << args.back();
+  }
+  EXPECT_TRUE(api_->requests().empty());
+}
+
+}  // namespace
+}  // namespace confcom::attest
