@@ -87,6 +87,7 @@ declare -A components=(
   [webhook]="intel-scheme webhook"
   [webhook-cert-manager]="intel-scheme webhook webhook-cert-manager"
   [webhook-fail-closed]="quote-helper intel-scheme webhook webhook-fail-closed"
+  [sgx-attest]="sgx-attest"
 )
 for dir in "$here"/deploy/components/*/; do
   name=$(basename "$dir")

@@ -144,7 +144,7 @@ if (mode === "overlay") {
       const ownerGranted = ownerRules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}:${(r.resourceNames ?? ["*"]).join("|")}`)))).sort();
       check(JSON.stringify(ownerGranted) === JSON.stringify([`apps/daemonsets:get:${plugin.metadata.name}`]),
         `plugin's namespaced RBAC is not exactly get daemonsets/${plugin.metadata.name}: ${ownerGranted.join(", ")}`);
-      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && !["sgx-webhook-certgen", "sgx-webhook-certgen-restart", "sgx-plugin-owner"].includes(o.metadata?.name)), "unexpected namespaced RBAC");
+      check(!objects.some((o) => (o.kind === "Role" || o.kind === "RoleBinding") && !["sgx-webhook-certgen", "sgx-webhook-certgen-restart", "sgx-plugin-owner", "sgx-attest"].includes(o.metadata?.name)), "unexpected namespaced RBAC");
     } else {
       check(spec.automountServiceAccountToken === false, "plugin mounts a service account token it does not use");
       check(!objects.some((o) => o.kind === "ClusterRoleBinding" && (o.subjects ?? []).some((s) => s.name === "sgx-plugin")), "plugin RBAC without --register-epc");
@@ -172,6 +172,7 @@ if (mode === "overlay") {
     check(!find("Deployment", "sgx-webhook") && !objects.some((o) => o.kind?.endsWith("WebhookConfiguration")), "legacy overlay has the webhook");
   }
   checkWebhook(intelScheme);
+  checkSgxAttest();
   if (helper) {
     const spec = podSpec(helper);
     const c = spec.containers[0];
@@ -459,6 +460,63 @@ function checkWebhook(intelScheme) {
     check(!objects.some((o) => o.metadata?.name?.includes("certgen")), "certgen objects remain beside cert-manager");
     check(!objects.some((o) => o.kind === "CronJob"), "a renewal CronJob beside cert-manager (cert-manager renews)");
   }
+}
+
+// sgx-attest (issue 22): 2 spread replicas and a PodDisruptionBudget, hardened containers,
+// RBAC exactly its two Secrets, its ConfigMap and the reviews, a policy ConfigMap without data
+// (so `kubectl apply` never resets a policy set through the API), one issuer for the key and
+// the tokens, and the simulated root trusted only in the simulated overlay.
+function checkSgxAttest() {
+  const deploy = find("Deployment", "sgx-attest");
+  if (!deploy) return;
+  const id = "Deployment sgx-attest";
+  const ns = deploy.metadata.namespace;
+  const spec = podSpec(deploy);
+  check((deploy.spec.replicas ?? 1) >= 2, `${id}: fewer than 2 replicas`);
+  check(spec.affinity?.podAntiAffinity, `${id}: replicas are not spread (no anti-affinity)`);
+  const labels = deploy.spec.template.metadata?.labels ?? {};
+  const selects = (sel) => sel && Object.entries(sel).every(([k, v]) => labels[k] === v);
+  check(objects.some((o) => o.kind === "PodDisruptionBudget" && o.metadata?.namespace === ns && selects(o.spec?.selector?.matchLabels) && o.spec.minAvailable >= 1),
+    `${id}: no PodDisruptionBudget keeps one replica`);
+  check(spec.automountServiceAccountToken === false, `${id}: mounts the token into every container`);
+  check(spec.securityContext?.runAsNonRoot === true && spec.securityContext?.runAsUser > 0, `${id}: does not run as non-root`);
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    const sc = c.securityContext ?? {};
+    const cid = `${id} container ${c.name}`;
+    check(sc.allowPrivilegeEscalation === false && sc.readOnlyRootFilesystem === true && sc.privileged !== true, `${cid}: privilege escalation or a writable root`);
+    check((sc.capabilities?.drop ?? []).includes("ALL") && !(sc.capabilities?.add ?? []).length, `${cid}: does not drop ALL capabilities`);
+    check((sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type) === "RuntimeDefault", `${cid}: seccompProfile is not RuntimeDefault`);
+    check(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${cid}: lacks cpu/memory requests or a memory limit`);
+  }
+  const main = spec.containers.find((c) => c.name === "sgx-attest");
+  check(main, `${id}: no container sgx-attest`);
+  if (!main) return;
+  check(main.readinessProbe?.httpGet?.path === "/readyz" && main.readinessProbe.httpGet.scheme === "HTTPS", `${id}: readiness is not HTTPS /readyz`);
+  check(main.livenessProbe?.httpGet?.path === "/healthz" && main.livenessProbe.httpGet.scheme === "HTTPS", `${id}: liveness is not HTTPS /healthz`);
+  const arg = (c, flag) => (c?.args ?? []).find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
+  const keygen = (spec.initContainers ?? []).find((c) => c.name === "keygen");
+  check(keygen && arg(keygen, "issuer") === arg(main, "issuer"), `${id}: keygen's --issuer is not sgx-attest's (the certificate's CN must be the tokens' iss)`);
+  const certgen = (spec.initContainers ?? []).find((c) => c.name === "certgen");
+  check(certgen && (certgen.args ?? []).includes("--skip-webhook-configs") && arg(certgen, "service") === "sgx-attest",
+    `${id}: no certgen init container for the Service sgx-attest (--skip-webhook-configs)`);
+  const svc = find("Service", "sgx-attest");
+  check(svc && selects(svc.spec?.selector) && (svc.spec.ports ?? []).some((p) => p.port === 443 && p.targetPort === "https"), `${id}: no Service 443 -> https`);
+  check((main.ports ?? []).some((p) => p.name === "https" && p.containerPort === 8443) && arg(main, "listen") === ":8443", `${id}: does not listen on :8443`);
+  const [cmNs, cmName] = (arg(main, "policy-configmap") ?? "/").split("/");
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === cmName && o.metadata?.namespace === cmNs);
+  check(cm, `${id}: --policy-configmap names no ConfigMap of the manifests`);
+  check(!cm?.data && !cm?.binaryData, `ConfigMap ${cmNs}/${cmName} has data: every kubectl apply would reset the policy set through the API`);
+  check(Boolean(arg(main, "trust-root")) === SIMULATED, SIMULATED ? `${id}: no --trust-root for the simulated platform` : `${id}: trusts a root other than Intel's outside the simulated overlay`);
+  const bound = objects.filter((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
+    (o.subjects ?? []).some((x) => x.kind === "ServiceAccount" && x.name === spec.serviceAccountName && x.namespace === ns));
+  const granted = bound.flatMap((b) => (objects.find((o) => o.kind === b.roleRef?.kind && o.metadata?.name === b.roleRef?.name)?.rules ?? [])
+    .map((r) => ({ ...r, scope: b.kind === "RoleBinding" ? b.metadata.namespace : "cluster" })))
+    .flatMap((r) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${r.scope}:${res}:${v}:${(r.resourceNames ?? ["*"]).join("|")}`))).sort();
+  const secrets = `${arg(certgen, "secret-name")}|${arg(keygen, "secret-name")}`;
+  const want = [`${ns}:secrets:get:${secrets}`, `${ns}:secrets:update:${secrets}`, `${ns}:secrets:create:*`,
+    `${cmNs}:configmaps:get:${cmName}`, `${cmNs}:configmaps:update:${cmName}`, `${cmNs}:configmaps:create:*`,
+    "cluster:tokenreviews:create:*", "cluster:subjectaccessreviews:create:*"].sort();
+  check(JSON.stringify(granted) === JSON.stringify(want), `${id} RBAC is not exactly ${want.join(", ")}: ${granted.join(", ")}`);
 }
 
 for (const f of failures) console.log(`POLICY FAIL ${f}`);

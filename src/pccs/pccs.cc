@@ -32,6 +32,33 @@ void Crl(httplib::Response& res, const httplib::Request& req, const Bytes& der) 
   }
 }
 
+// API v4's `tcbEvaluationDataNumber` on /tcb and /qe/identity: absent, or the number of the
+// document served (`have`; -1 when it has none). Otherwise writes the answer, as Intel's PCS
+// gives it: 400 for a value that is not a number or comes with `update`, 404 for another
+// number, and returns false.
+bool ServesEvaluationNumber(const httplib::Request& req, httplib::Response& res, long have,
+                            const std::string& what) {
+  if (!req.has_param("tcbEvaluationDataNumber")) return true;
+  const std::string value = req.get_param_value("tcbEvaluationDataNumber");
+  auto refuse = [&](int status, const std::string& message) {
+    res.status = status;
+    res.set_content(message + "\n", "text/plain");
+    return false;
+  };
+  if (value.empty() || value.size() > 9 ||
+      value.find_first_not_of("0123456789") != std::string::npos) {
+    return refuse(400, "tcbEvaluationDataNumber must be a decimal number");
+  }
+  if (req.has_param("update")) {
+    return refuse(400, "tcbEvaluationDataNumber cannot be combined with update");
+  }
+  if (std::stol(value) != have) {
+    return refuse(404, "no " + what + " with tcbEvaluationDataNumber " + value +
+                           " (this PCCS has number " + std::to_string(have) + ")");
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string PercentEncode(std::string_view s) {
@@ -73,9 +100,14 @@ PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc,
       pck_crls_(std::move(pck_crls)),
       server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
+  // The numbers of the documents served, for `tcbEvaluationDataNumber` (-1: unreadable).
+  auto tcb_info = verify::ParseTcbInfo(collateral_.tcb_info_json);
+  auto qe_identity = verify::ParseQeIdentity(collateral_.qe_identity_json);
+  const long tcb_number = tcb_info.ok() ? tcb_info->tcb_evaluation_data_number : -1;
+  const long qe_number = qe_identity.ok() ? qe_identity->tcb_evaluation_data_number : -1;
   const std::string tcb_chain = PercentEncode(collateral_.tcb_signing_chain_pem);
   s.Get(std::string(kPrefix) + "/tcb",
-        [this, tcb_chain](const httplib::Request& req, httplib::Response& res) {
+        [this, tcb_chain, tcb_number](const httplib::Request& req, httplib::Response& res) {
           if (!req.has_param("fmspc")) {
             res.status = 400;
             res.set_content("missing fmspc parameter\n", "text/plain");
@@ -92,11 +124,14 @@ PccsServer::PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc,
             res.set_content("no TCB Info for FMSPC " + ToHex(*fmspc) + "\n", "text/plain");
             return;
           }
+          if (!ServesEvaluationNumber(req, res, tcb_number, "TCB Info for FMSPC " + ToHex(*fmspc)))
+            return;
           res.set_header("TCB-Info-Issuer-Chain", tcb_chain);
           res.set_content(collateral_.tcb_info_json, "application/json");
         });
   s.Get(std::string(kPrefix) + "/qe/identity",
-        [this, tcb_chain](const httplib::Request&, httplib::Response& res) {
+        [this, tcb_chain, qe_number](const httplib::Request& req, httplib::Response& res) {
+          if (!ServesEvaluationNumber(req, res, qe_number, "QE Identity")) return;
           res.set_header("SGX-Enclave-Identity-Issuer-Chain", tcb_chain);
           res.set_content(collateral_.qe_identity_json, "application/json");
         });
@@ -207,7 +242,8 @@ Result<PccsEndpoint> ParsePccsUrl(std::string_view url) {
 }
 
 Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Array<6>& fmspc,
-                                           pki::PckCa ca) {
+                                           pki::PckCa ca,
+                                           std::optional<uint32_t> tcb_evaluation_data_number) {
   CONFCOM_ASSIGN_OR_RETURN(PccsEndpoint endpoint, ParsePccsUrl(url));
   const std::string& base_url = endpoint.origin;
   httplib::Client client(base_url);
@@ -223,9 +259,13 @@ Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Ar
                                  httplib::to_string(res.error()));
     }
     if (res->status != 200) {
-      return Status::NotFound("PCCS " + base_url + endpoint.prefix + path + " answered HTTP " +
-                              std::to_string(res->status) +
-                              (res->body.empty() ? "" : ": " + res->body.substr(0, 200)));
+      // Overload and outages are worth retrying; anything else is this PCCS's answer.
+      bool transient = res->status == 429 || res->status >= 500;
+      std::string said = res->body.substr(0, 200);
+      while (!said.empty() && (said.back() == '\n' || said.back() == '\r')) said.pop_back();
+      return Status(transient ? Status::Code::kUnavailable : Status::Code::kNotFound,
+                    "PCCS " + base_url + endpoint.prefix + path + " answered HTTP " +
+                        std::to_string(res->status) + (said.empty() ? "" : ": " + said));
     }
     if (res->body.size() > (1u << 20))
       return Status::InvalidArgument("PCCS response larger than 1 MiB");
@@ -240,10 +280,14 @@ Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Ar
     return Status::Ok();
   };
   std::string ignored, pck_crl, root_crl;
-  CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc), "TCB-Info-Issuer-Chain",
-                              &c.tcb_info_json, &c.tcb_signing_chain_pem));
-  CONFCOM_RETURN_IF_ERROR(
-      get("/qe/identity", "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
+  const std::string number =
+      tcb_evaluation_data_number
+          ? "tcbEvaluationDataNumber=" + std::to_string(*tcb_evaluation_data_number)
+          : "";
+  CONFCOM_RETURN_IF_ERROR(get("/tcb?fmspc=" + ToHex(fmspc) + (number.empty() ? "" : "&" + number),
+                              "TCB-Info-Issuer-Chain", &c.tcb_info_json, &c.tcb_signing_chain_pem));
+  CONFCOM_RETURN_IF_ERROR(get("/qe/identity" + (number.empty() ? "" : "?" + number),
+                              "SGX-Enclave-Identity-Issuer-Chain", &c.qe_identity_json, &ignored));
   CONFCOM_RETURN_IF_ERROR(get(std::string("/pckcrl?ca=") + pki::PckCaName(ca) + "&encoding=der",
                               "SGX-PCK-CRL-Issuer-Chain", &pck_crl, &c.pck_crl_issuer_chain_pem));
   CONFCOM_RETURN_IF_ERROR(get("/rootcacrl", nullptr, &root_crl, nullptr));

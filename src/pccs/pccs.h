@@ -5,9 +5,10 @@
 #pragma once
 
 #include <atomic>
+#include <ctime>
 #include <map>
 #include <memory>
-#include <ctime>
+#include <optional>
 #include <string>
 
 #include "pki/x509.h"
@@ -35,7 +36,8 @@ inline constexpr time_t kReadTimeoutSeconds = 2;
 class PccsServer {
  public:
   // `collateral` gives TCB Info, QE Identity and the Root CA CRL; `pck_crls` the PCK CRL of
-  // each CA by its `ca` name ("platform", "processor").
+  // each CA by its `ca` name ("platform", "processor"). /tcb and /qe/identity answer
+  // `tcbEvaluationDataNumber=N` with their document when N is its number, else 404.
   PccsServer(verify::Collateral collateral, sgx::Array<6> fmspc,
              std::map<std::string, verify::PckCrlBundle> pck_crls, bool simulated);
   ~PccsServer();
@@ -69,10 +71,13 @@ struct PccsEndpoint {
 Result<PccsEndpoint> ParsePccsUrl(std::string_view url);
 
 // Fetches the collateral for `fmspc` from a PCCS at `url` (either form of ParsePccsUrl), with
-// the PCK CRL of `ca`: the CA that issued the PCK certificate to be checked. Errors:
-// InvalidArgument for an unusable URL, a body over 1 MiB or a missing issuer-chain header;
-// Unavailable when the PCCS does not answer; NotFound for an answer other than 200.
-Result<verify::Collateral> FetchCollateral(const std::string& url, const sgx::Array<6>& fmspc,
-                                           pki::PckCa ca);
+// the PCK CRL of `ca`: the CA that issued the PCK certificate to be checked. With
+// `tcb_evaluation_data_number`, TCB Info and QE Identity are asked for that number (API v4's
+// `tcbEvaluationDataNumber`); nullopt: the PCCS's default. Errors: InvalidArgument for an
+// unusable URL, a body over 1 MiB or a missing issuer-chain header; Unavailable when the PCCS
+// does not answer or answers 429 or 5xx; NotFound for any other answer than 200 (404, 410, …).
+Result<verify::Collateral> FetchCollateral(
+    const std::string& url, const sgx::Array<6>& fmspc, pki::PckCa ca,
+    std::optional<uint32_t> tcb_evaluation_data_number = std::nullopt);
 
 }  // namespace confcom::pccs

@@ -25,7 +25,8 @@ MARKER = re.compile(r"<!--\s*synopsis:\s*(.+?)\s*-->")
 FLAG = re.compile(r"(?<![\w/.\-])(--?[A-Za-z][\w-]*)")
 IGNORED = {"-h", "--help", "--version"}
 # Commands that must have a synopsis; sgxctl's subcommands are added from its --help.
-REQUIRED = ["sgx-quote-helper", "sgx-device-plugin", "sgx-webhook", "sgx-kubelet-emulator"]
+REQUIRED = ["sgx-quote-helper", "sgx-device-plugin", "sgx-webhook", "sgx-kubelet-emulator",
+            "sgx-attest"]
 
 
 def parse_help(text):

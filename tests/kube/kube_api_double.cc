@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -71,6 +72,169 @@ struct KubeApiDouble::Impl {
   std::map<std::string, std::string> collections;  // path -> kind created there
   std::map<std::string, std::string> forbidden;    // "METHOD path" -> message
   long resource_version = 1000;
+  std::map<std::string, std::string> replace_before_write;  // path -> JSON
+  std::map<std::string, ReviewUser> review_tokens;
+  std::vector<std::string> access;  // "subject verb ns resource name"
+
+  // Applies a pending ReplaceBeforeNextWrite of `path`; call with mu held.
+  void RaceBeforeWrite(const std::string& path) {
+    auto it = replace_before_write.find(path);
+    if (it == replace_before_write.end()) return;
+    auto j = nlohmann::json::parse(it->second);
+    j["metadata"]["resourceVersion"] = NextVersion();
+    objects[path] = j.dump();
+    replace_before_write.erase(it);
+  }
+
+  // A review body: JSON with the expected apiVersion and kind and a spec whose members are
+  // all in `allowed`; else nullopt with the 400 set (the API server's strict decoding).
+  static std::optional<nlohmann::json> ReviewSpec(const httplib::Request& req,
+                                                  httplib::Response& res, const char* api_version,
+                                                  const char* kind,
+                                                  std::initializer_list<const char*> allowed) {
+    if (req.get_header_value("Content-Type") != "application/json") {
+      Answer(res, 415, "UnsupportedMediaType", "the body of the request was in an unknown format");
+      return std::nullopt;
+    }
+    auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (!j.is_object() || j.value("apiVersion", "") != api_version || j.value("kind", "") != kind) {
+      Answer(res, 400, "BadRequest", std::string("not a ") + api_version + " " + kind);
+      return std::nullopt;
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() != "apiVersion" && it.key() != "kind" && it.key() != "spec" &&
+          it.key() != "metadata") {
+        Answer(res, 400, "BadRequest", "unknown field \"" + it.key() + "\"");
+        return std::nullopt;
+      }
+    }
+    if (!j.contains("spec") || !j["spec"].is_object()) {
+      Answer(res, 400, "BadRequest", "spec: Required value");
+      return std::nullopt;
+    }
+    for (auto it = j["spec"].begin(); it != j["spec"].end(); ++it) {
+      bool known = false;
+      for (const char* a : allowed) known = known || it.key() == a;
+      if (!known) {
+        Answer(res, 400, "BadRequest", "unknown field \"spec." + it.key() + "\"");
+        return std::nullopt;
+      }
+    }
+    return j;
+  }
+
+  static bool StringArray(const nlohmann::json& j) {
+    if (!j.is_array()) return false;
+    for (const auto& e : j)
+      if (!e.is_string()) return false;
+    return true;
+  }
+
+  void TokenReview(const httplib::Request& req, httplib::Response& res) {
+    auto j =
+        ReviewSpec(req, res, "authentication.k8s.io/v1", "TokenReview", {"token", "audiences"});
+    if (!j) return;
+    const auto& spec = (*j)["spec"];
+    if (!spec.contains("token") || !spec["token"].is_string() || spec["token"] == "") {
+      return Answer(res, 400, "BadRequest", "spec.token: Required value");
+    }
+    if (spec.contains("audiences") && !StringArray(spec["audiences"])) {
+      return Answer(res, 400, "BadRequest", "spec.audiences: not an array of strings");
+    }
+    std::vector<std::string> wanted = {kDefaultAudience};
+    if (spec.contains("audiences") && !spec["audiences"].empty()) {
+      wanted = spec["audiences"].get<std::vector<std::string>>();
+    }
+    nlohmann::json status = {{"user", nlohmann::json::object()}};
+    std::lock_guard l(mu);
+    auto it = review_tokens.find(spec["token"].get<std::string>());
+    if (it == review_tokens.end()) {
+      status["error"] = "[invalid bearer token, square/go-jose: error in cryptographic primitive]";
+    } else {
+      std::vector<std::string> met;
+      for (const auto& a : it->second.audiences)
+        if (std::find(wanted.begin(), wanted.end(), a) != wanted.end()) met.push_back(a);
+      if (met.empty()) {
+        status["error"] = "[invalid bearer token, token audiences " +
+                          nlohmann::json(it->second.audiences).dump() +
+                          " is invalid for the target audiences " + nlohmann::json(wanted).dump() +
+                          "]";
+      } else {
+        const ReviewUser& u = it->second;
+        status = {{"authenticated", true},
+                  {"user", {{"username", u.username}, {"uid", u.uid}, {"groups", u.groups}}},
+                  {"audiences", met}};
+        if (!u.extra.empty()) status["user"]["extra"] = u.extra;
+      }
+    }
+    res.status = 201;
+    res.set_content(nlohmann::json{{"apiVersion", "authentication.k8s.io/v1"},
+                                   {"kind", "TokenReview"},
+                                   {"metadata", {{"creationTimestamp", nullptr}}},
+                                   {"spec", spec},
+                                   {"status", status}}
+                        .dump(),
+                    "application/json");
+  }
+
+  void AccessReview(const httplib::Request& req, httplib::Response& res) {
+    auto j = ReviewSpec(req, res, "authorization.k8s.io/v1", "SubjectAccessReview",
+                        {"resourceAttributes", "user", "groups", "uid", "extra"});
+    if (!j) return;
+    const auto& spec = (*j)["spec"];
+    if (!spec.contains("resourceAttributes") || !spec["resourceAttributes"].is_object()) {
+      return Answer(res, 400, "BadRequest", "spec.resourceAttributes: Required value");
+    }
+    const auto& ra = spec["resourceAttributes"];
+    for (auto it = ra.begin(); it != ra.end(); ++it) {
+      static const char* kKnown[] = {"namespace", "verb",        "group", "version",
+                                     "resource",  "subresource", "name"};
+      if (std::find_if(std::begin(kKnown), std::end(kKnown),
+                       [&](const char* k) { return it.key() == k; }) == std::end(kKnown) ||
+          !it.value().is_string()) {
+        return Answer(res, 400, "BadRequest", "spec.resourceAttributes." + it.key() + ": invalid");
+      }
+    }
+    if (spec.contains("user") && !spec["user"].is_string())
+      return Answer(res, 400, "BadRequest", "spec.user: not a string");
+    if (spec.contains("uid") && !spec["uid"].is_string())
+      return Answer(res, 400, "BadRequest", "spec.uid: not a string");
+    if (spec.contains("groups") && !StringArray(spec["groups"]))
+      return Answer(res, 400, "BadRequest", "spec.groups: not an array of strings");
+    if (spec.contains("extra")) {
+      if (!spec["extra"].is_object()) return Answer(res, 400, "BadRequest", "spec.extra: invalid");
+      for (const auto& v : spec["extra"])
+        if (!StringArray(v)) return Answer(res, 400, "BadRequest", "spec.extra: invalid");
+    }
+    std::vector<std::string> subjects;
+    if (spec.contains("user") && spec["user"] != "") subjects.push_back(spec["user"]);
+    if (spec.contains("groups"))
+      for (const auto& g : spec["groups"]) subjects.push_back(g);
+    if (subjects.empty()) {
+      return Answer(res, 422, "Invalid", "spec.user: at least one of user or group must be set");
+    }
+    auto attr = [&](const char* k) { return ra.value(k, std::string()); };
+    bool allowed = false;
+    {
+      std::lock_guard l(mu);
+      for (const auto& s : subjects) {
+        const std::string want = s + " " + attr("verb") + " " + attr("namespace") + " " +
+                                 attr("resource") + " " + attr("name");
+        allowed = allowed || (attr("group").empty() && attr("subresource").empty() &&
+                              std::find(access.begin(), access.end(), want) != access.end());
+      }
+    }
+    nlohmann::json status = {{"allowed", allowed}};
+    if (!allowed) status["reason"] = "no RBAC policy matched";
+    res.status = 201;
+    res.set_content(nlohmann::json{{"apiVersion", "authorization.k8s.io/v1"},
+                                   {"kind", "SubjectAccessReview"},
+                                   {"metadata", {{"creationTimestamp", nullptr}}},
+                                   {"spec", spec},
+                                   {"status", status}}
+                        .dump(),
+                    "application/json");
+  }
 
   // Records the request; returns false (with the answer set) when it must be refused.
   bool Admit(const httplib::Request& req, httplib::Response& res) {
@@ -212,6 +376,7 @@ struct KubeApiDouble::Impl {
     auto body = Body(req, res);
     if (!body) return;
     std::lock_guard l(mu);
+    RaceBeforeWrite(req.path);
     auto it = objects.find(req.path);
     if (it == objects.end()) return Answer(res, 404, "NotFound", "not found: " + req.path);
     auto stored = nlohmann::json::parse(it->second);
@@ -241,6 +406,9 @@ struct KubeApiDouble::Impl {
   }
 
   void Post(const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/apis/authentication.k8s.io/v1/tokenreviews") return TokenReview(req, res);
+    if (req.path == "/apis/authorization.k8s.io/v1/subjectaccessreviews")
+      return AccessReview(req, res);
     {
       std::lock_guard l(mu);
       if (!collections.count(req.path)) {
@@ -256,6 +424,7 @@ struct KubeApiDouble::Impl {
     }
     const std::string name = (*body)["metadata"]["name"].get<std::string>();
     const std::string path = req.path + "/" + name;
+    RaceBeforeWrite(path);
     if (objects.count(path)) {
       return Answer(res, 409, "AlreadyExists", "\"" + name + "\" already exists");
     }
@@ -382,6 +551,28 @@ void KubeApiDouble::Forbid(const std::string& method, const std::string& path,
                            const std::string& message) {
   std::lock_guard l(impl_->mu);
   impl_->forbidden[method + " " + path] = message;
+}
+
+void KubeApiDouble::RemoveObject(const std::string& path) {
+  std::lock_guard l(impl_->mu);
+  impl_->objects.erase(path);
+}
+
+void KubeApiDouble::ReplaceBeforeNextWrite(const std::string& path, std::string json) {
+  std::lock_guard l(impl_->mu);
+  impl_->replace_before_write[path] = std::move(json);
+}
+
+void KubeApiDouble::AddReviewToken(const std::string& token, ReviewUser user) {
+  std::lock_guard l(impl_->mu);
+  impl_->review_tokens[token] = std::move(user);
+}
+
+void KubeApiDouble::AllowAccess(const std::string& subject, const std::string& verb,
+                                const std::string& ns, const std::string& resource,
+                                const std::string& name) {
+  std::lock_guard l(impl_->mu);
+  impl_->access.push_back(subject + " " + verb + " " + ns + " " + resource + " " + name);
 }
 
 std::string KubeApiDouble::last_patch_error() {

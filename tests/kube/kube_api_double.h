@@ -19,10 +19,20 @@
 // Secret's type never changes (422), as the API server validates. Every write bumps
 // metadata.resourceVersion. Forbid() answers one method on one path with the API server's 403.
 //
+// TokenReview and SubjectAccessReview (POST /apis/authentication.k8s.io/v1/tokenreviews and
+// /apis/authorization.k8s.io/v1/subjectaccessreviews) are answered from two tables: tokens ->
+// users (AddReviewToken) and user or group -> allowed verb on one named object (AllowAccess).
+// Their bodies are checked as strictly as the API server does: apiVersion, kind, only known
+// spec fields of the right types (400 otherwise); the answer is 201 with the spec echoed and
+// a status. A token's audiences must meet the review's (default: the API server's own).
+// ReplaceBeforeNextWrite stands in for another writer winning a race: just before the next
+// PUT to a path or POST creating it, the stored object becomes the given one.
+//
 // MakeTlsFiles writes a throw-away CA and a server certificate for IP 127.0.0.1 with the
 // openssl CLI: <dir>/ca.crt, ca.key, server.crt, server.key.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +71,27 @@ class KubeApiDouble {
   void AllowCreate(const std::string& collection, const std::string& kind);
   // `method` on `path` gets 403 Forbidden with `message` (as RBAC denies it).
   void Forbid(const std::string& method, const std::string& path, const std::string& message);
+  // The object at `path` is gone (as if deleted by someone else).
+  void RemoveObject(const std::string& path);
+  // Just before the next PUT to `path` or POST that would create it, the stored object
+  // becomes `json` (with a new resourceVersion), as when another writer wins a race.
+  void ReplaceBeforeNextWrite(const std::string& path, std::string json);
+
+  // The API server's default token audience (a TokenReview without spec.audiences).
+  static constexpr const char* kDefaultAudience = "https://kubernetes.default.svc.cluster.local";
+  struct ReviewUser {
+    std::string username, uid;
+    std::vector<std::string> groups;
+    std::map<std::string, std::vector<std::string>> extra;
+    std::vector<std::string> audiences = {kDefaultAudience};  // the token's
+  };
+  // TokenReviews of `token` authenticate `user`; any other token is refused.
+  void AddReviewToken(const std::string& token, ReviewUser user);
+  // SubjectAccessReviews allow `subject` (a username or a group) `verb` on the core-group
+  // `resource` named `name` in `ns`; everything else is denied.
+  void AllowAccess(const std::string& subject, const std::string& verb, const std::string& ns,
+                   const std::string& resource, const std::string& name);
+
   // The library's message when the last accepted patch did not apply (empty when it did).
   std::string last_patch_error();
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <thread>
 
 #include "pki/crl.h"
@@ -126,6 +128,54 @@ TEST_F(PccsServerTest, UnknownFmspcIs404AndBadRequestsAre400) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("HTTP 404"), std::string::npos) << r.status().message();
   EXPECT_FALSE(FetchCollateral("http://127.0.0.1:1", fmspc_, pki::PckCa::kPlatform).ok());
+}
+
+// API v4's tcbEvaluationDataNumber: the number the PCCS has gives its documents, another a 404
+// that says which number it has; not a number, or with `update`, a 400 (as Intel's PCS).
+TEST_F(PccsServerTest, AnswersTcbEvaluationDataNumber) {
+  auto same = FetchCollateral(url_, fmspc_, pki::PckCa::kPlatform, 1);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->tcb_info_json, collateral_.tcb_info_json);
+  EXPECT_EQ(same->qe_identity_json, collateral_.qe_identity_json);
+
+  auto other = FetchCollateral(url_, fmspc_, pki::PckCa::kPlatform, 7);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(other.status().message().find("tcbEvaluationDataNumber=7 answered HTTP 404: no TCB "
+                                          "Info for FMSPC " +
+                                          ToHex(fmspc_) +
+                                          " with tcbEvaluationDataNumber 7 (this PCCS has number "
+                                          "1)"),
+            std::string::npos)
+      << other.status().message();
+
+  auto code = [&](const std::string& query) {
+    auto r = testing::RunCommand("curl -sS -o /dev/null -w '%{http_code}' '" + url_ +
+                                 "/sgx/certification/v4/" + query + "'");
+    return r.output;
+  };
+  EXPECT_EQ(code("qe/identity?tcbEvaluationDataNumber=1"), "200");
+  EXPECT_EQ(code("qe/identity?tcbEvaluationDataNumber=2"), "404");
+  EXPECT_EQ(code("qe/identity?tcbEvaluationDataNumber=x"), "400");
+  EXPECT_EQ(code("tcb?fmspc=" + ToHex(fmspc_) + "&tcbEvaluationDataNumber=1&update=early"), "400");
+}
+
+// Overload and outages are Unavailable (worth retrying), other answers NotFound.
+TEST(FetchCollateralTest, ServerErrorsAreUnavailable) {
+  httplib::Server server;
+  server.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = req.path.find("/tcb") != std::string::npos ? 503 : 200;
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server.listen_after_bind(); });
+  auto r = FetchCollateral("http://127.0.0.1:" + std::to_string(port), sim::kSimFmspc,
+                           pki::PckCa::kPlatform);
+  server.stop();
+  t.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnavailable) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("HTTP 503"), std::string::npos) << r.status().message();
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ class VerifierSource {
   virtual ~VerifierSource() = default;
   // Returns the verifier for the platform that made `quote`, with collateral under the TCB
   // evaluation data number `tcb_evaluation_data_number` (nullopt: the newest the source has).
-  // Errors: InvalidArgument (the quote or its PCK certificate cannot be read; says what),
+  // Errors: InvalidArgument (the quote or its PCK certificate cannot be read, or does not
+  // chain to the trust root; says what),
   // NotFound (no collateral for this FMSPC or number), Unavailable (the PCCS cannot be reached
   // and nothing usable is cached; names the URL).
   virtual Result<PlatformVerifier> VerifierFor(

@@ -62,6 +62,7 @@ void AddAttestFlags(CLI::App& app, AttestFlags* f) {
   app.add_option("--policy-configmap", f->policy_configmap,
                  "NAMESPACE/NAME of the ConfigMap that holds the policy (every replica serves it). "
                  "Absent: the policy lives in this process only");
+  kube::AddKubeFlags(app, &f->kube, "With --policy-configmap or --enable-admin-api");
   app.add_option(
          "--metrics-address,--metrics-listen", f->metrics_address,
          "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
@@ -173,6 +174,11 @@ Result<AttestSettings> SettingsFromFlags(const AttestFlags& f) {
   }
   if (!f.admin_token_file.empty() && !f.enable_admin_api) {
     return Status::InvalidArgument("--admin-token-file needs --enable-admin-api");
+  }
+  if (f.enable_admin_api && f.admin_token_file.empty() && f.policy_configmap.empty()) {
+    return Status::InvalidArgument(
+        "--enable-admin-api needs --policy-configmap NAMESPACE/NAME (the API server decides who "
+        "may get or update that ConfigMap) or, outside a cluster, --admin-token-file");
   }
   CONFCOM_ASSIGN_OR_RETURN(s.token_lifetime, ParseLifetime(f.token_lifetime));
   if (!f.policy_configmap.empty()) {

@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "https/server.h"
+#include "kube/kube_flags.h"
 
 namespace confcom::attest {
 
@@ -30,6 +31,7 @@ struct AttestFlags {
   bool enable_admin_api = false;
   std::string admin_token_file;
   std::string policy_configmap;
+  kube::KubeFlags kube;  // the API server, for --policy-configmap and the admin API's reviews
   std::string metrics_address = "127.0.0.1:9467";  // webhook 9466, plugin 9465, helper 9464
   size_t max_body_bytes = 1 << 20;
   size_t max_connections = 512, max_connections_per_client = 64, handler_threads = 2;
@@ -58,7 +60,8 @@ struct AttestSettings {
 // Returns the settings the flags give. Errors (usage errors, exit 2): InvalidArgument naming
 // the flag, for --listen, --issuer (not an http(s) URL, a trailing '/', a query or fragment),
 // --pccs-url and --collateral-dir (exactly one), --signing-key-file and --signing-cert-file
-// (both or neither), --admin-token-file (needs --enable-admin-api), --token-lifetime, --policy-configmap and --metrics-address.
+// (both or neither), --admin-token-file (needs --enable-admin-api), --enable-admin-api (needs
+// --admin-token-file or --policy-configmap, the object access is checked against), --token-lifetime, --policy-configmap and --metrics-address.
 Result<AttestSettings> SettingsFromFlags(const AttestFlags& flags);
 
 // "8h", "30m", "90s", "1h30m" -> seconds (1 s to 7 days). Errors: InvalidArgument.

@@ -14,6 +14,7 @@
 #include "pki/x509.h"
 #include "sgx/quote_v3.h"
 #include "verify/intel_root_ca.h"
+#include "verify/quote_platform.h"
 #include "verify/verifier.h"
 
 namespace confcom::sgxctl {
@@ -104,18 +105,9 @@ int VerifyCommand::Run() {
   } else {
     // The PCCS serves collateral per FMSPC, and the PCK CRL per PCK CA: read both from the
     // quote's PCK chain (the FMSPC from the leaf, the CA from the leaf's issuer).
-    auto parsed = sgx::ParseQuoteV3(AsBytes(*quote));
-    if (!parsed.ok()) return Fail(quote_ + ": " + parsed.status().message());
-    auto chain = pki::Certificate::ChainFromPem(AsChars(parsed->quote.cert_data));
-    auto ext = chain.ok() ? (*chain)[0].SgxExt() : Result<pki::SgxExtension>(chain.status());
-    if (!ext.ok())
-      return Fail("cannot read the FMSPC from the quote's PCK certificate: " +
-                  ext.status().message());
-    std::string issuer = chain->size() > 1 ? (*chain)[1].SubjectCommonName() : "";
-    auto ca = pki::PckCaFromCommonName(issuer);
-    if (!ca)
-      return Fail("the quote's PCK CA is '" + issuer + "', not Intel's Processor or Platform CA");
-    collateral = pccs::FetchCollateral(pccs_url_, ext->fmspc, *ca);
+    auto platform = verify::ReadQuotePlatform(AsBytes(*quote));
+    if (!platform.ok()) return Fail(quote_ + ": " + platform.status().message());
+    collateral = pccs::FetchCollateral(pccs_url_, platform->fmspc, platform->ca);
   }
   if (!collateral.ok()) return Unusable(collateral.status().message());
   auto verifier = verify::QuoteVerifier::Create(*collateral, root);

@@ -61,6 +61,10 @@ int RunCertgen(int argc, char** argv) {
                  "After writing a new certificate (never when reusing one), set the pod-template "
                  "annotation confcom.io/certificate-renewed-at of this Deployment in --namespace, "
                  "so its pods restart and load it");
+  bool skip_webhooks = false;
+  app.add_flag("--skip-webhook-configs", skip_webhooks,
+               "Keep only the Secret; patch no webhook configuration (for a Service that is not "
+               "an admission webhook, e.g. sgx-attest, whose clients trust the Secret's ca.crt)");
   kube::AddKubeFlags(app, &kube_flags);
   app.add_option("--attempts", attempts,
                  "Tries per API request while the API server is away or overloaded")
@@ -87,6 +91,7 @@ int RunCertgen(int argc, char** argv) {
     std::fprintf(stderr, "sgx-webhook certgen: %s\n", s.ToString().c_str());
     return 2;
   }
+  o.patch_webhooks = !skip_webhooks;
   o.ca_validity = std::chrono::hours(24) * ca_days;
   o.cert_validity = std::chrono::hours(24) * cert_days;
   o.renew_before = std::chrono::hours(24) * renew_days;

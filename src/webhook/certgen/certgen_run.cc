@@ -119,6 +119,7 @@ Result<bool> SetCaBundle(Api& api, const Config& config, const std::string& ca_p
 // out->unchanged. Errors: SetCaBundle's, for the first configuration that fails.
 Status SetBothCaBundles(Api& api, const CertgenOptions& o, const std::string& ca_pem, bool exact,
                         CertgenOutcome* out) {
+  if (!o.patch_webhooks) return Status::Ok();
   for (const Config& c :
        {Config{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations", o.mutating_config},
         Config{"ValidatingWebhookConfiguration", "validatingwebhookconfigurations",

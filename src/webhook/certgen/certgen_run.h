@@ -35,6 +35,9 @@ struct CertgenOptions {
   // kRenewedAtAnnotation after certgen wrote a new certificate, so it rolls and its pods'
   // init containers hand out the new one (the renewal CronJob). Never on a reuse.
   std::string restart_deployment;
+  // False: only the Secret, no webhook configuration patched (a Service that is not an
+  // admission webhook, e.g. sgx-attest; its clients trust the Secret's ca.crt).
+  bool patch_webhooks = true;
 };
 
 // The pod-template annotation --restart-deployment sets (RFC 3339, the time of the renewal).

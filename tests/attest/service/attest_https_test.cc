@@ -190,5 +190,39 @@ TEST_F(AttestHttps, OfflineCollateralAndTheAdministrationApiWithAStaticToken) {
       std::string::npos);
 }
 
+// The first start: only --listen, the TLS files, --issuer, --pccs-url and --trust-root,
+// with collateral from a real `sgxctl pccs` process. It serves at once, says its signing key
+// is made in memory, and a relying party verifies its token from /certs.
+TEST_F(AttestHttps, FirstStartWithAPccsServesAtOnce) {
+  pccs_ = std::make_unique<Process>(
+      std::vector<std::string>{kSgxctlBin, "pccs", "--state-dir", dir_.File("state"), "--listen",
+                               "127.0.0.1:0"},
+      dir_.File("pccs.log"));
+  int pccs_port = WaitForPort(*pccs_, "on http://127\\.0\\.0\\.1:([0-9]+)/sgx/certification/v4/");
+  ASSERT_NE(pccs_port, 0);
+  StartAttest({"--pccs-url",
+               "http://127.0.0.1:" + std::to_string(pccs_port) + "/sgx/certification/v4/",
+               "--metrics-address", "off"});
+  ASSERT_NE(port_, 0);
+  EXPECT_NE(attest_->Log().find("signing tokens with a key made in memory (kid "),
+            std::string::npos)
+      << attest_->Log();
+  auto [ready, ready_body] = Curl("GET", "/readyz");
+  EXPECT_EQ(ready, 200) << ready_body;
+  json claims = AttestAndVerify();
+  EXPECT_EQ(claims["iss"], kIssuer);
+  EXPECT_EQ(claims["x-confcom-sgx-simulated-root"], true);
+  EXPECT_EQ(claims["x-confcom-sgx-tcb-status"], "UpToDate");
+  std::string mrsigner;
+  for (int i = 0; i < 32; ++i) mrsigner += "a2";
+  EXPECT_EQ(claims["sgx-mrsigner"], mrsigner);
+  // The second quote is served from the cache: no second fetch.
+  AttestAndVerify();
+  // The administration API is off, and says how to turn it on.
+  auto [off, off_body] = Curl("GET", "/policies/SgxEnclave?api-version=2022-08-01");
+  EXPECT_EQ(off, 403);
+  EXPECT_NE(off_body.find("--enable-admin-api"), std::string::npos) << off_body;
+}
+
 }  // namespace
 }  // namespace confcom::attest

@@ -498,6 +498,11 @@ TEST(AttestOptions, FlagsAreCheckedBeyondCli11) {
   g = f;
   g.admin_token_file = "/t";
   bad(g, "needs --enable-admin-api");
+  g = f;
+  g.enable_admin_api = true;
+  bad(g, "needs --policy-configmap");
+  g.admin_token_file = "/t";
+  EXPECT_TRUE(SettingsFromFlags(g).ok());
 }
 
 TEST(AttestOptions, TokenLifetimes) {

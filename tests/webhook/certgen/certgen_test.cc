@@ -188,6 +188,20 @@ TEST_F(WebhookCertgenTest, FirstRunCreatesTheSecretAndPatchesBothConfigurations)
   EXPECT_NE(other_ca.status, 0) << other_ca.output;
 }
 
+// sgx-attest's serving certificate: a Service that is no admission webhook (only the Secret).
+TEST_F(WebhookCertgenTest, WithoutWebhookConfigsOnlyTheSecretIsWritten) {
+  options_.patch_webhooks = false;
+  options_.service = "sgx-attest";
+  options_.secret_name = "sgx-webhook-tls";
+  auto out = Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->secret, CertgenOutcome::Secret::kCreated);
+  EXPECT_TRUE(out->patched.empty());
+  EXPECT_EQ(MethodsAndPaths(), (std::vector<std::string>{"GET " + std::string(kSecret),
+                                                         "POST " + std::string(kSecrets)}));
+  EXPECT_EQ(Stored(kMutating)["metadata"]["resourceVersion"], "1001");  // as PutObject left it
+}
+
 TEST_F(WebhookCertgenTest, SecondRunReusesTheSecretAndWritesNothing) {
   ASSERT_TRUE(Run().ok());
   const std::string secret = api_->Object(kSecret);
