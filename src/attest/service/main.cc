@@ -1,27 +1,32 @@
 // sgx-attest: an attestation service that speaks Azure Attestation's SGX API (docs/attest-api.md).
+//   sgx-attest [flags]         serve HTTPS
+//   sgx-attest keygen [flags]  the signing-key Job (attest/kube/signing_key_secret.h)
 // main only composes: flags (attest/service/options.h), the signing keys (attest/token), the
-// verifier source, the policy store and the admin authorizer, the routes
+// collateral cache (attest/collateral), the policy store and the admin authorizer (attest/kube,
+// or in memory and a static token outside a cluster), the routes
 // (attest/service/attest_service.h) on the HTTPS layer (https/), and the daemon skeleton
 // (common/daemon.h).
 #include <CLI/CLI.hpp>
+#include <cstring>
 #include <memory>
 #include <spdlog/spdlog.h>
 
+#include "attest/collateral/collateral_cache.h"
+#include "attest/kube/configmap_policy_store.h"
+#include "attest/kube/kube_admin_authorizer.h"
+#include "attest/kube/signing_key_secret.h"
 #include "attest/policy/policy_store.h"
 #include "attest/service/attest_service.h"
-#include "attest/service/fixed_verifier_source.h"
 #include "attest/service/metrics.h"
 #include "attest/service/options.h"
 #include "attest/service/static_token_authorizer.h"
 #include "attest/token/signing.h"
 #include "common/cli_main.h"
 #include "common/daemon.h"
-#include "common/file_util.h"
 #include "https/cert_reloader.h"
 #include "https/server.h"
-#include "pki/x509.h"
-#include "verify/collateral.h"
-#include "verify/verifier.h"
+#include "kube/api_client.h"
+#include "kube/kube_flags.h"
 
 namespace confcom::attest {
 namespace {
@@ -43,33 +48,18 @@ Result<SigningKeySet> LoadSigningKeys(const AttestFlags& f) {
   spdlog::warn(
       "signing tokens with a key made in memory (kid {}): its tokens stop verifying when this "
       "process ends and other replicas have other keys; give --signing-key-file and "
-      "--signing-cert-file (a Secret) to keep one",
+      "--signing-cert-file (a Secret, `sgx-attest keygen`) to keep one",
       key.kid());
   return SigningKeySet::Create({std::move(key)});
 }
 
-// The trust anchor: Intel's SGX Root CA, or the --trust-root of a simulated platform.
-Result<pki::Certificate> TrustRoot(const AttestFlags& f) {
-  if (f.trust_root.empty()) return verify::IntelSgxRootCa();
-  CONFCOM_ASSIGN_OR_RETURN(std::string pem, ReadFile(f.trust_root, 1 << 20));
-  auto root = pki::Certificate::FromPem(pem);
-  if (!root.ok()) return root.status().WithContext("--trust-root " + f.trust_root);
-  spdlog::warn(
-      "trusting the root of {} ({}) instead of Intel's SGX Root CA: every token says "
-      "x-confcom-sgx-simulated-root true",
-      f.trust_root, root->Subject());
-  return root;
-}
-
-Result<std::unique_ptr<VerifierSource>> MakeVerifierSource(const AttestFlags& f, AttestMetrics*) {
-  CONFCOM_ASSIGN_OR_RETURN(pki::Certificate root, TrustRoot(f));
-  if (!f.collateral_dir.empty()) {
-    CONFCOM_ASSIGN_OR_RETURN(verify::Collateral c, verify::LoadCollateralDir(f.collateral_dir));
-    CONFCOM_ASSIGN_OR_RETURN(
-        auto source, FixedVerifierSource::Create(std::move(c), root, !f.trust_root.empty()));
-    return std::unique_ptr<VerifierSource>(std::move(source));
-  }
-  return Status::Unsupported("--pccs-url needs the collateral cache (attest/collateral)");
+// A client of the API server for one user of it (ApiClient is one request at a time).
+Result<std::unique_ptr<kube::ApiClient>> ApiServer(const AttestFlags& f) {
+  CONFCOM_ASSIGN_OR_RETURN(kube::Credentials creds, kube::CredentialsFromFlags(f.kube));
+  kube::ClientOptions options;
+  options.request_timeout = std::chrono::seconds(5);  // an admin call waits on it
+  options.user_agent = "sgx-attest";
+  return kube::ApiClient::Create(std::move(creds), options);
 }
 
 int Serve(const AttestFlags& f) {
@@ -104,24 +94,59 @@ int Serve(const AttestFlags& f) {
     spdlog::error("signing key: {}", keys.status().message());
     return kExitFailure;
   }
-  auto verifiers = MakeVerifierSource(f, metrics.get());
+
+  CollateralCacheOptions co;
+  co.pccs_url = f.pccs_url;
+  co.collateral_dir = f.collateral_dir;
+  co.trust_root_pem_file = f.trust_root;
+  co.max_platforms = f.max_platforms;
+  if (metrics) co.on_event = [m = metrics.get()](std::string_view e) { m->CollateralEvent(e); };
+  auto verifiers = CollateralCache::Create(std::move(co));
   if (!verifiers.ok()) {
     spdlog::error("collateral: {}", verifiers.status().message());
     return kExitFailure;
   }
-  std::unique_ptr<PolicyStore> policies = std::make_unique<InMemoryPolicyStore>();
-  std::unique_ptr<PolicyAdminAuthorizer> admin;
-  if (f.enable_admin_api) {
-    if (f.admin_token_file.empty()) {
-      spdlog::error("--enable-admin-api needs --admin-token-file outside a cluster");
-      return kExitUsage;
+
+  std::unique_ptr<PolicyStore> policies;
+  if (settings->policy_configmap) {
+    auto api = ApiServer(f);
+    if (!api.ok()) {
+      spdlog::error("--policy-configmap: the API server: {}", api.status().message());
+      return kExitFailure;
     }
+    auto store = ConfigMapPolicyStore::Create(
+        std::move(api).value(), {settings->policy_configmap->ns, settings->policy_configmap->name});
+    if (!store.ok()) {
+      spdlog::error("--policy-configmap: {}", store.status().message());
+      return kExitFailure;
+    }
+    policies = std::move(store).value();
+  } else {
+    policies = std::make_unique<InMemoryPolicyStore>();
+  }
+  std::unique_ptr<PolicyAdminAuthorizer> admin;
+  if (f.enable_admin_api && !f.admin_token_file.empty()) {
     auto token = StaticTokenAuthorizer::FromFile(f.admin_token_file);
     if (!token.ok()) {
       spdlog::error("{}", token.status().message());
       return kExitFailure;
     }
     admin = std::move(token).value();
+  } else if (f.enable_admin_api) {
+    auto api = ApiServer(f);
+    if (!api.ok()) {
+      spdlog::error("--enable-admin-api: the API server: {}", api.status().message());
+      return kExitFailure;
+    }
+    KubeAdminAuthorizerOptions ao;
+    ao.ns = settings->policy_configmap->ns;
+    ao.configmap = settings->policy_configmap->name;
+    auto authorizer = KubeAdminAuthorizer::Create(std::move(api).value(), std::move(ao));
+    if (!authorizer.ok()) {
+      spdlog::error("--enable-admin-api: {}", authorizer.status().message());
+      return kExitFailure;
+    }
+    admin = std::move(authorizer).value();
   }
 
   AttestServiceOptions so;
@@ -157,8 +182,11 @@ int Serve(const AttestFlags& f) {
       settings->policy_configmap
           ? "ConfigMap " + settings->policy_configmap->ns + "/" + settings->policy_configmap->name
           : std::string("in memory"),
-      f.enable_admin_api ? "on" : "off", settings->token_lifetime.count(), options.max_connections,
-      options.handler_threads, options.max_body_bytes);
+      !f.enable_admin_api          ? "off"
+      : f.admin_token_file.empty() ? "on (TokenReview + SubjectAccessReview)"
+                                   : "on (--admin-token-file)",
+      settings->token_lifetime.count(), options.max_connections, options.handler_threads,
+      options.max_body_bytes);
   (*server)->Run();
   daemon.Stop();  // the signal thread, then the metrics server (it reads `metrics`)
   spdlog::info("stopped");
@@ -170,6 +198,7 @@ int Serve(const AttestFlags& f) {
 
 int main(int argc, char** argv) {
   using namespace confcom::attest;
+  if (argc >= 2 && std::strcmp(argv[1], "keygen") == 0) return RunKeygen(argc - 1, argv + 1);
   AttestFlags flags;
   CLI::App app{"", "sgx-attest"};
   AddAttestFlags(app, &flags);

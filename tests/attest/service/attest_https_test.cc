@@ -17,6 +17,7 @@
 #include "attest/token/signing.h"
 #include "crypto/crypto.h"
 #include "https/test_certs.h"
+#include "kube/kube_api_double.h"
 #include "quoting/sim_backend.h"
 #include "sgx/att_key_id.h"
 #include "sgx/sim_report.h"
@@ -222,6 +223,56 @@ TEST_F(AttestHttps, FirstStartWithAPccsServesAtOnce) {
   auto [off, off_body] = Curl("GET", "/policies/SgxEnclave?api-version=2022-08-01");
   EXPECT_EQ(off, 403);
   EXPECT_NE(off_body.find("--enable-admin-api"), std::string::npos) << off_body;
+}
+
+// In a cluster: the policy in a ConfigMap and the API server deciding who may administer it
+// (the strict API-server double answers TokenReview and SubjectAccessReview from its tables).
+TEST_F(AttestHttps, InAClusterThePolicyLivesInAConfigMapAndRbacDecides) {
+  std::string err;
+  testing::TlsFiles tls = testing::MakeTlsFiles(dir_.File(""), "apiserver-ca", &err);
+  ASSERT_FALSE(tls.ca_crt.empty()) << err;
+  testing::KubeApiDouble api(tls, "sgx-attest-sa-token", "unused-node", "{}", dir_.path());
+  const std::string configmap = "/api/v1/namespaces/kube-system/configmaps/sgx-attest-policy";
+  api.AllowCreate("/api/v1/namespaces/kube-system/configmaps", "ConfigMap");
+  api.AddReviewToken("alice-token", {"alice", "u-1", {"ops"}, {}, {"sgx-attest"}});
+  api.AddReviewToken("bob-token", {"bob", "u-2", {"viewers"}, {}, {"sgx-attest"}});
+  for (const char* verb : {"get", "update"}) {
+    api.AllowAccess("alice", verb, "kube-system", "configmaps", "sgx-attest-policy");
+  }
+  api.AllowAccess("bob", "get", "kube-system", "configmaps", "sgx-attest-policy");
+  std::string kubeconfig = testing::WriteKubeconfig(dir_.File("kubeconfig"), api.url(), tls.ca_crt,
+                                                    "sgx-attest-sa-token");
+
+  CommandResult c = RunCommand(Q(kSgxctlBin) + " collateral --state-dir " + Q(dir_.File("state")) +
+                               " -o " + Q(dir_.File("collateral")));
+  ASSERT_EQ(c.status, 0) << c.output;
+  StartAttest({"--collateral-dir", dir_.File("collateral"), "--enable-admin-api",
+               "--policy-configmap", "kube-system/sgx-attest-policy", "--kubeconfig", kubeconfig,
+               "--metrics-address", "off"});
+  ASSERT_NE(port_, 0);
+
+  const std::string text =
+      "version=1.0; authorizationrules { => permit(); }; issuancerules { "
+      "c:[type==\"x-ms-sgx-svn\"] => issue(type=\"cluster-svn\", value=c.value); };";
+  const std::string path = "/policies/SgxEnclave?api-version=2022-08-01";
+  auto put = [&](const std::string& auth) {
+    return Curl("PUT", path, EncodeUnsignedPolicyJws(text),
+                "-H 'Content-Type: text/plain'" +
+                    (auth.empty() ? std::string() : " -H 'Authorization: Bearer " + auth + "'"));
+  };
+  EXPECT_EQ(put("").first, 401);
+  EXPECT_EQ(put("nobody-token").first, 401);
+  auto [forbidden, forbidden_body] = put("bob-token");
+  EXPECT_EQ(forbidden, 403) << forbidden_body;
+  EXPECT_NE(forbidden_body.find("bob"), std::string::npos) << forbidden_body;
+  auto [set, set_body] = put("alice-token");
+  ASSERT_EQ(set, 200) << set_body << attest_->Log();
+  EXPECT_NE(api.Object(configmap).find("cluster-svn"), std::string::npos) << api.Object(configmap);
+  json after = AttestAndVerify();
+  EXPECT_EQ(after["x-ms-policy-hash"], PolicyHash(text));
+  EXPECT_EQ(after["cluster-svn"], 0);
+  auto [get, get_body] = Curl("GET", path, "", "-H 'Authorization: Bearer bob-token'");
+  EXPECT_EQ(get, 200) << get_body;
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
-// A VerifierSource with one collateral bundle and one trust root, made once: tests, and an
-// offline daemon whose platforms all share one FMSPC. It never fetches nor refreshes (the
-// CollateralCache does, attest/collateral).
+// A VerifierSource for tests: one collateral bundle and one trust root, made once. It never
+// fetches nor refreshes (the daemon's CollateralCache does, src/attest/collateral).
 // Thread safety: immutable after Create(); VerifierFor() may run on any number of threads.
 #pragma once
 
