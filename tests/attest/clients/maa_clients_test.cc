@@ -13,7 +13,6 @@
 #include <openssl/evp.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -87,7 +86,7 @@ std::string PccsUrl(testing::Process& pccs) {
 // One sgx-attest daemon over HTTPS on localhost (the test certificate names "localhost").
 struct Daemon {
   std::string url;
-  std::string log;  // its log when it did not start
+  std::string log;  // its log when it did not start (the process is then gone)
   std::unique_ptr<testing::Process> process;
 };
 
@@ -100,9 +99,6 @@ class AttestClientsTest : public ::testing::Test {
     https::WriteServingPair(dir_, "attest");
     ca_ = dir_.File("ca-attest.crt");
     auto c = Sgxctl("collateral --state-dir " + helper_->state() + " -o " + dir_.File("col"));
-    ASSERT_EQ(c.status, 0) << c.output;
-    c = Sgxctl("collateral --revoke-pck --state-dir " + helper_->state() + " -o " +
-               dir_.File("col-revoked"));
     ASSERT_EQ(c.status, 0) << c.output;
 
     // The quotes: REPORTDATA starts with SHA-256 of the runtime data each is sent with.
@@ -152,22 +148,13 @@ class AttestClientsTest : public ::testing::Test {
   }
 
   // sgx-attest with only the flags a first start needs (its signing key made in memory), its
-  // collateral from `sgxctl pccs` (the revoking one when `revoked`); returns once /readyz
-  // answers 200, or with no process (the failure already reported). A daemon built before the
-  // collateral cache exits saying --pccs-url needs it: then the same collateral as files
-  // (--collateral-dir, from `sgxctl collateral`), and the test says so.
-  Daemon StartDaemon(bool revoked, const std::string& log, std::vector<std::string> extra = {},
-                     bool report_failure = true) {
+  // collateral from `sgxctl pccs` (the revoking one when `revoked`), plus `extra`; returns once
+  // /readyz answers 200, or with no process (the failure reported with its log).
+  Daemon StartDaemon(bool revoked, const std::string& log, std::vector<std::string> extra = {}) {
     Daemon d = StartDaemonWith(
         {"--pccs-url", (revoked ? revoked_pccs_url_ : pccs_url_) + "/sgx/certification/v4/"}, log,
         extra);
-    if (!d.process && d.log.find("needs the collateral cache") != std::string::npos) {
-      std::printf("note: this sgx-attest has no --pccs-url yet; collateral from files\n");
-      d = StartDaemonWith({"--collateral-dir", dir_.File(revoked ? "col-revoked" : "col")},
-                          "files-" + log, extra);
-    }
-    if (!d.process && report_failure)
-      ADD_FAILURE() << "sgx-attest did not become ready:\n" << d.log;
+    if (!d.process) ADD_FAILURE() << "sgx-attest did not become ready:\n" << d.log;
     return d;
   }
 
@@ -385,6 +372,8 @@ TEST_F(AttestClientsTest, MicrosoftSdkAdministersPolicyThroughTheApiServer) {
   testing::KubeApiDouble::ReviewUser alice, mallory;
   alice.username = "alice";
   mallory.username = "mallory";
+  // Tokens made for sgx-attest (`kubectl create token --audience sgx-attest`), as it asks.
+  alice.audiences = mallory.audiences = {"sgx-attest"};
   api.AddReviewToken(kAdminToken, alice);
   api.AddReviewToken("mallory-token", mallory);
   for (const char* verb : {"get", "update"}) {
@@ -394,14 +383,8 @@ TEST_F(AttestClientsTest, MicrosoftSdkAdministersPolicyThroughTheApiServer) {
                                                     "sgx-attest-sa-token");
   Daemon admin = StartDaemon(false, "attest-kube.log",
                              {"--enable-admin-api", "--policy-configmap",
-                              "confcom-system/sgx-attest-policy", "--kubeconfig", kubeconfig},
-                             /*report_failure=*/false);
-  if (!admin.process && admin.log.find("needs --admin-token-file") != std::string::npos) {
-    GTEST_SKIP() << "pending: this sgx-attest does not compose the policy ConfigMap and the "
-                    "API server's reviews yet:\n"
-                 << admin.log;
-  }
-  ASSERT_TRUE(admin.process) << admin.log;
+                              "confcom-system/sgx-attest-policy", "--kubeconfig", kubeconfig});
+  ASSERT_TRUE(admin.process);
   RunAdministration(admin, "mallory-token", 403);
   int reviews = 0, writes = 0;
   for (const auto& r : api.requests()) {
