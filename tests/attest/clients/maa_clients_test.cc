@@ -38,7 +38,8 @@ const std::string kMrSigner(64, 'b');
 const std::string kOtherMrEnclave(64, 'c');
 constexpr int kProductId = 4;
 constexpr int kSvn = 5;
-// The bearer token the administration client sends (sgx-attest's --admin-token-file).
+// The bearer token the administration client sends: --admin-token-file's, or alice's for the
+// API server double.
 constexpr char kAdminToken[] = "sgx-attest-admin-token";
 
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
