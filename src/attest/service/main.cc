@@ -23,6 +23,7 @@
 #include "attest/token/signing.h"
 #include "common/cli_main.h"
 #include "common/daemon.h"
+#include "common/time_format.h"
 #include "https/cert_reloader.h"
 #include "https/server.h"
 #include "kube/api_client.h"
@@ -36,11 +37,23 @@ constexpr std::time_t kInMemoryKeySkew = 3600;
 constexpr std::time_t kInMemoryKeyValidity = 365 * 24 * 3600;
 
 Result<SigningKeySet> LoadSigningKeys(const AttestFlags& f) {
-  if (!f.signing_key_file.empty()) {
-    CONFCOM_ASSIGN_OR_RETURN(SigningKey key,
-                             SigningKey::FromFiles(f.signing_key_file, f.signing_cert_file));
-    spdlog::info("signing tokens with the key of {} (kid {})", f.signing_cert_file, key.kid());
-    return SigningKeySet::Create({std::move(key)});
+  if (!f.signing_key_files.empty()) {
+    std::vector<SigningKey> keys;
+    for (size_t i = 0; i < f.signing_key_files.size(); ++i) {
+      auto key = SigningKey::FromFiles(f.signing_key_files[i], f.signing_cert_files[i]);
+      if (!key.ok()) {
+        return Status(key.status().code(),
+                      f.signing_key_files[i] + ": " + std::string(key.status().message()));
+      }
+      keys.push_back(std::move(key).value());
+    }
+    CONFCOM_ASSIGN_OR_RETURN(SigningKeySet set, SigningKeySet::Create(std::move(keys)));
+    for (const SigningKey& key : set.keys()) {
+      spdlog::info("publishing signing key {} (certificate CN={}, valid from {}){}", key.kid(),
+                   key.common_name(), FormatRfc3339(key.not_before()),
+                   key.kid() == set.signer().kid() ? ": it signs" : "");
+    }
+    return set;
   }
   std::time_t now = std::time(nullptr);
   CONFCOM_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate(f.issuer, now - kInMemoryKeySkew,
@@ -178,7 +191,7 @@ int Serve(const AttestFlags& f) {
       "up to {} bytes)",
       CONFCOM_VERSION, options.host, (*server)->port(), settings->issuer,
       f.pccs_url.empty() ? f.collateral_dir : f.pccs_url,
-      f.trust_root.empty() ? "Intel's SGX Root CA" : f.trust_root + " (SIMULATED)",
+      f.trust_root.empty() ? "Intel's SGX Root CA" : f.trust_root,
       settings->policy_configmap
           ? "ConfigMap " + settings->policy_configmap->ns + "/" + settings->policy_configmap->name
           : std::string("in memory"),

@@ -43,11 +43,16 @@ void AddAttestFlags(CLI::App& app, AttestFlags* f) {
                  "Platforms (FMSPC and PCK CA) whose collateral is cached at once")
       ->check(CLI::Range(size_t(1), size_t(100000)))
       ->capture_default_str();
-  app.add_option("--signing-key-file", f->signing_key_file,
+  app.add_option("--signing-key-file", f->signing_key_files,
                  "PEM RSA private key that signs tokens (mode 0600 or 0400; a Secret's tls.key). "
-                 "Absent: a key made in memory at start, logged with its kid");
-  app.add_option("--signing-cert-file", f->signing_cert_file,
-                 "PEM self-signed certificate of the signing key, subject CN=<issuer>");
+                 "Repeat with --signing-cert-file in pairs to rotate: every key is published in "
+                 "/certs, the one with the latest notBefore signs. Absent: a key made in memory "
+                 "at start, logged with its kid")
+      ->take_all();
+  app.add_option("--signing-cert-file", f->signing_cert_files,
+                 "PEM self-signed certificate of the signing key, subject CN=<issuer>; one per "
+                 "--signing-key-file, in the same order")
+      ->take_all();
   app.add_option("--token-lifetime", f->token_lifetime,
                  "Lifetime of attestation tokens (exp - iat), e.g. 8h, 30m, 90s")
       ->capture_default_str();
@@ -168,9 +173,12 @@ Result<AttestSettings> SettingsFromFlags(const AttestFlags& f) {
         "give exactly one of --pccs-url (fetch collateral) and --collateral-dir (offline)");
   }
   if (!f.pccs_url.empty()) CONFCOM_RETURN_IF_ERROR(CheckUrl("--pccs-url", f.pccs_url));
-  if (f.signing_key_file.empty() != f.signing_cert_file.empty()) {
+  if (f.signing_key_files.size() != f.signing_cert_files.size()) {
     return Status::InvalidArgument(
-        "give both --signing-key-file and --signing-cert-file, or neither (a key made in memory)");
+        "give --signing-key-file and --signing-cert-file in pairs (" +
+        std::to_string(f.signing_key_files.size()) + " key file(s), " +
+        std::to_string(f.signing_cert_files.size()) +
+        " certificate file(s)), or neither (a key made in memory)");
   }
   if (!f.admin_token_file.empty() && !f.enable_admin_api) {
     return Status::InvalidArgument("--admin-token-file needs --enable-admin-api");

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "https/server.h"
@@ -25,8 +26,10 @@ struct AttestFlags {
   std::string collateral_dir;
   std::string trust_root;
   size_t max_platforms = 64;
-  std::string signing_key_file;
-  std::string signing_cert_file;
+  // In pairs, in the same order: every key is published in /certs, the newest signs
+  // (rotation: add the new pair, keep the old one while its tokens live, 8 h by default).
+  std::vector<std::string> signing_key_files;
+  std::vector<std::string> signing_cert_files;
   std::string token_lifetime = "8h";
   bool enable_admin_api = false;
   std::string admin_token_file;

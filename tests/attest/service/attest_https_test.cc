@@ -6,6 +6,7 @@
 // SimBackend (the state dir is shared with sgxctl).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -189,6 +190,48 @@ TEST_F(AttestHttps, OfflineCollateralAndTheAdministrationApiWithAStaticToken) {
   EXPECT_NE(
       m.output.find("confcom_sgx_attest_policy_admin_total{operation=\"set\",result=\"ok\"} 1"),
       std::string::npos);
+}
+
+// Rotation: two key pairs given in pairs of flags are both published in /certs; the one with
+// the later notBefore signs, whichever order the flags name them in.
+TEST_F(AttestHttps, RotatedKeysAreAllPublishedAndTheNewestSigns) {
+  CommandResult c = RunCommand(Q(kSgxctlBin) + " collateral --state-dir " + Q(dir_.File("state")) +
+                               " -o " + Q(dir_.File("collateral")));
+  ASSERT_EQ(c.status, 0) << c.output;
+  std::time_t now = std::time(nullptr);
+  auto old_key = SigningKey::Generate(kIssuer, now - 7200, now + 86400);
+  auto new_key = SigningKey::Generate(kIssuer, now - 60, now + 86400);
+  ASSERT_TRUE(old_key.ok() && new_key.ok());
+  for (auto [name, key] : {std::pair{"old", &*old_key}, std::pair{"new", &*new_key}}) {
+    WriteAll(dir_.File(std::string(name) + ".crt"), key->CertificatePem());
+    WriteAll(dir_.File(std::string(name) + ".key"), key->PrivateKeyPem().value());
+    ASSERT_EQ(chmod(dir_.File(std::string(name) + ".key").c_str(), 0600), 0);
+  }
+  StartAttest({"--collateral-dir", dir_.File("collateral"), "--metrics-address", "off",
+               "--signing-key-file", dir_.File("new.key"), "--signing-key-file",
+               dir_.File("old.key"), "--signing-cert-file", dir_.File("new.crt"),
+               "--signing-cert-file", dir_.File("old.crt")});
+  ASSERT_NE(port_, 0);
+  EXPECT_NE(attest_->Log().find("publishing signing key " + new_key->kid()), std::string::npos)
+      << attest_->Log();
+  auto [status, jwks] = Curl("GET", "/certs");
+  ASSERT_EQ(status, 200);
+  json keys = json::parse(jwks)["keys"];
+  ASSERT_EQ(keys.size(), 2u) << jwks;
+  EXPECT_EQ(keys[0]["kid"], new_key->kid());
+  EXPECT_EQ(keys[1]["kid"], old_key->kid());
+  json claims = AttestAndVerify();
+  EXPECT_EQ(claims["iss"], kIssuer);
+}
+
+// Key and certificate flags must come in pairs.
+TEST_F(AttestHttps, SigningKeyFlagsWithoutTheirPairAreAUsageError) {
+  Process p({kAttestBin, "--issuer", kIssuer, "--collateral-dir", dir_.path(), "--signing-key-file",
+             dir_.File("a.key")},
+            dir_.File("usage.log"));
+  EXPECT_EQ(p.Wait(), 2);
+  EXPECT_NE(p.Log().find("in pairs (1 key file(s), 0 certificate file(s))"), std::string::npos)
+      << p.Log();
 }
 
 // The first start: only --listen, the TLS files, --issuer, --pccs-url and --trust-root,

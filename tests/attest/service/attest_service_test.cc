@@ -485,8 +485,10 @@ TEST(AttestOptions, FlagsAreCheckedBeyondCli11) {
   g.pccs_url.clear();
   bad(g, "exactly one of --pccs-url");
   g = f;
-  g.signing_key_file = "/k";
-  bad(g, "both --signing-key-file and --signing-cert-file");
+  g.signing_key_files = {"/k"};
+  bad(g, "in pairs (1 key file(s), 0 certificate file(s))");
+  g.signing_cert_files = {"/c", "/d"};
+  bad(g, "in pairs (1 key file(s), 2 certificate file(s))");
   g = f;
   g.policy_configmap = "confcom";
   bad(g, "NAMESPACE/NAME");
