@@ -174,11 +174,10 @@ Result<AttestSettings> SettingsFromFlags(const AttestFlags& f) {
   }
   if (!f.pccs_url.empty()) CONFCOM_RETURN_IF_ERROR(CheckUrl("--pccs-url", f.pccs_url));
   if (f.signing_key_files.size() != f.signing_cert_files.size()) {
-    return Status::InvalidArgument(
-        "give --signing-key-file and --signing-cert-file in pairs (" +
-        std::to_string(f.signing_key_files.size()) + " key file(s), " +
-        std::to_string(f.signing_cert_files.size()) +
-        " certificate file(s)), or neither (a key made in memory)");
+    return Status::InvalidArgument("give --signing-key-file and --signing-cert-file in pairs (" +
+                                   std::to_string(f.signing_key_files.size()) + " key file(s), " +
+                                   std::to_string(f.signing_cert_files.size()) +
+                                   " certificate file(s)), or neither (a key made in memory)");
   }
   if (!f.admin_token_file.empty() && !f.enable_admin_api) {
     return Status::InvalidArgument("--admin-token-file needs --enable-admin-api");
