@@ -17,7 +17,7 @@
 #      a quote through libsgx_quote_ex.so.1;
 #   4. the quote verifies against the helper's simulated root (sgxctl verify, in a container);
 #   5. sgx-attest's image (deploy/components/sgx-attest, a Deployment, which pod_to_ctr.py does
-#      not translate) runs `sgx-attest --version` and `sgx-attest keygen --help` as its user,
+#      not translate) runs `sgx-attest --version` and `sgx-attest keygen --version` as its user,
 #      read-only root; the simulated overlay's names of all four images resolve, and push/pull.
 #
 #   bash tests/e2e/containerd.sh [IMAGES_DIR]     (default build/images; needs root)
@@ -365,11 +365,11 @@ task_running sgx-quote-helper && fail sgx-quote-helper "still running 30 s after
 [ ! -e "$aesm" ] || fail sgx-quote-helper "left $aesm behind"
 echo "        stopped; socket removed"
 
-step "sgx-attest's image: the program and its keygen run as the image's user (65532), read-only root"
+step "sgx-attest's image: the program and its keygen start as the image's user (65532), read-only root"
 ctr_t 60 run --rm --read-only --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/sgx-attest-version.log" "docker.io/confcom/sgx-attest:$version" \
   sgx-attest-version /usr/local/bin/sgx-attest --version || fail sgx-attest "sgx-attest --version failed in its image"
 ctr_t 60 run --rm --read-only --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/sgx-attest-keygen.log" "docker.io/confcom/sgx-attest:$version" \
-  sgx-attest-keygen /usr/local/bin/sgx-attest keygen --help >/dev/null || fail sgx-attest "sgx-attest keygen --help failed in its image"
+  sgx-attest-keygen /usr/local/bin/sgx-attest keygen --version || fail sgx-attest "sgx-attest keygen --version failed in its image"
 sed 's/^/    /' "$logs/sgx-attest-version.log"
 
 step "The install path: push to a registry (Debian's docker-registry on loopback), pull with containerd, kustomize images:"
