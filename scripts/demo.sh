@@ -32,6 +32,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # Ctrl-C too stops the daemons (the EXIT trap)
 
 step "Starting sgx-quote-helper on the simulated platform (state in $work/state)"
 "$prefix/bin/sgx-quote-helper" --backend sim --socket "$socket" --state-dir "$work/state" \
@@ -104,7 +105,7 @@ issuer="https://localhost:$attest_port"
 "$prefix/bin/sgx-attest" --listen "127.0.0.1:$attest_port" --tls-cert-file "$work/tls.crt" \
   --tls-private-key-file "$work/tls.key" --issuer "$issuer" \
   --pccs-url "http://127.0.0.1:$pccs_port/sgx/certification/v4/" \
-  --trust-root "$work/collateral/root_ca.pem" >"$work/attest.log" 2>&1 &
+  --trust-root "$work/collateral/root_ca.pem" --metrics-address 127.0.0.1:0 >"$work/attest.log" 2>&1 &
 attest_pid=$!
 for _ in $(seq 1 200); do
   curl -sf --cacert "$work/tls.crt" "$issuer/readyz" >/dev/null 2>&1 && break
