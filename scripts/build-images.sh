@@ -10,10 +10,11 @@
 # Produces in OUT_DIR (default build/images), for VERSION from CMakeLists.txt:
 #   sgx-device-plugin-VERSION.oci.tar     the device plugin, sgx-kubelet-emulator, sgx-webhook, sgxctl
 #   sgx-quote-helper-VERSION.oci.tar      the quote helper, sgxctl, libsgx_quote_ex.so.1
+#   sgx-attest-VERSION.oci.tar            sgx-attest (the service and its `keygen` init container)
 #   confcom-attesting-app-VERSION.oci.tar examples/attesting-app built the same way
 # Each is an OCI image layout (index.json, tag VERSION) in a tar: `skopeo copy oci-archive:FILE
 # docker://REGISTRY/NAME:TAG` pushes it, `ctr images import --base-name NAME FILE` loads it.
-# --push REGISTRY/PREFIX pushes all three with skopeo (scripts/push-images.sh) as
+# --push REGISTRY/PREFIX pushes all four with skopeo (scripts/push-images.sh) as
 # REGISTRY/PREFIX/NAME:TAG (TAG defaults to VERSION); skopeo reads ~/.docker/config.json or
 # $REGISTRY_AUTH_FILE for credentials (`skopeo login REGISTRY`).
 # IMAGES_BUILD_DIR=DIR installs the binaries from an existing, built CMake build dir instead of
@@ -128,6 +129,11 @@ make_image sgx-device-plugin /usr/local/bin/sgx-device-plugin 0:0 \
   usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
 make_image sgx-quote-helper /usr/local/bin/sgx-quote-helper "$helper_uid:$helper_uid" \
   usr/local/bin/sgx-quote-helper usr/local/bin/sgxctl usr/local/lib/libsgx_quote_ex.so.1
+# sgx-attest: the service and its `sgx-attest keygen` init container, both as uid 65532
+# (deploy/components/sgx-attest; the simulated overlay runs the pod as the helper's uid). Its
+# certgen init container runs sgx-webhook from the sgx-device-plugin image, and the simulated
+# overlay's PCCS sidecar runs sgxctl from the sgx-quote-helper image: nothing else goes in here.
+make_image sgx-attest /usr/local/bin/sgx-attest 65532:65532 usr/local/bin/sgx-attest
 # examples/attesting-app/Dockerfile without an engine: sgxctl and the drop-in client library,
 # its ENV, WORKDIR, USER and CMD read from the Dockerfile (so the two cannot drift).
 app_config=()
@@ -159,6 +165,8 @@ chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx
 chroot --userspec=65532:65532 "$out/sgx-device-plugin-rootfs" /usr/local/bin/sgx-webhook certgen --version
 chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgx-quote-helper --version
 chroot "$out/sgx-quote-helper-rootfs" /usr/local/bin/sgxctl --version
+chroot --userspec=65532:65532 "$out/sgx-attest-rootfs" /usr/local/bin/sgx-attest --version
+chroot --userspec=65532:65532 "$out/sgx-attest-rootfs" /usr/local/bin/sgx-attest keygen --version
 
 step "Smoke test: a simulated quote round trip inside the helper image (as uid $helper_uid)"
 r="$out/sgx-quote-helper-rootfs"

@@ -2,7 +2,10 @@
 # The end-to-end demo on the embedded SIMULATED SGX platform: installs what is missing, builds,
 # installs confcom into build/install, starts sgx-quote-helper, fetches, checks and inspects a
 # DCAP quote the way an app with SGX_AESM_ADDR=1 would get it out of proc, and verifies it
-# against the simulated platform's collateral.
+# against the simulated platform's collateral. Then the whole attestation path: sgxctl pccs
+# serves that collateral, sgx-attest attests an app's quote (examples/attest/app.py) and a
+# relying party (examples/attest/relying_party.py) releases its secret to the right MRENCLAVE
+# only. BUILD_DIR=DIR reuses a build dir (build.sh configures it with CONFCOM_WERROR as set).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$here/build}"
@@ -16,16 +19,20 @@ step "Building"
 bash "$here/scripts/build.sh"
 step "Installing into $prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-ls -l "$prefix/bin/sgx-quote-helper" "$prefix/bin/sgxctl" "$prefix/lib/libsgx_quote_ex.so.1"
+ls -l "$prefix/bin/sgx-quote-helper" "$prefix/bin/sgxctl" "$prefix/bin/sgx-attest" "$prefix/lib/libsgx_quote_ex.so.1"
 
 work="$(mktemp -d /tmp/confcom-demo.XXXXXX)"
 socket="$work/run/aesmd/aesm.socket"   # a private stand-in for /var/run/aesmd/aesm.socket
-helper_pid=""
+helper_pid="" pccs_pid="" attest_pid=""
 cleanup() {
-  if [ -n "$helper_pid" ] && kill -0 "$helper_pid" 2>/dev/null; then kill -TERM "$helper_pid"; wait "$helper_pid" || true; fi
+  local pid
+  for pid in $attest_pid $pccs_pid $helper_pid; do
+    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # Ctrl-C too stops the daemons (the EXIT trap)
 
 step "Starting sgx-quote-helper on the simulated platform (state in $work/state)"
 "$prefix/bin/sgx-quote-helper" --backend sim --socket "$socket" --state-dir "$work/state" \
@@ -80,6 +87,66 @@ if "$prefix/bin/sgxctl" verify "$work/quote.bin" --collateral "$work/collateral"
   echo "    unexpected: a simulated quote verified against Intel's root" >&2; exit 1
 fi
 grep -E '^(verdict|failed_check)' "$work/intel.txt" | sed 's/^/    /'
+
+step "Attestation, the whole path: sgxctl pccs serves the simulated platform's collateral"
+# Free loopback ports (another demo, a test or a real PCCS may hold 8081/8443).
+read -r pccs_port attest_port < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1", 0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+"$prefix/bin/sgxctl" pccs --state-dir "$work/state" --listen "127.0.0.1:$pccs_port" >"$work/pccs.log" 2>&1 &
+pccs_pid=$!
+echo "    PCCS API at http://127.0.0.1:$pccs_port/sgx/certification/v4/"
+
+step "sgx-attest (Azure Attestation's SGX API) over HTTPS, a throw-away certificate for localhost, trusting the simulated root"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" \
+  -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+issuer="https://localhost:$attest_port"
+"$prefix/bin/sgx-attest" --listen "127.0.0.1:$attest_port" --tls-cert-file "$work/tls.crt" \
+  --tls-private-key-file "$work/tls.key" --issuer "$issuer" \
+  --pccs-url "http://127.0.0.1:$pccs_port/sgx/certification/v4/" \
+  --trust-root "$work/collateral/root_ca.pem" --metrics-address 127.0.0.1:0 >"$work/attest.log" 2>&1 &
+attest_pid=$!
+for _ in $(seq 1 200); do
+  curl -sf --cacert "$work/tls.crt" "$issuer/readyz" >/dev/null 2>&1 && break
+  kill -0 "$attest_pid" 2>/dev/null || { cat "$work/attest.log"; echo "demo: sgx-attest exited" >&2; exit 1; }
+  sleep 0.05
+done
+curl -sf --cacert "$work/tls.crt" "$issuer/readyz" >/dev/null || { cat "$work/attest.log"; echo "demo: sgx-attest not ready" >&2; exit 1; }
+sed 's/^/    sgx-attest | /' "$work/attest.log" | head -n 6
+echo "    GET $issuer/.well-known/openid-configuration:"
+curl -sf --cacert "$work/tls.crt" "$issuer/.well-known/openid-configuration" \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("      issuer:", d["issuer"]); print("      jwks_uri:", d["jwks_uri"])'
+
+step "The app (examples/attest/app.py): runtime data bound to a quote from the helper, attested by POST /attest/SgxEnclave"
+mrenclave=$(printf 'a%.0s' $(seq 64))
+python3 "$here/examples/attest/app.py" --sgxctl "$prefix/bin/sgxctl" --socket "$socket" --mrenclave "$mrenclave" \
+  --attest-url "$issuer" --ca-file "$work/tls.crt" --token-out "$work/token.jwt" | sed 's/^/    /'
+echo "    the token's claims (excerpt):"
+python3 - "$work/token.jwt" <<'PY'
+import base64, json, sys
+payload = open(sys.argv[1]).read().strip().split(".")[1]
+claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+for k in ("iss", "x-ms-attestation-type", "x-ms-sgx-mrenclave", "x-ms-sgx-is-debuggable",
+          "x-ms-sgx-product-id", "x-ms-sgx-svn", "x-confcom-sgx-tcb-status", "x-confcom-sgx-simulated-root"):
+    print(f"      {k}: {json.dumps(claims.get(k))}")
+PY
+
+step "The relying party (examples/attest/relying_party.py) checks the token with $issuer/certs and releases its secret to MRENCLAVE aaaa..."
+echo "the-database-password" >"$work/secret.txt"
+python3 "$here/examples/attest/relying_party.py" --issuer "$issuer" --ca-file "$work/tls.crt" \
+  --expected-mrenclave "$mrenclave" --secret-file "$work/secret.txt" "$work/token.jwt" | sed 's/^/    /'
+
+step "The same token, when the relying party expects another enclave (MRENCLAVE cccc...), is refused"
+if python3 "$here/examples/attest/relying_party.py" --issuer "$issuer" --ca-file "$work/tls.crt" \
+  --expected-mrenclave "$(printf 'c%.0s' $(seq 64))" --secret-file "$work/secret.txt" "$work/token.jwt" >"$work/rp.txt" 2>&1; then
+  echo "    unexpected: the secret was released to another enclave" >&2; exit 1
+fi
+sed 's/^/    /' "$work/rp.txt"
+
+step "Stopping sgx-attest and the PCCS"
+kill -TERM "$attest_pid" "$pccs_pid"; wait "$attest_pid" || true; wait "$pccs_pid" || true; attest_pid="" pccs_pid=""
+echo "    stopped"
 
 step "Stopping the helper (SIGTERM): requests in flight finish, the socket is removed"
 kill -TERM "$helper_pid"; wait "$helper_pid"; helper_pid=""

@@ -5,7 +5,7 @@
 #   bash scripts/push-images.sh [--tag TAG] [--dest-tls-verify=false] REGISTRY/PREFIX [IMAGES_DIR]
 #
 # Copies IMAGES_DIR/NAME-VERSION.oci.tar (default build/images) to docker://REGISTRY/PREFIX/NAME:TAG
-# for NAME in sgx-device-plugin, sgx-quote-helper, confcom-attesting-app; TAG defaults to VERSION
+# for NAME in sgx-device-plugin, sgx-quote-helper, sgx-attest, confcom-attesting-app; TAG defaults to VERSION
 # (from CMakeLists.txt). Credentials: `skopeo login REGISTRY` first (or $REGISTRY_AUTH_FILE).
 # Any other skopeo destination transport works too when given with its prefix, e.g.
 # `oci:/tmp/confcom-oci` (a local OCI layout, one tag per image) or `dir:/tmp/out`.
@@ -32,7 +32,7 @@ dir="${2:-$here/build/images}"
 [[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || { echo "push-images: '$tag' is not a valid image tag" >&2; exit 2; }
 command -v skopeo >/dev/null || { echo "push-images: skopeo not found (apt-get install skopeo)" >&2; exit 1; }
 
-for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
+for name in sgx-device-plugin sgx-quote-helper sgx-attest confcom-attesting-app; do
   archive="$dir/$name-$version.oci.tar"
   [ -f "$archive" ] || { echo "push-images: $archive is missing: run scripts/build-images.sh first" >&2; exit 1; }
   case "$dest" in

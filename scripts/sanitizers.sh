@@ -2,7 +2,9 @@
 # The test suite under sanitizers: everything under ASan+UBSan (build-asan/, clang, which also
 # builds the libFuzzer targets), and the concurrent parts (event-loop server, its policies and
 # the hand-over, the daemon skeleton, AESM service, quoting backends, verifier), the device
-# plugin's unit tests and the Kubernetes API client with its registrar under TSan (build-tsan/).
+# plugin's unit tests, the Kubernetes API client with its registrar, and sgx-attest's
+# concurrent parts (collateral cache refreshes, the ConfigMap policy store's watch, HTTPS
+# serving) under TSan (build-tsan/).
 # Any sanitizer finding fails the run.
 #   bash scripts/sanitizers.sh [asan|tsan|all]      (default all)
 set -euo pipefail
@@ -24,15 +26,15 @@ if [ "$which" = asan ] || [ "$which" = all ]; then
     ctest --test-dir "$here/build-asan" --output-on-failure -j "$(nproc)" --timeout 300
 fi
 if [ "$which" = tsan ] || [ "$which" = all ]; then
-  echo "==> TSan: the concurrent server, its policies and hand-over, the daemon skeleton, service, backends, verifier, the device plugin's units, the API client and the HTTPS layer"
+  echo "==> TSan: the concurrent server, its policies and hand-over, the daemon skeleton, service, backends, verifier, the device plugin's units, the API client, the HTTPS layer and sgx-attest's concurrent parts"
   cmake -S "$here" -B "$here/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONFCOM_SANITIZE=thread \
     -DCONFCOM_BUILD_BENCH=OFF -DCONFCOM_BUILD_DEVICE_PLUGIN=ON >/dev/null
   cmake --build "$here/build-tsan" -j "$(nproc)" --target helper_test quoting_test dcap_test verify_test \
-    deviceplugin_test kube_test daemon_test https_test
+    deviceplugin_test kube_test daemon_test https_test attest_collateral_test attest_kube_test attest_https_test
   # The device plugin's gRPC-facing tests (deviceplugin_server_test, the process tests) are not
   # run here: Debian's gRPC and absl are not built with TSan, and TSan reports their internal
   # handoffs (event-engine fds, call reference counts, status strings) as races.
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir "$here/build-tsan" --output-on-failure -j "$(nproc)" --timeout 300 \
-      -R 'FrameServer|AesmService|ListenSocket|Handover|ClientShares|MemoryBudget|Daemon|SimBackend|DcapBackend|Verifier|DevicePlugin(Ids|Layout|Prefer|Schemes)|Discovery|KubeletRequests|KubeApi|^Https'
+      -R 'FrameServer|AesmService|ListenSocket|Handover|ClientShares|MemoryBudget|Daemon|SimBackend|DcapBackend|Verifier|DevicePlugin(Ids|Layout|Prefer|Schemes)|Discovery|KubeletRequests|KubeApi|^Https|^CollateralCache|^ConfigMapPolicyStore|^AttestHttps'
 fi

@@ -15,7 +15,10 @@
 #   3. the attesting app (its own image and root, another uid, SGX_AESM_ADDR=1, the folder
 #      mounted read-only at /var/run/aesmd, as the plugin's --aesmd-socket-dir gives it) gets
 #      a quote through libsgx_quote_ex.so.1;
-#   4. the quote verifies against the helper's simulated root (sgxctl verify, in a container).
+#   4. the quote verifies against the helper's simulated root (sgxctl verify, in a container);
+#   5. sgx-attest's image (deploy/components/sgx-attest, a Deployment, which pod_to_ctr.py does
+#      not translate) runs `sgx-attest --version` and `sgx-attest keygen --version` as its user,
+#      read-only root; the simulated overlay's names of all four images resolve, and push/pull.
 #
 #   bash tests/e2e/containerd.sh [IMAGES_DIR]     (default build/images; needs root)
 # Builds the images first (scripts/build-images.sh; IMAGES_BUILD_DIR=DIR reuses a built CMake
@@ -140,7 +143,7 @@ timeout 10 ctr --address "$sock" version >/dev/null 2>&1 \
 echo "    containerd PID $containerd_pid, $(ctr --address "$sock" version | grep -m1 Version | tr -s ' ')"
 
 step "Import the OCI archives with ctr; the names the manifests use must resolve"
-for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
+for name in sgx-device-plugin sgx-quote-helper sgx-attest confcom-attesting-app; do
   ctr_t 300 images import --base-name "docker.io/confcom/$name" "$images/$name-$version.oci.tar" >/dev/null \
     || fail "$name" "ctr images import $images/$name-$version.oci.tar failed"
 done
@@ -362,6 +365,13 @@ task_running sgx-quote-helper && fail sgx-quote-helper "still running 30 s after
 [ ! -e "$aesm" ] || fail sgx-quote-helper "left $aesm behind"
 echo "        stopped; socket removed"
 
+step "sgx-attest's image: the program and its keygen start as the image's user (65532), read-only root"
+ctr_t 60 run --rm --read-only --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/sgx-attest-version.log" "docker.io/confcom/sgx-attest:$version" \
+  sgx-attest-version /usr/local/bin/sgx-attest --version || fail sgx-attest "sgx-attest --version failed in its image"
+ctr_t 60 run --rm --read-only --runc-root "$work/runc" --fifo-dir "$work/fifo" --log-uri "file://$logs/sgx-attest-keygen.log" "docker.io/confcom/sgx-attest:$version" \
+  sgx-attest-keygen /usr/local/bin/sgx-attest keygen --version || fail sgx-attest "sgx-attest keygen --version failed in its image"
+sed 's/^/    /' "$logs/sgx-attest-version.log"
+
 step "The install path: push to a registry (Debian's docker-registry on loopback), pull with containerd, kustomize images:"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 registry="127.0.0.1:$port"
@@ -372,7 +382,7 @@ registry_pid=$!
 for _ in $(seq 1 1200); do curl -fs -m 5 "http://$registry/v2/" >/dev/null && break; kill -0 "$registry_pid" 2>/dev/null || break; sleep 0.1; done
 curl -fs -m 5 "http://$registry/v2/" >/dev/null || fail registry "docker-registry did not answer on $registry"
 timeout 300 bash "$here/scripts/push-images.sh" --tag e2e --dest-tls-verify=false "$registry/platform" "$images" | sed 's/^/    /'
-for name in sgx-device-plugin sgx-quote-helper confcom-attesting-app; do
+for name in sgx-device-plugin sgx-quote-helper sgx-attest confcom-attesting-app; do
   ctr_t 300 images pull --plain-http "$registry/platform/$name:e2e" >/dev/null || fail registry "ctr cannot pull $registry/platform/$name:e2e"
   pulled=$(ctr_t 30 images ls | awk -v r="$registry/platform/$name:e2e" '$1 == r {print $3}')
   imported=$(ctr_t 30 images ls | awk -v r="docker.io/confcom/$name:$version" '$1 == r {print $3}')
@@ -385,11 +395,12 @@ printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization
   'resources: [confcom/overlays/simulated]' 'images:' \
   "  - {name: confcom/sgx-device-plugin, newName: $registry/platform/sgx-device-plugin, newTag: e2e}" \
   "  - {name: confcom/sgx-quote-helper, newName: $registry/platform/sgx-quote-helper, newTag: e2e}" \
+  "  - {name: confcom/sgx-attest, newName: $registry/platform/sgx-attest, newTag: e2e}" \
   >"$work/kustomize/kustomization.yaml"
 rendered=$(kubectl kustomize "$work/kustomize" | grep -o 'image: .*' | sort | uniq -c)
 sed 's/^/    /' <<<"$rendered"
 ! grep -q 'image: confcom/' <<<"$rendered" || fail registry "an image still points at confcom/...: $rendered"
-[ "$(grep -c "image: $registry/platform/" <<<"$rendered")" = 2 ] || fail registry "not every image points at $registry"
+[ "$(grep -c "image: $registry/platform/" <<<"$rendered")" = 3 ] || fail registry "not every image points at $registry"
 kill -TERM "$registry_pid"; wait "$registry_pid" 2>/dev/null || true
 registry_pid=""   # reaped: its PID may be reused, so cleanup must not signal it
 
