@@ -197,8 +197,8 @@ int main(int argc, char** argv) {
   auto platform = sim::SimPlatform::LoadOrCreate(dir + "/state");
   if (!platform.ok()) return std::fprintf(stderr, "%s\n", platform.status().ToString().c_str()), 1;
   auto backend = std::move(quoting::SimBackend::Create(std::move(platform).value())).value();
-  std::string coll = a.sgxctl + " collateral --state-dir " + dir + "/state -o " + dir +
-                     "/collateral >/dev/null";
+  std::string coll =
+      a.sgxctl + " collateral --state-dir " + dir + "/state -o " + dir + "/collateral >/dev/null";
   if (std::system(coll.c_str()) != 0) {
     std::fprintf(stderr, "attest_bench: sgxctl collateral failed\n");
     return 1;
@@ -217,7 +217,8 @@ int main(int argc, char** argv) {
   Bytes quote = std::move(backend->Quote(report, key_id, nullptr)).value();
   const std::string body =
       nlohmann::json{{"quote", attest::Base64UrlEncode(quote)},
-                     {"runtimeData", {{"data", attest::Base64UrlEncode(runtime_data)}, {"dataType", "Binary"}}}}
+                     {"runtimeData",
+                      {{"data", attest::Base64UrlEncode(runtime_data)}, {"dataType", "Binary"}}}}
           .dump();
 
   const std::string log = dir + "/attest.log";
@@ -299,16 +300,17 @@ int main(int argc, char** argv) {
   auto signing_key = attest::SigningKey::Generate("https://sgx-attest.bench.test",
                                                   std::time(nullptr), std::time(nullptr) + 3600);
   if (!signing_key.ok()) return 1;
-  double sign_s = SecondsPerCall(
-      1.5, [&] { return attest::SignToken(*signing_key, "https://sgx-attest.bench.test", *claims).ok(); });
+  double sign_s = SecondsPerCall(1.5, [&] {
+    return attest::SignToken(*signing_key, "https://sgx-attest.bench.test", *claims).ok();
+  });
   const double per_core = 1.0 / (verify_s + sign_s);
   std::printf("one QuoteVerifier::Verify %.1f us, one SignToken (RS256) %.1f us: %.0f/s per core\n",
               verify_s * 1e6, sign_s * 1e6, per_core);
   for (auto& [c, s] : runs) {
     double used = std::max(s.service_cores, 1e-9);
     std::printf(
-        "%4d client(s) ratio %.2f   (%.0f/s ÷ (%.2f core(s) × %.0f/s); on all %d cores: %.2f)\n",
-        c, s.per_second / (used * per_core), s.per_second, used, per_core, cores,
+        "%4d client(s) ratio %.2f   (%.0f/s ÷ (%.2f core(s) × %.0f/s); on all %d cores: %.2f)\n", c,
+        s.per_second / (used * per_core), s.per_second, used, per_core, cores,
         s.per_second / (cores * per_core));
   }
   for (auto& [c, s] : runs) {

@@ -42,12 +42,11 @@ class SgxctlAttest : public ::testing::Test {
                                  Q(dir_.File("state")) + " -o " + Q(dir_.File("collateral")));
     ASSERT_EQ(c.status, 0) << c.output;
     attest_ = std::make_unique<Process>(
-        std::vector<std::string>{kAttestBin, "--listen", "127.0.0.1:0", "--tls-cert-file",
-                                 dir_.File("tls.crt"), "--tls-private-key-file",
-                                 dir_.File("tls.key"), "--issuer",
-                                 "https://sgx-attest.confcom.test", "--trust-root",
-                                 dir_.File("state/root_ca.pem"), "--collateral-dir",
-                                 dir_.File("collateral"), "--metrics-address", "off"},
+        std::vector<std::string>{
+            kAttestBin, "--listen", "127.0.0.1:0", "--tls-cert-file", dir_.File("tls.crt"),
+            "--tls-private-key-file", dir_.File("tls.key"), "--issuer",
+            "https://sgx-attest.confcom.test", "--trust-root", dir_.File("state/root_ca.pem"),
+            "--collateral-dir", dir_.File("collateral"), "--metrics-address", "off"},
         dir_.File("attest.log"));
     std::regex re("serving HTTPS on 127\\.0\\.0\\.1:([0-9]+)");
     std::smatch m;
@@ -126,9 +125,10 @@ TEST_F(SgxctlAttest, AServiceRefusalIsPrintedAsItCameWithExitOne) {
 
 TEST_F(SgxctlAttest, ADraftPolicyAnswersWithAnUnsecuredToken) {
   WriteQuote("quote", "");
-  WriteAll(dir_.File("policy"), "version=1.0; authorizationrules { => permit(); }; issuancerules "
-                                "{ c:[type==\"x-ms-sgx-mrenclave\"] => issue(type=\"who\", "
-                                "value=c.value); };");
+  WriteAll(dir_.File("policy"),
+           "version=1.0; authorizationrules { => permit(); }; issuancerules "
+           "{ c:[type==\"x-ms-sgx-mrenclave\"] => issue(type=\"who\", "
+           "value=c.value); };");
   CommandResult r =
       Attest("--quote " + Q(dir_.File("quote")) + " --draft-policy " + Q(dir_.File("policy")));
   ASSERT_EQ(r.status, 0) << r.output << attest_->Log();

@@ -67,8 +67,9 @@ class AttestCommand final : public Command {
                               "File of JSON that goes in runtimeData as JSON");
     bin->excludes(js);
     js->excludes(bin);
-    sub.add_option("--cacert", cacert_, "CA certificate (PEM) the service's TLS certificate "
-                                        "chains to; default the system's");
+    sub.add_option("--cacert", cacert_,
+                   "CA certificate (PEM) the service's TLS certificate "
+                   "chains to; default the system's");
     sub.add_option("--api-version", api_version_, "The api-version query parameter")
         ->capture_default_str();
     sub.add_option("--draft-policy", draft_policy_,
@@ -81,8 +82,7 @@ class AttestCommand final : public Command {
   int Run() override {
     auto evidence = ReadFile(quote_);
     if (!evidence.ok()) return Usage("--quote: " + evidence.status().ToString());
-    json body = {{open_enclave_ ? "report" : "quote",
-                  attest::Base64UrlEncode(AsBytes(*evidence))}};
+    json body = {{open_enclave_ ? "report" : "quote", attest::Base64UrlEncode(AsBytes(*evidence))}};
     if (!runtime_data_.empty() || !runtime_json_.empty()) {
       bool binary = !runtime_data_.empty();
       auto data = ReadFile(binary ? runtime_data_ : runtime_json_);
@@ -129,9 +129,9 @@ class AttestCommand final : public Command {
     } else {
       auto certs = client.Get("/certs");
       if (!certs || certs->status != 200)
-        return Fail(url_ + "/certs: " +
-                    (certs ? "HTTP " + std::to_string(certs->status)
-                           : httplib::to_string(certs.error())));
+        return Fail(
+            url_ + "/certs: " +
+            (certs ? "HTTP " + std::to_string(certs->status) : httplib::to_string(certs.error())));
       auto verified = attest::VerifyToken(token, certs->body, std::time(nullptr));
       if (!verified.ok())
         return Fail("the token does not verify against " + url_ +
@@ -147,9 +147,9 @@ class AttestCommand final : public Command {
     std::printf("svn:            %s\n", Show(claims, "x-ms-sgx-svn").c_str());
     std::printf("TCB status:     %s\n", Show(claims, attest::kTcbStatusClaim).c_str());
     bool simulated = claims.value(attest::kSimulatedRootClaim, false);
-    std::printf("simulated root: %s\n",
-                simulated ? "YES (the service trusts a simulated platform's root, not Intel's)"
-                          : "no");
+    std::printf(
+        "simulated root: %s\n",
+        simulated ? "YES (the service trusts a simulated platform's root, not Intel's)" : "no");
     std::printf("policy hash:    %s\n", Show(claims, "x-ms-policy-hash").c_str());
     if (claims.contains("exp") && claims["exp"].is_number()) {
       std::time_t exp = claims["exp"].get<std::time_t>();
