@@ -33,6 +33,7 @@ std::unique_ptr<Command> MakePccsCommand();
 std::unique_ptr<Command> MakeStatusCommand();
 std::unique_ptr<Command> MakeDoctorCommand();
 std::unique_ptr<Command> MakeExplainCommand();
+std::unique_ptr<Command> MakeAttestCommand();
 
 // In the order `sgxctl --help` lists them.
 std::vector<std::unique_ptr<Command>> AllCommands();

@@ -13,6 +13,7 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   all.push_back(MakeStatusCommand());
   all.push_back(MakeDoctorCommand());
   all.push_back(MakeExplainCommand());
+  all.push_back(MakeAttestCommand());
   return all;
 }
 
