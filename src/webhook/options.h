@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "https/server.h"
+#include "https/server_flags.h"
 #include "webhook/config.h"
 
 namespace confcom::webhook {
@@ -24,9 +25,7 @@ struct WebhookFlags {
   std::vector<std::string> allow_service_accounts;
   std::string quote_helper = "kube-system:sgx-quote-helper";
   std::string metrics_address = "127.0.0.1:9466";  // the plugin has 9465, the helper 9464
-  size_t max_body_bytes = 3 << 20;
-  size_t max_connections = 512, max_connections_per_client = 64, handler_threads = 2;
-  int request_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;
+  https::ServerLimitFlags limits;  // the HTTPS layer's (3 MiB bodies: the API server's)
   std::string log_format = "text";
   std::string log_level = "info";
 };

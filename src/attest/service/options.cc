@@ -72,33 +72,7 @@ void AddAttestFlags(CLI::App& app, AttestFlags* f) {
          "--metrics-address,--metrics-listen", f->metrics_address,
          "HOST:PORT for Prometheus metrics at /metrics (port 0: any free port; 'off' to disable)")
       ->capture_default_str();
-  app.add_option("--max-body-bytes", f->max_body_bytes, "Largest request body; larger ones get 413")
-      ->check(CLI::Range(size_t(64 * 1024), size_t(64) << 20))
-      ->capture_default_str();
-  app.add_option("--max-connections", f->max_connections,
-                 "Connections open at once; more are closed at accept")
-      ->check(CLI::Range(size_t(1), size_t(65536)))
-      ->capture_default_str();
-  app.add_option("--max-connections-per-client", f->max_connections_per_client,
-                 "Connections open at once from one client address; more are closed at accept")
-      ->check(CLI::Range(size_t(1), size_t(65536)))
-      ->capture_default_str();
-  app.add_option("--handler-threads", f->handler_threads,
-                 "Threads verifying and signing (TLS, parsing and probes run on one more)")
-      ->check(CLI::Range(size_t(1), size_t(64)))
-      ->capture_default_str();
-  app.add_option("--request-timeout-seconds", f->request_timeout,
-                 "Deadline for a whole request (TLS handshake, header, body) from accept or "
-                 "from its first byte; then the connection is closed")
-      ->check(CLI::Range(1, 300))
-      ->capture_default_str();
-  app.add_option("--write-timeout-seconds", f->write_timeout, "Per-write timeout on a connection")
-      ->check(CLI::Range(1, 300))
-      ->capture_default_str();
-  app.add_option("--keep-alive-timeout-seconds", f->keep_alive_timeout,
-                 "How long an idle keep-alive connection is kept")
-      ->check(CLI::Range(1, 600))
-      ->capture_default_str();
+  https::AddServerLimitFlags(app, &f->limits, "Threads verifying and signing");
   AddLoggingFlags(app, &f->log_format, &f->log_level);
   RequireNonEmptyValues(app);
 }
@@ -153,13 +127,7 @@ Result<AttestSettings> SettingsFromFlags(const AttestFlags& f) {
   https::ServerOptions& options = s.server;
   options.server_name = "sgx-attest";
   CONFCOM_RETURN_IF_ERROR(https::ParseListenAddress(f.listen, &options.host, &options.port));
-  options.max_body_bytes = f.max_body_bytes;
-  options.max_connections = f.max_connections;
-  options.max_connections_per_client = f.max_connections_per_client;
-  options.handler_threads = f.handler_threads;
-  options.request_timeout = std::chrono::seconds(f.request_timeout);
-  options.write_timeout = std::chrono::seconds(f.write_timeout);
-  options.keep_alive_timeout = std::chrono::seconds(f.keep_alive_timeout);
+  https::ApplyServerLimitFlags(f.limits, &options);
 
   CONFCOM_RETURN_IF_ERROR(CheckUrl("--issuer", f.issuer));
   if (f.issuer.back() == '/') {

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "https/server.h"
+#include "https/server_flags.h"
 #include "kube/kube_flags.h"
 
 namespace confcom::attest {
@@ -36,9 +37,7 @@ struct AttestFlags {
   std::string policy_configmap;
   kube::KubeFlags kube;  // the API server, for --policy-configmap and the admin API's reviews
   std::string metrics_address = "127.0.0.1:9467";  // webhook 9466, plugin 9465, helper 9464
-  size_t max_body_bytes = 1 << 20;
-  size_t max_connections = 512, max_connections_per_client = 64, handler_threads = 2;
-  int request_timeout = 10, write_timeout = 10, keep_alive_timeout = 30;
+  https::ServerLimitFlags limits = {.max_body_bytes = 1 << 20};  // a quote is ~5 KiB
   std::string log_format = "text";
   std::string log_level = "info";
 };
