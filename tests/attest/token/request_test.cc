@@ -248,8 +248,7 @@ TEST(ApiErrorTest, BodyHasMaasShape) {
   EXPECT_EQ(MakeApiError(ApiErrorKind::kUnavailable, "").http_status, 503);
   EXPECT_EQ(MakeApiError(ApiErrorKind::kInternal, "").http_status, 500);
   // Invalid UTF-8 in a message (e.g. an echoed member name) still gives valid JSON.
-  EXPECT_NO_THROW(
-      (void)json::parse(ApiErrorBody(MakeApiError(ApiErrorKind::kInvalidRequest, "\xff"))));
+  EXPECT_TRUE(json::accept(ApiErrorBody(MakeApiError(ApiErrorKind::kInvalidRequest, "\xff"))));
 }
 
 }  // namespace
