@@ -8,6 +8,7 @@
 #include "attest/policy/policy.h"
 #include "attest/policy/policy_ast.h"
 #include "crypto/crypto.h"
+#include "kube/json_fields.h"
 
 namespace confcom::attest {
 namespace {
@@ -27,30 +28,8 @@ int DecodeChar(char c) {
 // JSON nesting deeper than this is refused before parsing (nlohmann's parser recurses).
 constexpr int kMaxJsonDepth = 16;
 
-bool NestingWithin(std::string_view json, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 Result<nlohmann::json> ParseJsonObject(std::string_view text, std::string_view what) {
-  if (!NestingWithin(text, kMaxJsonDepth)) {
+  if (kube::JsonTooDeep(text, kMaxJsonDepth)) {
     return Status::InvalidArgument(
         fmt::format("{} nests deeper than {} levels", what, kMaxJsonDepth));
   }
